@@ -1,0 +1,323 @@
+#include "forms/FormDef.h"
+
+#include <algorithm>
+#include <cmath>
+#include <regex>
+#include <set>
+
+#include <Poco/JSON/Array.h>
+
+#include "common/Money.h"
+
+namespace passerelle::forms {
+
+namespace {
+
+const std::vector<std::pair<FieldType, const char*>>& typeNames() {
+    static const std::vector<std::pair<FieldType, const char*>> names = {
+        {FieldType::Text, "text"},       {FieldType::LongText, "longtext"}, {FieldType::Date, "date"},
+        {FieldType::Amount, "amount"},   {FieldType::Integer, "integer"},   {FieldType::Percent, "percent"},
+        {FieldType::Enum, "enum"},       {FieldType::Boolean, "boolean"},   {FieldType::Person, "person"},
+        {FieldType::Organisation, "organisation"}, {FieldType::Group, "group"}, {FieldType::Table, "table"}};
+    return names;
+}
+
+FieldDef makeLeaf(const char* name, const char* label, FieldType type, bool required) {
+    FieldDef f;
+    f.name = name;
+    f.label = label;
+    f.type = type;
+    f.required = required;
+    return f;
+}
+
+// Built-in sub-fields of a person and of an organisation.
+std::vector<FieldDef> personFields() {
+    std::vector<FieldDef> v;
+    v.push_back(makeLeaf("civilite", "Civilité", FieldType::Text, false));
+    v.push_back(makeLeaf("nom", "Nom", FieldType::Text, true));
+    v.push_back(makeLeaf("prenom", "Prénom", FieldType::Text, true));
+    v.push_back(makeLeaf("dateNaissance", "Date de naissance", FieldType::Date, false));
+    v.push_back(makeLeaf("qualite", "Qualité / lien", FieldType::Text, false));
+    v.push_back(makeLeaf("telephone", "Téléphone", FieldType::Text, false));
+    v.push_back(makeLeaf("email", "Courriel", FieldType::Text, false));
+    for (auto& f : v) f.maxLength = f.type == FieldType::Text ? std::optional<long>(200) : std::nullopt;
+    return v;
+}
+
+std::vector<FieldDef> organisationFields() {
+    std::vector<FieldDef> v;
+    v.push_back(makeLeaf("nom", "Nom", FieldType::Text, true));
+    v.push_back(makeLeaf("service", "Service", FieldType::Text, false));
+    v.push_back(makeLeaf("adresse", "Adresse", FieldType::Text, false));
+    v.push_back(makeLeaf("referent", "Référent", FieldType::Text, false));
+    v.push_back(makeLeaf("fonction", "Fonction", FieldType::Text, false));
+    v.push_back(makeLeaf("telephone", "Téléphone", FieldType::Text, false));
+    v.push_back(makeLeaf("email", "Courriel", FieldType::Text, false));
+    for (auto& f : v) f.maxLength = 300;
+    return v;
+}
+
+struct Parser {
+    std::vector<FieldError> errors;
+    bool personalData = true;
+
+    void fail(const std::string& where, const std::string& rule, const std::string& message) {
+        errors.push_back({where, rule, message});
+    }
+
+    std::optional<long long> bound(const Poco::JSON::Object::Ptr& o, const char* key, FieldType type, const std::string& where) {
+        if (!o->has(key)) return std::nullopt;
+        auto v = o->get(key);
+        if (type == FieldType::Amount) {
+            std::optional<money::Cents> c = v.isString() ? money::parse(v.toString())
+                                            : v.isNumeric() ? money::fromDouble(v.convert<double>()) : std::nullopt;
+            if (!c) fail(where + "/" + key, "bad_bound", "Borne de montant invalide.");
+            return c;
+        }
+        if (type == FieldType::Percent) {
+            if (!v.isNumeric()) { fail(where + "/" + key, "bad_bound", "Borne invalide."); return std::nullopt; }
+            return static_cast<long long>(std::llround(v.convert<double>() * 100.0));
+        }
+        if (!v.isInteger()) { fail(where + "/" + key, "bad_bound", "Borne entière attendue."); return std::nullopt; }
+        return v.convert<long long>();
+    }
+
+    void parseField(const Poco::JSON::Object::Ptr& o, const std::string& where, const std::string& inheritedCategory,
+                    bool inheritedHousing, bool inheritedKnown, FieldDef& out) {
+        static const std::regex kName("^[a-zA-Z][a-zA-Z0-9_]*$");
+        out.name = o->optValue<std::string>("name", "");
+        if (!std::regex_match(out.name, kName)) fail(where + "/name", "bad_name", "Nom de champ invalide : « " + out.name + " ».");
+        out.label = o->optValue<std::string>("label", out.name);
+        out.help = o->optValue<std::string>("help", "");
+        std::string typeName = o->optValue<std::string>("type", "");
+        auto type = fieldTypeFromName(typeName);
+        if (!type) { fail(where + "/type", "bad_type", "Type de champ inconnu : « " + typeName + " »."); return; }
+        out.type = *type;
+        out.required = o->optValue<bool>("required", false);
+        out.category = o->optValue<std::string>("category", inheritedCategory);
+        bool hasHousing = o->has("housing");
+        out.housing = hasHousing ? o->getValue<bool>("housing") : inheritedHousing;
+        if (out.category.empty()) fail(where + "/category", "missing_category", "Chaque champ doit porter une catégorie de données.");
+        else if (std::find(knownCategories().begin(), knownCategories().end(), out.category) == knownCategories().end())
+            fail(where + "/category", "unknown_category", "Catégorie de données inconnue : « " + out.category + " ».");
+        if (!hasHousing && !inheritedKnown)
+            fail(where + "/housing", "missing_housing", "Préciser si l'information est liée au logement (housing).");
+        if (o->has("minLength")) out.minLength = o->getValue<long>("minLength");
+        if (o->has("maxLength")) out.maxLength = o->getValue<long>("maxLength");
+        if (!out.maxLength && out.type == FieldType::Text) out.maxLength = 500;
+        if (!out.maxLength && out.type == FieldType::LongText) out.maxLength = 20000;
+        out.min = bound(o, "min", out.type, where);
+        out.max = bound(o, "max", out.type, where);
+        if (o->has("minItems")) out.minItems = o->getValue<long>("minItems");
+        if (o->has("maxItems")) out.maxItems = o->getValue<long>("maxItems");
+        if (!out.maxItems && out.type == FieldType::Table) out.maxItems = 500;
+        out.multiple = o->optValue<bool>("multiple", false);
+        out.computed = o->optValue<std::string>("computed", "");
+        if (out.type == FieldType::Enum) {
+            auto opts = o->getArray("options");
+            if (!opts || opts->size() == 0) fail(where + "/options", "missing_options", "Une liste de choix doit avoir des options.");
+            else {
+                for (std::size_t i = 0; i < opts->size(); ++i) {
+                    auto opt = opts->getObject(static_cast<unsigned>(i));
+                    if (!opt) { fail(where + "/options/" + std::to_string(i), "bad_option", "Option invalide."); continue; }
+                    out.options.push_back({opt->optValue<std::string>("value", ""), opt->optValue<std::string>("label", "")});
+                }
+            }
+        }
+        if (out.type == FieldType::Person) {
+            if (!personalData) fail(where + "/type", "personal_data_forbidden",
+                                    "Ce formulaire est destiné aux financeurs : aucune donnée personnelle (champ personne) n'est admise.");
+            out.fields = personFields();
+        } else if (out.type == FieldType::Organisation) {
+            out.fields = organisationFields();
+        }
+        for (auto& f : out.fields) { f.category = out.category; f.housing = out.housing; }
+        if (out.type == FieldType::Group || out.type == FieldType::Table || out.isComposite()) {
+            auto children = o->getArray("fields");
+            if (!children && (out.type == FieldType::Group || out.type == FieldType::Table))
+                fail(where + "/fields", "missing_fields", "Un groupe ou un tableau doit décrire ses champs.");
+            if (children) parseFields(children, where + "/fields", out.category, out.housing, out.fields);
+        }
+    }
+
+    void parseFields(const Poco::JSON::Array::Ptr& arr, const std::string& where, const std::string& category,
+                     bool housing, std::vector<FieldDef>& out) {
+        std::set<std::string> builtin, seen;
+        for (const auto& f : out) builtin.insert(f.name);
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+            std::string w = where + "/" + std::to_string(i);
+            auto o = arr->getObject(static_cast<unsigned>(i));
+            if (!o) { fail(w, "bad_field", "Définition de champ invalide."); continue; }
+            FieldDef f;
+            parseField(o, w, category, housing, !category.empty(), f);
+            if (!seen.insert(f.name).second) {
+                fail(w + "/name", "duplicate_field", "Champ défini deux fois : « " + f.name + " ».");
+                continue;
+            }
+            if (builtin.count(f.name)) {
+                // A form may refine a built-in sub-field (e.g. person.qualite) by redefining it.
+                auto it = std::find_if(out.begin(), out.end(), [&](const FieldDef& g) { return g.name == f.name; });
+                *it = std::move(f);
+                continue;
+            }
+            out.push_back(std::move(f));
+        }
+    }
+};
+
+const FieldDef* findChild(const std::vector<FieldDef>& fields, const std::string& name) {
+    for (const auto& f : fields) if (f.name == name) return &f;
+    return nullptr;
+}
+
+Poco::JSON::Object::Ptr fieldToJson(const FieldDef& f) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("name", f.name);
+    o->set("label", f.label);
+    o->set("type", fieldTypeName(f.type));
+    o->set("required", f.required);
+    o->set("category", f.category);
+    o->set("housing", f.housing);
+    if (!f.help.empty()) o->set("help", f.help);
+    if (f.minLength) o->set("minLength", *f.minLength);
+    if (f.maxLength) o->set("maxLength", *f.maxLength);
+    if (f.min) o->set("min", *f.min);
+    if (f.max) o->set("max", *f.max);
+    if (f.minItems) o->set("minItems", *f.minItems);
+    if (f.maxItems) o->set("maxItems", *f.maxItems);
+    if (!f.computed.empty()) o->set("computed", f.computed);
+    if (f.type == FieldType::Enum) {
+        o->set("multiple", f.multiple);
+        Poco::JSON::Array::Ptr opts = new Poco::JSON::Array;
+        for (const auto& opt : f.options) {
+            Poco::JSON::Object::Ptr oo = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            oo->set("value", opt.value);
+            oo->set("label", opt.label);
+            opts->add(oo);
+        }
+        o->set("options", opts);
+    }
+    if (!f.fields.empty()) {
+        Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+        for (const auto& c : f.fields) arr->add(fieldToJson(c));
+        o->set("fields", arr);
+    }
+    return o;
+}
+
+} // namespace
+
+const char* fieldTypeName(FieldType t) {
+    for (const auto& [type, name] : typeNames()) if (type == t) return name;
+    return "?";
+}
+
+std::optional<FieldType> fieldTypeFromName(const std::string& name) {
+    for (const auto& [type, n] : typeNames()) if (name == n) return type;
+    return std::nullopt;
+}
+
+const std::vector<std::string>& knownCategories() {
+    static const std::vector<std::string> categories = {
+        "identite", "contact", "partenaire", "administratif", "logement", "budget", "dette", "accompagnement",
+        "sante", "justice", "famille", "emploi", "vie-sociale", "activite", "financement", "consentement"};
+    return categories;
+}
+
+const FieldDef* FieldDef::child(const std::string& n) const { return findChild(fields, n); }
+
+const EnumOption* FieldDef::option(const std::string& value) const {
+    for (const auto& o : options) if (o.value == value) return &o;
+    return nullptr;
+}
+
+const FieldDef* FormDef::field(const std::string& dottedPath) const {
+    const std::vector<FieldDef>* level = &fields;
+    const FieldDef* found = nullptr;
+    std::size_t start = 0;
+    while (start <= dottedPath.size()) {
+        std::size_t dot = dottedPath.find('.', start);
+        std::string part = dottedPath.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        found = findChild(*level, part);
+        if (!found) return nullptr;
+        if (dot == std::string::npos) return found;
+        level = &found->fields;
+        start = dot + 1;
+    }
+    return found;
+}
+
+const VariantDef* FormDef::variant(const std::string& name) const {
+    for (const auto& v : variants) if (v.name == name) return &v;
+    return nullptr;
+}
+
+bool FormDef::supportsFormat(const std::string& format) const {
+    return std::find(formats.begin(), formats.end(), format) != formats.end();
+}
+
+Result<std::shared_ptr<const FormDef>> parseFormDef(const Poco::JSON::Object::Ptr& json) {
+    static const std::regex kId("^[a-z0-9]+(-[a-z0-9]+)*$");
+    auto def = std::make_shared<FormDef>();
+    Parser p;
+    def->id = json->optValue<std::string>("id", "");
+    if (!std::regex_match(def->id, kId)) p.fail("/id", "bad_id", "Identifiant de formulaire invalide (kebab-case attendu).");
+    def->version = json->optValue<std::string>("version", "");
+    if (def->version.empty()) p.fail("/version", "missing_version", "Version manquante.");
+    def->title = json->optValue<std::string>("title", def->id);
+    def->description = json->optValue<std::string>("description", "");
+    def->personalData = json->optValue<bool>("personalData", true);
+    p.personalData = def->personalData;
+    def->parameters = json->getObject("parameters");
+    if (auto formats = json->getArray("formats")) {
+        for (std::size_t i = 0; i < formats->size(); ++i) def->formats.push_back(formats->getElement<std::string>(static_cast<unsigned>(i)));
+    } else {
+        def->formats = {"pdf"};
+    }
+    if (auto derivations = json->getArray("derivations")) {
+        for (std::size_t i = 0; i < derivations->size(); ++i) def->derivations.push_back(derivations->getElement<std::string>(static_cast<unsigned>(i)));
+    }
+    if (auto variants = json->getArray("variants")) {
+        for (std::size_t i = 0; i < variants->size(); ++i) {
+            auto v = variants->getObject(static_cast<unsigned>(i));
+            if (!v) continue;
+            VariantDef vd{v->optValue<std::string>("name", ""), v->optValue<std::string>("label", "")};
+            if (!std::regex_match(vd.name, kId)) p.fail("/variants/" + std::to_string(i) + "/name", "bad_variant", "Nom de variante invalide.");
+            def->variants.push_back(vd);
+        }
+    }
+    if (def->variants.empty()) def->variants.push_back({"standard", "Modèle standard"});
+    auto fields = json->getArray("fields");
+    if (!fields) p.fail("/fields", "missing_fields", "Le formulaire ne décrit aucun champ.");
+    else p.parseFields(fields, "/fields", "", false, def->fields);
+    if (!p.errors.empty())
+        return Status::invalidArgument("form_definition_invalid", "Définition de formulaire « " + def->id + " » invalide.", p.errors);
+    return std::shared_ptr<const FormDef>(def);
+}
+
+Poco::JSON::Object::Ptr formDefToJson(const FormDef& def) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("id", def.id);
+    o->set("version", def.version);
+    o->set("title", def.title);
+    if (!def.description.empty()) o->set("description", def.description);
+    o->set("personalData", def.personalData);
+    Poco::JSON::Array::Ptr formats = new Poco::JSON::Array;
+    for (const auto& f : def.formats) formats->add(f);
+    o->set("formats", formats);
+    Poco::JSON::Array::Ptr variants = new Poco::JSON::Array;
+    for (const auto& v : def.variants) {
+        Poco::JSON::Object::Ptr vo = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        vo->set("name", v.name);
+        vo->set("label", v.label);
+        variants->add(vo);
+    }
+    o->set("variants", variants);
+    Poco::JSON::Array::Ptr fields = new Poco::JSON::Array;
+    for (const auto& f : def.fields) fields->add(fieldToJson(f));
+    o->set("fields", fields);
+    return o;
+}
+
+} // namespace passerelle::forms

@@ -1,0 +1,85 @@
+#pragma once
+// FormDef: a declarative form definition loaded from forms/<id>.json (format
+// documented in docs/forms.md). Immutable once loaded; safe to share between
+// threads.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+#include "common/Status.h"
+
+namespace passerelle::forms {
+
+enum class FieldType { Text, LongText, Date, Amount, Integer, Percent, Enum, Boolean, Person, Organisation, Group, Table };
+
+const char* fieldTypeName(FieldType t);
+std::optional<FieldType> fieldTypeFromName(const std::string& name);
+
+struct EnumOption {
+    std::string value; // machine value in JSON
+    std::string label; // French label shown in documents
+};
+
+struct FieldDef {
+    std::string name;
+    std::string label;
+    std::string help;
+    FieldType type = FieldType::Text;
+    bool required = false;
+    // Data category (identite, logement, budget, sante, justice, famille, emploi, ...)
+    // and whether the information is related to housing; inherited by children.
+    std::string category;
+    bool housing = false;
+    // Constraints (each optional).
+    std::optional<long> minLength, maxLength;      // text: in characters
+    std::optional<long long> min, max;             // integer; amount in cents; percent in hundredths
+    std::optional<long> minItems, maxItems;        // table
+    std::vector<EnumOption> options;               // enum
+    bool multiple = false;                         // enum: several values (checkbox list)
+    std::string computed;                          // name of a derivation; the value is computed, never input
+    std::vector<FieldDef> fields;                  // group, person, organisation, table (record fields)
+
+    bool isComposite() const {
+        return type == FieldType::Group || type == FieldType::Person || type == FieldType::Organisation;
+    }
+    const FieldDef* child(const std::string& name) const;
+    const EnumOption* option(const std::string& value) const;
+};
+
+struct VariantDef {
+    std::string name;
+    std::string label;
+};
+
+struct FormDef {
+    std::string id;
+    std::string version;
+    std::string title;
+    std::string description;
+    // Funders' forms hold aggregates only: person fields are refused at load time.
+    bool personalData = true;
+    std::vector<std::string> formats;      // "pdf", "xlsx"
+    std::vector<VariantDef> variants;      // first is the default
+    std::vector<FieldDef> fields;
+    Poco::JSON::Object::Ptr parameters;    // form-level settings (e.g. thresholds), may be null
+    std::vector<std::string> derivations;  // named computations run after validation (see Validator.h)
+
+    const FieldDef* field(const std::string& dottedPath) const; // "menage.membres"
+    const VariantDef* variant(const std::string& name) const;
+    bool supportsFormat(const std::string& format) const;
+};
+
+// The categories a field may carry, with whether they can relate to housing.
+const std::vector<std::string>& knownCategories();
+
+// Parses a definition; the error names the offending place in the file.
+Result<std::shared_ptr<const FormDef>> parseFormDef(const Poco::JSON::Object::Ptr& json);
+
+// Serialises a definition for GET /v1/forms.
+Poco::JSON::Object::Ptr formDefToJson(const FormDef& def);
+
+} // namespace passerelle::forms

@@ -1,0 +1,232 @@
+#include "forms/Validator.h"
+
+#include <set>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include "common/Date.h"
+#include "common/Money.h"
+#include "common/Text.h"
+
+namespace passerelle::forms {
+
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+std::string escapePointer(const std::string& key) {
+    std::string out;
+    for (char c : key) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out.push_back(c);
+    }
+    return out;
+}
+
+bool isNull(const Var& v) { return v.isEmpty(); }
+
+struct Checker {
+    std::vector<FieldError>& errors;
+
+    void add(const std::string& path, const char* rule, std::string message) { errors.push_back({path, rule, std::move(message)}); }
+
+    void checkText(const FieldDef& f, const Var& v, const std::string& path) {
+        if (!v.isString()) { add(path, "type", "Doit être un texte."); return; }
+        const std::string& s = v.extract<std::string>();
+        if (!text::isValidUtf8(s)) { add(path, "encoding", "Texte mal encodé (UTF-8 attendu)."); return; }
+        for (unsigned char c : s) {
+            if (c < 0x20 && !(f.type == FieldType::LongText && (c == '\n' || c == '\t' || c == '\r'))) {
+                add(path, "control_character", f.type == FieldType::LongText ? "Caractère de contrôle interdit."
+                                                                             : "Retour à la ligne ou caractère de contrôle interdit dans ce champ court.");
+                return;
+            }
+        }
+        std::size_t n = text::length(s);
+        if (f.maxLength && static_cast<long>(n) > *f.maxLength)
+            add(path, "max_length", "Texte trop long : " + std::to_string(*f.maxLength) + " caractères au maximum (reçu " + std::to_string(n) + ").");
+        if (f.minLength && static_cast<long>(n) < *f.minLength)
+            add(path, "min_length", "Texte trop court : " + std::to_string(*f.minLength) + " caractères au minimum.");
+    }
+
+    template <typename T>
+    void checkBounds(const FieldDef& f, T value, const std::string& path, const std::function<std::string(long long)>& show) {
+        if (f.min && value < *f.min) add(path, "min", "Valeur trop petite : minimum " + show(*f.min) + ".");
+        if (f.max && value > *f.max) add(path, "max", "Valeur trop grande : maximum " + show(*f.max) + ".");
+    }
+
+    void checkValue(const FieldDef& f, const Var& v, const std::string& path) {
+        switch (f.type) {
+        case FieldType::Text:
+        case FieldType::LongText:
+            checkText(f, v, path);
+            break;
+        case FieldType::Date:
+            if (!v.isString() || !Date::parseIso(v.extract<std::string>()))
+                add(path, "date_format", "Date invalide : format attendu AAAA-MM-JJ (par exemple 2026-11-22).");
+            break;
+        case FieldType::Amount: {
+            std::optional<money::Cents> c;
+            if (v.isString()) c = money::parse(v.extract<std::string>());
+            else if (v.isNumeric()) c = money::fromDouble(v.convert<double>());
+            if (!c) { add(path, "amount_format", "Montant invalide : nombre en euros avec au plus deux décimales attendu (par exemple 1234.56)."); break; }
+            checkBounds(f, *c, path, [](long long x) { return money::format(x); });
+            break;
+        }
+        case FieldType::Integer:
+            if (!v.isInteger()) { add(path, "integer", "Nombre entier attendu."); break; }
+            checkBounds(f, v.convert<long long>(), path, [](long long x) { return std::to_string(x); });
+            break;
+        case FieldType::Percent: {
+            if (!v.isNumeric()) { add(path, "percent", "Pourcentage attendu (nombre)."); break; }
+            double d = v.convert<double>();
+            auto c = money::fromDouble(d);
+            if (!c) { add(path, "percent", "Pourcentage avec au plus deux décimales attendu."); break; }
+            checkBounds(f, *c, path, [](long long x) { return money::format(x, false) + " %"; });
+            break;
+        }
+        case FieldType::Boolean:
+            if (!v.isBoolean()) add(path, "boolean", "Valeur vrai/faux attendue (true ou false).");
+            break;
+        case FieldType::Enum:
+            checkEnum(f, v, path);
+            break;
+        case FieldType::Person:
+        case FieldType::Organisation:
+        case FieldType::Group:
+            if (v.type() != typeid(Object::Ptr)) { add(path, "object", "Objet JSON attendu."); break; }
+            checkObject(f.fields, v.extract<Object::Ptr>(), path);
+            break;
+        case FieldType::Table: {
+            if (v.type() != typeid(Array::Ptr)) { add(path, "array", "Liste attendue."); break; }
+            auto arr = v.extract<Array::Ptr>();
+            long n = static_cast<long>(arr->size());
+            if (f.minItems && n < *f.minItems) add(path, "min_items", "Au moins " + std::to_string(*f.minItems) + " ligne(s) attendue(s).");
+            if (f.maxItems && n > *f.maxItems) add(path, "max_items", "Au plus " + std::to_string(*f.maxItems) + " lignes (reçu " + std::to_string(n) + ").");
+            for (long i = 0; i < n; ++i) {
+                std::string p = path + "/" + std::to_string(i);
+                Var item = arr->get(static_cast<unsigned>(i));
+                if (item.type() != typeid(Object::Ptr)) { add(p, "object", "Chaque ligne doit être un objet JSON."); continue; }
+                checkObject(f.fields, item.extract<Object::Ptr>(), p);
+            }
+            break;
+        }
+        }
+    }
+
+    void checkEnum(const FieldDef& f, const Var& v, const std::string& path) {
+        std::string allowed;
+        for (const auto& o : f.options) allowed += (allowed.empty() ? "" : ", ") + o.value;
+        auto one = [&](const Var& x, const std::string& p) {
+            if (!x.isString() || !f.option(x.extract<std::string>())) {
+                std::string shown = x.isString() ? x.extract<std::string>() : x.toString();
+                add(p, "enum", "Valeur non autorisée : « " + shown + " ». Valeurs possibles : " + allowed + ".");
+            }
+        };
+        if (!f.multiple) { one(v, path); return; }
+        if (v.type() != typeid(Array::Ptr)) { add(path, "array", "Liste de valeurs attendue."); return; }
+        auto arr = v.extract<Array::Ptr>();
+        std::set<std::string> seen;
+        for (unsigned i = 0; i < arr->size(); ++i) {
+            Var x = arr->get(i);
+            one(x, path + "/" + std::to_string(i));
+            if (x.isString() && !seen.insert(x.extract<std::string>()).second)
+                add(path + "/" + std::to_string(i), "duplicate", "Valeur répétée.");
+        }
+        if (f.required && arr->size() == 0) add(path, "required", "Au moins une case doit être cochée.");
+    }
+
+    void checkObject(const std::vector<FieldDef>& fields, const Object::Ptr& obj, const std::string& path) {
+        // Pass 1: keys the definition does not know would be silently dropped: refuse them.
+        for (const auto& key : obj->getNames()) {
+            bool known = false;
+            for (const auto& f : fields) if (f.name == key) { known = true; break; }
+            if (!known) add(path + "/" + escapePointer(key), "unknown_field", "Champ inconnu de ce formulaire.");
+        }
+        // Pass 2: each declared field.
+        for (const auto& f : fields) {
+            std::string p = path + "/" + escapePointer(f.name);
+            Var v = obj->has(f.name) ? obj->get(f.name) : Var();
+            if (!f.computed.empty()) {
+                if (!isNull(v)) add(p, "computed_field", "Ce champ est calculé par Passerelle : ne pas le fournir.");
+                continue;
+            }
+            bool blank = isNull(v) || (v.isString() && text::trim(v.extract<std::string>()).empty());
+            if (blank) {
+                if (f.required) add(p, "required", "Champ obligatoire manquant.");
+                continue;
+            }
+            checkValue(f, v, p);
+        }
+    }
+};
+
+Var deepCopy(const Var& v) {
+    // Poco::JSON objects are reference types; a stringify/parse round trip gives an independent copy.
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(v, out);
+    Poco::JSON::Parser parser;
+    return parser.parse(out.str());
+}
+
+} // namespace
+
+std::vector<FieldError> validate(const FormDef& def, const Poco::JSON::Object::Ptr& data) {
+    std::vector<FieldError> errors;
+    if (!data) {
+        errors.push_back({"", "object", "Le document doit être un objet JSON."});
+        return errors;
+    }
+    Checker{errors}.checkObject(def.fields, data, "");
+    return errors;
+}
+
+DerivationRegistry& DerivationRegistry::instance() {
+    static DerivationRegistry registry;
+    return registry;
+}
+
+void DerivationRegistry::add(const std::string& name, Derivation fn) { _fns[name] = std::move(fn); }
+
+const Derivation* DerivationRegistry::find(const std::string& name) const {
+    auto it = _fns.find(name);
+    return it == _fns.end() ? nullptr : &it->second;
+}
+
+Result<FilledForm> fill(const std::shared_ptr<const FormDef>& def, const Poco::JSON::Object::Ptr& data) {
+    auto errors = validate(*def, data);
+    if (!errors.empty())
+        return Status::invalidArgument("validation_failed", "Le document ne respecte pas le formulaire « " + def->id + " ».", errors);
+    FilledForm filled{def, deepCopy(data).extract<Object::Ptr>()};
+    for (const auto& name : def->derivations) {
+        const Derivation* fn = DerivationRegistry::instance().find(name);
+        if (!fn) return Status::internal("derivation_unknown", "Calcul inconnu : « " + name + " ».");
+        auto derr = (*fn)(*def, filled.data);
+        errors.insert(errors.end(), derr.begin(), derr.end());
+    }
+    if (!errors.empty())
+        return Status::invalidArgument("validation_failed", "Le document ne respecte pas le formulaire « " + def->id + " ».", errors);
+    return filled;
+}
+
+Poco::Dynamic::Var lookup(const Poco::JSON::Object::Ptr& data, const std::string& dottedPath) {
+    Object::Ptr obj = data;
+    std::size_t start = 0;
+    while (obj) {
+        std::size_t dot = dottedPath.find('.', start);
+        std::string part = dottedPath.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        if (!obj->has(part)) return Var();
+        Var v = obj->get(part);
+        if (dot == std::string::npos) return v;
+        if (v.type() != typeid(Object::Ptr)) return Var();
+        obj = v.extract<Object::Ptr>();
+        start = dot + 1;
+    }
+    return Var();
+}
+
+} // namespace passerelle::forms

@@ -1,0 +1,51 @@
+#pragma once
+// Validates filled data against a FormDef. Reports every problem, each with the
+// JSON pointer of the offending value, a stable rule code and a French message.
+// Pure: no I/O.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+
+#include "common/Status.h"
+#include "forms/FormDef.h"
+
+namespace passerelle::forms {
+
+// A validated document: its definition and its data, with computed fields filled in.
+struct FilledForm {
+    std::shared_ptr<const FormDef> form;
+    Poco::JSON::Object::Ptr data;
+};
+
+// Returns every error found (empty when the data is valid).
+std::vector<FieldError> validate(const FormDef& def, const Poco::JSON::Object::Ptr& data);
+
+// A derivation computes `computed` fields of a form from its validated data
+// (taux d'effort, plan d'apurement, sub-lease dates...). It may also report
+// errors (an impossible repayment plan) with JSON pointer paths.
+using Derivation = std::function<std::vector<FieldError>(const FormDef&, Poco::JSON::Object::Ptr& data)>;
+
+// Registry of named derivations; form definitions list them under "derivations".
+class DerivationRegistry {
+public:
+    static DerivationRegistry& instance();
+    void add(const std::string& name, Derivation fn);
+    const Derivation* find(const std::string& name) const;
+
+private:
+    std::map<std::string, Derivation> _fns;
+};
+
+// validate + copy + derive: the one way to turn input JSON into a FilledForm.
+// Fails with InvalidArgument "validation_failed" and every detail.
+Result<FilledForm> fill(const std::shared_ptr<const FormDef>& def, const Poco::JSON::Object::Ptr& data);
+
+// Value lookup by dotted path in an object ("menage.logement.adresse"); empty Var if absent.
+Poco::Dynamic::Var lookup(const Poco::JSON::Object::Ptr& data, const std::string& dottedPath);
+
+} // namespace passerelle::forms

@@ -1,0 +1,95 @@
+#pragma once
+// HTTP adapter: Poco handlers that parse a request, call a use case and map
+// the result. One function maps every Status to an HTTP status
+// (errorToHttpStatus); errors are JSON {"error", "message", "details"}.
+#include <functional>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include "common/Status.h"
+#include "service/RenderService.h"
+
+namespace passerelle::http {
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8080;         // 0: any free port (tests)
+    std::size_t maxBodyBytes = 2 * 1024 * 1024;
+    int maxThreads = 32;
+    int maxQueued = 128;
+    int keepAliveSeconds = 5;
+    int timeoutSeconds = 20;
+};
+
+// What a route handler receives.
+struct Request {
+    std::string method;
+    std::string path;
+    std::map<std::string, std::string> query;
+    std::map<std::string, std::string> headers; // lower-case names
+    std::vector<std::string> params;            // regex captures of the route
+    std::string body;
+};
+
+struct Reply {
+    int status = 200;
+    std::string contentType = "application/json; charset=utf-8";
+    std::string body;
+    std::map<std::string, std::string> headers;
+
+    static Reply json(int status, const Poco::JSON::Object::Ptr& obj);
+    static Reply error(const Status& s);
+};
+
+int errorToHttpStatus(const Status& s);
+Poco::JSON::Object::Ptr statusToJson(const Status& s);
+
+using Handler = std::function<Reply(const Request&)>;
+
+// Method + path regex → handler. A route that declares `body` receives the
+// request body, size-limited and checked to be JSON.
+struct Route {
+    std::string method;
+    std::regex pattern;
+    Handler handler;
+    bool jsonBody = false;
+};
+
+class Router {
+public:
+    void add(const std::string& method, const std::string& pattern, Handler h, bool jsonBody = false);
+    // Finds the route; sets `methodAllowed` false when the path exists with another method.
+    const Route* match(const std::string& method, const std::string& path, std::vector<std::string>& params,
+                       bool& pathKnown) const;
+
+private:
+    std::vector<Route> _routes;
+};
+
+// Routes for forms and rendering (no storage needed).
+void addRenderRoutes(Router& router, std::shared_ptr<const service::RenderService> renderer);
+
+class Server {
+public:
+    Server(ServerConfig config, std::shared_ptr<Router> router);
+    ~Server();
+    void start();
+    void stop();
+    unsigned short port() const;
+
+private:
+    ServerConfig _config;
+    std::shared_ptr<Router> _router;
+    std::unique_ptr<Poco::Net::HTTPServer> _server;
+    std::unique_ptr<Poco::ThreadPool> _pool;
+};
+
+} // namespace passerelle::http

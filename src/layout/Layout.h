@@ -1,0 +1,93 @@
+#pragma once
+// Layout: measure and paginate a list of blocks into pages of positioned
+// items. No drawing happens here: backends (pdf/) draw a laid-out Document.
+// Coordinates are in PDF points, origin at the page's top-left corner, y
+// growing downwards; a text item's y is its baseline.
+//
+// Guarantee: every character of every block is placed on some page. Long
+// text wraps by measured width and continues on the next page; table rows
+// that do not fit move to the next page with the header row repeated, and a
+// row taller than a whole page is split line by line; signature blocks are
+// kept together.
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace passerelle::layout {
+
+enum class Font { Regular, Bold };
+
+// Text measurement, implemented by each backend (pdf/ uses libharu's exact widths).
+class FontMetrics {
+public:
+    virtual ~FontMetrics() = default;
+    virtual double width(std::string_view utf8, Font font, double sizePt) const = 0;
+};
+
+// Every code point is `advance` × size wide: for tests.
+class FixedWidthMetrics : public FontMetrics {
+public:
+    explicit FixedWidthMetrics(double advance = 0.5) : _advance(advance) {}
+    double width(std::string_view utf8, Font font, double sizePt) const override;
+
+private:
+    double _advance;
+};
+
+// ---- Blocks: what the composer asks for -------------------------------------------------------
+struct TitleBlock { std::string title; std::string subtitle; };
+struct HeadingBlock { std::string text; int level = 1; };
+struct PairsBlock { std::vector<std::pair<std::string, std::string>> rows; };
+struct ParagraphBlock { std::string label; std::string text; bool muted = false; };
+struct Column { std::string title; double weight = 1.0; };
+struct TableBlock {
+    std::string caption;
+    std::vector<Column> columns;
+    std::vector<std::vector<std::string>> rows;
+    std::string emptyText = "Aucune ligne.";
+};
+struct CheckboxItem { std::string label; bool checked = false; };
+struct CheckboxBlock { std::string label; std::vector<CheckboxItem> items; };
+struct SignatureParty { std::string title; std::string name; std::vector<std::string> lines; };
+struct SignatureBlock { std::vector<SignatureParty> parties; };
+struct SpacerBlock { double height = 6; };
+struct PageBreakBlock {};
+using Block = std::variant<TitleBlock, HeadingBlock, PairsBlock, ParagraphBlock, TableBlock, CheckboxBlock,
+                           SignatureBlock, SpacerBlock, PageBreakBlock>;
+
+// ---- Result: what backends draw ----------------------------------------------------------------
+struct Item {
+    enum class Kind { Text, Line, Box, FilledBox };
+    Kind kind = Kind::Text;
+    double x = 0, y = 0, w = 0, h = 0; // Line: from (x,y) to (x+w, y+h)
+    std::string text;                  // UTF-8
+    Font font = Font::Regular;
+    double size = 10;
+    double gray = 0; // 0 = black, 1 = white (text and strokes); fill gray for FilledBox
+};
+struct Page { std::vector<Item> items; };
+struct Document { std::vector<Page> pages; };
+
+struct PageSetup {
+    double width = 595.276;  // A4 portrait
+    double height = 841.890;
+    double marginLeft = 56.7, marginRight = 56.7; // 2 cm
+    double marginTop = 62.0, marginBottom = 62.0;
+    double bodySize = 10.0;
+    double lineFactor = 1.3;  // line height = size × factor
+    std::string headerLeft;   // running header, left
+    std::string headerRight;  // running header, right
+    std::string footer;       // "{page}" and "{pages}" are replaced
+};
+
+// Wraps text to `width`; '\n' forces a break; a word wider than the line breaks
+// between code points. Never drops a character (spaces at breaks excepted).
+std::vector<std::string> wrap(std::string_view text, double width, Font font, double sizePt, const FontMetrics& metrics);
+
+Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics);
+
+// Every text string the blocks and page setup hold (for font selection).
+std::vector<std::string_view> allText(const std::vector<Block>& blocks, const PageSetup& setup);
+
+} // namespace passerelle::layout

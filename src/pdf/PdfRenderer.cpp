@@ -1,0 +1,185 @@
+#include "pdf/PdfRenderer.h"
+
+#include <hpdf.h>
+
+#include <fstream>
+#include <memory>
+
+#include "common/Text.h"
+
+namespace passerelle::pdf {
+
+namespace {
+
+// libharu calls this from inside its own functions: record the first error, never throw or longjmp.
+struct ErrorState {
+    HPDF_STATUS errorNo = 0;
+    HPDF_STATUS detailNo = 0;
+};
+
+void onError(HPDF_STATUS errorNo, HPDF_STATUS detailNo, void* userData) noexcept {
+    auto* state = static_cast<ErrorState*>(userData);
+    if (state && state->errorNo == 0) {
+        state->errorNo = errorNo;
+        state->detailNo = detailNo;
+    }
+}
+
+struct DocDeleter {
+    void operator()(HPDF_Doc d) const { HPDF_Free(d); }
+};
+using DocPtr = std::unique_ptr<std::remove_pointer_t<HPDF_Doc>, DocDeleter>;
+
+class HpdfMetrics : public layout::FontMetrics {
+public:
+    HpdfMetrics(HPDF_Font regular, HPDF_Font bold, bool utf8) : _regular(regular), _bold(bold), _utf8(utf8) {}
+    double width(std::string_view s, layout::Font f, double size) const override {
+        if (s.empty()) return 0;
+        HPDF_Font font = f == layout::Font::Bold ? _bold : _regular;
+        std::string bytes = _utf8 ? std::string(s) : text::utf8ToCp1252(s);
+        HPDF_TextWidth tw = HPDF_Font_TextWidth(font, reinterpret_cast<const HPDF_BYTE*>(bytes.data()),
+                                                static_cast<HPDF_UINT>(bytes.size()));
+        return static_cast<double>(tw.width) * size / 1000.0;
+    }
+    HPDF_Font font(layout::Font f) const { return f == layout::Font::Bold ? _bold : _regular; }
+
+private:
+    HPDF_Font _regular, _bold;
+    bool _utf8;
+};
+
+bool fileReadable(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return in.good();
+}
+
+std::string infoText(const std::string& s) {
+    // The information dictionary takes PDFDocEncoding, close to Latin-1: fold what does not fit.
+    std::string out;
+    for (char32_t cp : text::decode(s)) {
+        auto b = text::toCp1252(cp);
+        out.push_back(b && *b >= 0x20 && *b != 0x7F ? static_cast<char>(*b) : '?');
+    }
+    return out;
+}
+
+} // namespace
+
+Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options) {
+    // Pass 1: font choice from the text itself.
+    bool needUnicode = false;
+    for (std::string_view s : layout::allText(blocks, setup)) {
+        if (!text::fitsCp1252(s)) { needUnicode = true; break; }
+    }
+    if (!needUnicode && !text::fitsCp1252(options.title)) needUnicode = true;
+    const std::string regularPath = options.fontsDir + "/LiberationSans-Regular.ttf";
+    const std::string boldPath = options.fontsDir + "/LiberationSans-Bold.ttf";
+    if (needUnicode && (!fileReadable(regularPath) || !fileReadable(boldPath)))
+        return Status::internal("font_missing", "Police Unicode introuvable dans " + options.fontsDir + ".");
+
+    ErrorState err;
+    DocPtr doc(HPDF_New(onError, &err));
+    if (!doc) return Status::internal("pdf_alloc", "Impossible de créer le document PDF.");
+    auto failed = [&](const char* step) -> Status {
+        return Status::internal("pdf_error", std::string("Erreur libharu à l'étape « ") + step + " » (code 0x" +
+                                                 [&] { char b[16]; std::snprintf(b, sizeof b, "%04X", static_cast<unsigned>(err.errorNo)); return std::string(b); }() +
+                                                 ", détail " + std::to_string(err.detailNo) + ").");
+    };
+    HPDF_Doc d = doc.get();
+    HPDF_SetCompressionMode(d, HPDF_COMP_ALL);
+
+    // Pass 2: fonts and metrics.
+    HPDF_Font regular = nullptr, bold = nullptr;
+    if (needUnicode) {
+        HPDF_UseUTFEncodings(d);
+        HPDF_SetCurrentEncoder(d, "UTF-8");
+        const char* rn = HPDF_LoadTTFontFromFile(d, regularPath.c_str(), HPDF_TRUE);
+        const char* bn = HPDF_LoadTTFontFromFile(d, boldPath.c_str(), HPDF_TRUE);
+        if (err.errorNo || !rn || !bn) return failed("chargement de la police");
+        regular = HPDF_GetFont(d, rn, "UTF-8");
+        bold = HPDF_GetFont(d, bn, "UTF-8");
+    } else {
+        regular = HPDF_GetFont(d, "Helvetica", "WinAnsiEncoding");
+        bold = HPDF_GetFont(d, "Helvetica-Bold", "WinAnsiEncoding");
+    }
+    if (err.errorNo || !regular || !bold) return failed("police");
+    HpdfMetrics metrics(regular, bold, needUnicode);
+
+    // Pass 3: layout with exact metrics.
+    layout::Document laid = layout::paginate(blocks, setup, metrics);
+
+    // Pass 4: draw each page: fills, then strokes, then all text in one text object.
+    if (!options.title.empty()) HPDF_SetInfoAttr(d, HPDF_INFO_TITLE, infoText(options.title).c_str());
+    if (!options.subject.empty()) HPDF_SetInfoAttr(d, HPDF_INFO_SUBJECT, infoText(options.subject).c_str());
+    HPDF_SetInfoAttr(d, HPDF_INFO_AUTHOR, infoText(options.author).c_str());
+    HPDF_SetInfoAttr(d, HPDF_INFO_CREATOR, "Passerelle");
+    const double H = setup.height;
+    for (const auto& p : laid.pages) {
+        HPDF_Page page = HPDF_AddPage(d);
+        if (!page) return failed("page");
+        HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(setup.width));
+        HPDF_Page_SetHeight(page, static_cast<HPDF_REAL>(setup.height));
+        for (const auto& it : p.items) {
+            if (it.kind != layout::Item::Kind::FilledBox) continue;
+            HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
+            HPDF_Page_Rectangle(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y - it.h),
+                                static_cast<HPDF_REAL>(it.w), static_cast<HPDF_REAL>(it.h));
+            HPDF_Page_Fill(page);
+        }
+        HPDF_Page_SetLineWidth(page, 0.5);
+        for (const auto& it : p.items) {
+            if (it.kind == layout::Item::Kind::Line) {
+                HPDF_Page_SetGrayStroke(page, static_cast<HPDF_REAL>(it.gray));
+                HPDF_Page_MoveTo(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y));
+                HPDF_Page_LineTo(page, static_cast<HPDF_REAL>(it.x + it.w), static_cast<HPDF_REAL>(H - it.y - it.h));
+                HPDF_Page_Stroke(page);
+            } else if (it.kind == layout::Item::Kind::Box) {
+                HPDF_Page_SetGrayStroke(page, static_cast<HPDF_REAL>(it.gray));
+                HPDF_Page_Rectangle(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y - it.h),
+                                    static_cast<HPDF_REAL>(it.w), static_cast<HPDF_REAL>(it.h));
+                HPDF_Page_Stroke(page);
+            }
+        }
+        HPDF_Page_BeginText(page);
+        HPDF_Font current = nullptr;
+        double currentSize = 0, currentGray = -1;
+        for (const auto& it : p.items) {
+            if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
+            HPDF_Font f = metrics.font(it.font);
+            if (f != current || it.size != currentSize) {
+                HPDF_Page_SetFontAndSize(page, f, static_cast<HPDF_REAL>(it.size));
+                current = f;
+                currentSize = it.size;
+            }
+            if (it.gray != currentGray) {
+                HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
+                currentGray = it.gray;
+            }
+            std::string bytes = needUnicode ? it.text : text::utf8ToCp1252(it.text);
+            HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y), bytes.c_str());
+        }
+        HPDF_Page_EndText(page);
+        if (err.errorNo) return failed("dessin");
+    }
+
+    // Pass 5: serialise in memory.
+    if (HPDF_SaveToStream(d) != HPDF_OK || err.errorNo) return failed("enregistrement");
+    HPDF_UINT32 size = HPDF_GetStreamSize(d);
+    PdfResult result;
+    result.bytes.resize(size);
+    HPDF_UINT32 read = 0;
+    while (read < size) {
+        HPDF_UINT32 chunk = size - read;
+        HPDF_STATUS st = HPDF_ReadFromStream(d, reinterpret_cast<HPDF_BYTE*>(&result.bytes[read]), &chunk);
+        read += chunk;
+        if (st == HPDF_STREAM_EOF) break;
+        if (st != HPDF_OK) return failed("lecture du flux");
+        if (chunk == 0) break;
+    }
+    if (read != size) return Status::internal("pdf_error", "Flux PDF incomplet.");
+    result.pages = static_cast<int>(laid.pages.size());
+    result.embeddedFont = needUnicode;
+    return result;
+}
+
+} // namespace passerelle::pdf

@@ -1,0 +1,115 @@
+#include "service/RenderService.h"
+
+#include <sstream>
+
+#include <Poco/DateTime.h>
+#include <Poco/DigestEngine.h>
+#include <Poco/File.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/LocalDateTime.h>
+#include <Poco/SHA2Engine.h>
+
+#include "pdf/PdfRenderer.h"
+#include "xlsx/XlsxRenderer.h"
+
+namespace passerelle::service {
+
+Result<Catalog> Catalog::load(const std::string& formsDir, const std::string& templatesDir, const std::string& fontsDir) {
+    auto forms = forms::FormRegistry::loadDirectory(formsDir);
+    if (!forms.isOk()) return forms.status();
+    auto templates = templates::TemplateRegistry::loadDirectory(templatesDir, *forms.value());
+    if (!templates.isOk()) return templates.status();
+    // Every variant a form declares must have its template.
+    for (const auto& def : forms.value()->all()) {
+        if (!def->supportsFormat("pdf")) continue;
+        for (const auto& v : def->variants)
+            if (!templates.value()->find(def->id, v.name))
+                return Status::internal("template_missing", "Modèle manquant : " + templatesDir + "/" + def->id + "." + v.name + ".json");
+    }
+    try {
+        if (!Poco::File(fontsDir + "/LiberationSans-Regular.ttf").exists())
+            return Status::internal("font_missing", "Police manquante : " + fontsDir + "/LiberationSans-Regular.ttf");
+    } catch (const Poco::Exception& e) {
+        return Status::internal("font_missing", "Répertoire des polices illisible : " + fontsDir);
+    }
+    return Catalog{forms.value(), templates.value(), fontsDir};
+}
+
+std::string todayFrench() {
+    Poco::LocalDateTime now;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", now.day(), now.month(), now.year());
+    return buf;
+}
+
+std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data) {
+    std::ostringstream out;
+    out << form << '\n';
+    Poco::JSON::Stringifier::stringify(data, out);
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update(out.str());
+    std::string hex = Poco::DigestEngine::digestToHex(sha.digest());
+    std::string prefix;
+    std::size_t start = 0;
+    while (start < form.size()) {
+        prefix.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(form[start]))));
+        std::size_t dash = form.find('-', start);
+        if (dash == std::string::npos) break;
+        start = dash + 1;
+    }
+    return prefix + "-" + hex.substr(0, 10);
+}
+
+Result<forms::FilledForm> RenderService::validate(const std::string& form, const Poco::JSON::Object::Ptr& data) const {
+    auto def = _catalog.forms->find(form);
+    if (!def) return Status::notFound("form_not_found", "Formulaire inconnu : « " + form + " ».");
+    return forms::fill(def, data);
+}
+
+Result<Rendered> RenderService::render(const RenderRequest& request) const {
+    auto def = _catalog.forms->find(request.form);
+    if (!def) return Status::notFound("form_not_found", "Formulaire inconnu : « " + request.form + " ».");
+    if (!request.variant.empty() && !def->variant(request.variant))
+        return Status::notFound("variant_not_found", "Variante inconnue pour « " + request.form + " » : « " + request.variant + " ».");
+    if (!def->supportsFormat(request.format))
+        return Status::notFound("format_unsupported", "Le formulaire « " + request.form + " » n'existe pas au format « " + request.format + " ».");
+    auto filled = forms::fill(def, request.data);
+    if (!filled.isOk()) return filled.status();
+    return renderFilled(filled.value(), request);
+}
+
+Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, const RenderRequest& request) const {
+    const forms::FormDef& def = *filled.form;
+    Rendered out;
+    out.documentId = request.documentId.empty() ? contentDocumentId(def.id, request.data) : request.documentId;
+    const std::string today = todayFrench();
+    if (request.format == "xlsx") {
+        if (!request.redacted.empty())
+            return Status::internal("redaction_unsupported", "Le format XLSX ne prend pas en charge les copies expurgées de ce formulaire.");
+        auto bytes = xlsx::render(filled, xlsx::XlsxOptions{out.documentId, today});
+        if (!bytes.isOk()) return bytes.status();
+        out.bytes = bytes.take();
+        out.contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        out.fileName = def.id + "-" + out.documentId + ".xlsx";
+        return out;
+    }
+    if (request.format != "pdf") return Status::notFound("format_unsupported", "Format inconnu : « " + request.format + " ».");
+    const std::string variant = request.variant.empty() ? def.variants.front().name : request.variant;
+    auto tpl = _catalog.templates->find(def.id, variant);
+    if (!tpl) return Status::notFound("variant_not_found", "Aucun modèle pour « " + def.id + " », variante « " + variant + " ».");
+    templates::ComposeOptions co{out.documentId, today, request.redacted};
+    auto composed = templates::compose(*tpl, filled, co);
+    pdf::PdfOptions po;
+    po.fontsDir = _catalog.fontsDir;
+    po.title = def.title;
+    po.subject = out.documentId;
+    auto pdf = pdf::render(composed.blocks, composed.setup, po);
+    if (!pdf.isOk()) return pdf.status();
+    out.bytes = std::move(pdf.value().bytes);
+    out.pages = pdf.value().pages;
+    out.contentType = "application/pdf";
+    out.fileName = def.id + "-" + out.documentId + ".pdf";
+    return out;
+}
+
+} // namespace passerelle::service

@@ -1,0 +1,66 @@
+#pragma once
+// RenderService: the use case "fill and render a document". Validates the
+// input against its form, runs derivations, composes the template variant and
+// renders PDF or XLSX entirely in memory. Shared by the CLI and the HTTP
+// adapter. Immutable after construction; safe to share between threads.
+#include <memory>
+#include <set>
+#include <string>
+
+#include <Poco/JSON/Object.h>
+
+#include "common/Status.h"
+#include "forms/FormRegistry.h"
+#include "forms/Validator.h"
+#include "templates/Template.h"
+
+namespace passerelle::service {
+
+struct Catalog {
+    std::shared_ptr<forms::FormRegistry> forms;
+    std::shared_ptr<templates::TemplateRegistry> templates;
+    std::string fontsDir;
+
+    // Loads forms/, templates/ and checks fonts/; fails on any invalid definition.
+    static Result<Catalog> load(const std::string& formsDir, const std::string& templatesDir, const std::string& fontsDir);
+};
+
+struct RenderRequest {
+    std::string form;
+    std::string variant;              // empty: the form's default variant
+    std::string format = "pdf";       // pdf | xlsx
+    Poco::JSON::Object::Ptr data;
+    std::string documentId;           // empty: derived from the content
+    std::set<std::string> redacted;   // fields left out (set by the consent gate only)
+};
+
+struct Rendered {
+    std::string bytes;
+    std::string contentType;
+    std::string fileName;
+    std::string documentId;
+    int pages = 0;
+};
+
+class RenderService {
+public:
+    explicit RenderService(Catalog catalog) : _catalog(std::move(catalog)) {}
+
+    const Catalog& catalog() const { return _catalog; }
+
+    // NotFound for an unknown form; InvalidArgument with every field error otherwise.
+    Result<forms::FilledForm> validate(const std::string& form, const Poco::JSON::Object::Ptr& data) const;
+    Result<Rendered> render(const RenderRequest& request) const;
+    // Renders an already-validated document (used when re-rendering stored documents).
+    Result<Rendered> renderFilled(const forms::FilledForm& filled, const RenderRequest& request) const;
+
+private:
+    Catalog _catalog;
+};
+
+// Today's date as dd/mm/yyyy (local time).
+std::string todayFrench();
+// A stable identifier for render-only documents: "<PREFIX>-<10 hex of SHA-256(form + input)>".
+std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data);
+
+} // namespace passerelle::service

@@ -1,0 +1,517 @@
+#include "templates/Template.h"
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <Poco/DirectoryIterator.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/Path.h>
+
+#include "forms/Format.h"
+
+namespace passerelle::templates {
+
+const char* const kRedactedMention = "Information non transmise";
+
+namespace {
+
+using forms::FieldDef;
+using forms::FieldType;
+using Poco::Dynamic::Var;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+const std::set<std::string>& blockTypes() {
+    static const std::set<std::string> types = {"title", "heading", "fields", "paragraph", "table", "checkboxes", "text",
+                                                "signatures", "records", "spacer", "pagebreak", "section"};
+    return types;
+}
+
+bool isScalar(const FieldDef& f) { return !f.isComposite() && f.type != FieldType::Table; }
+
+// Where a block refers to a field, collect it (with the kind of coverage it gives).
+void forEachFieldRef(const Array::Ptr& blocks, const std::function<void(const std::string& path, const std::string& where)>& fn,
+                     const std::string& where) {
+    if (!blocks) return;
+    for (unsigned i = 0; i < blocks->size(); ++i) {
+        auto b = blocks->getObject(i);
+        if (!b) continue;
+        std::string w = where + "/" + std::to_string(i);
+        std::string type = b->optValue<std::string>("type", "");
+        if (b->has("field")) {
+            std::string field = b->getValue<std::string>("field");
+            if (type == "table" && b->getArray("columns")) {
+                auto cols = b->getArray("columns");
+                for (unsigned c = 0; c < cols->size(); ++c) {
+                    auto col = cols->getObject(c);
+                    std::string name = col ? col->optValue<std::string>("field", "") : cols->getElement<std::string>(c);
+                    fn(field + "." + name, w + "/columns/" + std::to_string(c));
+                }
+            } else if (type != "signatures" && type != "section") {
+                fn(field, w + "/field");
+            }
+        }
+        if (auto fields = b->getArray("fields"))
+            for (unsigned k = 0; k < fields->size(); ++k) fn(fields->getElement<std::string>(k), w + "/fields/" + std::to_string(k));
+        if (type == "section") forEachFieldRef(b->getArray("blocks"), fn, w + "/blocks");
+    }
+}
+
+void leafPaths(const std::vector<FieldDef>& fields, const std::string& prefix, std::vector<std::string>& out) {
+    for (const auto& f : fields) {
+        std::string p = prefix.empty() ? f.name : prefix + "." + f.name;
+        if (f.fields.empty()) out.push_back(p);
+        else leafPaths(f.fields, p, out);
+    }
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+// ---- Composition ---------------------------------------------------------------------------------
+
+class Composer {
+public:
+    Composer(const TemplateDef& t, const forms::FilledForm& filled, const ComposeOptions& o)
+        : _t(t), _form(*filled.form), _data(filled.data), _o(o) {}
+
+    Composed run() {
+        Composed c;
+        c.setup.headerLeft = interpolate(_t.headerLeft);
+        c.setup.headerRight = interpolate(_t.headerRight);
+        c.setup.footer = interpolate(_t.footer);
+        blocks(_t.blocks, c.blocks);
+        return c;
+    }
+
+private:
+    const TemplateDef& _t;
+    const forms::FormDef& _form;
+    Object::Ptr _data;
+    const ComposeOptions& _o;
+    layout::PairsBlock _pairs;
+
+    bool redacted(const std::string& path) const {
+        for (const auto& r : _o.redacted)
+            if (path == r || (path.size() > r.size() && path.compare(0, r.size(), r) == 0 && path[r.size()] == '.')) return true;
+        return false;
+    }
+
+    static Var child(const Var& parent, const std::string& name) {
+        if (parent.type() != typeid(Object::Ptr)) return Var();
+        auto o = parent.extract<Object::Ptr>();
+        return o->has(name) ? o->get(name) : Var();
+    }
+
+    // One-line rendering of any value (used for placeholders, table cells, signature names).
+    std::string display(const FieldDef& f, const Var& v, const std::string& path) const {
+        if (redacted(path)) return kRedactedMention;
+        if (v.isEmpty()) return "";
+        if (f.type == FieldType::Person) {
+            std::string s;
+            for (const char* k : {"civilite", "prenom", "nom"}) {
+                const FieldDef* c = f.child(k);
+                Var cv = child(v, k);
+                if (c && !cv.isEmpty() && !cv.toString().empty()) s += (s.empty() ? "" : " ") + display(*c, cv, path + "." + k);
+            }
+            return s;
+        }
+        if (f.type == FieldType::Organisation) return display(*f.child("nom"), child(v, "nom"), path + ".nom");
+        if (f.isComposite()) {
+            std::string s;
+            for (const auto& c : f.fields) {
+                std::string cs = display(c, child(v, c.name), path + "." + c.name);
+                if (!cs.empty()) s += (s.empty() ? "" : "\n") + c.label + " : " + cs;
+            }
+            return s;
+        }
+        if (f.type == FieldType::Table) {
+            auto arr = v.extract<Array::Ptr>();
+            return std::to_string(arr->size()) + " ligne(s)";
+        }
+        return forms::formatValue(f, v);
+    }
+
+    std::string interpolate(const std::string& s) const {
+        std::string out;
+        std::size_t i = 0;
+        while (i < s.size()) {
+            std::size_t open = s.find('{', i);
+            if (open == std::string::npos) { out.append(s, i, std::string::npos); break; }
+            std::size_t close = s.find('}', open);
+            if (close == std::string::npos) { out.append(s, i, std::string::npos); break; }
+            out.append(s, i, open - i);
+            std::string key = s.substr(open + 1, close - open - 1);
+            if (key == "page" || key == "pages") out += "{" + key + "}";
+            else if (key == "documentId") out += _o.documentId;
+            else if (key == "today") out += _o.today;
+            else if (key == "form.title") out += _form.title;
+            else if (key == "form.version") out += _form.version;
+            else if (const FieldDef* f = _form.field(key)) out += display(*f, forms::lookup(_data, key), key);
+            i = close + 1;
+        }
+        return out;
+    }
+
+    void flush(std::vector<layout::Block>& out) {
+        if (!_pairs.rows.empty()) {
+            out.push_back(_pairs);
+            _pairs.rows.clear();
+        }
+    }
+
+    // Columns of a table: the listed ones, or every scalar sub-field holding a value in some row.
+    std::vector<const FieldDef*> tableColumns(const FieldDef& f, const Array::Ptr& rows, const Array::Ptr& listed,
+                                              std::vector<double>& weights, std::vector<std::string>& titles) const {
+        std::vector<const FieldDef*> cols;
+        if (listed) {
+            for (unsigned c = 0; c < listed->size(); ++c) {
+                auto col = listed->getObject(c);
+                std::string name = col ? col->optValue<std::string>("field", "") : listed->getElement<std::string>(c);
+                const FieldDef* cf = f.child(name);
+                if (!cf) continue;
+                cols.push_back(cf);
+                weights.push_back(col ? col->optValue<double>("weight", 1.0) : 1.0);
+                titles.push_back(col ? col->optValue<std::string>("title", cf->label) : cf->label);
+            }
+            return cols;
+        }
+        for (const auto& c : f.fields) {
+            bool any = c.required;
+            for (unsigned r = 0; rows && r < rows->size() && !any; ++r) {
+                Var v = child(rows->get(r), c.name);
+                any = !v.isEmpty() && !(v.isString() && v.extract<std::string>().empty());
+            }
+            if (!any) continue;
+            cols.push_back(&c);
+            weights.push_back(c.type == FieldType::LongText ? 3.0 : c.type == FieldType::Date || c.type == FieldType::Amount ? 1.0 : 1.5);
+            titles.push_back(c.label);
+        }
+        return cols;
+    }
+
+    void table(const FieldDef& f, const std::string& path, const Object::Ptr& spec, std::vector<layout::Block>& out) {
+        flush(out);
+        layout::TableBlock tb;
+        tb.caption = spec && spec->has("caption") ? interpolate(spec->getValue<std::string>("caption")) : f.label;
+        Var v = forms::lookup(_data, path);
+        Array::Ptr rows = v.type() == typeid(Array::Ptr) ? v.extract<Array::Ptr>() : nullptr;
+        std::vector<double> weights;
+        std::vector<std::string> titles;
+        auto cols = tableColumns(f, rows, spec ? spec->getArray("columns") : nullptr, weights, titles);
+        for (std::size_t c = 0; c < cols.size(); ++c) tb.columns.push_back({titles[c], weights[c]});
+        if (spec && spec->has("empty")) tb.emptyText = spec->getValue<std::string>("empty");
+        if (redacted(path)) {
+            tb.rows.push_back(std::vector<std::string>(cols.size(), kRedactedMention));
+        } else if (rows) {
+            for (unsigned r = 0; r < rows->size(); ++r) {
+                std::vector<std::string> cells;
+                for (const FieldDef* c : cols) cells.push_back(display(*c, child(rows->get(r), c->name), path + "." + c->name));
+                tb.rows.push_back(std::move(cells));
+            }
+        }
+        if (tb.columns.empty()) tb.columns.push_back({f.label, 1});
+        out.push_back(std::move(tb));
+    }
+
+    void field(const FieldDef& f, const std::string& path, const Var& v, std::vector<layout::Block>& out, int depth) {
+        if (f.type == FieldType::Table) { table(f, path, nullptr, out); return; }
+        if (redacted(path)) { _pairs.rows.emplace_back(f.label, kRedactedMention); return; }
+        if (f.isComposite()) {
+            if (v.isEmpty()) return;
+            flush(out);
+            out.push_back(layout::HeadingBlock{f.label, depth <= 0 ? 2 : 3});
+            for (const auto& c : f.fields) field(c, path + "." + c.name, child(v, c.name), out, depth + 1);
+            flush(out);
+            return;
+        }
+        if (v.isEmpty() || (v.isString() && v.extract<std::string>().empty())) return;
+        if (f.type == FieldType::LongText) {
+            flush(out);
+            out.push_back(layout::ParagraphBlock{f.label, forms::formatValue(f, v)});
+            return;
+        }
+        _pairs.rows.emplace_back(f.label, forms::formatValue(f, v));
+    }
+
+    void checkboxes(const FieldDef& f, const std::string& path, const Object::Ptr& spec, std::vector<layout::Block>& out) {
+        flush(out);
+        layout::CheckboxBlock cb;
+        cb.label = spec->has("label") ? interpolate(spec->getValue<std::string>("label")) : f.label;
+        if (redacted(path)) {
+            out.push_back(layout::PairsBlock{{{cb.label, kRedactedMention}}});
+            return;
+        }
+        Var v = forms::lookup(_data, path);
+        std::set<std::string> chosen;
+        if (f.type == FieldType::Boolean) {
+            cb.items.push_back({"Oui", !v.isEmpty() && v.convert<bool>()});
+            cb.items.push_back({"Non", !v.isEmpty() && !v.convert<bool>()});
+        } else {
+            if (v.type() == typeid(Array::Ptr)) {
+                auto arr = v.extract<Array::Ptr>();
+                for (unsigned i = 0; i < arr->size(); ++i) chosen.insert(arr->get(i).toString());
+            } else if (!v.isEmpty()) {
+                chosen.insert(v.toString());
+            }
+            for (const auto& o : f.options) cb.items.push_back({o.label, chosen.count(o.value) > 0});
+        }
+        out.push_back(std::move(cb));
+    }
+
+    void records(const FieldDef& f, const std::string& path, const Object::Ptr& spec, std::vector<layout::Block>& out) {
+        flush(out);
+        Var v = forms::lookup(_data, path);
+        if (redacted(path)) { _pairs.rows.emplace_back(f.label, kRedactedMention); flush(out); return; }
+        if (v.type() != typeid(Array::Ptr)) return;
+        auto rows = v.extract<Array::Ptr>();
+        std::string titleField = spec->optValue<std::string>("titleField", "");
+        for (unsigned r = 0; r < rows->size(); ++r) {
+            Var row = rows->get(r);
+            std::string title = f.label + " " + std::to_string(r + 1);
+            if (const FieldDef* tf = f.child(titleField)) {
+                std::string t = display(*tf, child(row, titleField), path + "." + titleField);
+                if (!t.empty()) title = t;
+            }
+            out.push_back(layout::HeadingBlock{title, 3});
+            for (const auto& c : f.fields) {
+                if (c.name == titleField && f.child(titleField)->type != FieldType::LongText) continue;
+                field(c, path + "." + c.name, child(row, c.name), out, 2);
+            }
+            flush(out);
+        }
+    }
+
+    void signatures(const Object::Ptr& spec, std::vector<layout::Block>& out) {
+        flush(out);
+        layout::SignatureBlock sb;
+        std::vector<std::string> defaultLines;
+        if (auto lines = spec->getArray("lines"))
+            for (unsigned i = 0; i < lines->size(); ++i) defaultLines.push_back(interpolate(lines->getElement<std::string>(i)));
+        auto parties = spec->getArray("parties");
+        for (unsigned i = 0; parties && i < parties->size(); ++i) {
+            auto p = parties->getObject(i);
+            std::vector<std::string> lines = defaultLines;
+            if (auto own = p->getArray("lines")) {
+                lines.clear();
+                for (unsigned k = 0; k < own->size(); ++k) lines.push_back(interpolate(own->getElement<std::string>(k)));
+            }
+            std::string title = interpolate(p->optValue<std::string>("title", ""));
+            std::string forEach = p->optValue<std::string>("forEach", "");
+            if (!forEach.empty()) {
+                // One block per row of a table of persons (e.g. each adult of the household who signs).
+                const FieldDef* tf = _form.field(forEach);
+                Var v = forms::lookup(_data, forEach);
+                if (tf && v.type() == typeid(Array::Ptr)) {
+                    auto rows = v.extract<Array::Ptr>();
+                    for (unsigned r = 0; r < rows->size(); ++r) {
+                        std::string name;
+                        for (const char* k : {"prenom", "nom"}) {
+                            const FieldDef* c = tf->child(k);
+                            Var cv = child(rows->get(r), k);
+                            if (c && !cv.isEmpty()) name += (name.empty() ? "" : " ") + display(*c, cv, forEach + "." + k);
+                        }
+                        sb.parties.push_back({title, name, lines});
+                    }
+                }
+                continue;
+            }
+            sb.parties.push_back({title, interpolate(p->optValue<std::string>("name", "")), lines});
+        }
+        out.push_back(std::move(sb));
+    }
+
+    bool present(const std::string& path) const {
+        Var v = forms::lookup(_data, path);
+        if (v.isEmpty()) return false;
+        if (v.isBoolean()) return v.convert<bool>();
+        if (v.isString()) return !v.extract<std::string>().empty();
+        if (v.type() == typeid(Array::Ptr)) return v.extract<Array::Ptr>()->size() > 0;
+        return true;
+    }
+
+    void blocks(const Array::Ptr& arr, std::vector<layout::Block>& out) {
+        if (!arr) return;
+        for (unsigned i = 0; i < arr->size(); ++i) {
+            auto b = arr->getObject(i);
+            std::string type = b->getValue<std::string>("type");
+            const FieldDef* f = b->has("field") ? _form.field(b->getValue<std::string>("field")) : nullptr;
+            std::string path = b->optValue<std::string>("field", "");
+            if (type == "title") {
+                flush(out);
+                out.push_back(layout::TitleBlock{interpolate(b->optValue<std::string>("text", _t.title)),
+                                                 interpolate(b->optValue<std::string>("subtitle", _t.subtitle))});
+            } else if (type == "heading") {
+                flush(out);
+                out.push_back(layout::HeadingBlock{interpolate(b->getValue<std::string>("text")), b->optValue<int>("level", 1)});
+            } else if (type == "fields") {
+                auto list = b->getArray("fields");
+                for (unsigned k = 0; k < list->size(); ++k) {
+                    std::string p = list->getElement<std::string>(k);
+                    if (const FieldDef* lf = _form.field(p)) field(*lf, p, forms::lookup(_data, p), out, 0);
+                }
+                flush(out);
+            } else if (type == "paragraph") {
+                flush(out);
+                if (redacted(path)) out.push_back(layout::ParagraphBlock{f->label, kRedactedMention});
+                else {
+                    Var v = forms::lookup(_data, path);
+                    std::string text = v.isEmpty() ? b->optValue<std::string>("empty", "") : forms::formatValue(*f, v);
+                    if (!text.empty()) out.push_back(layout::ParagraphBlock{interpolate(b->optValue<std::string>("label", f->label)), text});
+                }
+            } else if (type == "table") {
+                table(*f, path, b, out);
+            } else if (type == "checkboxes") {
+                checkboxes(*f, path, b, out);
+            } else if (type == "records") {
+                records(*f, path, b, out);
+            } else if (type == "text") {
+                flush(out);
+                out.push_back(layout::ParagraphBlock{interpolate(b->optValue<std::string>("label", "")),
+                                                     interpolate(b->getValue<std::string>("text")), b->optValue<bool>("muted", false)});
+            } else if (type == "signatures") {
+                signatures(b, out);
+            } else if (type == "spacer") {
+                flush(out);
+                out.push_back(layout::SpacerBlock{b->optValue<double>("height", 8)});
+            } else if (type == "pagebreak") {
+                flush(out);
+                out.push_back(layout::PageBreakBlock{});
+            } else if (type == "section") {
+                std::string when = b->optValue<std::string>("when", "");
+                if (!when.empty() && !present(when)) continue;
+                flush(out);
+                if (b->has("title")) out.push_back(layout::HeadingBlock{interpolate(b->getValue<std::string>("title")), b->optValue<int>("level", 1)});
+                blocks(b->getArray("blocks"), out);
+                flush(out);
+            }
+        }
+        flush(out);
+    }
+};
+
+} // namespace
+
+Result<std::shared_ptr<const TemplateDef>> parseTemplate(const Object::Ptr& json) {
+    auto t = std::make_shared<TemplateDef>();
+    t->form = json->optValue<std::string>("form", "");
+    t->variant = json->optValue<std::string>("variant", "");
+    t->label = json->optValue<std::string>("label", t->variant);
+    t->title = json->optValue<std::string>("title", "");
+    t->subtitle = json->optValue<std::string>("subtitle", "");
+    if (auto header = json->getObject("header")) {
+        t->headerLeft = header->optValue<std::string>("left", "");
+        t->headerRight = header->optValue<std::string>("right", "");
+    }
+    t->footer = json->optValue<std::string>("footer", "{form.title} — {documentId} — page {page} / {pages}");
+    t->blocks = json->getArray("blocks");
+    std::vector<FieldError> errors;
+    if (t->form.empty()) errors.push_back({"/form", "missing_form", "Le modèle doit nommer son formulaire."});
+    if (t->variant.empty()) errors.push_back({"/variant", "missing_variant", "Le modèle doit nommer sa variante."});
+    if (!t->blocks) errors.push_back({"/blocks", "missing_blocks", "Le modèle ne contient aucun bloc."});
+    if (!errors.empty()) return Status::invalidArgument("template_invalid", "Modèle invalide.", errors);
+    return std::shared_ptr<const TemplateDef>(t);
+}
+
+std::vector<FieldError> checkTemplate(const TemplateDef& t, const forms::FormDef& form) {
+    std::vector<FieldError> errors;
+    std::function<void(const Array::Ptr&, const std::string&)> walk = [&](const Array::Ptr& blocks, const std::string& where) {
+        for (unsigned i = 0; blocks && i < blocks->size(); ++i) {
+            std::string w = where + "/" + std::to_string(i);
+            auto b = blocks->getObject(i);
+            if (!b) { errors.push_back({w, "bad_block", "Bloc invalide."}); continue; }
+            std::string type = b->optValue<std::string>("type", "");
+            if (!blockTypes().count(type)) { errors.push_back({w + "/type", "unknown_block", "Type de bloc inconnu : « " + type + " »."}); continue; }
+            bool needsField = type == "paragraph" || type == "table" || type == "checkboxes" || type == "records";
+            if (needsField && !b->has("field")) errors.push_back({w + "/field", "missing_field", "Ce bloc doit nommer un champ."});
+            if (b->has("field")) {
+                const FieldDef* f = form.field(b->getValue<std::string>("field"));
+                if (!f) continue; // reported by forEachFieldRef below
+                if ((type == "table" || type == "records") && f->type != FieldType::Table)
+                    errors.push_back({w + "/field", "not_a_table", "Ce bloc attend un champ de type tableau."});
+                if (type == "checkboxes" && f->type != FieldType::Enum && f->type != FieldType::Boolean)
+                    errors.push_back({w + "/field", "not_a_choice", "Ce bloc attend un champ à choix."});
+                if (type == "paragraph" && !isScalar(*f))
+                    errors.push_back({w + "/field", "not_a_text", "Ce bloc attend un champ simple."});
+            }
+            if ((type == "heading" || type == "text") && !b->has("text"))
+                errors.push_back({w + "/text", "missing_text", "Ce bloc doit avoir un texte."});
+            if (type == "fields" && !b->getArray("fields")) errors.push_back({w + "/fields", "missing_fields", "Liste de champs attendue."});
+            if (type == "section") walk(b->getArray("blocks"), w + "/blocks");
+            if (type == "signatures") {
+                auto parties = b->getArray("parties");
+                for (unsigned k = 0; parties && k < parties->size(); ++k) {
+                    auto p = parties->getObject(k);
+                    std::string fe = p ? p->optValue<std::string>("forEach", "") : "";
+                    if (!fe.empty() && (!form.field(fe) || form.field(fe)->type != FieldType::Table))
+                        errors.push_back({w + "/parties/" + std::to_string(k) + "/forEach", "not_a_table", "forEach doit nommer un tableau."});
+                }
+            }
+        }
+    };
+    walk(t.blocks, "/blocks");
+    forEachFieldRef(t.blocks, [&](const std::string& path, const std::string& where) {
+        if (!form.field(path)) errors.push_back({where, "unknown_field", "Champ inconnu du formulaire : « " + path + " »."});
+    }, "/blocks");
+    return errors;
+}
+
+std::vector<std::string> uncoveredFields(const TemplateDef& t, const forms::FormDef& form) {
+    std::vector<std::string> refs;
+    forEachFieldRef(t.blocks, [&](const std::string& path, const std::string&) { refs.push_back(path); }, "");
+    std::vector<std::string> leaves, out;
+    leafPaths(form.fields, "", leaves);
+    for (const auto& leaf : leaves) {
+        bool covered = false;
+        for (const auto& r : refs)
+            if (leaf == r || (leaf.size() > r.size() && leaf.compare(0, r.size(), r) == 0 && leaf[r.size()] == '.')) covered = true;
+        if (!covered) out.push_back(leaf);
+    }
+    return out;
+}
+
+Result<std::shared_ptr<TemplateRegistry>> TemplateRegistry::loadDirectory(const std::string& directory,
+                                                                          const forms::FormRegistry& forms) {
+    auto registry = std::make_shared<TemplateRegistry>();
+    try {
+        for (Poco::DirectoryIterator it(directory), end; it != end; ++it) {
+            if (!it->isFile() || Poco::Path(it->path()).getExtension() != "json") continue;
+            const std::string file = it->path();
+            auto json = forms::parseJsonObject(readFile(file));
+            if (!json.isOk()) return Status::internal("template_file_invalid", file + " : " + json.status().message());
+            auto t = parseTemplate(json.value());
+            if (!t.isOk()) return Status::internal("template_file_invalid", file + " : " + t.status().toString());
+            const TemplateDef& def = *t.value();
+            if (Poco::Path(file).getBaseName() != def.form + "." + def.variant)
+                return Status::internal("template_file_invalid", file + " : le fichier doit s'appeler <formulaire>.<variante>.json");
+            auto form = forms.find(def.form);
+            if (!form) return Status::internal("template_file_invalid", file + " : formulaire inconnu « " + def.form + " ».");
+            if (!form->variant(def.variant))
+                return Status::internal("template_file_invalid", file + " : variante « " + def.variant + " » non déclarée par le formulaire.");
+            auto errors = checkTemplate(def, *form);
+            if (!errors.empty())
+                return Status::internal("template_file_invalid",
+                                        file + " : " + Status::invalidArgument("template_invalid", "Modèle invalide.", errors).toString());
+            registry->_templates[{def.form, def.variant}] = t.value();
+        }
+    } catch (const Poco::Exception& e) {
+        return Status::internal("templates_directory", "Répertoire des modèles illisible : " + directory + " (" + e.displayText() + ")");
+    }
+    return registry;
+}
+
+std::shared_ptr<const TemplateDef> TemplateRegistry::find(const std::string& form, const std::string& variant) const {
+    auto it = _templates.find({form, variant});
+    return it == _templates.end() ? nullptr : it->second;
+}
+
+Composed compose(const TemplateDef& t, const forms::FilledForm& filled, const ComposeOptions& options) {
+    return Composer(t, filled, options).run();
+}
+
+} // namespace passerelle::templates

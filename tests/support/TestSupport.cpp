@@ -1,0 +1,145 @@
+#include "support/TestSupport.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <Poco/File.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/TemporaryFile.h>
+
+namespace passerelle::testing {
+
+std::string sourceDir() {
+    const char* env = std::getenv("PASSERELLE_SOURCE_DIR");
+    return env ? env : PASSERELLE_SOURCE_DIR;
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+void writeFile(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+Poco::JSON::Object::Ptr readJson(const std::string& path) {
+    Poco::JSON::Parser parser;
+    return parser.parse(readFile(path)).extract<Poco::JSON::Object::Ptr>();
+}
+
+TempDir::TempDir() {
+    char tmpl[] = "/tmp/passerelle-test-XXXXXX";
+    char* p = mkdtemp(tmpl);
+    if (!p) throw std::runtime_error("mkdtemp failed");
+    _path = p;
+}
+
+TempDir::~TempDir() {
+    try {
+        Poco::File(_path).remove(true);
+    } catch (...) {
+    }
+}
+
+CommandResult run(const std::vector<std::string>& argv) {
+    CommandResult r;
+    Poco::Pipe outPipe, errPipe;
+    std::vector<std::string> args(argv.begin() + 1, argv.end());
+    Poco::ProcessHandle ph = Poco::Process::launch(argv[0], args, nullptr, &outPipe, &errPipe);
+    Poco::PipeInputStream outStream(outPipe), errStream(errPipe);
+    // Read stderr in full after stdout; outputs of our tools are small enough not to dead-lock.
+    std::string out, err;
+    Poco::StreamCopier::copyToString(outStream, out);
+    Poco::StreamCopier::copyToString(errStream, err);
+    r.exitCode = ph.wait();
+    r.out = out;
+    r.err = err;
+    return r;
+}
+
+std::string pdfToText(const std::string& pdfBytes, bool layout) {
+    TempDir dir;
+    writeFile(dir.file("in.pdf"), pdfBytes);
+    std::vector<std::string> argv = {"/usr/bin/pdftotext", "-enc", "UTF-8"};
+    if (layout) argv.push_back("-layout");
+    argv.push_back(dir.file("in.pdf"));
+    argv.push_back(dir.file("out.txt"));
+    CommandResult r = run(argv);
+    if (r.exitCode != 0) throw std::runtime_error("pdftotext failed: " + r.err);
+    return readFile(dir.file("out.txt"));
+}
+
+bool qpdfCheck(const std::string& pdfBytes, std::string* output) {
+    TempDir dir;
+    writeFile(dir.file("in.pdf"), pdfBytes);
+    CommandResult r = run({"/usr/bin/qpdf", "--check", dir.file("in.pdf")});
+    if (output) *output = r.out + r.err;
+    return r.exitCode == 0 && r.out.find("No syntax or stream encoding errors") != std::string::npos;
+}
+
+int pdfPageCount(const std::string& pdfBytes) {
+    TempDir dir;
+    writeFile(dir.file("in.pdf"), pdfBytes);
+    CommandResult r = run({"/usr/bin/qpdf", "--show-npages", dir.file("in.pdf")});
+    return r.exitCode == 0 ? std::atoi(r.out.c_str()) : -1;
+}
+
+std::string normaliseSpaces(const std::string& text) {
+    std::string out;
+    bool space = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        bool isSpace = c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
+        if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xA0) { isSpace = true; ++i; }
+        else if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+                 static_cast<unsigned char>(text[i + 2]) == 0xAF) { isSpace = true; i += 2; }
+        if (isSpace) { space = true; continue; }
+        if (space && !out.empty()) out.push_back(' ');
+        space = false;
+        out.push_back(static_cast<char>(c));
+    }
+    return out;
+}
+
+void collectStrings(const Poco::JSON::Object::Ptr& obj, std::vector<std::string>& out) {
+    for (const auto& key : obj->getNames()) {
+        Poco::Dynamic::Var v = obj->get(key);
+        if (v.type() == typeid(Poco::JSON::Object::Ptr)) collectStrings(v.extract<Poco::JSON::Object::Ptr>(), out);
+        else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
+            auto arr = v.extract<Poco::JSON::Array::Ptr>();
+            for (unsigned i = 0; i < arr->size(); ++i) {
+                Poco::Dynamic::Var item = arr->get(i);
+                if (item.type() == typeid(Poco::JSON::Object::Ptr)) collectStrings(item.extract<Poco::JSON::Object::Ptr>(), out);
+                else if (item.isString()) out.push_back(item.toString());
+            }
+        } else if (v.isString()) out.push_back(v.toString());
+    }
+}
+
+const service::Catalog& repoCatalog() {
+    static const service::Catalog catalog = [] {
+        auto c = service::Catalog::load(sourceDir() + "/forms", sourceDir() + "/templates", sourceDir() + "/fonts");
+        if (!c.isOk()) throw std::runtime_error("catalog: " + c.status().toString());
+        return c.value();
+    }();
+    return catalog;
+}
+
+} // namespace passerelle::testing
