@@ -219,14 +219,15 @@ private:
         out.push_back(std::move(tb));
     }
 
+    // depth < 0: a group listed directly whose heading the template already gives (no sub-heading).
     void field(const FieldDef& f, const std::string& path, const Var& v, std::vector<layout::Block>& out, int depth) {
         if (f.type == FieldType::Table) { table(f, path, nullptr, out); return; }
         if (redacted(path)) { _pairs.rows.emplace_back(f.label, kRedactedMention); return; }
         if (f.isComposite()) {
             if (v.isEmpty()) return;
             flush(out);
-            out.push_back(layout::HeadingBlock{f.label, depth <= 0 ? 2 : 3});
-            for (const auto& c : f.fields) field(c, path + "." + c.name, child(v, c.name), out, depth + 1);
+            if (depth >= 0) out.push_back(layout::HeadingBlock{f.label, depth == 0 ? 2 : 3});
+            for (const auto& c : f.fields) field(c, path + "." + c.name, child(v, c.name), out, depth < 0 ? 1 : depth + 1);
             flush(out);
             return;
         }
@@ -351,9 +352,10 @@ private:
                 out.push_back(layout::HeadingBlock{interpolate(b->getValue<std::string>("text")), b->optValue<int>("level", 1)});
             } else if (type == "fields") {
                 auto list = b->getArray("fields");
+                const int depth = b->optValue<bool>("headings", true) ? 0 : -1;
                 for (unsigned k = 0; k < list->size(); ++k) {
                     std::string p = list->getElement<std::string>(k);
-                    if (const FieldDef* lf = _form.field(p)) field(*lf, p, forms::lookup(_data, p), out, 0);
+                    if (const FieldDef* lf = _form.field(p)) field(*lf, p, forms::lookup(_data, p), out, depth);
                 }
                 flush(out);
             } else if (type == "paragraph") {
