@@ -145,7 +145,18 @@ private:
     Status readBody(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp, std::string& body) {
         const std::size_t limit = _config.maxBodyBytes;
         auto tooLarge = [&] {
-            resp.setKeepAlive(false); // the rest of the body is not read: close the connection
+            // Read and discard what the client is still sending (up to a bound), so that closing the
+            // connection after the 413 does not reset it before the client has read the answer.
+            constexpr std::size_t kDrainBytes = 16 * 1024 * 1024;
+            std::istream& rest = req.stream();
+            char sink[16384];
+            std::size_t drained = 0;
+            while (rest && drained < kDrainBytes) {
+                rest.read(sink, sizeof sink);
+                if (rest.gcount() <= 0) break;
+                drained += static_cast<std::size_t>(rest.gcount());
+            }
+            resp.setKeepAlive(false);
             return Status::payloadTooLarge("payload_too_large",
                                            "Corps de requête trop volumineux (maximum " + std::to_string(limit) + " octets).");
         };

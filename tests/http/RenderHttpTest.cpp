@@ -1,0 +1,216 @@
+// HTTP adapter against a real server started in-process on a free port.
+#include <gtest/gtest.h>
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include "http/HttpServer.h"
+#include "support/TestSupport.h"
+
+using namespace passerelle;
+using namespace passerelle::testing;
+
+namespace {
+
+struct Response {
+    int status = 0;
+    std::string contentType;
+    std::string disposition;
+    std::string body;
+    Poco::JSON::Object::Ptr json() const {
+        Poco::JSON::Parser p;
+        return p.parse(body).extract<Poco::JSON::Object::Ptr>();
+    }
+};
+
+class RenderHttp : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        auto renderer = std::make_shared<const service::RenderService>(repoCatalog());
+        auto router = std::make_shared<http::Router>();
+        http::addRenderRoutes(*router, renderer);
+        http::ServerConfig config;
+        config.port = 0;
+        config.maxBodyBytes = 256 * 1024;
+        server = new http::Server(config, router);
+        server->start();
+    }
+    static void TearDownTestSuite() {
+        delete server;
+        server = nullptr;
+    }
+
+    Response request(const std::string& method, const std::string& uri, const std::string& body = "",
+                     const std::string& contentType = "application/json", bool chunked = false) {
+        Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
+        session.setTimeout(Poco::Timespan(30, 0));
+        Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
+        if (!body.empty() || method == "POST") {
+            req.setContentType(contentType);
+            if (chunked) req.setChunkedTransferEncoding(true);
+            else req.setContentLength(static_cast<std::streamsize>(body.size()));
+        }
+        Response r;
+        try {
+            std::ostream& os = session.sendRequest(req);
+            os << body;
+        } catch (const Poco::Exception&) {
+            // The server may answer 413 and close before reading the whole body.
+        }
+        Poco::Net::HTTPResponse resp;
+        std::istream& is = session.receiveResponse(resp);
+        r.status = resp.getStatus();
+        r.contentType = resp.getContentType();
+        r.disposition = resp.get("Content-Disposition", "");
+        Poco::StreamCopier::copyToString(is, r.body);
+        return r;
+    }
+
+    void expectAlive() {
+        Response r = request("GET", "/healthz");
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.json()->getValue<std::string>("status"), "ok");
+    }
+
+    static std::string example(const std::string& name) { return readFile(sourceDir() + "/examples/" + name); }
+    static http::Server* server;
+};
+
+http::Server* RenderHttp::server = nullptr;
+
+} // namespace
+
+TEST_F(RenderHttp, HealthAndFormsCatalog) {
+    expectAlive();
+    Response r = request("GET", "/v1/forms");
+    ASSERT_EQ(r.status, 200);
+    auto forms = r.json()->getArray("forms");
+    bool found = false;
+    for (unsigned i = 0; i < forms->size(); ++i) {
+        auto f = forms->getObject(i);
+        if (f->getValue<std::string>("id") != "fiche-navette") continue;
+        found = true;
+        EXPECT_EQ(f->getValue<std::string>("version"), "1.0.0");
+        EXPECT_EQ(f->getArray("variants")->getObject(0)->getValue<std::string>("name"), "standard");
+        auto fields = f->getArray("fields");
+        ASSERT_GT(fields->size(), 5u);
+        EXPECT_EQ(fields->getObject(0)->getValue<std::string>("type"), "date");
+        EXPECT_TRUE(fields->getObject(0)->has("category"));
+        EXPECT_TRUE(fields->getObject(0)->has("housing"));
+    }
+    EXPECT_TRUE(found);
+    Response one = request("GET", "/v1/forms/fiche-navette");
+    EXPECT_EQ(one.status, 200);
+    EXPECT_EQ(one.json()->getValue<std::string>("title"), "Fiche navette");
+}
+
+TEST_F(RenderHttp, RendersAPdfWithContentTypeAndFileName) {
+    Response r = request("POST", "/v1/render/fiche-navette?format=pdf", example("fiche-navette-association-vers-bailleur.json"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.contentType, "application/pdf");
+    EXPECT_EQ(r.disposition.rfind("attachment; filename=\"fiche-navette-FN-", 0), 0u) << r.disposition;
+    EXPECT_NE(r.disposition.find(".pdf\""), std::string::npos);
+    EXPECT_TRUE(qpdfCheck(r.body));
+    EXPECT_NE(pdfToText(r.body).find("Samira"), std::string::npos);
+
+    Response v = request("POST", "/v1/render/fiche-navette?variant=standard", example("fiche-navette-alerte-bailleur.json"));
+    ASSERT_EQ(v.status, 200);
+    EXPECT_NE(pdfToText(v.body).find("Łukasz"), std::string::npos);
+}
+
+TEST_F(RenderHttp, InvalidJsonIs400) {
+    Response r = request("POST", "/v1/render/fiche-navette", "{\"date\": ");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.json()->getValue<std::string>("error"), "json_invalid");
+    Response arr = request("POST", "/v1/render/fiche-navette", "[1, 2]");
+    EXPECT_EQ(arr.status, 400);
+    EXPECT_EQ(arr.json()->getValue<std::string>("error"), "json_not_object");
+    expectAlive();
+}
+
+TEST_F(RenderHttp, InvalidFieldsAre400WithEveryPath) {
+    std::string body = example("fiche-navette-association-vers-bailleur.json");
+    Poco::JSON::Parser p;
+    auto data = p.parse(body).extract<Poco::JSON::Object::Ptr>();
+    data->remove("date");
+    data->getObject("menage")->set("composition", Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+    data->set("champInconnu", "x");
+    std::ostringstream out;
+    data->stringify(out);
+    Response r = request("POST", "/v1/render/fiche-navette", out.str());
+    ASSERT_EQ(r.status, 400);
+    auto json = r.json();
+    EXPECT_EQ(json->getValue<std::string>("error"), "validation_failed");
+    EXPECT_FALSE(json->getValue<std::string>("message").empty());
+    auto details = json->getArray("details");
+    std::set<std::string> paths;
+    for (unsigned i = 0; i < details->size(); ++i) {
+        auto d = details->getObject(i);
+        paths.insert(d->getValue<std::string>("path"));
+        EXPECT_FALSE(d->getValue<std::string>("message").empty());
+        EXPECT_FALSE(d->getValue<std::string>("rule").empty());
+    }
+    EXPECT_TRUE(paths.count("/date"));
+    EXPECT_TRUE(paths.count("/menage/composition"));
+    EXPECT_TRUE(paths.count("/champInconnu"));
+    expectAlive();
+}
+
+TEST_F(RenderHttp, UnknownFormOrVariantIs404) {
+    Response r = request("POST", "/v1/render/bon-de-commande", "{}");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.json()->getValue<std::string>("error"), "form_not_found");
+    Response trav = request("POST", "/v1/render/..%2F..%2Fetc%2Fpasswd", "{}");
+    EXPECT_EQ(trav.status, 404);
+    Response v = request("POST", "/v1/render/fiche-navette?variant=bretagne", example("fiche-navette-association-vers-bailleur.json"));
+    EXPECT_EQ(v.status, 404);
+    EXPECT_EQ(v.json()->getValue<std::string>("error"), "variant_not_found");
+    Response f = request("POST", "/v1/render/fiche-navette?format=docx", example("fiche-navette-association-vers-bailleur.json"));
+    EXPECT_EQ(f.status, 404);
+    EXPECT_EQ(f.json()->getValue<std::string>("error"), "format_unsupported");
+    Response path = request("GET", "/v1/nulle-part");
+    EXPECT_EQ(path.status, 404);
+    expectAlive();
+}
+
+TEST_F(RenderHttp, BodyOverTheLimitIs413) {
+    std::string big = "{\"observations\": \"" + std::string(300 * 1024, 'a') + "\"}";
+    Response r = request("POST", "/v1/render/fiche-navette", big);
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(r.json()->getValue<std::string>("error"), "payload_too_large");
+    Response chunked = request("POST", "/v1/render/fiche-navette", big, "application/json", /*chunked=*/true);
+    EXPECT_EQ(chunked.status, 413);
+    expectAlive();
+}
+
+TEST_F(RenderHttp, NotJsonIs415) {
+    Response r = request("POST", "/v1/render/fiche-navette", "date=2026-11-22", "application/x-www-form-urlencoded");
+    EXPECT_EQ(r.status, 415);
+    EXPECT_EQ(r.json()->getValue<std::string>("error"), "unsupported_media_type");
+    Response charset = request("POST", "/v1/render/fiche-navette", example("fiche-navette-association-vers-bailleur.json"),
+                               "application/json; charset=utf-8");
+    EXPECT_EQ(charset.status, 200);
+    expectAlive();
+}
+
+TEST_F(RenderHttp, ValidateEndpointListsErrors) {
+    Response ok = request("POST", "/v1/validate/fiche-navette", example("fiche-navette-alerte-bailleur.json"));
+    EXPECT_EQ(ok.status, 200);
+    EXPECT_TRUE(ok.json()->getValue<bool>("valid"));
+    Response bad = request("POST", "/v1/validate/fiche-navette", "{}");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_GE(bad.json()->getArray("details")->size(), 5u);
+}
+
+TEST_F(RenderHttp, GarbageNeverTakesTheServiceDown) {
+    const char* bodies[] = {"", "null", "\"texte\"", "{\"date\": \"\xff\xfe\"}", "{\"menage\": {\"composition\": [null, 1, \"x\"]}}",
+                            "{\"actions\": [{\"action\": {\"a\": [[[[]]]]}}]}", "{{{{", "{\"date\": 1e999}"};
+    for (const char* b : bodies) {
+        Response r = request("POST", "/v1/render/fiche-navette", b);
+        EXPECT_EQ(r.status, 400) << b << " -> " << r.body;
+    }
+    expectAlive();
+}
