@@ -30,22 +30,48 @@ struct DocDeleter {
 };
 using DocPtr = std::unique_ptr<std::remove_pointer_t<HPDF_Doc>, DocDeleter>;
 
+// Measures (and chooses the font of) every string: base-14 Helvetica in WinAnsi when the
+// string fits Windows-1252, else the embedded Liberation Sans of the same weight, loaded on
+// first need only. Liberation Sans is metric-compatible with Helvetica, so lines that mix
+// both stay aligned.
 class HpdfMetrics : public layout::FontMetrics {
 public:
-    HpdfMetrics(HPDF_Font regular, HPDF_Font bold, bool utf8) : _regular(regular), _bold(bold), _utf8(utf8) {}
+    HpdfMetrics(HPDF_Doc doc, HPDF_Font regular, HPDF_Font bold, std::string regularPath, std::string boldPath)
+        : _doc(doc), _base{regular, bold}, _paths{std::move(regularPath), std::move(boldPath)} {}
+
     double width(std::string_view s, layout::Font f, double size) const override {
         if (s.empty()) return 0;
-        HPDF_Font font = f == layout::Font::Bold ? _bold : _regular;
-        std::string bytes = _utf8 ? std::string(s) : text::utf8ToCp1252(s);
+        bool unicode = !text::fitsCp1252(s);
+        HPDF_Font font = fontFor(f, unicode);
+        if (!font) return 0;
+        std::string bytes = unicode ? std::string(s) : text::utf8ToCp1252(s);
         HPDF_TextWidth tw = HPDF_Font_TextWidth(font, reinterpret_cast<const HPDF_BYTE*>(bytes.data()),
                                                 static_cast<HPDF_UINT>(bytes.size()));
         return static_cast<double>(tw.width) * size / 1000.0;
     }
-    HPDF_Font font(layout::Font f) const { return f == layout::Font::Bold ? _bold : _regular; }
+
+    // The font a string is drawn with; nullptr after a libharu error (checked by the caller).
+    HPDF_Font fontFor(layout::Font f, bool unicode) const {
+        int i = f == layout::Font::Bold ? 1 : 0;
+        if (!unicode) return _base[i];
+        if (!_unicode[i]) {
+            if (!_utfEnabled) {
+                HPDF_UseUTFEncodings(_doc);
+                _utfEnabled = true;
+            }
+            const char* name = HPDF_LoadTTFontFromFile(_doc, _paths[i].c_str(), HPDF_TRUE);
+            if (name) _unicode[i] = HPDF_GetFont(_doc, name, "UTF-8");
+        }
+        return _unicode[i];
+    }
+    bool embedded() const { return _unicode[0] || _unicode[1]; }
 
 private:
-    HPDF_Font _regular, _bold;
-    bool _utf8;
+    HPDF_Doc _doc;
+    HPDF_Font _base[2];
+    std::string _paths[2];
+    mutable HPDF_Font _unicode[2] = {nullptr, nullptr};
+    mutable bool _utfEnabled = false;
 };
 
 bool fileReadable(const std::string& path) {
@@ -88,25 +114,15 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     HPDF_Doc d = doc.get();
     HPDF_SetCompressionMode(d, HPDF_COMP_ALL);
 
-    // Pass 2: fonts and metrics.
-    HPDF_Font regular = nullptr, bold = nullptr;
-    if (needUnicode) {
-        HPDF_UseUTFEncodings(d);
-        HPDF_SetCurrentEncoder(d, "UTF-8");
-        const char* rn = HPDF_LoadTTFontFromFile(d, regularPath.c_str(), HPDF_TRUE);
-        const char* bn = HPDF_LoadTTFontFromFile(d, boldPath.c_str(), HPDF_TRUE);
-        if (err.errorNo || !rn || !bn) return failed("chargement de la police");
-        regular = HPDF_GetFont(d, rn, "UTF-8");
-        bold = HPDF_GetFont(d, bn, "UTF-8");
-    } else {
-        regular = HPDF_GetFont(d, "Helvetica", "WinAnsiEncoding");
-        bold = HPDF_GetFont(d, "Helvetica-Bold", "WinAnsiEncoding");
-    }
+    // Pass 2: fonts and metrics (embedded fonts are loaded by the metrics on first need).
+    HPDF_Font regular = HPDF_GetFont(d, "Helvetica", "WinAnsiEncoding");
+    HPDF_Font bold = HPDF_GetFont(d, "Helvetica-Bold", "WinAnsiEncoding");
     if (err.errorNo || !regular || !bold) return failed("police");
-    HpdfMetrics metrics(regular, bold, needUnicode);
+    HpdfMetrics metrics(d, regular, bold, regularPath, boldPath);
 
     // Pass 3: layout with exact metrics.
     layout::Document laid = layout::paginate(blocks, setup, metrics);
+    if (err.errorNo) return failed("chargement de la police");
 
     // Pass 4: draw each page: fills, then strokes, then all text in one text object.
     if (!options.title.empty()) HPDF_SetInfoAttr(d, HPDF_INFO_TITLE, infoText(options.title).c_str());
@@ -145,7 +161,9 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
         double currentSize = 0, currentGray = -1;
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
-            HPDF_Font f = metrics.font(it.font);
+            bool unicode = needUnicode && !text::fitsCp1252(it.text);
+            HPDF_Font f = metrics.fontFor(it.font, unicode);
+            if (!f) return failed("police Unicode");
             if (f != current || it.size != currentSize) {
                 HPDF_Page_SetFontAndSize(page, f, static_cast<HPDF_REAL>(it.size));
                 current = f;
@@ -155,7 +173,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
                 HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
                 currentGray = it.gray;
             }
-            std::string bytes = needUnicode ? it.text : text::utf8ToCp1252(it.text);
+            std::string bytes = unicode ? it.text : text::utf8ToCp1252(it.text);
             HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y), bytes.c_str());
         }
         HPDF_Page_EndText(page);
@@ -178,7 +196,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     }
     if (read != size) return Status::internal("pdf_error", "Flux PDF incomplet.");
     result.pages = static_cast<int>(laid.pages.size());
-    result.embeddedFont = needUnicode;
+    result.embeddedFont = metrics.embedded();
     return result;
 }
 

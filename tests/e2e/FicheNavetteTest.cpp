@@ -71,7 +71,7 @@ TEST(FicheNavette, FrenchFormatsAndTypography) {
     EXPECT_NE(text.find("22/11/2026"), std::string::npos);
     EXPECT_NE(text.find("Projet « Logement d'abord – Sarthe », action n° 3"), std::string::npos);
     EXPECT_NE(text.find("Marc Dubœuf"), std::string::npos);
-    EXPECT_NE(text.find("X Point d'étape"), std::string::npos) << "the checked option is marked";
+    EXPECT_NE(text.find("X Point d’étape"), std::string::npos) << "the checked option is marked";
     // The common document needs no embedded font: small.
     EXPECT_LT(r.bytes.size(), 12000u);
     EXPECT_EQ(r.bytes.find("FontFile2"), std::string::npos);
