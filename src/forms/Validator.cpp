@@ -9,6 +9,8 @@
 #include "common/Date.h"
 #include "common/Money.h"
 #include "common/Text.h"
+#include "forms/Derivations.h"
+#include "forms/FunderDerivations.h"
 
 namespace passerelle::forms {
 
@@ -186,7 +188,12 @@ std::vector<FieldError> validate(const FormDef& def, const Poco::JSON::Object::P
 }
 
 DerivationRegistry& DerivationRegistry::instance() {
-    static DerivationRegistry registry;
+    static DerivationRegistry registry = [] {
+        DerivationRegistry r;
+        addBuiltinDerivations(r); // forms/Derivations.h
+        addFunderDerivations(r);  // forms/FunderDerivations.h
+        return r;
+    }();
     return registry;
 }
 

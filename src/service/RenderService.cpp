@@ -5,6 +5,8 @@
 #include <Poco/DateTime.h>
 #include <Poco/DigestEngine.h>
 #include <Poco/File.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/LocalDateTime.h>
 #include <Poco/SHA2Engine.h>
@@ -60,6 +62,36 @@ std::string contentDocumentId(const std::string& form, const Poco::JSON::Object:
     return prefix + "-" + hex.substr(0, 10);
 }
 
+namespace {
+
+// Removes dotted paths (through every row of tables) from a JSON copy.
+void stripPath(Poco::JSON::Object::Ptr obj, const std::string& path) {
+    if (!obj) return;
+    std::size_t dot = path.find('.');
+    std::string head = path.substr(0, dot);
+    if (dot == std::string::npos) { obj->remove(head); return; }
+    if (!obj->has(head)) return;
+    Poco::Dynamic::Var v = obj->get(head);
+    std::string rest = path.substr(dot + 1);
+    if (v.type() == typeid(Poco::JSON::Object::Ptr)) stripPath(v.extract<Poco::JSON::Object::Ptr>(), rest);
+    else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
+        auto arr = v.extract<Poco::JSON::Array::Ptr>();
+        for (unsigned i = 0; i < arr->size(); ++i) stripPath(arr->getObject(i), rest);
+    }
+}
+
+// The identifier of a recipient copy must not depend on what was left out of it.
+std::string redactedDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::set<std::string>& redacted) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(data, out);
+    Poco::JSON::Parser parser;
+    auto copy = parser.parse(out.str()).extract<Poco::JSON::Object::Ptr>();
+    for (const auto& p : redacted) stripPath(copy, p);
+    return contentDocumentId(form, copy);
+}
+
+} // namespace
+
 Result<forms::FilledForm> RenderService::validate(const std::string& form, const Poco::JSON::Object::Ptr& data) const {
     auto def = _catalog.forms->find(form);
     if (!def) return Status::notFound("form_not_found", "Formulaire inconnu : « " + form + " ».");
@@ -81,12 +113,16 @@ Result<Rendered> RenderService::render(const RenderRequest& request) const {
 Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, const RenderRequest& request) const {
     const forms::FormDef& def = *filled.form;
     Rendered out;
-    out.documentId = request.documentId.empty() ? contentDocumentId(def.id, request.data) : request.documentId;
+    if (!request.documentId.empty()) out.documentId = request.documentId;
+    else if (request.redacted.empty()) out.documentId = contentDocumentId(def.id, request.data);
+    else out.documentId = redactedDocumentId(def.id, request.data, request.redacted);
     const std::string today = todayFrench();
     if (request.format == "xlsx") {
-        if (!request.redacted.empty())
-            return Status::internal("redaction_unsupported", "Le format XLSX ne prend pas en charge les copies expurgées de ce formulaire.");
-        auto bytes = xlsx::render(filled, xlsx::XlsxOptions{out.documentId, today});
+        xlsx::XlsxOptions xo;
+        xo.documentId = out.documentId;
+        xo.today = today;
+        xo.redacted = request.redacted;
+        auto bytes = xlsx::render(filled, xo);
         if (!bytes.isOk()) return bytes.status();
         out.bytes = bytes.take();
         out.contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -166,8 +166,9 @@ private:
     }
 
     // Columns of a table: the listed ones, or every scalar sub-field holding a value in some row.
-    std::vector<const FieldDef*> tableColumns(const FieldDef& f, const Array::Ptr& rows, const Array::Ptr& listed,
-                                              std::vector<double>& weights, std::vector<std::string>& titles) const {
+    std::vector<const FieldDef*> tableColumns(const FieldDef& f, const std::string& path, const Array::Ptr& rows,
+                                              const Array::Ptr& listed, std::vector<double>& weights,
+                                              std::vector<std::string>& titles) const {
         std::vector<const FieldDef*> cols;
         if (listed) {
             for (unsigned c = 0; c < listed->size(); ++c) {
@@ -182,7 +183,8 @@ private:
             return cols;
         }
         for (const auto& c : f.fields) {
-            bool any = c.required;
+            // A redacted column is always shown (with the mention): its presence must not tell whether it was filled.
+            bool any = c.required || redacted(path + "." + c.name);
             for (unsigned r = 0; rows && r < rows->size() && !any; ++r) {
                 Var v = child(rows->get(r), c.name);
                 any = !v.isEmpty() && !(v.isString() && v.extract<std::string>().empty());
@@ -203,7 +205,7 @@ private:
         Array::Ptr rows = v.type() == typeid(Array::Ptr) ? v.extract<Array::Ptr>() : nullptr;
         std::vector<double> weights;
         std::vector<std::string> titles;
-        auto cols = tableColumns(f, rows, spec ? spec->getArray("columns") : nullptr, weights, titles);
+        auto cols = tableColumns(f, path, rows, spec ? spec->getArray("columns") : nullptr, weights, titles);
         for (std::size_t c = 0; c < cols.size(); ++c) tb.columns.push_back({titles[c], weights[c]});
         if (spec && spec->has("empty")) tb.emptyText = spec->getValue<std::string>("empty");
         if (redacted(path)) {
@@ -328,6 +330,8 @@ private:
     }
 
     bool present(const std::string& path) const {
+        // A redacted field counts as present: the copy shows the mention, never whether it was filled.
+        if (redacted(path)) return true;
         Var v = forms::lookup(_data, path);
         if (v.isEmpty()) return false;
         if (v.isBoolean()) return v.convert<bool>();

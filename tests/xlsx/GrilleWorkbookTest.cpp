@@ -1,0 +1,147 @@
+// Evaluation grid as a spreadsheet (src/xlsx/GrilleWorkbook.cpp): one row per
+// indicator of the filled référentiel, the evaluation context, level counts by
+// formula; read back with openpyxl and LibreOffice.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include <Poco/File.h>
+#include <Poco/JSON/Array.h>
+
+#include "forms/Format.h"
+#include "support/TestSupport.h"
+#include "xlsx/XlsxRenderer.h"
+#include "xlsx/XlsxSupport.h"
+
+using namespace passerelle;
+using namespace passerelle::testing;
+using namespace passerelle::testing::xlsx;
+using Poco::Dynamic::Var;
+using Poco::JSON::Object;
+
+namespace {
+
+struct Indicator {
+    std::string path, level, comment;
+    bool housing = false;
+};
+
+// The indicators the form defines for the référentiel filled in `data`, with their input values.
+std::vector<Indicator> expectedIndicators(const Object::Ptr& data, std::string& referentiel) {
+    auto def = repoCatalog().forms->find("grille-capacite-habiter");
+    std::vector<Indicator> out;
+    std::function<void(const forms::FieldDef&, const std::string&)> walk = [&](const forms::FieldDef& f, const std::string& path) {
+        if (const forms::FieldDef* n = f.child("niveau"); n && n->type == forms::FieldType::Enum) {
+            Var v = forms::lookup(data, path + ".niveau"), c = forms::lookup(data, path + ".commentaire");
+            out.push_back({path, v.isEmpty() ? "" : v.toString(), c.isEmpty() ? "" : c.toString(), f.housing});
+            return;
+        }
+        for (const auto& c : f.fields) if (c.type == forms::FieldType::Group) walk(c, path + "." + c.name);
+    };
+    auto refs = def->parameters->getArray("referentiels");
+    for (unsigned i = 0; i < refs->size(); ++i) {
+        const std::string name = refs->getElement<std::string>(i);
+        if (!data->has(name)) continue;
+        referentiel = def->field(name)->label;
+        walk(*def->field(name), name);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST(GrilleWorkbook, OneRowPerIndicatorWithContext) {
+    for (const std::string name : {"grille-capacite-habiter-affil-suivi-6-mois", "grille-capacite-habiter-cotes-darmor-initiale"}) {
+        auto data = example(name);
+        std::string referentiel;
+        auto expected = expectedIndicators(data, referentiel);
+        ASSERT_GT(expected.size(), 10u) << name;
+        Workbook wb = inspect(renderOk("grille-capacite-habiter", data, "xlsx"));
+        EXPECT_EQ(wb.sheets(), (std::vector<std::string>{"Indicateurs", "Contexte"})) << name;
+        const std::vector<std::string> heads = {"Identifiant", "Référentiel", "Rubrique", "Indicateur", "Niveau", "Code niveau", "Commentaire",
+                                                "Lien avec le logement"};
+        for (int c = 0; c < 8; ++c) EXPECT_EQ(wb.text("Indicateurs!" + ref(0, c)), heads[static_cast<std::size_t>(c)]) << name;
+        auto def = repoCatalog().forms->find("grille-capacite-habiter");
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            const int r = 1 + static_cast<int>(i);
+            const auto& e = expected[i];
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 0)), e.path) << name;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 1)), referentiel) << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 3)), def->field(e.path)->label) << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 5)), e.level) << e.path;
+            if (!e.level.empty()) {
+                EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 4)), def->field(e.path + ".niveau")->option(e.level)->label) << e.path;
+            }
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 6)), e.comment) << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 7)), e.housing ? "Oui" : "Non") << e.path;
+            for (int c = 0; c < 8; ++c) {
+                if (wb.has("Indicateurs!" + ref(r, c))) {
+                    EXPECT_EQ(wb.type("Indicateurs!" + ref(r, c)), "s") << e.path;
+                }
+            }
+        }
+        EXPECT_FALSE(wb.has("Indicateurs!" + ref(1 + static_cast<int>(expected.size()), 0))) << name << ": nothing after the last indicator";
+        // Context: evaluation date as a date, the evaluator, and the level counts by formula.
+        const std::string date = wb.find("Contexte", "Date de l’évaluation");
+        ASSERT_FALSE(date.empty()) << name;
+        EXPECT_EQ(wb.type("Contexte!" + ref(rowOf(date), 1)), "d") << name;
+        EXPECT_EQ(wb.text("Contexte!" + ref(rowOf(date), 1)).substr(0, 10), data->getObject("evaluation")->getValue<std::string>("date")) << name;
+        const std::string evaluator = data->getObject("evaluation")->getObject("evaluateur")->getValue<std::string>("nom");
+        EXPECT_FALSE(wb.find("Contexte", evaluator).empty()) << name;
+        const std::string appui = wb.find("Contexte", "Point d’appui");
+        ASSERT_FALSE(appui.empty()) << name;
+        long long appuis = 0;
+        for (const auto& e : expected) appuis += e.level == "appui";
+        EXPECT_EQ(wb.text("Contexte!" + ref(rowOf(appui), 1)).rfind("=COUNTIF('Indicateurs'!$F$2:$F$", 0), 0u) << name;
+        EXPECT_DOUBLE_EQ(wb.number("Contexte!" + ref(rowOf(appui), 1)), static_cast<double>(appuis)) << name;
+        EXPECT_EQ(wb.print("Indicateurs")->getValue<std::string>("orientation"), "landscape") << name;
+    }
+}
+
+TEST(GrilleWorkbook, LibreOfficeCountsLevelsAndReproducible) {
+    auto data = example("grille-capacite-habiter-affil-suivi-6-mois");
+    const std::string bytes = renderOk("grille-capacite-habiter", data, "xlsx");
+    EXPECT_EQ(renderOk("grille-capacite-habiter", data, "xlsx"), bytes);
+    TempDir dir;
+    writeFile(dir.file("g.xlsx"), bytes);
+    stripAndEdit(dir.file("g.xlsx"), dir.file("stripped.xlsx"), {"Indicateurs!F2=difficulte-majeure"});
+    Poco::File(dir.file("out")).createDirectories();
+    const Workbook wb = inspectFile(libreOfficeRecalc({dir.file("stripped.xlsx")}, dir.file("out"))[0]);
+    std::string referentiel;
+    auto expected = expectedIndicators(data, referentiel);
+    long long appuis = 0;
+    for (const auto& e : expected) appuis += e.level == "appui";
+    ASSERT_EQ(expected.front().level, "appui");
+    const int appui = rowOf(wb.find("Contexte", "Point d’appui"));
+    EXPECT_DOUBLE_EQ(wb.number("Contexte!" + ref(appui, 1)), static_cast<double>(appuis - 1));
+    EXPECT_DOUBLE_EQ(wb.number("Contexte!" + ref(rowOf(wb.find("Contexte", "Difficulté majeure")), 1)), 1);
+    EXPECT_DOUBLE_EQ(wb.number("Contexte!" + ref(rowOf(wb.find("Contexte", "Total")), 1)), static_cast<double>(expected.size()));
+}
+
+TEST(GrilleWorkbook, RedactedIndicatorsAreNotTransmitted) {
+    auto data = example("grille-capacite-habiter-affil-suivi-6-mois");
+    auto filled = service::RenderService(repoCatalog()).validate("grille-capacite-habiter", data);
+    ASSERT_TRUE(filled.isOk()) << filled.status().toString();
+    std::string referentiel;
+    auto expected = expectedIndicators(data, referentiel);
+    passerelle::xlsx::XlsxOptions options;
+    options.documentId = "GCH-TEST";
+    std::vector<std::string> hidden;
+    for (const auto& e : expected)
+        if (!e.housing) { options.redacted.insert(e.path); hidden.push_back(e.comment); }
+    ASSERT_FALSE(options.redacted.empty());
+    auto r = passerelle::xlsx::render(filled.value(), options);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    Workbook wb = inspect(r.value());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const int row = 1 + static_cast<int>(i);
+        const bool out = options.redacted.count(expected[i].path) > 0;
+        EXPECT_EQ(wb.text("Indicateurs!" + ref(row, 6)), out ? "Information non transmise" : expected[i].comment) << expected[i].path;
+    }
+    for (const auto& comment : hidden) {
+        if (comment.empty()) continue;
+        for (const std::string sheet : {"Indicateurs", "Contexte"}) {
+            EXPECT_TRUE(wb.find(sheet, comment).empty()) << comment;
+        }
+    }
+}

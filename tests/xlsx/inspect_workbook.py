@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Dumps an .xlsx as JSON for the C++ tests, read back with openpyxl (Debian
+python3-openpyxl) plus the raw package parts openpyxl does not expose.
+
+usage: inspect_workbook.py WORKBOOK.xlsx
+
+Output: {"sheets": [names], "properties": {...}, "charts": [{"part", "types", "title", "series"}],
+         "cells": {"Sheet!A1": {"value", "cached", "type", "format", "bold"}},
+         "merged": {"Sheet": [ranges]}, "print": {"Sheet": {...}},
+         "conditional": {"Sheet": [{"range", "formulas"}]}}
+"value" is what openpyxl reads with formulas ("=SUM(...)" for a formula cell),
+"cached" what it reads with data_only=True (the value stored with the formula).
+"""
+import json
+import re
+import sys
+import zipfile
+
+import openpyxl
+
+
+def main(path):
+    wb = openpyxl.load_workbook(path)                  # formulas
+    wv = openpyxl.load_workbook(path, data_only=True)  # cached values
+    out = {"sheets": wb.sheetnames, "cells": {}, "merged": {}, "print": {}, "conditional": {}, "charts": []}
+    p = wb.properties
+    out["properties"] = {
+        "title": p.title, "subject": p.subject, "creator": p.creator, "category": p.category,
+        "created": p.created.isoformat() if p.created else None,
+    }
+    for ws in wb.worksheets:
+        vs = wv[ws.title]
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None:
+                    continue
+                v = c.value
+                cached = vs[c.coordinate].value
+                out["cells"][ws.title + "!" + c.coordinate] = {
+                    "value": v if isinstance(v, (int, float, str, bool)) else str(v),
+                    "cached": cached if isinstance(cached, (int, float, str, bool)) or cached is None else str(cached),
+                    "type": c.data_type,
+                    "format": c.number_format,
+                    "bold": bool(c.font and c.font.b),
+                }
+        out["merged"][ws.title] = [str(r) for r in ws.merged_cells.ranges]
+        ps = ws.page_setup
+        out["print"][ws.title] = {
+            "orientation": ps.orientation,
+            "paperSize": int(ps.paperSize) if ps.paperSize is not None else None,
+            "fitToPage": bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage),
+            "fitToWidth": ps.fitToWidth,
+            "fitToHeight": ps.fitToHeight,
+            "headerLeft": ws.oddHeader.left.text,
+            "headerRight": ws.oddHeader.right.text,
+            "footerLeft": ws.oddFooter.left.text,
+            "footerRight": ws.oddFooter.right.text,
+        }
+        cf = []
+        for rng, rules in ws.conditional_formatting._cf_rules.items():
+            cf.append({"range": str(rng.sqref), "formulas": [f for r in rules for f in (r.formula or [])]})
+        out["conditional"][ws.title] = cf
+    # Charts: openpyxl does not read them back reliably; read the chart parts themselves.
+    with zipfile.ZipFile(path) as z:
+        for name in sorted(z.namelist()):
+            if re.match(r"xl/charts/chart\d+\.xml$", name):
+                xml = z.read(name).decode("utf-8")
+                types = re.findall(r"<c:(pieChart|barChart|lineChart|areaChart|doughnutChart)>", xml)
+                grouping = re.findall(r'<c:grouping val="(\w+)"', xml)
+                title = "".join(re.findall(r"<a:t>([^<]*)</a:t>", xml.split("</c:title>")[0])) if "<c:title>" in xml else ""
+                series = re.findall(r"<c:val>\s*<c:numRef>\s*<c:f>([^<]*)</c:f>", xml)
+                cats = re.findall(r"<c:cat>\s*<c:(?:str|num)Ref>\s*<c:f>([^<]*)</c:f>", xml)
+                out["charts"].append({"part": name, "types": types, "grouping": grouping, "title": title,
+                                      "series": series, "categories": cats})
+        out["parts"] = sorted(z.namelist())
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
