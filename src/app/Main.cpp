@@ -2,7 +2,8 @@
 //   passerelle render FORM INPUT.json -o OUT.pdf [--format pdf|xlsx] [--variant NAME]
 //   passerelle validate FORM INPUT.json
 //   passerelle forms
-//   passerelle serve [--port N] [--host H]
+//   passerelle serve [--port N] [--host H] [--data-dir DIR | --db URL]
+//   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action …
 // Reads configuration once (command line, then --config file, then defaults)
 // and wires everything; the commands themselves are thin adapters over services.
 #include <malloc.h>
@@ -21,8 +22,11 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include "app/AdminCommand.h"
 #include "forms/FormRegistry.h"
+#include "http/ApiRoutes.h"
 #include "http/HttpServer.h"
+#include "service/DossierService.h"
 #include "service/RenderService.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
@@ -59,6 +63,9 @@ protected:
         opt("db", "", "Base de données : sqlite:CHEMIN ou postgresql://…", "URL");
         opt("max-body", "", "Taille maximale d'un corps de requête, en octets.", "N");
         opt("config", "c", "Fichier de configuration (.properties).", "FICHIER");
+        opt("kind", "", "Type d'organisation (admin create-org) : association, bailleur, financeur ou siao.", "TYPE");
+        opt("name", "", "Personne qui utilise la clé (admin create-key).", "NOM");
+        opt("funders", "", "Financeurs d'une action, séparés par des virgules (admin create-action).", "ORGS");
     }
 
     void handleOption(const std::string& name, const std::string& value) {
@@ -86,6 +93,7 @@ protected:
             if (command == "validate") return cmdValidate(rest);
             if (command == "forms") return cmdForms();
             if (command == "serve") return cmdServe();
+            if (command == "admin") return cmdAdmin(rest);
         } catch (const Poco::Exception& e) {
             std::cerr << "erreur : " << e.displayText() << std::endl;
             return EXIT_SOFTWARE;
@@ -104,7 +112,8 @@ private:
     void usage() {
         Poco::Util::HelpFormatter help(options());
         help.setCommand("passerelle");
-        help.setUsage("render FORMULAIRE ENTREE.json -o SORTIE.pdf | validate FORMULAIRE ENTREE.json | forms | serve [--port N]");
+        help.setUsage("render FORMULAIRE ENTREE.json -o SORTIE.pdf | validate FORMULAIRE ENTREE.json | forms | serve [--port N]"
+                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action …");
         help.setHeader("Passerelle : documents partagés association / bailleur / financeur.");
         help.format(std::cout);
     }
@@ -208,12 +217,33 @@ private:
         return EXIT_OK;
     }
 
+    // The store: --db URL (or passerelle.db in the configuration), else SQLite in --data-dir (./var by default).
+    Result<std::shared_ptr<storage::PocoStore>> openStore() {
+        return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""));
+    }
+
+    int cmdAdmin(const std::vector<std::string>& args) {
+        auto store = openStore();
+        if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
+        app::AdminOptions o{setting("kind", ""), setting("name", ""), setting("funders", "")};
+        return app::runAdmin(*store.value(), args, o, std::cout, std::cerr);
+    }
+
     int cmdServe() {
         auto catalog = loadCatalog();
         if (!catalog.isOk()) { printStatus(catalog.status()); return EXIT_CONFIG; }
         auto renderer = std::make_shared<const service::RenderService>(catalog.value());
         auto router = std::make_shared<http::Router>();
         http::addRenderRoutes(*router, renderer);
+        // Storage + authentication: every /v1 route (render-only ones included) needs a key.
+        auto store = openStore();
+        if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
+        auto dossiers = std::make_shared<const service::DossierService>(store.value(), renderer);
+        http::addApiRoutes(*router, dossiers);
+        std::cout << "Base de données : " << store.value()->describe() << " (schéma "
+                  << store.value()->schemaVersion().value() << ")" << std::endl;
+        auto orgs = store.value()->listOrganisations();
+        if (orgs.isOk() && orgs.value().empty()) std::cout << app::firstStartHelp() << std::endl;
         http::ServerConfig sc;
         sc.host = setting("host", "127.0.0.1");
         sc.port = static_cast<unsigned short>(std::stoi(setting("port", "8080")));

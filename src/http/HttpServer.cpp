@@ -76,6 +76,16 @@ const Route* Router::match(const std::string& method, const std::string& path, s
     return nullptr;
 }
 
+void Router::requireAuthentication(Authenticator auth, std::string prefix) {
+    _authenticator = std::move(auth);
+    _authPrefix = std::move(prefix);
+}
+
+std::optional<Result<service::Caller>> Router::authenticate(const Request& request) const {
+    if (!_authenticator || request.path.compare(0, _authPrefix.size(), _authPrefix) != 0) return std::nullopt;
+    return _authenticator(request);
+}
+
 namespace {
 
 class Dispatcher : public Poco::Net::HTTPRequestHandler {
@@ -92,7 +102,7 @@ public:
             reply = Reply::error(Status::internal("internal", "Erreur interne du service."));
         }
         try {
-            resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+            resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
             resp.setContentType(reply.contentType);
             for (const auto& [k, v] : reply.headers) resp.set(k, v);
             resp.setContentLength(static_cast<std::streamsize>(reply.body.size()));
@@ -119,6 +129,16 @@ private:
             return Reply::error(Status::invalidArgument("bad_uri", "Adresse de requête invalide."));
         }
         for (const auto& [k, v] : req) r.headers[Poco::toLower(k)] = v;
+        // Authentication first: an unauthenticated client learns nothing, not even which paths exist.
+        if (auto caller = _router->authenticate(r)) {
+            if (!caller->isOk()) {
+                Reply rep = Reply::error(caller->status());
+                if (rep.status == 401) rep.headers["WWW-Authenticate"] = "Bearer realm=\"passerelle\"";
+                resp.setKeepAlive(false); // the body, if any, is not read
+                return rep;
+            }
+            r.caller = caller->value();
+        }
         bool pathKnown = false;
         const Route* route = _router->match(r.method, r.path, r.params, pathKnown);
         if (!route) {

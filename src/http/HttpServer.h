@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include "common/Status.h"
+#include "service/Caller.h"
 #include "service/RenderService.h"
 
 namespace passerelle::http {
@@ -37,6 +39,7 @@ struct Request {
     std::map<std::string, std::string> headers; // lower-case names
     std::vector<std::string> params;            // regex captures of the route
     std::string body;
+    service::Caller caller;                     // set when the router has an authenticator
 };
 
 struct Reply {
@@ -63,15 +66,27 @@ struct Route {
     bool jsonBody = false;
 };
 
+// Resolves the caller of a request (e.g. from "Authorization: Bearer …");
+// an error status is sent as the reply (401 adds WWW-Authenticate).
+using Authenticator = std::function<Result<service::Caller>(const Request&)>;
+
 class Router {
 public:
     void add(const std::string& method, const std::string& pattern, Handler h, bool jsonBody = false);
     // Finds the route; sets `methodAllowed` false when the path exists with another method.
     const Route* match(const std::string& method, const std::string& path, std::vector<std::string>& params,
                        bool& pathKnown) const;
+    // Requires `auth` to succeed for every path starting with `prefix`
+    // (known or not), before the body is read; the caller lands in
+    // Request::caller. Without an authenticator nothing is checked.
+    void requireAuthentication(Authenticator auth, std::string prefix = "/v1/");
+    // The caller, or nothing when `path` needs no authentication.
+    std::optional<Result<service::Caller>> authenticate(const Request& request) const;
 
 private:
     std::vector<Route> _routes;
+    Authenticator _authenticator;
+    std::string _authPrefix;
 };
 
 // Routes for forms and rendering (no storage needed).

@@ -1,0 +1,16 @@
+#pragma once
+// Caller: the organisation behind an authenticated request (or an admin
+// command), as the use cases see it. A plain value; no behaviour.
+#include <string>
+
+namespace passerelle::service {
+
+struct Caller {
+    std::string organisationId;
+    std::string organisationName;
+    std::string kind;    // association | bailleur | financeur | siao (storage::KIND_*)
+    std::string keyId;   // the API key used; empty for the CLI
+    std::string keyName; // the person named on the key, may be empty
+};
+
+} // namespace passerelle::service

@@ -1,0 +1,987 @@
+#include "storage/PocoStore.h"
+
+#include <algorithm>
+#include <deque>
+
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/SessionPool.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+#include <Poco/Path.h>
+#include <Poco/RandomStream.h>
+#include <Poco/String.h>
+#include <Poco/Timestamp.h>
+#include <Poco/Tuple.h>
+#include <Poco/URI.h>
+
+namespace passerelle::storage {
+
+using Poco::Int64;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+using namespace Poco::Data::Keywords;
+
+bool isOrganisationKind(const std::string& kind) {
+    return kind == KIND_ASSOCIATION || kind == KIND_BAILLEUR || kind == KIND_FINANCEUR || kind == KIND_SIAO;
+}
+
+// ---------------------------------------------------------------------------
+// Schema. Each migration is a list of statements run in one transaction; a
+// migration is never edited once released: add a new one instead. `{BLOB}` is
+// the binary column type of the dialect (BLOB on SQLite, BYTEA on PostgreSQL).
+namespace {
+
+struct Migration {
+    int version;
+    const char* description;
+    std::vector<std::string> statements;
+};
+
+const std::vector<Migration>& migrations() {
+    static const std::vector<Migration> all = {
+        {1, "organisations, clés d'API, partenariats, actions, dossiers, documents et révisions",
+         {
+             "CREATE TABLE organisations (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+             " created_at TEXT NOT NULL)",
+             "CREATE TABLE api_keys (id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id),"
+             " prefix TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at TEXT NOT NULL,"
+             " revoked_at TEXT NOT NULL)",
+             "CREATE INDEX api_keys_organisation ON api_keys(organisation_id)",
+             "CREATE INDEX api_keys_prefix ON api_keys(prefix)",
+             "CREATE TABLE partnerships (id TEXT PRIMARY KEY, association_id TEXT NOT NULL REFERENCES organisations(id),"
+             " bailleur_id TEXT NOT NULL REFERENCES organisations(id), created_at TEXT NOT NULL,"
+             " UNIQUE (association_id, bailleur_id))",
+             "CREATE TABLE actions (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
+             " association_id TEXT NOT NULL REFERENCES organisations(id), created_at TEXT NOT NULL)",
+             "CREATE INDEX actions_association ON actions(association_id)",
+             "CREATE TABLE action_funders (action_id TEXT NOT NULL REFERENCES actions(id),"
+             " funder_id TEXT NOT NULL REFERENCES organisations(id), PRIMARY KEY (action_id, funder_id))",
+             "CREATE INDEX action_funders_funder ON action_funders(funder_id)",
+             "CREATE TABLE dossiers (id TEXT PRIMARY KEY, association_id TEXT NOT NULL REFERENCES organisations(id),"
+             " reference TEXT NOT NULL, statut TEXT NOT NULL, menage_json TEXT NOT NULL, logement_json TEXT NOT NULL,"
+             " version BIGINT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+             "CREATE INDEX dossiers_association ON dossiers(association_id, created_at)",
+             "CREATE TABLE documents (id TEXT PRIMARY KEY, form TEXT NOT NULL, dossier_id TEXT REFERENCES dossiers(id),"
+             " action_id TEXT REFERENCES actions(id), owner_id TEXT NOT NULL REFERENCES organisations(id),"
+             " current_revision BIGINT NOT NULL, created_by_org TEXT NOT NULL, created_by_key TEXT NOT NULL,"
+             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+             " CHECK ((dossier_id IS NULL) <> (action_id IS NULL)))",
+             "CREATE INDEX documents_dossier ON documents(dossier_id)",
+             "CREATE INDEX documents_action ON documents(action_id)",
+             "CREATE INDEX documents_owner ON documents(owner_id, created_at)",
+             // Revisions are append-only: a signed contract is never overwritten.
+             "CREATE TABLE revisions (document_id TEXT NOT NULL REFERENCES documents(id), revision BIGINT NOT NULL,"
+             " variant TEXT NOT NULL, form_version TEXT NOT NULL, input_json TEXT NOT NULL,"
+             " created_by_org TEXT NOT NULL, created_by_key TEXT NOT NULL, created_at TEXT NOT NULL,"
+             " PRIMARY KEY (document_id, revision))",
+             "CREATE TABLE artefacts (document_id TEXT NOT NULL, revision BIGINT NOT NULL, format TEXT NOT NULL,"
+             " content_type TEXT NOT NULL, sha256 TEXT NOT NULL, size_bytes BIGINT NOT NULL, bytes {BLOB} NOT NULL,"
+             " PRIMARY KEY (document_id, revision, format),"
+             " FOREIGN KEY (document_id, revision) REFERENCES revisions(document_id, revision))",
+         }},
+    };
+    return all;
+}
+
+std::string nowIso() {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
+} // namespace
+
+std::string newId(const std::string& prefix) {
+    Poco::RandomInputStream rnd;
+    unsigned char raw[8];
+    rnd.read(reinterpret_cast<char*>(raw), sizeof raw);
+    static const char* hex = "0123456789abcdef";
+    std::string id = prefix;
+    for (unsigned char c : raw) {
+        id.push_back(hex[c >> 4]);
+        id.push_back(hex[c & 0xF]);
+    }
+    return id;
+}
+
+namespace {
+
+// Bound values of one statement, kept alive until it has run. Each add*()
+// returns the next placeholder ("$1", "$2", …): build the SQL in the order of
+// the calls so that placeholders ascend (SQLite numbers them by appearance).
+class Params {
+public:
+    std::string str(const std::string& v) {
+        _strings.push_back(v);
+        return push(useRef(_strings.back()));
+    }
+    std::string num(Int64 v) {
+        _ints.push_back(v);
+        return push(useRef(_ints.back()));
+    }
+    std::string blob(const std::string& bytes) {
+        _blobs.emplace_back(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+        return push(useRef(_blobs.back()));
+    }
+    void bindTo(Statement& st) {
+        for (auto& b : _binds) st.addBind(b);
+    }
+
+private:
+    std::string push(Poco::Data::AbstractBinding::Ptr b) {
+        _binds.push_back(std::move(b));
+        return "$" + std::to_string(_binds.size());
+    }
+    std::deque<std::string> _strings;
+    std::deque<Int64> _ints;
+    std::deque<Poco::Data::BLOB> _blobs;
+    std::vector<Poco::Data::AbstractBinding::Ptr> _binds;
+};
+
+// The SQL of this file numbers its placeholders "$n" (PostgreSQL syntax).
+// SQLite would number "$n" by order of appearance, not by n; its "?n" form
+// binds by number, so the SQLite text is rewritten to it. This keeps binding
+// correct whatever order the operands of a concatenation were evaluated in.
+std::string dialectSql(const Session& s, const std::string& sql) {
+    if (s.connector() != "sqlite") return sql;
+    std::string out = sql;
+    for (char& c : out)
+        if (c == '$') c = '?';
+    return out;
+}
+
+template <typename... E>
+std::size_t exec(Session& s, const std::string& sql, Params& p, E... extractions) {
+    Statement st(s);
+    st << dialectSql(s, sql);
+    p.bindTo(st);
+    (st.addExtract(extractions), ...);
+    return st.execute();
+}
+
+std::size_t exec(Session& s, const std::string& sql) {
+    Params none;
+    return exec(s, sql, none);
+}
+
+bool contains(const std::string& text, const char* what) { return text.find(what) != std::string::npos; }
+
+// Converts a database failure into a Status once; the detail goes to the log only.
+Status failure(const std::string& op, const std::string& detail) {
+    Poco::Logger::get("passerelle.storage").error(op + " : " + detail);
+    if (contains(detail, "UNIQUE constraint failed") || contains(detail, "duplicate key value"))
+        return Status::failedPrecondition("already_exists", "Cet enregistrement existe déjà.");
+    if (contains(detail, "FOREIGN KEY constraint failed") || contains(detail, "violates foreign key constraint"))
+        return Status::notFound("reference_not_found", "Un enregistrement référencé n'existe pas.");
+    return Status::internal("storage_error", "Erreur de la base de données : l'opération n'a pas été enregistrée.");
+}
+
+class Pool : public Poco::Data::SessionPool {
+public:
+    explicit Pool(const StoreConfig& c)
+        : SessionPool(c.connector, c.connectionString, 1, c.maxSessions, 60),
+          _sqlite(c.connector == "sqlite"), _busyTimeoutMs(c.busyTimeoutMs) {}
+
+protected:
+    // Per-connection settings of SQLite (not persistent in the file).
+    void customizeSession(Session& s) override {
+        if (!_sqlite) {
+            // Server notices ("relation … already exists, skipping") would go to stderr: warnings only.
+            s << "SET client_min_messages TO warning", now;
+            return;
+        }
+        std::string ignored;
+        s << "PRAGMA foreign_keys = ON", now;
+        s << "PRAGMA busy_timeout = " + std::to_string(_busyTimeoutMs), into(ignored), now;
+        s << "PRAGMA synchronous = NORMAL", now; // safe with WAL: a crash loses no committed transaction's integrity
+    }
+
+private:
+    bool _sqlite;
+    int _busyTimeoutMs;
+};
+
+using OrgRow = Poco::Tuple<std::string, std::string, std::string, std::string>;
+const char* ORG_COLUMNS = "id, name, kind, created_at";
+Organisation toOrganisation(const OrgRow& r) { return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>()}; }
+
+using KeyRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
+const char* KEY_COLUMNS = "k.id, k.organisation_id, k.prefix, k.name, k.created_at, k.revoked_at";
+ApiKey toKey(const KeyRow& r) { return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()}; }
+
+using DossierRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, Int64,
+                               std::string, std::string>;
+const char* DOSSIER_COLUMNS =
+    "id, association_id, reference, statut, menage_json, logement_json, version, created_at, updated_at";
+Dossier toDossier(const DossierRow& r) {
+    Dossier d;
+    d.id = r.get<0>();
+    d.associationId = r.get<1>();
+    d.reference = r.get<2>();
+    d.statut = r.get<3>();
+    d.menageJson = r.get<4>();
+    d.logementJson = r.get<5>();
+    d.version = r.get<6>();
+    d.createdAt = r.get<7>();
+    d.updatedAt = r.get<8>();
+    return d;
+}
+
+using DocumentRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, std::string,
+                                std::string, std::string, std::string, std::string, std::string>;
+const char* DOCUMENT_SELECT =
+    "SELECT d.id, d.form, COALESCE(d.dossier_id, ''), COALESCE(d.action_id, ''), d.owner_id, d.current_revision,"
+    " r.variant, r.form_version, d.created_by_org, d.created_by_key, d.created_at, d.updated_at"
+    " FROM documents d JOIN revisions r ON r.document_id = d.id AND r.revision = d.current_revision";
+Document toDocument(const DocumentRow& r) {
+    Document d;
+    d.id = r.get<0>();
+    d.form = r.get<1>();
+    d.dossierId = r.get<2>();
+    d.actionId = r.get<3>();
+    d.ownerOrganisationId = r.get<4>();
+    d.currentRevision = r.get<5>();
+    d.variant = r.get<6>();
+    d.formVersion = r.get<7>();
+    d.createdByOrganisationId = r.get<8>();
+    d.createdByKeyId = r.get<9>();
+    d.createdAt = r.get<10>();
+    d.updatedAt = r.get<11>();
+    return d;
+}
+
+using RevisionRow = Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string, std::string>;
+using ArtefactRow = Poco::Tuple<Int64, std::string, std::string, std::string, Int64>;
+
+int clampLimit(int limit) { return std::clamp(limit, 1, 500); }
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+// Session and transaction helpers.
+struct PocoStore::Impl {
+    // Runs `f(session)` outside any explicit transaction; converts exceptions once.
+    template <typename T, typename F>
+    static Result<T> read(PocoStore& store, const std::string& op, F&& f) {
+        try {
+            Session s(store._pool->get());
+            return f(s);
+        } catch (const Poco::Exception& e) {
+            return failure(op, e.displayText());
+        } catch (const std::exception& e) {
+            return failure(op, e.what());
+        }
+    }
+
+    // Runs `f(session)` in one transaction: commit when it returns OK, roll
+    // back when it returns an error or throws.
+    template <typename T, typename F>
+    static Result<T> write(PocoStore& store, const std::string& op, F&& f) {
+        std::unique_lock<std::mutex> lock(store._writeMutex, std::defer_lock);
+        if (store._sqlite) lock.lock();
+        try {
+            Session s(store._pool->get());
+            s.begin();
+            try {
+                Result<T> r = f(s);
+                if (r.isOk()) s.commit();
+                else s.rollback();
+                return r;
+            } catch (...) {
+                try {
+                    s.rollback();
+                } catch (...) {
+                }
+                throw;
+            }
+        } catch (const Poco::Exception& e) {
+            return failure(op, e.displayText());
+        } catch (const std::exception& e) {
+            return failure(op, e.what());
+        }
+    }
+
+    static void step(PocoStore& store, const std::string& name) {
+        FaultHook hook;
+        {
+            std::lock_guard<std::mutex> g(store._hookMutex);
+            hook = store._hook;
+        }
+        if (hook) hook(name);
+    }
+
+    static std::vector<std::string> funders(Session& s, const std::string& actionId) {
+        Params p;
+        std::vector<std::string> ids;
+        exec(s, "SELECT funder_id FROM action_funders WHERE action_id = " + p.str(actionId) + " ORDER BY funder_id", p,
+             into(ids));
+        return ids;
+    }
+
+    static Result<Document> document(Session& s, const std::string& id) {
+        Params p;
+        std::vector<DocumentRow> rows;
+        exec(s, std::string(DOCUMENT_SELECT) + " WHERE d.id = " + p.str(id), p, into(rows));
+        if (rows.empty()) return Status::notFound("document_not_found", "Document introuvable : " + id);
+        return toDocument(rows.front());
+    }
+
+    static Result<Dossier> dossier(Session& s, const std::string& id) {
+        Params p;
+        std::vector<DossierRow> rows;
+        exec(s, std::string("SELECT ") + DOSSIER_COLUMNS + " FROM dossiers WHERE id = " + p.str(id), p, into(rows));
+        if (rows.empty()) return Status::notFound("dossier_not_found", "Dossier introuvable : " + id);
+        return toDossier(rows.front());
+    }
+
+    static void insertRevision(PocoStore& store, Session& s, const std::string& documentId, std::int64_t number,
+                               const Revision& r, const std::string& now) {
+        step(store, "document.revision");
+        {
+            Params p;
+            std::string sql = "INSERT INTO revisions (document_id, revision, variant, form_version, input_json,"
+                              " created_by_org, created_by_key, created_at) VALUES (";
+            sql += p.str(documentId) + ", " + p.num(number) + ", " + p.str(r.variant) + ", " + p.str(r.formVersion) +
+                   ", " + p.str(r.inputJson) + ", " + p.str(r.createdByOrganisationId) + ", " +
+                   p.str(r.createdByKeyId) + ", " + p.str(now) + ")";
+            exec(s, sql, p);
+        }
+        for (const auto& a : r.artefacts) {
+            step(store, "document.artefact");
+            Params p;
+            std::string sql = "INSERT INTO artefacts (document_id, revision, format, content_type, sha256, size_bytes,"
+                              " bytes) VALUES (";
+            sql += p.str(documentId) + ", " + p.num(number) + ", " + p.str(a.format) + ", " + p.str(a.contentType) +
+                   ", " + p.str(a.sha256) + ", " + p.num(static_cast<Int64>(a.bytes.size())) + ", " +
+                   p.blob(a.bytes) + ")";
+            exec(s, sql, p);
+        }
+    }
+
+    static std::vector<Revision> revisions(Session& s, const std::string& documentId, std::int64_t only) {
+        std::vector<RevisionRow> rows;
+        std::vector<ArtefactRow> arts;
+        {
+            Params p;
+            std::string sql = "SELECT revision, variant, form_version, input_json, created_by_org, created_by_key,"
+                              " created_at FROM revisions WHERE document_id = " + p.str(documentId);
+            if (only > 0) sql += " AND revision = " + p.num(only);
+            exec(s, sql + " ORDER BY revision", p, into(rows));
+        }
+        {
+            Params p;
+            std::string sql = "SELECT revision, format, content_type, sha256, size_bytes FROM artefacts"
+                              " WHERE document_id = " + p.str(documentId);
+            if (only > 0) sql += " AND revision = " + p.num(only);
+            exec(s, sql + " ORDER BY revision, format", p, into(arts));
+        }
+        std::vector<Revision> out;
+        for (const auto& r : rows) {
+            Revision rev;
+            rev.number = r.get<0>();
+            rev.variant = r.get<1>();
+            rev.formVersion = r.get<2>();
+            rev.inputJson = r.get<3>();
+            rev.createdByOrganisationId = r.get<4>();
+            rev.createdByKeyId = r.get<5>();
+            rev.createdAt = r.get<6>();
+            for (const auto& a : arts) {
+                if (a.get<0>() != rev.number) continue;
+                Artefact art;
+                art.format = a.get<1>();
+                art.contentType = a.get<2>();
+                art.sha256 = a.get<3>();
+                art.size = a.get<4>();
+                rev.artefacts.push_back(std::move(art));
+            }
+            out.push_back(std::move(rev));
+        }
+        return out;
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Configuration.
+
+Result<StoreConfig> parseDatabaseUrl(const std::string& url) {
+    StoreConfig c;
+    auto bad = [&](const std::string& why) {
+        return Status::invalidArgument("bad_database_url", "Adresse de base de données invalide (« " + url + " ») : " + why +
+                                                              ". Exemples : sqlite:/var/lib/passerelle/passerelle.db, "
+                                                              "postgresql://passerelle@127.0.0.1:5432/passerelle");
+    };
+    if (url.rfind("sqlite:", 0) == 0) {
+        std::string path = url.substr(7);
+        if (path.rfind("//", 0) == 0) path = path.substr(2);
+        if (path.empty()) return bad("chemin du fichier manquant");
+        c.connector = "sqlite";
+        c.connectionString = path;
+        c.display = "SQLite " + path;
+        return c;
+    }
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+        Poco::URI uri;
+        try {
+            uri = Poco::URI(url);
+        } catch (const Poco::Exception&) {
+            return bad("adresse illisible");
+        }
+        std::string db = uri.getPath();
+        if (!db.empty() && db[0] == '/') db = db.substr(1);
+        if (db.empty()) return bad("nom de la base manquant");
+        if (uri.getHost().empty()) return bad("serveur manquant");
+        // libpq key=value form: Poco appends " connect_timeout=…", which a URI would not accept.
+        auto quote = [](const std::string& v) {
+            std::string q = "'";
+            for (char ch : v) {
+                if (ch == '\'' || ch == '\\') q.push_back('\\');
+                q.push_back(ch);
+            }
+            return q + "'";
+        };
+        std::string user, password;
+        const std::string& info = uri.getUserInfo(); // still percent-encoded
+        std::size_t colon = info.find(':');
+        Poco::URI::decode(colon == std::string::npos ? info : info.substr(0, colon), user);
+        if (colon != std::string::npos) Poco::URI::decode(info.substr(colon + 1), password);
+        std::string cs = "host=" + quote(uri.getHost());
+        std::string port = uri.getPort() ? std::to_string(uri.getPort()) : "5432";
+        cs += " port=" + port + " dbname=" + quote(db);
+        if (!user.empty()) cs += " user=" + quote(user);
+        if (!password.empty()) cs += " password=" + quote(password);
+        // Poco splits this string on spaces: values must not contain any.
+        for (const auto& [k, v] : uri.getQueryParameters()) {
+            if (v.find(' ') != std::string::npos) return bad("espace dans la valeur de « " + k + " »");
+            cs += " " + k + "=" + quote(v);
+        }
+        c.connector = "postgresql";
+        c.connectionString = cs;
+        c.display = "PostgreSQL " + uri.getHost() + ":" + port + "/" + db;
+        return c;
+    }
+    return bad("préfixe attendu sqlite: ou postgresql://");
+}
+
+StoreConfig sqliteInDataDir(const std::string& dataDir) {
+    StoreConfig c;
+    c.connector = "sqlite";
+    c.connectionString = Poco::Path(dataDir).append("passerelle.db").toString();
+    c.display = "SQLite " + c.connectionString;
+    return c;
+}
+
+int latestSchemaVersion() { return migrations().back().version; }
+
+// ---------------------------------------------------------------------------
+// Opening and migrations.
+
+PocoStore::PocoStore(StoreConfig config) : _config(std::move(config)), _sqlite(_config.connector == "sqlite") {}
+
+PocoStore::~PocoStore() {
+    if (_pool) {
+        try {
+            _pool->shutdown();
+        } catch (...) {
+        }
+    }
+}
+
+Result<std::shared_ptr<PocoStore>> PocoStore::open(const StoreConfig& config) {
+    static std::once_flag registered;
+    std::call_once(registered, [] {
+        Poco::Data::SQLite::Connector::registerConnector();
+        Poco::Data::PostgreSQL::Connector::registerConnector();
+    });
+    if (config.connector != "sqlite" && config.connector != "postgresql")
+        return Status::invalidArgument("bad_database_url", "Type de base inconnu : " + config.connector);
+    std::shared_ptr<PocoStore> store(new PocoStore(config));
+    if (store->_config.display.empty()) store->_config.display = config.connector;
+    try {
+        if (store->_sqlite) {
+            Poco::Path parent = Poco::Path(config.connectionString).makeParent();
+            if (!parent.toString().empty()) Poco::File(parent).createDirectories();
+        }
+        store->_pool = std::make_unique<Pool>(store->_config);
+        Session s(store->_pool->get());
+        if (store->_sqlite) {
+            // Persistent in the file: readers do not block the writer.
+            std::string mode;
+            s << "PRAGMA journal_mode = WAL", into(mode), now;
+        }
+    } catch (const Poco::Exception& e) {
+        Poco::Logger::get("passerelle.storage").error("open " + store->_config.display + " : " + e.displayText());
+        return Status::internal("storage_unavailable", "Impossible d'ouvrir la base de données (" + store->_config.display +
+                                                           ") : " + e.displayText());
+    }
+    Status st = store->migrate();
+    if (!st.isOk()) return st;
+    return store;
+}
+
+Status PocoStore::migrate() {
+    auto r = Impl::write<int>(*this, "migrate", [&](Session& s) -> Result<int> {
+        if (!_sqlite) {
+            // Two instances starting together: the second waits here until the first has committed.
+            Int64 locked = 0;
+            s << "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(7305202611)) AS l", into(locked), now;
+        }
+        exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,"
+                " applied_at TEXT NOT NULL)");
+        Int64 current = 0;
+        s << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(current), now;
+        if (current > latestSchemaVersion())
+            return Status::failedPrecondition(
+                "schema_too_new", "La base de données est au schéma " + std::to_string(current) +
+                                      ", plus récent que celui que connaît cette version de Passerelle (" +
+                                      std::to_string(latestSchemaVersion()) + ") : mettez Passerelle à jour.");
+        for (const auto& m : migrations()) {
+            if (m.version <= current) continue;
+            Impl::step(*this, "migration." + std::to_string(m.version));
+            for (std::string sql : m.statements) {
+                Poco::replaceInPlace(sql, std::string("{BLOB}"), std::string(_sqlite ? "BLOB" : "BYTEA"));
+                exec(s, sql);
+            }
+            Params p;
+            exec(s, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (" +
+                        p.num(m.version) + ", " + p.str(m.description) + ", " + p.str(nowIso()) + ")", p);
+        }
+        return static_cast<int>(current);
+    });
+    return r.status();
+}
+
+void PocoStore::setFaultHook(FaultHook hook) {
+    std::lock_guard<std::mutex> g(_hookMutex);
+    _hook = std::move(hook);
+}
+
+std::string PocoStore::describe() const { return _config.display; }
+
+Result<int> PocoStore::schemaVersion() {
+    return Impl::read<int>(*this, "schemaVersion", [&](Session& s) -> Result<int> {
+        Int64 v = 0;
+        s << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(v), now;
+        return static_cast<int>(v);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Organisations and keys.
+
+Result<Organisation> PocoStore::createOrganisation(const std::string& name, const std::string& kind) {
+    if (!isOrganisationKind(kind))
+        return Status::invalidArgument("bad_kind", "Type d'organisation inconnu : « " + kind +
+                                                       " » (association, bailleur, financeur ou siao).");
+    Organisation o{newId("org_"), name, kind, nowIso()};
+    auto r = Impl::write<Organisation>(*this, "createOrganisation", [&](Session& s) -> Result<Organisation> {
+        Params p;
+        exec(s, "INSERT INTO organisations (id, name, kind, created_at) VALUES (" + p.str(o.id) + ", " + p.str(o.name) +
+                    ", " + p.str(o.kind) + ", " + p.str(o.createdAt) + ")", p);
+        return o;
+    });
+    if (!r.isOk() && r.status().errorCode() == "already_exists")
+        return Status::failedPrecondition("organisation_exists", "Une organisation porte déjà le nom « " + name + " ».");
+    return r;
+}
+
+Result<Organisation> PocoStore::findOrganisation(const std::string& id) {
+    return Impl::read<Organisation>(*this, "findOrganisation", [&](Session& s) -> Result<Organisation> {
+        Params p;
+        std::vector<OrgRow> rows;
+        exec(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations WHERE id = " + p.str(id), p, into(rows));
+        if (rows.empty()) return Status::notFound("organisation_not_found", "Organisation introuvable : " + id);
+        return toOrganisation(rows.front());
+    });
+}
+
+Result<Organisation> PocoStore::findOrganisationByName(const std::string& name) {
+    return Impl::read<Organisation>(*this, "findOrganisationByName", [&](Session& s) -> Result<Organisation> {
+        Params p;
+        std::vector<OrgRow> rows;
+        exec(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations WHERE name = " + p.str(name), p,
+             into(rows));
+        if (rows.empty()) return Status::notFound("organisation_not_found", "Organisation introuvable : " + name);
+        return toOrganisation(rows.front());
+    });
+}
+
+Result<std::vector<Organisation>> PocoStore::listOrganisations() {
+    using R = std::vector<Organisation>;
+    return Impl::read<R>(*this, "listOrganisations", [&](Session& s) -> Result<R> {
+        Params p;
+        std::vector<OrgRow> rows;
+        exec(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations ORDER BY name, id", p, into(rows));
+        R out;
+        for (const auto& r : rows) out.push_back(toOrganisation(r));
+        return out;
+    });
+}
+
+Result<ApiKey> PocoStore::createApiKey(const std::string& organisationId, const std::string& name,
+                                       const std::string& prefix, const std::string& secretHash) {
+    ApiKey k{newId("key_"), organisationId, prefix, name, nowIso(), ""};
+    return Impl::write<ApiKey>(*this, "createApiKey", [&](Session& s) -> Result<ApiKey> {
+        Params p;
+        exec(s, "INSERT INTO api_keys (id, organisation_id, prefix, secret_hash, name, created_at, revoked_at) VALUES (" +
+                    p.str(k.id) + ", " + p.str(k.organisationId) + ", " + p.str(k.prefix) + ", " + p.str(secretHash) +
+                    ", " + p.str(k.name) + ", " + p.str(k.createdAt) + ", " + p.str("") + ")", p);
+        return k;
+    });
+}
+
+Result<KeyOwner> PocoStore::findKeyByHash(const std::string& secretHash) {
+    return Impl::read<KeyOwner>(*this, "findKeyByHash", [&](Session& s) -> Result<KeyOwner> {
+        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
+                                std::string, std::string, std::string, std::string>;
+        Params p;
+        std::vector<Row> rows;
+        exec(s, std::string("SELECT ") + KEY_COLUMNS + ", o.id, o.name, o.kind, o.created_at FROM api_keys k"
+                " JOIN organisations o ON o.id = k.organisation_id WHERE k.secret_hash = " + p.str(secretHash) +
+                " AND k.revoked_at = ''", p, into(rows));
+        if (rows.empty()) return Status::notFound("key_not_found", "Clé d'API inconnue ou révoquée.");
+        const Row& r = rows.front();
+        KeyOwner out;
+        out.key = {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()};
+        out.organisation = {r.get<6>(), r.get<7>(), r.get<8>(), r.get<9>()};
+        return out;
+    });
+}
+
+Result<std::vector<ApiKey>> PocoStore::listApiKeys(const std::string& organisationId) {
+    using R = std::vector<ApiKey>;
+    return Impl::read<R>(*this, "listApiKeys", [&](Session& s) -> Result<R> {
+        Params p;
+        std::vector<KeyRow> rows;
+        exec(s, std::string("SELECT ") + KEY_COLUMNS + " FROM api_keys k WHERE k.organisation_id = " +
+                    p.str(organisationId) + " ORDER BY k.created_at, k.id", p, into(rows));
+        R out;
+        for (const auto& r : rows) out.push_back(toKey(r));
+        return out;
+    });
+}
+
+Result<ApiKey> PocoStore::revokeApiKey(const std::string& idOrPrefix) {
+    return Impl::write<ApiKey>(*this, "revokeApiKey", [&](Session& s) -> Result<ApiKey> {
+        std::vector<KeyRow> rows;
+        {
+            Params p;
+            std::string sql = std::string("SELECT ") + KEY_COLUMNS + " FROM api_keys k WHERE k.id = " + p.str(idOrPrefix);
+            sql += " OR k.prefix = " + p.str(idOrPrefix);
+            exec(s, sql, p, into(rows));
+        }
+        if (rows.empty()) return Status::notFound("key_not_found", "Aucune clé ne correspond à « " + idOrPrefix + " ».");
+        if (rows.size() > 1)
+            return Status::invalidArgument("key_ambiguous", "Plusieurs clés commencent par « " + idOrPrefix +
+                                                                " » : donnez l'identifiant (key_…).");
+        ApiKey k = toKey(rows.front());
+        if (!k.revokedAt.empty()) return k;
+        k.revokedAt = nowIso();
+        Params p;
+        exec(s, "UPDATE api_keys SET revoked_at = " + p.str(k.revokedAt) + " WHERE id = " + p.str(k.id), p);
+        return k;
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Partnerships and actions.
+
+Result<Partnership> PocoStore::createPartnership(const std::string& associationId, const std::string& bailleurId) {
+    Partnership pr{newId("prt_"), associationId, bailleurId, nowIso()};
+    auto r = Impl::write<Partnership>(*this, "createPartnership", [&](Session& s) -> Result<Partnership> {
+        Params p;
+        exec(s, "INSERT INTO partnerships (id, association_id, bailleur_id, created_at) VALUES (" + p.str(pr.id) + ", " +
+                    p.str(pr.associationId) + ", " + p.str(pr.bailleurId) + ", " + p.str(pr.createdAt) + ")", p);
+        return pr;
+    });
+    if (!r.isOk() && r.status().errorCode() == "already_exists")
+        return Status::failedPrecondition("partnership_exists", "Ce partenariat existe déjà.");
+    return r;
+}
+
+Result<std::vector<Partnership>> PocoStore::listPartnerships(const std::string& organisationId) {
+    using R = std::vector<Partnership>;
+    return Impl::read<R>(*this, "listPartnerships", [&](Session& s) -> Result<R> {
+        using Row = Poco::Tuple<std::string, std::string, std::string, std::string>;
+        Params p;
+        std::vector<Row> rows;
+        std::string sql = "SELECT id, association_id, bailleur_id, created_at FROM partnerships";
+        if (!organisationId.empty())
+            sql += " WHERE association_id = " + p.str(organisationId) + " OR bailleur_id = " + p.str(organisationId);
+        exec(s, sql + " ORDER BY created_at, id", p, into(rows));
+        R out;
+        for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>()});
+        return out;
+    });
+}
+
+Result<Action> PocoStore::createAction(const std::string& title, const std::string& associationId,
+                                       const std::vector<std::string>& funderIds) {
+    Action a{newId("act_"), title, associationId, funderIds, nowIso()};
+    std::sort(a.funderIds.begin(), a.funderIds.end());
+    a.funderIds.erase(std::unique(a.funderIds.begin(), a.funderIds.end()), a.funderIds.end());
+    return Impl::write<Action>(*this, "createAction", [&](Session& s) -> Result<Action> {
+        Impl::step(*this, "action.insert");
+        {
+            Params p;
+            exec(s, "INSERT INTO actions (id, title, association_id, created_at) VALUES (" + p.str(a.id) + ", " +
+                        p.str(a.title) + ", " + p.str(a.associationId) + ", " + p.str(a.createdAt) + ")", p);
+        }
+        for (const auto& f : a.funderIds) {
+            Impl::step(*this, "action.funder");
+            Params p;
+            exec(s, "INSERT INTO action_funders (action_id, funder_id) VALUES (" + p.str(a.id) + ", " + p.str(f) + ")", p);
+        }
+        return a;
+    });
+}
+
+Result<Action> PocoStore::findAction(const std::string& id) {
+    return Impl::read<Action>(*this, "findAction", [&](Session& s) -> Result<Action> {
+        using Row = Poco::Tuple<std::string, std::string, std::string, std::string>;
+        Params p;
+        std::vector<Row> rows;
+        exec(s, "SELECT id, title, association_id, created_at FROM actions WHERE id = " + p.str(id), p, into(rows));
+        if (rows.empty()) return Status::notFound("action_not_found", "Action introuvable : " + id);
+        const Row& r = rows.front();
+        return Action{r.get<0>(), r.get<1>(), r.get<2>(), Impl::funders(s, id), r.get<3>()};
+    });
+}
+
+Result<std::vector<Action>> PocoStore::listActions(const std::string& associationId, const std::string& funderId) {
+    using R = std::vector<Action>;
+    return Impl::read<R>(*this, "listActions", [&](Session& s) -> Result<R> {
+        using Row = Poco::Tuple<std::string, std::string, std::string, std::string>;
+        Params p;
+        std::vector<Row> rows;
+        std::string sql = "SELECT a.id, a.title, a.association_id, a.created_at FROM actions a WHERE ";
+        if (!associationId.empty()) sql += "a.association_id = " + p.str(associationId);
+        else if (!funderId.empty())
+            sql += "a.id IN (SELECT action_id FROM action_funders WHERE funder_id = " + p.str(funderId) + ")";
+        else sql += "1 = 0";
+        exec(s, sql + " ORDER BY a.created_at, a.id", p, into(rows));
+        R out;
+        for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), r.get<2>(), Impl::funders(s, r.get<0>()), r.get<3>()});
+        return out;
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Dossiers.
+
+Result<Dossier> PocoStore::createDossier(const Dossier& dossier) {
+    Dossier d = dossier;
+    d.id = newId("dos_");
+    d.version = 1;
+    d.createdAt = d.updatedAt = nowIso();
+    return Impl::write<Dossier>(*this, "createDossier", [&](Session& s) -> Result<Dossier> {
+        Impl::step(*this, "dossier.insert");
+        Params p;
+        std::string sql = std::string("INSERT INTO dossiers (") + DOSSIER_COLUMNS + ") VALUES (";
+        sql += p.str(d.id) + ", " + p.str(d.associationId) + ", " + p.str(d.reference) + ", " + p.str(d.statut) + ", " +
+               p.str(d.menageJson) + ", " + p.str(d.logementJson) + ", " + p.num(d.version) + ", " +
+               p.str(d.createdAt) + ", " + p.str(d.updatedAt) + ")";
+        exec(s, sql, p);
+        Impl::step(*this, "dossier.committed");
+        return d;
+    });
+}
+
+Result<Dossier> PocoStore::findDossier(const std::string& id) {
+    return Impl::read<Dossier>(*this, "findDossier", [&](Session& s) { return Impl::dossier(s, id); });
+}
+
+Result<Page<Dossier>> PocoStore::listDossiers(const DossierQuery& q) {
+    using R = Page<Dossier>;
+    return Impl::read<R>(*this, "listDossiers", [&](Session& s) -> Result<R> {
+        // Same WHERE clause for the count and the page.
+        auto where = [&](Params& p) {
+            std::string w = " WHERE association_id = " + p.str(q.associationId);
+            if (!q.statut.empty()) w += " AND statut = " + p.str(q.statut);
+            if (!q.reference.empty()) w += " AND reference = " + p.str(q.reference);
+            return w;
+        };
+        R page;
+        {
+            Params p;
+            Int64 total = 0;
+            exec(s, "SELECT COUNT(*) FROM dossiers" + where(p), p, into(total));
+            page.total = total;
+        }
+        Params p;
+        std::vector<DossierRow> rows;
+        std::string sql = std::string("SELECT ") + DOSSIER_COLUMNS + " FROM dossiers" + where(p) +
+                          " ORDER BY created_at DESC, id DESC";
+        sql += " LIMIT " + p.num(clampLimit(q.limit));
+        sql += " OFFSET " + p.num(std::max(0, q.offset));
+        exec(s, sql, p, into(rows));
+        for (const auto& r : rows) page.items.push_back(toDossier(r));
+        return page;
+    });
+}
+
+Result<Dossier> PocoStore::updateDossier(const Dossier& dossier) {
+    return Impl::write<Dossier>(*this, "updateDossier", [&](Session& s) -> Result<Dossier> {
+        Impl::step(*this, "dossier.update");
+        std::size_t n;
+        {
+            Params p;
+            std::string sql = "UPDATE dossiers SET reference = " + p.str(dossier.reference);
+            sql += ", statut = " + p.str(dossier.statut);
+            sql += ", menage_json = " + p.str(dossier.menageJson);
+            sql += ", logement_json = " + p.str(dossier.logementJson);
+            sql += ", version = version + 1, updated_at = " + p.str(nowIso());
+            sql += " WHERE id = " + p.str(dossier.id);
+            sql += " AND version = " + p.num(dossier.version);
+            n = exec(s, sql, p);
+        }
+        if (n == 0) {
+            auto current = Impl::dossier(s, dossier.id);
+            if (!current.isOk()) return current.status();
+            return Status::failedPrecondition("dossier_conflict",
+                                              "Le dossier a été modifié entre-temps : relisez-le puis recommencez.");
+        }
+        return Impl::dossier(s, dossier.id);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Documents.
+
+Result<Document> PocoStore::createDocument(const Document& document, const Revision& first) {
+    Document d = document;
+    if (d.id.empty()) d.id = newId("doc_");
+    d.currentRevision = 1;
+    d.variant = first.variant;
+    d.formVersion = first.formVersion;
+    d.createdAt = d.updatedAt = nowIso();
+    return Impl::write<Document>(*this, "createDocument", [&](Session& s) -> Result<Document> {
+        Impl::step(*this, "document.insert");
+        {
+            Params p;
+            std::string sql = "INSERT INTO documents (id, form, dossier_id, action_id, owner_id, current_revision,"
+                              " created_by_org, created_by_key, created_at, updated_at) VALUES (";
+            sql += p.str(d.id) + ", " + p.str(d.form) + ", NULLIF(" + p.str(d.dossierId) + ", ''), NULLIF(" +
+                   p.str(d.actionId) + ", ''), " + p.str(d.ownerOrganisationId) + ", " + p.num(d.currentRevision) +
+                   ", " + p.str(d.createdByOrganisationId) + ", " + p.str(d.createdByKeyId) + ", " +
+                   p.str(d.createdAt) + ", " + p.str(d.updatedAt) + ")";
+            exec(s, sql, p);
+        }
+        Impl::insertRevision(*this, s, d.id, 1, first, d.createdAt);
+        Impl::step(*this, "document.committed");
+        return d;
+    });
+}
+
+Result<Document> PocoStore::findDocument(const std::string& id) {
+    return Impl::read<Document>(*this, "findDocument", [&](Session& s) { return Impl::document(s, id); });
+}
+
+Result<Page<Document>> PocoStore::listDocuments(const DocumentQuery& q) {
+    using R = Page<Document>;
+    if (q.restrictForms && q.forms.empty()) return R{};
+    return Impl::read<R>(*this, "listDocuments", [&](Session& s) -> Result<R> {
+        auto where = [&](Params& p) {
+            std::string w = " WHERE 1 = 1";
+            if (!q.ownerOrganisationId.empty()) w += " AND d.owner_id = " + p.str(q.ownerOrganisationId);
+            if (!q.dossierId.empty()) w += " AND d.dossier_id = " + p.str(q.dossierId);
+            if (!q.actionId.empty()) w += " AND d.action_id = " + p.str(q.actionId);
+            if (!q.fundedBy.empty())
+                w += " AND d.action_id IN (SELECT action_id FROM action_funders WHERE funder_id = " +
+                     p.str(q.fundedBy) + ")";
+            if (!q.forms.empty()) {
+                w += " AND d.form IN (";
+                for (std::size_t i = 0; i < q.forms.size(); ++i) w += (i ? ", " : "") + p.str(q.forms[i]);
+                w += ")";
+            }
+            return w;
+        };
+        R page;
+        {
+            Params p;
+            Int64 total = 0;
+            exec(s, "SELECT COUNT(*) FROM documents d" + where(p), p, into(total));
+            page.total = total;
+        }
+        Params p;
+        std::vector<DocumentRow> rows;
+        std::string sql = std::string(DOCUMENT_SELECT) + where(p) + " ORDER BY d.created_at DESC, d.id DESC";
+        sql += " LIMIT " + p.num(clampLimit(q.limit));
+        sql += " OFFSET " + p.num(std::max(0, q.offset));
+        exec(s, sql, p, into(rows));
+        for (const auto& r : rows) page.items.push_back(toDocument(r));
+        return page;
+    });
+}
+
+Result<Document> PocoStore::addRevision(const std::string& documentId, std::int64_t expectedRevision,
+                                        const Revision& revision) {
+    return Impl::write<Document>(*this, "addRevision", [&](Session& s) -> Result<Document> {
+        const std::string now = nowIso();
+        const std::int64_t next = expectedRevision + 1;
+        Impl::step(*this, "document.bump");
+        std::size_t n;
+        {
+            // The UPDATE comes first: on PostgreSQL it locks the row, so concurrent revisers queue here.
+            Params p;
+            std::string sql = "UPDATE documents SET current_revision = " + p.num(next);
+            sql += ", updated_at = " + p.str(now);
+            sql += " WHERE id = " + p.str(documentId);
+            sql += " AND current_revision = " + p.num(expectedRevision);
+            n = exec(s, sql, p);
+        }
+        if (n == 0) {
+            auto current = Impl::document(s, documentId);
+            if (!current.isOk()) return current.status();
+            return Status::failedPrecondition("revision_conflict",
+                                              "Une autre révision a été enregistrée entre-temps : relisez le document.");
+        }
+        Impl::insertRevision(*this, s, documentId, next, revision, now);
+        Impl::step(*this, "document.committed");
+        return Impl::document(s, documentId);
+    });
+}
+
+Result<Revision> PocoStore::findRevision(const std::string& documentId, std::int64_t number) {
+    return Impl::read<Revision>(*this, "findRevision", [&](Session& s) -> Result<Revision> {
+        if (number <= 0) return Status::notFound("revision_not_found", "Révision introuvable.");
+        auto revs = Impl::revisions(s, documentId, number);
+        if (revs.empty())
+            return Status::notFound("revision_not_found", "Révision " + std::to_string(number) + " introuvable.");
+        return revs.front();
+    });
+}
+
+Result<std::vector<Revision>> PocoStore::listRevisions(const std::string& documentId) {
+    using R = std::vector<Revision>;
+    return Impl::read<R>(*this, "listRevisions", [&](Session& s) -> Result<R> { return Impl::revisions(s, documentId, 0); });
+}
+
+Result<Artefact> PocoStore::fetchArtefact(const std::string& documentId, std::int64_t revision,
+                                          const std::string& format) {
+    return Impl::read<Artefact>(*this, "fetchArtefact", [&](Session& s) -> Result<Artefact> {
+        using Row = Poco::Tuple<std::string, std::string, Int64, Poco::Data::BLOB>;
+        Params p;
+        std::vector<Row> rows;
+        std::string sql = "SELECT content_type, sha256, size_bytes, bytes FROM artefacts WHERE document_id = " +
+                          p.str(documentId);
+        sql += " AND revision = " + p.num(revision);
+        sql += " AND format = " + p.str(format);
+        exec(s, sql, p, into(rows));
+        if (rows.empty())
+            return Status::notFound("rendition_not_found", "Ce document n'existe pas au format « " + format + " ».");
+        const Row& r = rows.front();
+        Artefact a;
+        a.format = format;
+        a.contentType = r.get<0>();
+        a.sha256 = r.get<1>();
+        a.size = r.get<2>();
+        const Poco::Data::BLOB& b = r.get<3>();
+        if (b.size()) a.bytes.assign(reinterpret_cast<const char*>(b.rawContent()), b.size());
+        return a;
+    });
+}
+
+} // namespace passerelle::storage

@@ -1,0 +1,112 @@
+#pragma once
+// PocoStore: the Store on Poco::Data, with two connectors:
+//  - SQLite (default): one file, WAL journal, foreign keys on, busy timeout;
+//    writes are serialised inside the process (one writer at a time).
+//  - PostgreSQL: for several service instances on one database.
+// Sessions come from a pool (Poco::Data::SessionPool). All SQL of the service
+// lives in PocoStore.cpp and uses `$1, $2…` placeholders (rewritten to
+// SQLite's `?1, ?2…`, which bind by number as PostgreSQL's do).
+//
+// Schema migrations are versioned (table schema_migrations) and applied by
+// open(), in one transaction per start-up; open() refuses a database whose
+// schema is newer than the latest migration this build knows
+// (FailedPrecondition "schema_too_new"). On PostgreSQL, concurrent starts are
+// serialised by an advisory lock.
+//
+// Thread-safe: share one instance between the HTTP threads.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "storage/Store.h"
+
+namespace Poco::Data {
+class SessionPool;
+class Session;
+} // namespace Poco::Data
+
+namespace passerelle::storage {
+
+struct StoreConfig {
+    std::string connector = "sqlite"; // "sqlite" | "postgresql" (Poco::Data connector keys)
+    std::string connectionString;      // SQLite: file path; PostgreSQL: libpq "key=value" string
+    std::string display;               // for logs, without password
+    int maxSessions = 40;              // pool size; the HTTP server has 32 threads by default
+    int busyTimeoutMs = 5000;          // SQLite: wait for another process' writer
+};
+
+// Parses "sqlite:PATH", "sqlite://PATH", "postgresql://user[:pw]@host[:port]/db[?k=v]"
+// (also "postgres://"). InvalidArgument with a French message otherwise.
+Result<StoreConfig> parseDatabaseUrl(const std::string& url);
+// The default: SQLite file DATA_DIR/passerelle.db (the directory is created by open()).
+StoreConfig sqliteInDataDir(const std::string& dataDir);
+
+// The latest schema version this build knows.
+int latestSchemaVersion();
+
+class PocoStore : public Store {
+public:
+    // Opens the pool, applies pending migrations; fails on a newer schema.
+    static Result<std::shared_ptr<PocoStore>> open(const StoreConfig& config);
+    ~PocoStore() override;
+
+    // Test hook: called with the name of each step of a write transaction
+    // ("document.revision", "document.artefact", "dossier.insert", ...) just
+    // before it runs. A hook that throws makes the transaction fail (and roll
+    // back); a hook that ends the process simulates a crash. Not for production.
+    using FaultHook = std::function<void(const std::string& step)>;
+    void setFaultHook(FaultHook hook);
+
+    std::string describe() const override;
+    Result<int> schemaVersion() override;
+
+    Result<Organisation> createOrganisation(const std::string& name, const std::string& kind) override;
+    Result<Organisation> findOrganisation(const std::string& id) override;
+    Result<Organisation> findOrganisationByName(const std::string& name) override;
+    Result<std::vector<Organisation>> listOrganisations() override;
+    Result<ApiKey> createApiKey(const std::string& organisationId, const std::string& name, const std::string& prefix,
+                                const std::string& secretHash) override;
+    Result<KeyOwner> findKeyByHash(const std::string& secretHash) override;
+    Result<std::vector<ApiKey>> listApiKeys(const std::string& organisationId) override;
+    Result<ApiKey> revokeApiKey(const std::string& idOrPrefix) override;
+
+    Result<Partnership> createPartnership(const std::string& associationId, const std::string& bailleurId) override;
+    Result<std::vector<Partnership>> listPartnerships(const std::string& organisationId) override;
+    Result<Action> createAction(const std::string& title, const std::string& associationId,
+                                const std::vector<std::string>& funderIds) override;
+    Result<Action> findAction(const std::string& id) override;
+    Result<std::vector<Action>> listActions(const std::string& associationId, const std::string& funderId) override;
+
+    Result<Dossier> createDossier(const Dossier& dossier) override;
+    Result<Dossier> findDossier(const std::string& id) override;
+    Result<Page<Dossier>> listDossiers(const DossierQuery& query) override;
+    Result<Dossier> updateDossier(const Dossier& dossier) override;
+
+    Result<Document> createDocument(const Document& document, const Revision& first) override;
+    Result<Document> findDocument(const std::string& id) override;
+    Result<Page<Document>> listDocuments(const DocumentQuery& query) override;
+    Result<Document> addRevision(const std::string& documentId, std::int64_t expectedRevision,
+                                 const Revision& revision) override;
+    Result<Revision> findRevision(const std::string& documentId, std::int64_t number) override;
+    Result<std::vector<Revision>> listRevisions(const std::string& documentId) override;
+    Result<Artefact> fetchArtefact(const std::string& documentId, std::int64_t revision,
+                                   const std::string& format) override;
+
+    struct Impl; // SQL helpers, in PocoStore.cpp
+
+private:
+    explicit PocoStore(StoreConfig config);
+    Status migrate();
+
+    StoreConfig _config;
+    bool _sqlite = true;
+    std::unique_ptr<Poco::Data::SessionPool> _pool;
+    std::mutex _writeMutex; // SQLite only: one writer at a time in this process
+    std::mutex _hookMutex;
+    FaultHook _hook;
+
+    friend struct Impl;
+};
+
+} // namespace passerelle::storage

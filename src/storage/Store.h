@@ -1,0 +1,211 @@
+#pragma once
+// Store: persistence of organisations, API keys, partnerships, actions,
+// dossiers and documents (with every revision and its rendered artefacts).
+//
+// The interface knows nothing of SQL or Poco::Data; PocoStore implements it on
+// SQLite (default) and PostgreSQL. The store checks no permission: the
+// authorization rules live in service::DossierService, which is the only
+// caller from the HTTP adapter.
+//
+// Conventions shared by every implementation:
+//  - ids are text: a short prefix and 16 random hex digits ("org_…", "key_…",
+//    "prt_…", "act_…", "dos_…", "doc_…"); the store assigns them.
+//  - timestamps are ISO 8601 UTC text with milliseconds
+//    ("2026-11-22T10:15:00.123Z"), assigned by the store; they sort as text.
+//  - an optional reference is the empty string when absent (never null).
+//  - writes that belong together are one transaction: on error, nothing of
+//    the call is left in the database.
+//  - errors are values: NotFound (unknown id), FailedPrecondition (conflict:
+//    duplicate name, concurrent revision), Internal (database failure; the
+//    detail is logged, the message stays generic).
+// Implementations are safe to share between threads.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/Status.h"
+
+namespace passerelle::storage {
+
+// Organisation kinds, as stored and as shown in the API.
+inline constexpr const char* KIND_ASSOCIATION = "association";
+inline constexpr const char* KIND_BAILLEUR = "bailleur";
+inline constexpr const char* KIND_FINANCEUR = "financeur";
+inline constexpr const char* KIND_SIAO = "siao";
+bool isOrganisationKind(const std::string& kind);
+// A new id: `prefix` followed by 16 random hex digits ("doc_" → "doc_3fa2…").
+std::string newId(const std::string& prefix);
+
+struct Organisation {
+    std::string id;
+    std::string name;
+    std::string kind; // association | bailleur | financeur | siao
+    std::string createdAt;
+};
+
+// An API key as stored: only the SHA-256 of the secret and a short prefix for display.
+struct ApiKey {
+    std::string id;
+    std::string organisationId;
+    std::string prefix;    // first characters of the secret, e.g. "psl_1a2b3c4d"
+    std::string name;      // the person using it, may be empty
+    std::string createdAt;
+    std::string revokedAt; // empty while the key is valid
+};
+
+// The organisation behind a valid (not revoked) key.
+struct KeyOwner {
+    ApiKey key;
+    Organisation organisation;
+};
+
+// "Which association works with which landlord."
+struct Partnership {
+    std::string id;
+    std::string associationId;
+    std::string bailleurId;
+    std::string createdAt;
+};
+
+// An action carried by an association and funded by funders (budget and
+// activity documents are attached to it).
+struct Action {
+    std::string id;
+    std::string title;
+    std::string associationId;
+    std::vector<std::string> funderIds; // sorted
+    std::string createdAt;
+};
+
+// A household followed by an association. `menageJson` and `logementJson`
+// are JSON objects kept as text (validated by the service).
+struct Dossier {
+    std::string id;
+    std::string associationId;
+    std::string reference; // the association's own reference, may be empty
+    std::string statut;    // ouvert | suspendu | clos
+    std::string menageJson = "{}";
+    std::string logementJson = "{}";
+    std::int64_t version = 1; // incremented by every update
+    std::string createdAt;
+    std::string updatedAt;
+};
+
+struct DossierQuery {
+    std::string associationId; // required: dossiers of this association only
+    std::string statut;        // filter, empty: any
+    std::string reference;     // exact filter, empty: any
+    int limit = 50;
+    int offset = 0;
+};
+
+// One rendered file of a revision. `bytes` is filled by fetchArtefact only.
+struct Artefact {
+    std::string format; // pdf | xlsx
+    std::string contentType;
+    std::string sha256; // lower-case hex
+    std::int64_t size = 0;
+    std::string bytes;
+};
+
+// One version of a document; never overwritten.
+struct Revision {
+    std::int64_t number = 0; // 1, 2, ...
+    std::string variant;
+    std::string formVersion;
+    std::string inputJson;
+    std::string createdByOrganisationId;
+    std::string createdByKeyId;
+    std::string createdAt;
+    std::vector<Artefact> artefacts; // metadata (bytes empty) unless said otherwise
+};
+
+// A filled form attached to a dossier (personal data) or to an action
+// (funders' forms), owned by the association that created it.
+struct Document {
+    std::string id;
+    std::string form;
+    std::string dossierId; // exactly one of dossierId / actionId is set
+    std::string actionId;
+    std::string ownerOrganisationId;
+    std::int64_t currentRevision = 0;
+    std::string variant;     // of the current revision (filled by reads)
+    std::string formVersion; // of the current revision (filled by reads)
+    std::string createdByOrganisationId;
+    std::string createdByKeyId;
+    std::string createdAt;
+    std::string updatedAt;
+};
+
+struct DocumentQuery {
+    std::string ownerOrganisationId;  // filter, empty: any
+    std::string dossierId;            // filter, empty: any
+    std::string actionId;             // filter, empty: any
+    std::string fundedBy;             // only documents of actions this funder funds
+    std::vector<std::string> forms;   // only these forms; empty: any
+    bool restrictForms = false;       // true: `forms` applies even when empty (then nothing matches)
+    int limit = 50;
+    int offset = 0;
+};
+
+template <typename T>
+struct Page {
+    std::vector<T> items;
+    std::int64_t total = 0; // matching rows, ignoring limit/offset
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // "SQLite /path/passerelle.db" or "PostgreSQL host:port/db" (no password).
+    virtual std::string describe() const = 0;
+    virtual Result<int> schemaVersion() = 0;
+
+    // Organisations and keys.
+    virtual Result<Organisation> createOrganisation(const std::string& name, const std::string& kind) = 0;
+    virtual Result<Organisation> findOrganisation(const std::string& id) = 0;
+    virtual Result<Organisation> findOrganisationByName(const std::string& name) = 0;
+    virtual Result<std::vector<Organisation>> listOrganisations() = 0;
+    // Stores a key given its hash; the secret itself never reaches the store.
+    virtual Result<ApiKey> createApiKey(const std::string& organisationId, const std::string& name,
+                                        const std::string& prefix, const std::string& secretHash) = 0;
+    // NotFound when no valid key has this hash (unknown or revoked).
+    virtual Result<KeyOwner> findKeyByHash(const std::string& secretHash) = 0;
+    virtual Result<std::vector<ApiKey>> listApiKeys(const std::string& organisationId) = 0;
+    // By id or by prefix; NotFound when nothing matches, InvalidArgument when a prefix is ambiguous.
+    virtual Result<ApiKey> revokeApiKey(const std::string& idOrPrefix) = 0;
+
+    // Partnerships and actions.
+    virtual Result<Partnership> createPartnership(const std::string& associationId, const std::string& bailleurId) = 0;
+    virtual Result<std::vector<Partnership>> listPartnerships(const std::string& organisationId) = 0;
+    virtual Result<Action> createAction(const std::string& title, const std::string& associationId,
+                                        const std::vector<std::string>& funderIds) = 0;
+    virtual Result<Action> findAction(const std::string& id) = 0;
+    // Actions carried by `associationId` or funded by `funderId` (one of them set).
+    virtual Result<std::vector<Action>> listActions(const std::string& associationId, const std::string& funderId) = 0;
+
+    // Dossiers.
+    virtual Result<Dossier> createDossier(const Dossier& dossier) = 0;
+    virtual Result<Dossier> findDossier(const std::string& id) = 0;
+    virtual Result<Page<Dossier>> listDossiers(const DossierQuery& query) = 0;
+    // Replaces reference, statut, menage and logement; FailedPrecondition when
+    // `dossier.version` is not the stored version (concurrent update).
+    virtual Result<Dossier> updateDossier(const Dossier& dossier) = 0;
+
+    // Documents. `first` carries the input, the artefacts and their bytes.
+    // `document.id` may be preset (from newId("doc_"): the rendered files show it); empty: assigned.
+    virtual Result<Document> createDocument(const Document& document, const Revision& first) = 0;
+    virtual Result<Document> findDocument(const std::string& id) = 0;
+    virtual Result<Page<Document>> listDocuments(const DocumentQuery& query) = 0;
+    // Adds revision `expectedRevision + 1`; FailedPrecondition when another
+    // revision was added meanwhile.
+    virtual Result<Document> addRevision(const std::string& documentId, std::int64_t expectedRevision,
+                                         const Revision& revision) = 0;
+    virtual Result<Revision> findRevision(const std::string& documentId, std::int64_t number) = 0;
+    virtual Result<std::vector<Revision>> listRevisions(const std::string& documentId) = 0;
+    virtual Result<Artefact> fetchArtefact(const std::string& documentId, std::int64_t revision,
+                                           const std::string& format) = 0;
+};
+
+} // namespace passerelle::storage
