@@ -276,11 +276,13 @@ private:
         if (room() < headerH + lh + 2 * kCellPad) newPage();
         drawHeader();
         if (b.rows.empty()) {
-            std::vector<std::string> cells(b.columns.size());
-            if (!cells.empty()) cells[0] = b.emptyText;
-            auto r = measureRow(cells, Font::Regular);
-            double h = lineCount(r) * lh + 2 * kCellPad;
-            drawCells(r, 0, lineCount(r), xs, widths, h, lh, size, Font::Regular);
+            // One cell across the whole table.
+            auto lines = wrapText(b.emptyText, _width - 2 * kCellPad, Font::Regular, size);
+            double h = lines.size() * lh + 2 * kCellPad;
+            ensure(h);
+            for (std::size_t i = 0; i < lines.size(); ++i)
+                text(_left + kCellPad, _y + kCellPad + i * lh + ascent(size), lines[i], Font::Regular, size, 0.35);
+            box(_left, _y, _width, h, false, 0.45);
             _y += h;
         }
         // Pass 3: place rows; a row that does not fit moves to the next page (header repeated);

@@ -161,3 +161,14 @@ TEST(Paginate, CheckboxesMarkTheCheckedItems) {
     EXPECT_EQ(countOnPage(doc.pages[0], "Alerte"), 1);
     EXPECT_EQ(countOnPage(doc.pages[0], "Point d'étape"), 1);
 }
+
+TEST(Paginate, EmptyTableShowsItsMessageAcrossTheWholeWidth) {
+    TableBlock t;
+    t.columns = {{"Date", 1}, {"Version", 1}, {"Motif", 1}};
+    t.emptyText = "Aucune révision antérieure : ce contrat est la version initiale.";
+    Document doc = paginate({t}, PageSetup{}, kMetrics);
+    ASSERT_EQ(doc.pages.size(), 1u);
+    // At 5 pt per character the message (63 characters, 315 pt) does not fit one of three columns (~160 pt):
+    // on one line it spans the table.
+    EXPECT_EQ(countOnPage(doc.pages[0], t.emptyText), 1);
+}
