@@ -108,34 +108,8 @@ std::vector<std::string> expectedFor(const std::string& form, const Object::Ptr&
 // The body text of a document in drawing order (pdftotext -raw): table cells and paragraphs
 // stay contiguous. The running header and footer, drawn after each page's body, are removed so
 // that a paragraph continued on the next page reads as one.
-std::string bodyText(const std::string& pdf) {
-    TempDir dir;
-    writeFile(dir.file("in.pdf"), pdf);
-    auto res = run({"/usr/bin/pdftotext", "-raw", "-enc", "UTF-8", dir.file("in.pdf"), dir.file("out.txt")});
-    if (res.exitCode != 0) throw std::runtime_error("pdftotext: " + res.err);
-    std::string raw = readFile(dir.file("out.txt"));
-    std::string out;
-    std::size_t start = 0;
-    while (start < raw.size()) {
-        std::size_t ff = raw.find('\f', start);
-        std::string page = raw.substr(start, ff == std::string::npos ? std::string::npos : ff - start);
-        start = ff == std::string::npos ? raw.size() : ff + 1;
-        std::vector<std::string> lines;
-        std::istringstream in(page);
-        for (std::string line; std::getline(in, line);) lines.push_back(line);
-        while (!lines.empty() && lines.back().empty()) lines.pop_back();
-        // Footer last, running header just before it (when the template has one).
-        if (!lines.empty() && lines.back().find(" — page ") != std::string::npos) {
-            lines.pop_back();
-            if (!lines.empty() && !headerLines().empty() && headerLines().count(normaliseSpaces(lines.back()))) lines.pop_back();
-        }
-        for (const auto& l : lines) out += l + "\n";
-    }
-    return normaliseSpaces(out);
-}
-
 void expectAllPresent(const std::string& pdf, const std::vector<std::string>& values, const std::string& what) {
-    std::string text = bodyText(pdf);
+    std::string text = pdfBodyText(pdf);
     for (const auto& v : values) EXPECT_NE(text.find(normaliseSpaces(v)), std::string::npos) << what << ": missing « " << v << " »";
 }
 

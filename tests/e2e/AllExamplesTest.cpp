@@ -37,36 +37,6 @@ std::vector<Example> allExamples() {
     return out;
 }
 
-// pdftotext -raw, without the running header and footer. The layout draws them last on
-// each page, so they are the last lines of each page's text: the footer ("… page X / Y")
-// and, above it, the header, the same line on every page.
-std::string bodyText(const std::string& pdf) {
-    TempDir dir;
-    writeFile(dir.file("in.pdf"), pdf);
-    auto res = run({"/usr/bin/pdftotext", "-raw", "-enc", "UTF-8", dir.file("in.pdf"), dir.file("out.txt")});
-    if (res.exitCode != 0) throw std::runtime_error("pdftotext: " + res.err);
-    std::string raw = readFile(dir.file("out.txt"));
-    std::vector<std::vector<std::string>> pages;
-    std::size_t start = 0;
-    while (start < raw.size()) {
-        std::size_t ff = raw.find('\f', start);
-        std::istringstream in(raw.substr(start, ff == std::string::npos ? std::string::npos : ff - start));
-        start = ff == std::string::npos ? raw.size() : ff + 1;
-        std::vector<std::string> lines;
-        for (std::string l; std::getline(in, l);) if (!l.empty()) lines.push_back(l);
-        if (!lines.empty() && lines.back().find(" page ") != std::string::npos) lines.pop_back();
-        pages.push_back(lines);
-    }
-    bool sameHeader = pages.size() > 1;
-    for (const auto& p : pages) sameHeader = sameHeader && !p.empty() && p.back() == pages.front().back();
-    std::string out;
-    for (auto& p : pages) {
-        if (sameHeader) p.pop_back();
-        for (const auto& l : p) out += l + "\n";
-    }
-    return normaliseSpaces(out);
-}
-
 } // namespace
 
 TEST(AllExamples, EachExampleNamesAForm) {
@@ -110,7 +80,7 @@ TEST(AllExamples, RenderInEveryFormatWithEveryValue) {
             if (format == "pdf") {
                 std::string qpdf;
                 EXPECT_TRUE(qpdfCheck(r.value().bytes, &qpdf)) << e.file << "\n" << qpdf;
-                std::string text = bodyText(r.value().bytes);
+                std::string text = pdfBodyText(r.value().bytes);
                 std::vector<std::string> values;
                 expectedValues(def->fields, data, values);
                 for (const auto& v : values)

@@ -39,6 +39,9 @@ std::string pdfToText(const std::string& pdfBytes, bool layout = false);
 // qpdf --check; returns true and the output when the structure is sound.
 bool qpdfCheck(const std::string& pdfBytes, std::string* output = nullptr);
 int pdfPageCount(const std::string& pdfBytes);
+// pdftotext -raw without the running header and footer of each page, spaces normalised:
+// the text of the body in reading order, so a value that continues on the next page is whole.
+std::string pdfBodyText(const std::string& pdfBytes);
 
 // Collapses every run of white space (spaces, NBSP, new lines) into one space.
 std::string normaliseSpaces(const std::string& text);
