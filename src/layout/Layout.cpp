@@ -177,8 +177,11 @@ private:
         const double size = b.level <= 1 ? 12.5 : 11;
         auto lines = wrapText(b.text, _width, Font::Bold, size);
         double h = 8 + lines.size() * size * 1.3 + 4;
-        // Keep with next: a heading never ends a page; demand room for two body lines after it.
-        if (!atTop() && room() < h + 2 * _lh) newPage();
+        // Keep with next: a heading never ends a page. A section heading wants two body lines after
+        // it; a sub-heading (an indicator, a record) heads a short unit (a level and the start of its
+        // comment), which it keeps with four.
+        const double after = (b.level >= 3 ? 4 : 2) * _lh;
+        if (!atTop() && room() < h + after) newPage();
         if (!atTop()) _y += 8;
         for (const auto& l : lines) {
             ensure(size * 1.3);

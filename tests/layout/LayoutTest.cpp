@@ -172,3 +172,17 @@ TEST(Paginate, EmptyTableShowsItsMessageAcrossTheWholeWidth) {
     // on one line it spans the table.
     EXPECT_EQ(countOnPage(doc.pages[0], t.emptyText), 1);
 }
+
+TEST(Paginate, SubHeadingKeepsItsUnitOnTheSamePage) {
+    // A sub-heading followed by a level and a comment: near the bottom of a page, the whole unit moves.
+    std::vector<Block> blocks;
+    PairsBlock fill;
+    for (int i = 0; i < 43; ++i) fill.rows.emplace_back("L" + std::to_string(i), "v");
+    blocks.push_back(fill);
+    blocks.push_back(HeadingBlock{"Gestion du budget", 3});
+    blocks.push_back(PairsBlock{{{"Niveau", "Point de vigilance"}}});
+    blocks.push_back(ParagraphBlock{"Commentaire", "Budget tenu avec l'aide de la CESF."});
+    Document doc = paginate(blocks, PageSetup{}, kMetrics);
+    ASSERT_EQ(doc.pages.size(), 2u);
+    for (const char* s : {"Gestion du budget", "Point de vigilance", "Commentaire"}) EXPECT_EQ(countOnPage(doc.pages[1], s), 1) << s;
+}
