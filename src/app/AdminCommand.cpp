@@ -6,6 +6,8 @@
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 
+#include "audit/AuditChain.h"
+#include "service/TransmissionService.h"
 #include "storage/ApiKeys.h"
 
 namespace passerelle::app {
@@ -43,6 +45,7 @@ void usage(std::ostream& err) {
            "  passerelle admin list-keys ORGANISATION\n"
            "  passerelle admin create-partnership ASSOCIATION BAILLEUR\n"
            "  passerelle admin create-action ASSOCIATION INTITULÉ [--funders FINANCEUR1,FINANCEUR2]\n"
+           "  passerelle admin set-webhook BAILLEUR http://…\n"
            "Options communes : --data-dir DIR (./var par défaut) ou --db sqlite:CHEMIN | postgresql://…"
         << std::endl;
 }
@@ -172,9 +175,37 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
             << " financeur(s))" << std::endl;
         return EXIT_OK_;
     }
+    if (cmd == "set-webhook" && n == 2) {
+        auto b = findOrg(store, args[1]);
+        if (!b.isOk()) return fail(err, b.status());
+        if (b.value().kind != storage::KIND_BAILLEUR)
+            return fail(err, Status::invalidArgument("not_a_landlord", "Un webhook de réception se déclare pour un bailleur."));
+        if (Status ok = service::checkWebhookUrl(args[2]); !ok.isOk()) return fail(err, ok);
+        auto w = store.setWebhook(b.value().id, args[2],
+                                  {"webhook.set", "admin", b.value().id, "{\"url\":\"" + args[2] + "\"}"});
+        if (!w.isOk()) return fail(err, w.status());
+        out << "Webhook de " << b.value().name << " : " << w.value().url << std::endl;
+        return EXIT_OK_;
+    }
     err << "erreur : sous-commande ou nombre d'arguments incorrect : admin " << cmd << std::endl;
     usage(err);
     return EXIT_USAGE_;
+}
+
+int runAudit(storage::Store& store, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    if (args.size() != 1 || args[0] != "verify") {
+        err << "usage : passerelle audit verify [--data-dir DIR | --db URL]" << std::endl;
+        return EXIT_USAGE_;
+    }
+    auto entries = store.listAudit();
+    if (!entries.isOk()) return fail(err, entries.status());
+    audit::VerifyResult r = audit::verify(entries.value());
+    if (r.ok) {
+        out << "journal intègre : " << r.entries << " entrées" << std::endl;
+        return EXIT_OK_;
+    }
+    err << "journal altéré : entrée n° " << r.firstBadSeq << " (" << r.problem << ") — " << r.message << std::endl;
+    return EXIT_DATAERR_;
 }
 
 } // namespace passerelle::app

@@ -9,6 +9,7 @@
 //   admin list-keys ORG
 //   admin create-partnership ASSOCIATION BAILLEUR
 //   admin create-action ASSOCIATION INTITULÉ [--funders ORG1,ORG2]
+//   admin set-webhook BAILLEUR URL             the landlord's push endpoint (http://…)
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -28,6 +29,10 @@ struct AdminOptions {
 // Exit codes follow sysexits.h (0 ok, 64 usage, 65 data error, 66 not found, 70 software).
 int runAdmin(storage::Store& store, const std::vector<std::string>& args, const AdminOptions& options,
              std::ostream& out, std::ostream& err);
+
+// `passerelle audit verify`: checks the audit chain; exit 0 and "journal
+// intègre : N entrées", or 65 naming the first altered, removed or reordered entry.
+int runAudit(storage::Store& store, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // The store named by the configuration: --db URL when given, else SQLite in DATA_DIR/passerelle.db.
 Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::string& dataDir, const std::string& dbUrl);

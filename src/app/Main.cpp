@@ -3,7 +3,8 @@
 //   passerelle validate FORM INPUT.json
 //   passerelle forms
 //   passerelle serve [--port N] [--host H] [--data-dir DIR | --db URL]
-//   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action …
+//   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action|set-webhook …
+//   passerelle audit verify [--data-dir DIR | --db URL]
 // Reads configuration once (command line, then --config file, then defaults)
 // and wires everything; the commands themselves are thin adapters over services.
 #include <malloc.h>
@@ -25,9 +26,11 @@
 #include "app/AdminCommand.h"
 #include "forms/FormRegistry.h"
 #include "http/ApiRoutes.h"
+#include "http/ConsentRoutes.h"
 #include "http/HttpServer.h"
 #include "service/DossierService.h"
 #include "service/RenderService.h"
+#include "service/TransmissionService.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
 #define PASSERELLE_DEFAULT_DATA_DIR "."
@@ -94,6 +97,7 @@ protected:
             if (command == "forms") return cmdForms();
             if (command == "serve") return cmdServe();
             if (command == "admin") return cmdAdmin(rest);
+            if (command == "audit") return cmdAudit(rest);
         } catch (const Poco::Exception& e) {
             std::cerr << "erreur : " << e.displayText() << std::endl;
             return EXIT_SOFTWARE;
@@ -113,7 +117,8 @@ private:
         Poco::Util::HelpFormatter help(options());
         help.setCommand("passerelle");
         help.setUsage("render FORMULAIRE ENTREE.json -o SORTIE.pdf | validate FORMULAIRE ENTREE.json | forms | serve [--port N]"
-                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action …");
+                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action|set-webhook …"
+                      " | audit verify");
         help.setHeader("Passerelle : documents partagés association / bailleur / financeur.");
         help.format(std::cout);
     }
@@ -229,6 +234,12 @@ private:
         return app::runAdmin(*store.value(), args, o, std::cout, std::cerr);
     }
 
+    int cmdAudit(const std::vector<std::string>& args) {
+        auto store = openStore();
+        if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
+        return app::runAudit(*store.value(), args, std::cout, std::cerr);
+    }
+
     int cmdServe() {
         auto catalog = loadCatalog();
         if (!catalog.isOk()) { printStatus(catalog.status()); return EXIT_CONFIG; }
@@ -240,6 +251,11 @@ private:
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
         auto dossiers = std::make_shared<const service::DossierService>(store.value(), renderer);
         http::addApiRoutes(*router, dossiers);
+        // Consent gate, transmission to landlords and their access (issue 6).
+        auto transmissions = std::make_shared<const service::TransmissionService>(store.value(), renderer);
+        http::addConsentRoutes(*router, transmissions);
+        // Webhook push: the durable outbox, drained every 2 s by a background thread.
+        service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));
         std::cout << "Base de données : " << store.value()->describe() << " (schéma "
                   << store.value()->schemaVersion().value() << ")" << std::endl;
         auto orgs = store.value()->listOrganisations();
@@ -250,11 +266,13 @@ private:
         sc.maxBodyBytes = static_cast<std::size_t>(std::stoull(setting("max-body", std::to_string(sc.maxBodyBytes))));
         http::Server server(sc, router);
         server.start();
+        deliveryLoop.start();
         std::cout << "Passerelle écoute sur http://" << sc.host << ":" << server.port() << " (formulaires : "
                   << catalog.value().forms->all().size() << ")" << std::endl;
         waitForTerminationRequest();
         std::cout << "Arrêt de Passerelle." << std::endl;
         server.stop();
+        deliveryLoop.stop();
         return EXIT_OK;
     }
 };

@@ -154,16 +154,21 @@ Result<DossierService::Access> DossierService::documentAccess(const Caller& call
     return Access::None;
 }
 
+// A bailleur never reads a stored document itself: the original holds every
+// field, the non-housing ones included, and every revision. What it receives
+// is a separate recipient copy made by the consent gate
+// (TransmissionService::transmit), listed and fetched under /v1/received.
+// So the answer here is always no, and /v1/documents/{id} is 404 for it.
 Result<bool> DossierService::landlordMaySee(const Caller& caller, const Document& document) const {
     (void)caller;
     (void)document;
-    return false; // nothing is transmitted before the consent issue
+    return false;
 }
 
 Result<Page<Document>> DossierService::landlordDocuments(const Caller& caller, const DocumentFilter& filter) const {
     (void)caller;
     (void)filter;
-    return Page<Document>{};
+    return Page<Document>{}; // see landlordMaySee(): received copies are under /v1/received
 }
 
 Result<Dossier> DossierService::visibleDossier(const Caller& caller, const std::string& id, Access needed) const {

@@ -8,8 +8,8 @@
 //   financeur    reads the documents of funders' forms ("personalData": false,
 //                e.g. budget-annexe, activite) attached to actions it funds;
 //                reads those actions; nothing else;
-//   bailleur     what has been transmitted to it: landlordMaySee() — nothing
-//                until the consent/transmission issue fills it in;
+//   bailleur     no stored document: it obtains the recipient copies the
+//                consent gate made for it (TransmissionService, /v1/received);
 //   siao         nothing yet.
 // A resource the caller may not see is reported as NotFound, with the same
 // message as a resource that does not exist (existence would leak); a
@@ -114,12 +114,11 @@ public:
     Result<Access> dossierAccess(const Caller& caller, const storage::Dossier& dossier) const;
     Result<Access> documentAccess(const Caller& caller, const storage::Document& document) const;
 
-    // EXTENSION POINT (consent / transmission issue). The single place that
-    // decides whether a bailleur may read a document: today it denies
-    // everything, as nothing has been transmitted yet. The transmission use
-    // case will record "document D (revision N, redacted copy) transmitted to
-    // bailleur B" and this function will consult that record.
-    // landlordDocuments() is its list form (GET /v1/documents for a bailleur).
+    // The single place that decides whether a bailleur may read a stored
+    // document: never. A bailleur obtains only the recipient copies made by
+    // the consent gate (TransmissionService: GET /v1/received…), never the
+    // original document nor any revision of it. landlordDocuments() is its
+    // list form (GET /v1/documents for a bailleur: empty).
     Result<bool> landlordMaySee(const Caller& caller, const storage::Document& document) const;
     Result<storage::Page<storage::Document>> landlordDocuments(const Caller& caller, const DocumentFilter& filter) const;
 

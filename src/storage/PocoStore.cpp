@@ -84,6 +84,45 @@ const std::vector<Migration>& migrations() {
              " PRIMARY KEY (document_id, revision, format),"
              " FOREIGN KEY (document_id, revision) REFERENCES revisions(document_id, revision))",
          }},
+        // Consent gate and transmission to landlords (issue 6). Times of
+        // consents are epoch seconds (consent::Instant), outbox times epoch
+        // milliseconds; NULL withdrawn_at / expires_at / delivered_at mean "not yet".
+        {2, "consentements, transmissions aux bailleurs, journal d'audit chaîné, webhooks et file d'envoi",
+         {
+             // Immutable: the only UPDATE sets withdrawn_at once (WHERE withdrawn_at IS NULL).
+             "CREATE TABLE consents (id TEXT PRIMARY KEY, dossier_id TEXT NOT NULL REFERENCES dossiers(id),"
+             " kind TEXT NOT NULL, given_by TEXT NOT NULL, capacity TEXT NOT NULL,"
+             " recipient_id TEXT NOT NULL REFERENCES organisations(id), document_kinds TEXT NOT NULL,"
+             " categories TEXT NOT NULL, purpose TEXT NOT NULL, given_at BIGINT NOT NULL, how TEXT NOT NULL,"
+             " proof_document_id TEXT NOT NULL, proof_sha256 TEXT NOT NULL, recorded_by TEXT NOT NULL,"
+             " expires_at BIGINT, withdrawn_at BIGINT, supersedes TEXT NOT NULL, created_by_org TEXT NOT NULL,"
+             " created_by_key TEXT NOT NULL, created_at TEXT NOT NULL)",
+             "CREATE INDEX consents_dossier ON consents(dossier_id, given_at)",
+             "CREATE TABLE transmissions (id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),"
+             " revision BIGINT NOT NULL, dossier_id TEXT NOT NULL REFERENCES dossiers(id), form TEXT NOT NULL,"
+             " sender_id TEXT NOT NULL REFERENCES organisations(id),"
+             " recipient_id TEXT NOT NULL REFERENCES organisations(id), allowed BIGINT NOT NULL,"
+             " decision TEXT NOT NULL, consent_id TEXT NOT NULL, excluded_json TEXT NOT NULL,"
+             " permitted_json TEXT NOT NULL, created_by_key TEXT NOT NULL, created_at TEXT NOT NULL,"
+             " FOREIGN KEY (document_id, revision) REFERENCES revisions(document_id, revision))",
+             "CREATE INDEX transmissions_recipient ON transmissions(recipient_id, allowed, created_at)",
+             "CREATE INDEX transmissions_document ON transmissions(document_id)",
+             "CREATE TABLE transmission_artefacts (transmission_id TEXT NOT NULL REFERENCES transmissions(id),"
+             " format TEXT NOT NULL, content_type TEXT NOT NULL, sha256 TEXT NOT NULL, size_bytes BIGINT NOT NULL,"
+             " bytes {BLOB} NOT NULL, PRIMARY KEY (transmission_id, format))",
+             "CREATE TABLE webhooks (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id), url TEXT NOT NULL,"
+             " updated_at TEXT NOT NULL)",
+             "CREATE TABLE outbox (id TEXT PRIMARY KEY, transmission_id TEXT NOT NULL REFERENCES transmissions(id),"
+             " recipient_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, attempts BIGINT NOT NULL,"
+             " next_attempt_at BIGINT NOT NULL, lease_until BIGINT NOT NULL, delivered_at BIGINT,"
+             " http_status BIGINT NOT NULL, dead BIGINT NOT NULL, last_error TEXT NOT NULL, created_at TEXT NOT NULL)",
+             "CREATE INDEX outbox_due ON outbox(next_attempt_at)",
+             "CREATE INDEX outbox_transmission ON outbox(transmission_id)",
+             // Append-only hash chain (audit::chain); seq is the primary key: a forked chain cannot be stored.
+             "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, event TEXT NOT NULL,"
+             " actor TEXT NOT NULL, subject TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL,"
+             " hash TEXT NOT NULL)",
+         }},
     };
     return all;
 }
@@ -982,6 +1021,513 @@ Result<Artefact> PocoStore::fetchArtefact(const std::string& documentId, std::in
         if (b.size()) a.bytes.assign(reinterpret_cast<const char*>(b.rawContent()), b.size());
         return a;
     });
+}
+
+} // namespace passerelle::storage
+
+// ---------------------------------------------------------------------------
+// Consent, transmissions, audit trail, webhooks and outbox (migration 2).
+
+namespace passerelle::storage {
+
+namespace {
+
+// Lists of codes (form ids, categories: [a-z0-9-]) are stored space-separated.
+std::string joinCodes(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : " ") + x;
+    return out;
+}
+std::vector<std::string> splitCodes(const std::string& text) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : text) {
+        if (c == ' ') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else {
+            cur.push_back(c);
+        }
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+
+const char* CONSENT_SELECT =
+    "SELECT id, dossier_id, kind, given_by, capacity, recipient_id, document_kinds, categories, purpose, given_at,"
+    " how, proof_document_id, proof_sha256, recorded_by, COALESCE(expires_at, -1), COALESCE(withdrawn_at, -1),"
+    " supersedes, created_by_org, created_by_key, created_at FROM consents";
+using ConsentRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string,
+                               std::string, std::string, Int64, std::string, std::string, std::string, std::string,
+                               Int64, Int64, std::string, std::string, std::string, std::string>;
+StoredConsent toConsent(const ConsentRow& r) {
+    StoredConsent c;
+    c.id = r.get<0>();
+    c.dossierId = r.get<1>();
+    c.kind = r.get<2>();
+    c.givenByName = r.get<3>();
+    c.givenByCapacity = r.get<4>();
+    c.recipientOrgId = r.get<5>();
+    c.documentKinds = splitCodes(r.get<6>());
+    c.categories = splitCodes(r.get<7>());
+    c.purpose = r.get<8>();
+    c.givenAt = r.get<9>();
+    c.howMethod = r.get<10>();
+    c.proofDocumentId = r.get<11>();
+    c.proofSha256 = r.get<12>();
+    c.recordedBy = r.get<13>();
+    if (r.get<14>() >= 0) c.expiresAt = r.get<14>();
+    if (r.get<15>() >= 0) c.withdrawnAt = r.get<15>();
+    c.supersedes = r.get<16>();
+    c.createdByOrganisationId = r.get<17>();
+    c.createdByKeyId = r.get<18>();
+    c.createdAt = r.get<19>();
+    return c;
+}
+
+const char* TRANSMISSION_SELECT =
+    "SELECT id, document_id, revision, dossier_id, form, sender_id, recipient_id, allowed, decision, consent_id,"
+    " excluded_json, permitted_json, created_by_key, created_at FROM transmissions";
+using TransmissionRow = Poco::Tuple<std::string, std::string, Int64, std::string, std::string, std::string, std::string,
+                                    Int64, std::string, std::string, std::string, std::string, std::string, std::string>;
+Transmission toTransmission(const TransmissionRow& r) {
+    Transmission t;
+    t.id = r.get<0>();
+    t.documentId = r.get<1>();
+    t.revision = r.get<2>();
+    t.dossierId = r.get<3>();
+    t.form = r.get<4>();
+    t.senderOrgId = r.get<5>();
+    t.recipientOrgId = r.get<6>();
+    t.allowed = r.get<7>() != 0;
+    t.decisionCode = r.get<8>();
+    t.consentId = r.get<9>();
+    t.excludedJson = r.get<10>();
+    t.permittedJson = r.get<11>();
+    t.createdByKeyId = r.get<12>();
+    t.createdAt = r.get<13>();
+    return t;
+}
+
+using AuditRow = Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
+audit::AuditEntry toAudit(const AuditRow& r) {
+    return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(), r.get<6>(), r.get<7>()};
+}
+
+// Appends one event to the chain inside the caller's transaction. PostgreSQL:
+// the table lock (self-conflicting EXCLUSIVE mode, held until commit) makes
+// every other instance wait here, so each append reads the true last entry.
+// SQLite: the caller holds the process write mutex and the database's write lock.
+void appendAuditIn(PocoStore& store, Session& s, bool sqlite, const AuditEvent& e) {
+    PocoStore::Impl::step(store, "audit.append");
+    if (!sqlite) exec(s, "LOCK TABLE audit_log IN EXCLUSIVE MODE");
+    // SQLite: a write before the read takes the database's write lock now (waiting
+    // under busy_timeout), so another process cannot commit between our read of
+    // the last entry and our insert (which SQLite would fail with BUSY_SNAPSHOT).
+    else exec(s, "DELETE FROM audit_log WHERE seq < 0");
+    std::vector<AuditRow> rows;
+    {
+        Params p;
+        exec(s, "SELECT seq, at, event, actor, subject, details, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+             p, into(rows));
+    }
+    std::optional<audit::AuditEntry> last;
+    if (!rows.empty()) last = toAudit(rows.front());
+    audit::AuditEntry next;
+    next.at = nowIso();
+    next.event = e.event;
+    next.actor = e.actor;
+    next.subject = e.subject;
+    next.details = e.details.empty() ? "{}" : e.details;
+    audit::chain(last, next);
+    Params p;
+    std::string sql = "INSERT INTO audit_log (seq, at, event, actor, subject, details, prev_hash, hash) VALUES (";
+    sql += p.num(next.seq) + ", " + p.str(next.at) + ", " + p.str(next.event) + ", " + p.str(next.actor) + ", " +
+           p.str(next.subject) + ", " + p.str(next.details) + ", " + p.str(next.prevHash) + ", " + p.str(next.hash) + ")";
+    exec(s, sql, p);
+}
+
+Result<StoredConsent> consentIn(Session& s, const std::string& id) {
+    Params p;
+    std::vector<ConsentRow> rows;
+    exec(s, std::string(CONSENT_SELECT) + " WHERE id = " + p.str(id), p, into(rows));
+    if (rows.empty()) return Status::notFound("consent_not_found", "Consentement introuvable : " + id);
+    return toConsent(rows.front());
+}
+
+std::vector<Artefact> transmissionArtefacts(Session& s, const std::string& id) {
+    using Row = Poco::Tuple<std::string, std::string, std::string, Int64>;
+    Params p;
+    std::vector<Row> rows;
+    exec(s, "SELECT format, content_type, sha256, size_bytes FROM transmission_artefacts WHERE transmission_id = " +
+                p.str(id) + " ORDER BY format", p, into(rows));
+    std::vector<Artefact> out;
+    for (const auto& r : rows) {
+        Artefact a;
+        a.format = r.get<0>();
+        a.contentType = r.get<1>();
+        a.sha256 = r.get<2>();
+        a.size = r.get<3>();
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+using OutboxStatusRow = Poco::Tuple<std::string, std::string, Int64, Int64, Int64, std::string>;
+const char* OUTBOX_STATUS_SELECT =
+    "SELECT id, transmission_id, attempts, COALESCE(delivered_at, -1), dead, last_error FROM outbox";
+OutboxStatus toOutboxStatus(const OutboxStatusRow& r) {
+    return {r.get<0>(), r.get<1>(), static_cast<int>(r.get<2>()), r.get<3>() >= 0, r.get<4>() != 0, r.get<5>()};
+}
+
+} // namespace
+
+Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, const AuditEvent& audit) {
+    StoredConsent c = consent;
+    if (c.id.empty()) c.id = newId("cns_");
+    c.createdAt = nowIso();
+    c.withdrawnAt.reset();
+    return Impl::write<StoredConsent>(*this, "recordConsent", [&](Session& s) -> Result<StoredConsent> {
+        Impl::step(*this, "consent.insert");
+        {
+            Params p;
+            std::string sql = "INSERT INTO consents (id, dossier_id, kind, given_by, capacity, recipient_id,"
+                              " document_kinds, categories, purpose, given_at, how, proof_document_id, proof_sha256,"
+                              " recorded_by, expires_at, withdrawn_at, supersedes, created_by_org, created_by_key,"
+                              " created_at) VALUES (";
+            sql += p.str(c.id) + ", " + p.str(c.dossierId) + ", " + p.str(c.kind) + ", " + p.str(c.givenByName) + ", " +
+                   p.str(c.givenByCapacity) + ", " + p.str(c.recipientOrgId) + ", " + p.str(joinCodes(c.documentKinds)) +
+                   ", " + p.str(joinCodes(c.categories)) + ", " + p.str(c.purpose) + ", " + p.num(c.givenAt) + ", " +
+                   p.str(c.howMethod) + ", " + p.str(c.proofDocumentId) + ", " + p.str(c.proofSha256) + ", " +
+                   p.str(c.recordedBy) + ", ";
+            sql += c.expiresAt ? p.num(*c.expiresAt) : std::string("NULL");
+            sql += ", NULL, " + p.str(c.supersedes) + ", " + p.str(c.createdByOrganisationId) + ", " +
+                   p.str(c.createdByKeyId) + ", " + p.str(c.createdAt) + ")";
+            exec(s, sql, p);
+        }
+        AuditEvent a = audit;
+        if (a.subject.empty()) a.subject = c.id;
+        appendAuditIn(*this, s, _sqlite, a);
+        return c;
+    });
+}
+
+Result<StoredConsent> PocoStore::findConsent(const std::string& id) {
+    return Impl::read<StoredConsent>(*this, "findConsent", [&](Session& s) { return consentIn(s, id); });
+}
+
+Result<std::vector<StoredConsent>> PocoStore::listConsents(const std::string& dossierId) {
+    using R = std::vector<StoredConsent>;
+    return Impl::read<R>(*this, "listConsents", [&](Session& s) -> Result<R> {
+        Params p;
+        std::vector<ConsentRow> rows;
+        exec(s, std::string(CONSENT_SELECT) + " WHERE dossier_id = " + p.str(dossierId) + " ORDER BY given_at, created_at, id",
+             p, into(rows));
+        R out;
+        for (const auto& r : rows) out.push_back(toConsent(r));
+        return out;
+    });
+}
+
+Result<StoredConsent> PocoStore::withdrawConsent(const std::string& id, std::int64_t at, const AuditEvent& audit) {
+    return Impl::write<StoredConsent>(*this, "withdrawConsent", [&](Session& s) -> Result<StoredConsent> {
+        Impl::step(*this, "consent.withdraw");
+        std::size_t n;
+        {
+            // The one UPDATE a consent row ever gets; on PostgreSQL it waits for a
+            // transmission holding the row (FOR UPDATE) and is ordered after it.
+            Params p;
+            std::string sql = "UPDATE consents SET withdrawn_at = " + p.num(at);
+            sql += " WHERE id = " + p.str(id) + " AND withdrawn_at IS NULL";
+            n = exec(s, sql, p);
+        }
+        auto c = consentIn(s, id);
+        if (!c.isOk()) return c.status();
+        if (n == 0)
+            return Status::failedPrecondition("already_withdrawn", "Ce consentement a déjà été retiré.");
+        appendAuditIn(*this, s, _sqlite, audit);
+        return c;
+    });
+}
+
+Result<Transmission> PocoStore::recordTransmission(const Transmission& transmission, const AuditEvent& audit,
+                                                   const std::optional<ConsentGuard>& guard,
+                                                   const std::optional<delivery::OutboxMessage>& outbox) {
+    Transmission t = transmission;
+    if (t.id.empty()) t.id = newId("trn_");
+    t.createdAt = nowIso();
+    auto r = Impl::write<Transmission>(*this, "recordTransmission", [&](Session& s) -> Result<Transmission> {
+        if (guard) {
+            // The decision was made on records read before this transaction: check they still hold.
+            Impl::step(*this, "transmission.guard");
+            std::vector<std::string> live;
+            {
+                Params p;
+                std::string sql = "SELECT id FROM consents WHERE id = " + p.str(guard->consentId) +
+                                  " AND withdrawn_at IS NULL";
+                if (!_sqlite) sql += " FOR UPDATE";
+                exec(s, sql, p, into(live));
+            }
+            Int64 count = 0;
+            {
+                Params p;
+                exec(s, "SELECT COUNT(*) FROM consents WHERE dossier_id = " + p.str(guard->dossierId), p, into(count));
+            }
+            if (live.empty() || count != guard->consentCount)
+                return Status::failedPrecondition("consent_changed",
+                                                  "Les consentements du dossier ont changé pendant la transmission.");
+        }
+        Impl::step(*this, "transmission.insert");
+        {
+            Params p;
+            std::string sql = "INSERT INTO transmissions (id, document_id, revision, dossier_id, form, sender_id,"
+                              " recipient_id, allowed, decision, consent_id, excluded_json, permitted_json,"
+                              " created_by_key, created_at) VALUES (";
+            sql += p.str(t.id) + ", " + p.str(t.documentId) + ", " + p.num(t.revision) + ", " + p.str(t.dossierId) + ", " +
+                   p.str(t.form) + ", " + p.str(t.senderOrgId) + ", " + p.str(t.recipientOrgId) + ", " +
+                   p.num(t.allowed ? 1 : 0) + ", " + p.str(t.decisionCode) + ", " + p.str(t.consentId) + ", " +
+                   p.str(t.excludedJson) + ", " + p.str(t.permittedJson) + ", " + p.str(t.createdByKeyId) + ", " +
+                   p.str(t.createdAt) + ")";
+            exec(s, sql, p);
+        }
+        for (const auto& a : t.artefacts) {
+            Impl::step(*this, "transmission.artefact");
+            Params p;
+            std::string sql = "INSERT INTO transmission_artefacts (transmission_id, format, content_type, sha256,"
+                              " size_bytes, bytes) VALUES (";
+            sql += p.str(t.id) + ", " + p.str(a.format) + ", " + p.str(a.contentType) + ", " + p.str(a.sha256) + ", " +
+                   p.num(static_cast<Int64>(a.bytes.size())) + ", " + p.blob(a.bytes) + ")";
+            exec(s, sql, p);
+        }
+        if (outbox) {
+            Impl::step(*this, "transmission.outbox");
+            const delivery::OutboxMessage& m = *outbox;
+            Params p;
+            std::string sql = "INSERT INTO outbox (id, transmission_id, recipient_id, url, body, attempts, next_attempt_at,"
+                              " lease_until, delivered_at, http_status, dead, last_error, created_at) VALUES (";
+            sql += p.str(m.id.empty() ? newId("msg_") : m.id) + ", " + p.str(t.id) + ", " + p.str(m.recipientOrgId) +
+                   ", " + p.str(m.url) + ", " + p.str(m.body) + ", " + p.num(0) + ", " + p.num(m.nextAttemptAt) + ", " +
+                   p.num(0) + ", NULL, " + p.num(0) + ", " + p.num(0) + ", " + p.str("") + ", " + p.str(t.createdAt) + ")";
+            exec(s, sql, p);
+        }
+        AuditEvent a = audit;
+        if (a.subject.empty()) a.subject = t.id;
+        appendAuditIn(*this, s, _sqlite, a);
+        Impl::step(*this, "transmission.committed");
+        return t;
+    });
+    if (!r.isOk()) return r;
+    for (auto& a : r.value().artefacts) a.bytes.clear();
+    return r;
+}
+
+Result<Transmission> PocoStore::findTransmission(const std::string& id) {
+    return Impl::read<Transmission>(*this, "findTransmission", [&](Session& s) -> Result<Transmission> {
+        Params p;
+        std::vector<TransmissionRow> rows;
+        exec(s, std::string(TRANSMISSION_SELECT) + " WHERE id = " + p.str(id), p, into(rows));
+        if (rows.empty()) return Status::notFound("transmission_not_found", "Transmission introuvable : " + id);
+        Transmission t = toTransmission(rows.front());
+        t.artefacts = transmissionArtefacts(s, t.id);
+        return t;
+    });
+}
+
+Result<Page<Transmission>> PocoStore::listTransmissions(const TransmissionQuery& q) {
+    using R = Page<Transmission>;
+    return Impl::read<R>(*this, "listTransmissions", [&](Session& s) -> Result<R> {
+        auto where = [&](Params& p) {
+            std::string w = " WHERE 1 = 1";
+            if (!q.recipientOrgId.empty()) w += " AND recipient_id = " + p.str(q.recipientOrgId);
+            if (!q.documentId.empty()) w += " AND document_id = " + p.str(q.documentId);
+            if (q.allowedOnly) w += " AND allowed = 1";
+            return w;
+        };
+        R page;
+        {
+            Params p;
+            Int64 total = 0;
+            exec(s, "SELECT COUNT(*) FROM transmissions" + where(p), p, into(total));
+            page.total = total;
+        }
+        Params p;
+        std::vector<TransmissionRow> rows;
+        std::string sql = std::string(TRANSMISSION_SELECT) + where(p) + " ORDER BY created_at DESC, id DESC";
+        sql += " LIMIT " + p.num(clampLimit(q.limit));
+        sql += " OFFSET " + p.num(std::max(0, q.offset));
+        exec(s, sql, p, into(rows));
+        for (const auto& r : rows) {
+            Transmission t = toTransmission(r);
+            t.artefacts = transmissionArtefacts(s, t.id);
+            page.items.push_back(std::move(t));
+        }
+        return page;
+    });
+}
+
+Result<Artefact> PocoStore::fetchTransmissionArtefact(const std::string& transmissionId, const std::string& format) {
+    return Impl::read<Artefact>(*this, "fetchTransmissionArtefact", [&](Session& s) -> Result<Artefact> {
+        using Row = Poco::Tuple<std::string, std::string, Int64, Poco::Data::BLOB>;
+        Params p;
+        std::vector<Row> rows;
+        std::string sql = "SELECT content_type, sha256, size_bytes, bytes FROM transmission_artefacts"
+                          " WHERE transmission_id = " + p.str(transmissionId);
+        sql += " AND format = " + p.str(format);
+        exec(s, sql, p, into(rows));
+        if (rows.empty())
+            return Status::notFound("rendition_not_found", "Cette copie n'existe pas au format « " + format + " ».");
+        const Row& r = rows.front();
+        Artefact a;
+        a.format = format;
+        a.contentType = r.get<0>();
+        a.sha256 = r.get<1>();
+        a.size = r.get<2>();
+        const Poco::Data::BLOB& b = r.get<3>();
+        if (b.size()) a.bytes.assign(reinterpret_cast<const char*>(b.rawContent()), b.size());
+        return a;
+    });
+}
+
+Result<Webhook> PocoStore::setWebhook(const std::string& organisationId, const std::string& url, const AuditEvent& audit) {
+    Webhook w{organisationId, url, nowIso()};
+    return Impl::write<Webhook>(*this, "setWebhook", [&](Session& s) -> Result<Webhook> {
+        std::size_t n;
+        {
+            Params p;
+            n = exec(s, "UPDATE webhooks SET url = " + p.str(url) + ", updated_at = " + p.str(w.updatedAt) +
+                            " WHERE organisation_id = " + p.str(organisationId), p);
+        }
+        if (n == 0) {
+            Params p;
+            exec(s, "INSERT INTO webhooks (organisation_id, url, updated_at) VALUES (" + p.str(organisationId) + ", " +
+                        p.str(url) + ", " + p.str(w.updatedAt) + ")", p);
+        }
+        appendAuditIn(*this, s, _sqlite, audit);
+        return w;
+    });
+}
+
+Result<Webhook> PocoStore::findWebhook(const std::string& organisationId) {
+    return Impl::read<Webhook>(*this, "findWebhook", [&](Session& s) -> Result<Webhook> {
+        using Row = Poco::Tuple<std::string, std::string>;
+        Params p;
+        std::vector<Row> rows;
+        exec(s, "SELECT url, updated_at FROM webhooks WHERE organisation_id = " + p.str(organisationId), p, into(rows));
+        if (rows.empty()) return Status::notFound("webhook_not_found", "Aucun webhook n'est déclaré.");
+        return Webhook{organisationId, rows.front().get<0>(), rows.front().get<1>()};
+    });
+}
+
+Result<OutboxStatus> PocoStore::findOutboxMessage(const std::string& id) {
+    return Impl::read<OutboxStatus>(*this, "findOutboxMessage", [&](Session& s) -> Result<OutboxStatus> {
+        Params p;
+        std::vector<OutboxStatusRow> rows;
+        exec(s, std::string(OUTBOX_STATUS_SELECT) + " WHERE id = " + p.str(id), p, into(rows));
+        if (rows.empty()) return Status::notFound("message_not_found", "Message introuvable : " + id);
+        return toOutboxStatus(rows.front());
+    });
+}
+
+Result<std::vector<OutboxStatus>> PocoStore::listOutbox(const std::string& transmissionId) {
+    using R = std::vector<OutboxStatus>;
+    return Impl::read<R>(*this, "listOutbox", [&](Session& s) -> Result<R> {
+        Params p;
+        std::vector<OutboxStatusRow> rows;
+        std::string sql = OUTBOX_STATUS_SELECT;
+        if (!transmissionId.empty()) sql += " WHERE transmission_id = " + p.str(transmissionId);
+        exec(s, sql + " ORDER BY created_at, id", p, into(rows));
+        R out;
+        for (const auto& r : rows) out.push_back(toOutboxStatus(r));
+        return out;
+    });
+}
+
+Status PocoStore::appendAudit(const AuditEvent& audit) {
+    return Impl::write<int>(*this, "appendAudit", [&](Session& s) -> Result<int> {
+               appendAuditIn(*this, s, _sqlite, audit);
+               return 0;
+           })
+        .status();
+}
+
+Result<std::vector<audit::AuditEntry>> PocoStore::listAudit() {
+    using R = std::vector<audit::AuditEntry>;
+    return Impl::read<R>(*this, "listAudit", [&](Session& s) -> Result<R> {
+        Params p;
+        std::vector<AuditRow> rows;
+        exec(s, "SELECT seq, at, event, actor, subject, details, prev_hash, hash FROM audit_log ORDER BY seq", p,
+             into(rows));
+        R out;
+        out.reserve(rows.size());
+        for (const auto& r : rows) out.push_back(toAudit(r));
+        return out;
+    });
+}
+
+// The outbox. A message is due when not delivered, not dead, its next attempt
+// time has come and no lease is running (lease_until <= now).
+Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) {
+    using R = std::vector<delivery::OutboxMessage>;
+    return Impl::write<R>(*this, "claimDue", [&](Session& s) -> Result<R> {
+        Impl::step(*this, "outbox.claim");
+        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, Int64>;
+        std::vector<Row> rows;
+        {
+            Params p;
+            std::string sql = "SELECT id, recipient_id, url, body, transmission_id, attempts, next_attempt_at FROM outbox"
+                              " WHERE delivered_at IS NULL AND dead = 0 AND next_attempt_at <= " + p.num(nowMs);
+            sql += " AND lease_until <= " + p.num(nowMs);
+            sql += " ORDER BY next_attempt_at, id LIMIT " + p.num(std::max(1, max));
+            // Another instance's claim in progress: skip its rows rather than wait (and never take them twice).
+            if (!_sqlite) sql += " FOR UPDATE SKIP LOCKED";
+            exec(s, sql, p, into(rows));
+        }
+        R out;
+        for (const auto& r : rows) {
+            Params p;
+            exec(s, "UPDATE outbox SET lease_until = " + p.num(nowMs + leaseMs) + " WHERE id = " + p.str(r.get<0>()), p);
+            delivery::OutboxMessage m;
+            m.id = r.get<0>();
+            m.recipientOrgId = r.get<1>();
+            m.url = r.get<2>();
+            m.body = r.get<3>();
+            m.transmissionId = r.get<4>();
+            m.attempts = static_cast<int>(r.get<5>());
+            m.nextAttemptAt = r.get<6>();
+            out.push_back(std::move(m));
+        }
+        return out;
+    });
+}
+
+Status PocoStore::markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) {
+    return Impl::write<int>(*this, "markDelivered", [&](Session& s) -> Result<int> {
+               Impl::step(*this, "outbox.delivered");
+               Params p;
+               std::string sql = "UPDATE outbox SET delivered_at = " + p.num(atMs);
+               sql += ", http_status = " + p.num(httpStatus);
+               sql += ", attempts = attempts + 1, lease_until = 0, last_error = " + p.str("");
+               sql += " WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
+               exec(s, sql, p);
+               return 0;
+           })
+        .status();
+}
+
+Status PocoStore::markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
+                             const std::string& error) {
+    return Impl::write<int>(*this, "markFailed", [&](Session& s) -> Result<int> {
+               Impl::step(*this, "outbox.failed");
+               Params p;
+               std::string sql = "UPDATE outbox SET attempts = " + p.num(attempts);
+               sql += ", next_attempt_at = " + p.num(nextAttemptAtMs);
+               sql += ", dead = " + p.num(dead ? 1 : 0);
+               sql += ", last_error = " + p.str(error.substr(0, 500));
+               sql += ", lease_until = 0 WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
+               exec(s, sql, p);
+               return 0;
+           })
+        .status();
 }
 
 } // namespace passerelle::storage

@@ -14,6 +14,18 @@
 // serialised by an advisory lock.
 //
 // Thread-safe: share one instance between the HTTP threads.
+//
+// Consent, transmission, audit and outbox (migration 2):
+//  - consents are immutable rows; the withdrawal is one UPDATE setting
+//    withdrawn_at, guarded by "withdrawn_at IS NULL" (it happens once).
+//  - audit_log appends are serialised: on SQLite by the write transaction
+//    (and this process' write mutex), on PostgreSQL by
+//    "LOCK TABLE audit_log IN EXCLUSIVE MODE" inside the transaction that
+//    writes the event, so two instances never fork the chain; seq is the
+//    primary key as a last guard.
+//  - the outbox (delivery::OutboxStore): claimDue takes a lease; on
+//    PostgreSQL the due rows are selected "FOR UPDATE SKIP LOCKED" in the
+//    claiming transaction, so two instances never claim the same message.
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,7 +57,7 @@ StoreConfig sqliteInDataDir(const std::string& dataDir);
 // The latest schema version this build knows.
 int latestSchemaVersion();
 
-class PocoStore : public Store {
+class PocoStore : public Store, public delivery::OutboxStore {
 public:
     // Opens the pool, applies pending migrations; fails on a newer schema.
     static Result<std::shared_ptr<PocoStore>> open(const StoreConfig& config);
@@ -92,6 +104,29 @@ public:
     Result<std::vector<Revision>> listRevisions(const std::string& documentId) override;
     Result<Artefact> fetchArtefact(const std::string& documentId, std::int64_t revision,
                                    const std::string& format) override;
+
+    Result<StoredConsent> recordConsent(const StoredConsent& consent, const AuditEvent& audit) override;
+    Result<StoredConsent> findConsent(const std::string& id) override;
+    Result<std::vector<StoredConsent>> listConsents(const std::string& dossierId) override;
+    Result<StoredConsent> withdrawConsent(const std::string& id, std::int64_t at, const AuditEvent& audit) override;
+    Result<Transmission> recordTransmission(const Transmission& t, const AuditEvent& audit,
+                                            const std::optional<ConsentGuard>& guard,
+                                            const std::optional<delivery::OutboxMessage>& outbox) override;
+    Result<Transmission> findTransmission(const std::string& id) override;
+    Result<Page<Transmission>> listTransmissions(const TransmissionQuery& query) override;
+    Result<Artefact> fetchTransmissionArtefact(const std::string& transmissionId, const std::string& format) override;
+    Result<Webhook> setWebhook(const std::string& organisationId, const std::string& url, const AuditEvent& audit) override;
+    Result<Webhook> findWebhook(const std::string& organisationId) override;
+    Result<OutboxStatus> findOutboxMessage(const std::string& id) override;
+    Result<std::vector<OutboxStatus>> listOutbox(const std::string& transmissionId) override;
+    Status appendAudit(const AuditEvent& audit) override;
+    Result<std::vector<audit::AuditEntry>> listAudit() override;
+
+    // delivery::OutboxStore
+    Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) override;
+    Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) override;
+    Status markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
+                      const std::string& error) override;
 
     struct Impl; // SQL helpers, in PocoStore.cpp
 

@@ -20,10 +20,13 @@
 //    detail is logged, the message stays generic).
 // Implementations are safe to share between threads.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "audit/AuditChain.h"
 #include "common/Status.h"
+#include "delivery/Outbox.h"
 
 namespace passerelle::storage {
 
@@ -154,6 +157,99 @@ struct Page {
     std::int64_t total = 0; // matching rows, ignoring limit/offset
 };
 
+// --- Consent and transmission (issue 6) -----------------------------------
+
+// One consent or refusal of a ménage, as stored ("cns_…"). Rows are never
+// edited or deleted: the only change is the withdrawal, which sets
+// withdrawnAt once (a single UPDATE guarded by "withdrawn_at IS NULL").
+// Times are UTC epoch seconds (consent::Instant). The service converts to
+// and from consent::ConsentRecord.
+struct StoredConsent {
+    std::string id;
+    std::string dossierId;
+    std::string kind;             // "consent" | "refusal"
+    std::string givenByName;
+    std::string givenByCapacity;  // "household_member" | "legal_representative"
+    std::string recipientOrgId;   // one bailleur
+    std::vector<std::string> documentKinds; // form ids
+    std::vector<std::string> categories;
+    std::string purpose;
+    std::int64_t givenAt = 0;
+    std::string howMethod;        // "signed_autorisation" | "in_person"
+    std::string proofDocumentId;  // signed_autorisation: the autorisation-transmission document
+    std::string proofSha256;      // signed_autorisation: SHA-256 of its PDF
+    std::string recordedBy;       // in_person: the référent
+    std::optional<std::int64_t> expiresAt;   // effective expiry computed when recorded (consents)
+    std::optional<std::int64_t> withdrawnAt;
+    std::string supersedes;       // "" or an earlier record of the same dossier and bailleur
+    std::string createdByOrganisationId;
+    std::string createdByKeyId;
+    std::string createdAt;
+};
+
+// What goes into the audit trail with a write (the store assigns seq, at and the hashes).
+struct AuditEvent {
+    std::string event;   // "consent.given", "transmission.sent", …
+    std::string actor;   // organisation id, or "system"
+    std::string subject; // the id the event is about
+    std::string details; // compact JSON of identifiers and hashes — never personal data
+};
+
+// One transmission attempt of a document revision to a bailleur ("trn_…"):
+// allowed (with the recipient copy) or refused (decision code only).
+struct Transmission {
+    std::string id;
+    std::string documentId;
+    std::int64_t revision = 0;
+    std::string dossierId;
+    std::string form;
+    std::string senderOrgId;      // the association
+    std::string recipientOrgId;
+    bool allowed = false;
+    std::string decisionCode;     // consent::reasonCode
+    std::string consentId;        // governing record, may be empty
+    std::string excludedJson = "{}";  // {"path": "not_housing" | "out_of_scope"} — paths only, no values
+    std::string permittedJson = "{}"; // consent::permittedData of the revision (allowed only)
+    std::vector<Artefact> artefacts;  // recipient copies (allowed only); bytes on write only
+    std::string createdByKeyId;
+    std::string createdAt;
+};
+
+struct TransmissionQuery {
+    std::string recipientOrgId; // filter, empty: any
+    std::string documentId;     // filter, empty: any
+    bool allowedOnly = true;
+    int limit = 50;
+    int offset = 0;
+};
+
+// Checked inside the transaction that records an allowed transmission: the
+// governing consent is still not withdrawn (row locked on PostgreSQL, so a
+// concurrent withdrawal waits and lands after), and the dossier still has
+// exactly `consentCount` records (no newer refusal/consent meanwhile).
+// FailedPrecondition "consent_changed" otherwise: decide again.
+struct ConsentGuard {
+    std::string dossierId;
+    std::string consentId;
+    std::int64_t consentCount = 0;
+};
+
+// A landlord's webhook.
+struct Webhook {
+    std::string organisationId;
+    std::string url;
+    std::string updatedAt;
+};
+
+struct OutboxStatus {
+    std::string id;
+    std::string transmissionId;
+    int attempts = 0;
+    bool delivered = false;
+    bool dead = false;
+    std::string lastError;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -206,6 +302,35 @@ public:
     virtual Result<std::vector<Revision>> listRevisions(const std::string& documentId) = 0;
     virtual Result<Artefact> fetchArtefact(const std::string& documentId, std::int64_t revision,
                                            const std::string& format) = 0;
+
+    // Consents (issue 6). Each write appends its audit event in the same transaction.
+    virtual Result<StoredConsent> recordConsent(const StoredConsent& consent, const AuditEvent& audit) = 0;
+    virtual Result<StoredConsent> findConsent(const std::string& id) = 0;
+    // Every record of the dossier, oldest first (read at this instant: committed withdrawals included).
+    virtual Result<std::vector<StoredConsent>> listConsents(const std::string& dossierId) = 0;
+    // Sets withdrawn_at once; FailedPrecondition "already_withdrawn" when already set.
+    virtual Result<StoredConsent> withdrawConsent(const std::string& id, std::int64_t at, const AuditEvent& audit) = 0;
+
+    // Transmissions: the row, its artefacts, its audit entry and (optionally)
+    // its outbox message in ONE transaction. `guard` is checked for allowed ones.
+    virtual Result<Transmission> recordTransmission(const Transmission& t, const AuditEvent& audit,
+                                                    const std::optional<ConsentGuard>& guard,
+                                                    const std::optional<delivery::OutboxMessage>& outbox) = 0;
+    virtual Result<Transmission> findTransmission(const std::string& id) = 0;
+    virtual Result<Page<Transmission>> listTransmissions(const TransmissionQuery& query) = 0;
+    virtual Result<Artefact> fetchTransmissionArtefact(const std::string& transmissionId, const std::string& format) = 0;
+
+    // Webhooks and the outbox.
+    virtual Result<Webhook> setWebhook(const std::string& organisationId, const std::string& url,
+                                       const AuditEvent& audit) = 0;
+    virtual Result<Webhook> findWebhook(const std::string& organisationId) = 0; // NotFound when none
+    virtual Result<OutboxStatus> findOutboxMessage(const std::string& id) = 0;
+    virtual Result<std::vector<OutboxStatus>> listOutbox(const std::string& transmissionId) = 0;
+
+    // The audit trail: append one event alone (landlord access, delivery
+    // attempts), read the whole chain (ascending seq).
+    virtual Status appendAudit(const AuditEvent& audit) = 0;
+    virtual Result<std::vector<audit::AuditEntry>> listAudit() = 0;
 };
 
 } // namespace passerelle::storage

@@ -1,0 +1,684 @@
+#include "service/TransmissionService.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <set>
+#include <sstream>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include "consent/ConsentPolicy.h"
+#include "forms/FormRegistry.h"
+#include "storage/ApiKeys.h"
+
+namespace passerelle::service {
+
+using consent::ConsentRecord;
+using consent::Instant;
+using JObject = Poco::JSON::Object;
+using JArray = Poco::JSON::Array;
+using storage::StoredConsent;
+using storage::Transmission;
+
+namespace {
+
+const std::size_t MAX_TEXT_CHARS = 500;
+
+Status dossierNotFound(const std::string& id) { return Status::notFound("dossier_not_found", "Dossier introuvable : " + id); }
+Status documentNotFound(const std::string& id) {
+    return Status::notFound("document_not_found", "Document introuvable : " + id);
+}
+Status consentNotFound(const std::string& id) {
+    return Status::notFound("consent_not_found", "Consentement introuvable : " + id);
+}
+Status transmissionNotFound(const std::string& id) {
+    return Status::notFound("transmission_not_found", "Document reçu introuvable : " + id);
+}
+
+std::string json(const JObject::Ptr& o) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(o, out);
+    return out.str();
+}
+
+JObject::Ptr object() { return new JObject(Poco::JSON_PRESERVE_KEY_ORDER); }
+
+JArray::Ptr array(const std::vector<std::string>& v) {
+    JArray::Ptr a = new JArray;
+    for (const auto& x : v) a->add(x);
+    return a;
+}
+
+std::string optString(const JObject::Ptr& o, const std::string& key) {
+    return o && o->has(key) && o->get(key).isString() ? o->get(key).toString() : "";
+}
+
+// A list of strings at `key`; problems go to `errors`.
+std::vector<std::string> stringList(const JObject::Ptr& o, const std::string& key, const std::string& path,
+                                    std::vector<FieldError>& errors) {
+    std::vector<std::string> out;
+    if (!o || !o->has(key)) return out;
+    auto arr = o->getArray(key);
+    if (!arr) {
+        errors.push_back({path, "type", "Liste de textes attendue."});
+        return out;
+    }
+    for (unsigned i = 0; i < arr->size(); ++i) {
+        if (!arr->get(i).isString()) errors.push_back({path + "/" + std::to_string(i), "type", "Texte attendu."});
+        else out.push_back(arr->get(i).toString());
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+// The Paris civil date of an instant (Paris is ahead of UTC: the UTC date or the next day).
+Date parisDate(Instant t) {
+    long days = static_cast<long>(t.epochSeconds >= 0 ? t.epochSeconds / 86400 : (t.epochSeconds - 86399) / 86400);
+    Date d = Date::fromDays(days);
+    Date next = d.addDays(1);
+    return t >= Instant::parisMidnight(next) ? next : d;
+}
+
+ConsentRecord toRecord(const StoredConsent& s) {
+    ConsentRecord r;
+    r.id = s.id;
+    r.dossierId = s.dossierId;
+    r.givenBy.name = s.givenByName;
+    r.givenBy.capacity = s.givenByCapacity == "legal_representative"
+                             ? consent::ConsentGiver::Capacity::LegalRepresentative
+                             : consent::ConsentGiver::Capacity::HouseholdMember;
+    r.recipientOrgId = s.recipientOrgId;
+    r.scope.documentKinds.insert(s.documentKinds.begin(), s.documentKinds.end());
+    r.scope.categories.insert(s.categories.begin(), s.categories.end());
+    r.purpose = s.purpose;
+    r.givenAt = Instant{s.givenAt};
+    // Fail closed on an unknown method: a signed autorisation without a valid hash is invalid.
+    r.how.method = s.howMethod == "in_person" ? consent::ConsentProof::Method::InPerson
+                                              : consent::ConsentProof::Method::SignedAutorisation;
+    r.how.documentSha256 = s.proofSha256;
+    r.how.documentId = s.proofDocumentId;
+    r.how.recordedBy = s.recordedBy;
+    if (s.expiresAt) r.expiresAt = Instant{*s.expiresAt};
+    if (s.withdrawnAt) r.withdrawnAt = Instant{*s.withdrawnAt};
+    r.kind = s.kind == "consent" ? ConsentRecord::Kind::Consent : ConsentRecord::Kind::Refusal;
+    if (!s.supersedes.empty()) r.supersedes = s.supersedes;
+    return r;
+}
+
+std::string exclusionsJson(const consent::Decision& d) {
+    auto o = object();
+    for (const auto& [path, why] : d.exclusions) o->set(path, why);
+    return json(o);
+}
+
+} // namespace
+
+TransmissionService::TransmissionService(std::shared_ptr<storage::Store> store,
+                                         std::shared_ptr<const RenderService> renderer, Clock clock)
+    : _store(std::move(store)), _renderer(std::move(renderer)), _clock(std::move(clock)) {
+    if (!_clock) _clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+}
+
+std::string TransmissionService::organisationName(const std::string& id) const {
+    auto o = _store->findOrganisation(id);
+    return o.isOk() ? o.value().name : "";
+}
+
+Result<storage::Dossier> TransmissionService::ownDossier(const Caller& caller, const std::string& id) const {
+    auto d = _store->findDossier(id);
+    if (!d.isOk()) return d.status().code() == Status::Code::NotFound ? dossierNotFound(id) : d.status();
+    if (caller.kind != storage::KIND_ASSOCIATION || d.value().associationId != caller.organisationId)
+        return dossierNotFound(id);
+    return d;
+}
+
+std::vector<ConsentView> TransmissionService::views(const std::vector<StoredConsent>& records) const {
+    const std::int64_t now = _clock();
+    std::vector<ConsentView> out;
+    for (const auto& r : records) {
+        ConsentView v;
+        v.record = r;
+        v.recipientName = organisationName(r.recipientOrgId);
+        bool replaced = false;
+        for (const auto& o : records)
+            if (o.id != r.id && o.recipientOrgId == r.recipientOrgId &&
+                (o.supersedes == r.id || o.givenAt > r.givenAt))
+                replaced = true;
+        if (replaced) v.state = "remplace";
+        else if (r.kind == "refusal") v.state = "refus";
+        else if (r.withdrawnAt) v.state = "retire";
+        else if (r.expiresAt && now >= *r.expiresAt) v.state = "expire";
+        else v.state = "en-vigueur";
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Consent records.
+
+Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, const std::string& dossierId,
+                                                       const Poco::JSON::Object::Ptr& body) const {
+    auto dossier = ownDossier(caller, dossierId);
+    if (!dossier.isOk()) return dossier.status();
+    std::vector<FieldError> errors;
+    for (const auto& key : body->getNames()) {
+        static const std::set<std::string> known = {"kind", "recipient", "givenBy", "scope", "purpose", "how",
+                                                    "givenAt", "expiresAt", "measureEnd", "supersedes"};
+        if (!known.count(key)) errors.push_back({"/" + key, "unknown_field", "Champ inconnu : « " + key + " »."});
+    }
+    StoredConsent c;
+    c.id = storage::newId("cns_");
+    c.dossierId = dossierId;
+    c.createdByOrganisationId = caller.organisationId;
+    c.createdByKeyId = caller.keyId;
+
+    c.kind = optString(body, "kind");
+    if (c.kind != "consent" && c.kind != "refusal")
+        errors.push_back({"/kind", "enum", "« kind » vaut « consent » (accord) ou « refusal » (refus du ménage)."});
+
+    // The recipient: one bailleur organisation.
+    const std::string to = optString(body, "recipient");
+    if (to.empty()) {
+        errors.push_back({"/recipient", "required", "Le bailleur destinataire (identifiant ou nom) est obligatoire."});
+    } else {
+        auto org = _store->findOrganisation(to);
+        if (!org.isOk() && org.status().code() == Status::Code::NotFound) org = _store->findOrganisationByName(to);
+        if (!org.isOk() && org.status().code() != Status::Code::NotFound) return org.status();
+        if (!org.isOk()) errors.push_back({"/recipient", "not_found", "Organisation inconnue : « " + to + " »."});
+        else if (org.value().kind != storage::KIND_BAILLEUR)
+            errors.push_back({"/recipient", "recipient_not_landlord",
+                              "« " + org.value().name + " » n'est pas un bailleur : un consentement vise un bailleur."});
+        else c.recipientOrgId = org.value().id;
+    }
+
+    auto givenBy = body->getObject("givenBy");
+    c.givenByName = Poco::trim(optString(givenBy, "name"));
+    c.givenByCapacity = optString(givenBy, "capacity");
+    if (c.givenByCapacity.empty()) c.givenByCapacity = "household_member";
+    if (c.givenByCapacity != "household_member" && c.givenByCapacity != "legal_representative")
+        errors.push_back({"/givenBy/capacity", "enum", "Qualité : « household_member » ou « legal_representative »."});
+    if (c.givenByName.size() > MAX_TEXT_CHARS) errors.push_back({"/givenBy/name", "max_length", "Nom trop long."});
+
+    auto scope = body->getObject("scope");
+    if (body->has("scope") && !scope) errors.push_back({"/scope", "type", "Objet attendu."});
+    c.documentKinds = stringList(scope, "documentKinds", "/scope/documentKinds", errors);
+    c.categories = stringList(scope, "categories", "/scope/categories", errors);
+    for (std::size_t i = 0; i < c.documentKinds.size(); ++i) {
+        auto def = _renderer->catalog().forms->find(c.documentKinds[i]);
+        if (!def || !def->personalData)
+            errors.push_back({"/scope/documentKinds", "unknown_document_kind",
+                              "Type de document inconnu ou sans données du ménage : « " + c.documentKinds[i] + " »."});
+    }
+    c.purpose = optString(body, "purpose");
+    if (c.purpose.size() > 2000) errors.push_back({"/purpose", "max_length", "Finalité trop longue (2000 caractères)."});
+
+    const std::int64_t now = _clock();
+    c.givenAt = now;
+    if (body->has("givenAt")) {
+        auto t = Instant::parseIso(optString(body, "givenAt"));
+        if (!t) errors.push_back({"/givenAt", "format", "Date et heure ISO 8601 attendues (2026-11-20T10:00:00Z)."});
+        else if (t->epochSeconds > now + 60)
+            errors.push_back({"/givenAt", "future", "Un consentement ne peut pas être daté dans le futur."});
+        else c.givenAt = t->epochSeconds;
+    }
+    std::optional<Instant> expiresAt;
+    if (body->has("expiresAt")) {
+        expiresAt = Instant::parseIso(optString(body, "expiresAt"));
+        if (!expiresAt) errors.push_back({"/expiresAt", "format", "Date et heure ISO 8601 attendues."});
+    }
+    std::optional<Date> measureEnd;
+    if (body->has("measureEnd")) {
+        measureEnd = Date::parseIso(optString(body, "measureEnd"));
+        if (!measureEnd) errors.push_back({"/measureEnd", "format", "Date attendue (AAAA-MM-JJ)."});
+    }
+
+    // How: the signed autorisation rendered by Passerelle (a stored
+    // autorisation-transmission of this dossier; its PDF's SHA-256 is kept),
+    // or in person, recorded by a named référent.
+    auto how = body->getObject("how");
+    c.howMethod = optString(how, "method");
+    if (c.howMethod == "signed_autorisation") {
+        c.proofDocumentId = optString(how, "documentId");
+        auto doc = c.proofDocumentId.empty() ? Result<storage::Document>(documentNotFound(""))
+                                             : _store->findDocument(c.proofDocumentId);
+        if (!doc.isOk() && doc.status().code() != Status::Code::NotFound) return doc.status();
+        if (!doc.isOk() || doc.value().dossierId != dossierId || doc.value().form != "autorisation-transmission") {
+            errors.push_back({"/how/documentId", "autorisation_not_found",
+                              "Précisez l'autorisation de transmission signée (document « autorisation-transmission » de ce dossier)."});
+        } else {
+            auto art = _store->fetchArtefact(doc.value().id, doc.value().currentRevision, "pdf");
+            if (!art.isOk()) return art.status();
+            c.proofSha256 = art.value().sha256;
+        }
+        c.recordedBy = Poco::trim(optString(how, "recordedBy"));
+    } else if (c.howMethod == "in_person") {
+        c.recordedBy = Poco::trim(optString(how, "recordedBy"));
+    } else {
+        errors.push_back({"/how/method", "enum",
+                          "Modalité : « signed_autorisation » (autorisation signée) ou « in_person » (recueilli en personne)."});
+    }
+
+    // Supersedes: an earlier record of the same dossier and bailleur.
+    c.supersedes = optString(body, "supersedes");
+    if (!c.supersedes.empty()) {
+        auto old = _store->findConsent(c.supersedes);
+        if (!old.isOk() && old.status().code() != Status::Code::NotFound) return old.status();
+        if (!old.isOk() || old.value().dossierId != dossierId || old.value().recipientOrgId != c.recipientOrgId ||
+            old.value().givenAt > c.givenAt)
+            errors.push_back({"/supersedes", "bad_supersedes",
+                              "« supersedes » doit désigner un enregistrement antérieur du même dossier pour le même bailleur."});
+    }
+    if (!errors.empty())
+        return Status::invalidArgument("consent_record_invalid", "L'enregistrement du consentement contient des erreurs.",
+                                       errors);
+
+    // Immutable from now on: the effective expiry is computed once and stored.
+    ConsentRecord rec = toRecord(c);
+    if (expiresAt) rec.expiresAt = expiresAt;
+    if (rec.kind == ConsentRecord::Kind::Consent) rec.expiresAt = consent::effectiveExpiry(rec, measureEnd);
+    if (Status valid = consent::validateRecord(rec); !valid.isOk()) return valid;
+    if (rec.expiresAt) c.expiresAt = rec.expiresAt->epochSeconds;
+
+    auto details = object();
+    details->set("dossier", dossierId);
+    details->set("recipient", c.recipientOrgId);
+    details->set("kind", c.kind);
+    details->set("documentKinds", array(c.documentKinds));
+    details->set("categories", array(c.categories));
+    details->set("givenAt", Instant{c.givenAt}.iso());
+    if (c.expiresAt) details->set("expiresAt", Instant{*c.expiresAt}.iso());
+    details->set("how", c.howMethod);
+    if (!c.proofDocumentId.empty()) details->set("proofDocument", c.proofDocumentId);
+    if (!c.proofSha256.empty()) details->set("proofSha256", c.proofSha256);
+    if (!c.supersedes.empty()) details->set("supersedes", c.supersedes);
+    storage::AuditEvent ev{c.kind == "consent" ? "consent.given" : "consent.refused", caller.organisationId, c.id,
+                           json(details)};
+    auto stored = _store->recordConsent(c, ev);
+    if (!stored.isOk()) return stored.status();
+    auto all = _store->listConsents(dossierId);
+    if (!all.isOk()) return all.status();
+    for (auto& v : views(all.value()))
+        if (v.record.id == c.id) return v;
+    return Status::internal("consent_lost", "Le consentement enregistré est introuvable.");
+}
+
+Result<std::vector<ConsentView>> TransmissionService::listConsents(const Caller& caller,
+                                                                   const std::string& dossierId) const {
+    auto dossier = ownDossier(caller, dossierId);
+    if (!dossier.isOk()) return dossier.status();
+    auto all = _store->listConsents(dossierId);
+    if (!all.isOk()) return all.status();
+    return views(all.value());
+}
+
+Result<ConsentView> TransmissionService::withdrawConsent(const Caller& caller, const std::string& consentId) const {
+    auto c = _store->findConsent(consentId);
+    if (!c.isOk()) return c.status().code() == Status::Code::NotFound ? consentNotFound(consentId) : c.status();
+    auto dossier = ownDossier(caller, c.value().dossierId);
+    if (!dossier.isOk()) return consentNotFound(consentId);
+    if (c.value().kind != "consent")
+        return Status::failedPrecondition("not_a_consent",
+                                          "Un refus ne se retire pas : enregistrez une nouvelle autorisation si le ménage change d'avis.");
+    const std::int64_t now = _clock();
+    auto details = object();
+    details->set("dossier", c.value().dossierId);
+    details->set("recipient", c.value().recipientOrgId);
+    details->set("withdrawnAt", Instant{now}.iso());
+    auto w = _store->withdrawConsent(consentId, now, {"consent.withdrawn", caller.organisationId, consentId, json(details)});
+    if (!w.isOk()) return w.status();
+    auto all = _store->listConsents(c.value().dossierId);
+    if (!all.isOk()) return all.status();
+    for (auto& v : views(all.value()))
+        if (v.record.id == consentId) return v;
+    return Status::internal("consent_lost", "Le consentement est introuvable.");
+}
+
+Result<Rendered> TransmissionService::consentReceipt(const Caller& caller, const std::string& dossierId) const {
+    auto dossier = ownDossier(caller, dossierId);
+    if (!dossier.isOk()) return dossier.status();
+    auto all = _store->listConsents(dossierId);
+    if (!all.isOk()) return all.status();
+    const auto& forms = *_renderer->catalog().forms;
+    auto data = object();
+    data->set("dateEdition", parisDate(Instant{_clock()}).iso());
+    auto assoc = object();
+    assoc->set("nom", caller.organisationName.empty() ? organisationName(caller.organisationId) : caller.organisationName);
+    data->set("association", assoc);
+    auto dos = object();
+    dos->set("reference", dossier.value().reference.empty() ? dossierId : dossier.value().reference);
+    data->set("dossier", dos);
+    JArray::Ptr rows = new JArray;
+    for (const auto& v : views(all.value())) {
+        const StoredConsent& r = v.record;
+        auto row = object();
+        row->set("beneficiaire", v.recipientName.empty() ? r.recipientOrgId : v.recipientName);
+        row->set("decision", r.kind == "consent" ? "consentement" : "refus");
+        row->set("etat", v.state);
+        row->set("donnePar", r.givenByName);
+        row->set("qualite", r.givenByCapacity == "legal_representative" ? "Représentant légal" : "Membre du ménage");
+        if (r.kind == "consent") {
+            std::string docs;
+            for (const auto& k : r.documentKinds) {
+                auto def = forms.find(k);
+                docs += (docs.empty() ? "" : " ; ") + (def ? def->title : k);
+            }
+            row->set("documents", docs);
+            std::string cats;
+            for (const auto& k : r.categories) cats += (cats.empty() ? "" : " ; ") + k;
+            row->set("categories", cats);
+            row->set("jamaisTransmis", "Les informations sans lien avec le logement (santé, emploi, vie familiale…) "
+                                       "ne sont jamais transmises au bailleur.");
+            if (!r.purpose.empty()) row->set("finalite", r.purpose);
+            if (r.expiresAt) row->set("expiration", parisDate(Instant{*r.expiresAt}).iso());
+            if (r.withdrawnAt) row->set("retrait", parisDate(Instant{*r.withdrawnAt}).iso());
+        }
+        row->set("modalite", r.howMethod == "signed_autorisation"
+                                 ? "Autorisation de transmission signée"
+                                 : "Recueilli en personne" + (r.recordedBy.empty() ? std::string() : " par " + r.recordedBy));
+        row->set("dateDonnee", parisDate(Instant{r.givenAt}).iso());
+        row->set("reference", r.id);
+        rows->add(row);
+    }
+    data->set("consentements", rows);
+    RenderRequest req;
+    req.form = "recu-consentements";
+    req.format = "pdf";
+    req.data = data;
+    req.documentId = "RECU-" + dossierId;
+    auto rendered = _renderer->render(req);
+    if (!rendered.isOk()) return rendered.status();
+    auto details = object();
+    details->set("dossier", dossierId);
+    details->set("records", static_cast<int>(all.value().size()));
+    details->set("sha256", storage::sha256Hex(rendered.value().bytes));
+    Status st = _store->appendAudit({"consent.receipt", caller.organisationId, dossierId, json(details)});
+    if (!st.isOk()) return st;
+    return rendered;
+}
+
+// ---------------------------------------------------------------------------
+// Transmission: the one place that calls the consent gate.
+
+Result<Transmission> TransmissionService::transmit(const Caller& caller, const std::string& documentId,
+                                                   const std::string& to) const {
+    auto doc = _store->findDocument(documentId);
+    if (!doc.isOk()) return doc.status().code() == Status::Code::NotFound ? documentNotFound(documentId) : doc.status();
+    if (caller.kind != storage::KIND_ASSOCIATION || doc.value().ownerOrganisationId != caller.organisationId)
+        return documentNotFound(documentId);
+    if (doc.value().dossierId.empty())
+        return Status::invalidArgument("not_a_household_document",
+                                       "Seul un document concernant un ménage se transmet à un bailleur.");
+    if (to.empty())
+        return Status::invalidArgument("recipient_required", "Précisez le bailleur destinataire : {\"to\": \"<bailleur>\"}.");
+    auto recipient = _store->findOrganisation(to);
+    if (!recipient.isOk() && recipient.status().code() == Status::Code::NotFound)
+        recipient = _store->findOrganisationByName(to);
+    if (!recipient.isOk())
+        return recipient.status().code() == Status::Code::NotFound
+                   ? Status::notFound("recipient_not_found", "Destinataire inconnu : « " + to + " ».")
+                   : recipient.status();
+    auto def = _renderer->catalog().forms->find(doc.value().form);
+    if (!def) return Status::internal("form_missing", "Le formulaire du document n'est plus disponible.");
+
+    // A consent change committed between our read and our write is caught by
+    // the store's guard: decide again on the new records (bounded).
+    for (int round = 0; round < 3; ++round) {
+        auto current = _store->findDocument(documentId);
+        if (!current.isOk()) return current.status();
+        const storage::Document& d = current.value();
+        auto revision = _store->findRevision(documentId, d.currentRevision);
+        if (!revision.isOk()) return revision.status();
+        auto records = _store->listConsents(d.dossierId);
+        if (!records.isOk()) return records.status();
+        auto data = forms::parseJsonObject(revision.value().inputJson);
+        if (!data.isOk()) return Status::internal("stored_input_invalid", "Le contenu enregistré du document est illisible.");
+
+        consent::TransmissionRequest req;
+        req.form = def;
+        req.data = data.value();
+        req.dossierId = d.dossierId;
+        req.recipient = {recipient.value().id, recipient.value().kind};
+        req.now = Instant{_clock()};
+        std::vector<ConsentRecord> recs;
+        for (const auto& r : records.value()) recs.push_back(toRecord(r));
+        const consent::Decision decision = consent::decide(req, recs);
+
+        Transmission t;
+        t.id = storage::newId("trn_");
+        t.documentId = d.id;
+        t.revision = d.currentRevision;
+        t.dossierId = d.dossierId;
+        t.form = d.form;
+        t.senderOrgId = caller.organisationId;
+        t.recipientOrgId = recipient.value().id;
+        t.allowed = decision.allowed;
+        t.decisionCode = decision.code();
+        t.consentId = decision.consentId;
+        t.excludedJson = exclusionsJson(decision);
+        t.createdByKeyId = caller.keyId;
+
+        auto details = object();
+        details->set("document", d.id);
+        details->set("revision", d.currentRevision);
+        details->set("form", d.form);
+        details->set("dossier", d.dossierId);
+        details->set("recipient", t.recipientOrgId);
+        details->set("decision", t.decisionCode);
+        details->set("consent", t.consentId);
+
+        if (!decision.allowed) {
+            // Nothing is rendered, nothing is delivered; the refusal is recorded.
+            auto rec = _store->recordTransmission(t, {"transmission.refused", caller.organisationId, t.id, json(details)},
+                                                  std::nullopt, std::nullopt);
+            if (!rec.isOk()) return rec.status();
+            return decision.status();
+        }
+
+        // The recipient copy: only the permitted fields, each removed one shown
+        // as "Information non transmise"; explicit id (never derived from the input).
+        for (const std::string format : {"pdf", "xlsx"}) {
+            if (!def->supportsFormat(format)) continue;
+            RenderRequest rr;
+            rr.form = d.form;
+            rr.variant = revision.value().variant;
+            rr.format = format;
+            rr.data = data.value();
+            rr.redacted = decision.excludedFields;
+            rr.documentId = t.id;
+            auto rendered = _renderer->render(rr);
+            if (!rendered.isOk()) return rendered.status();
+            storage::Artefact a;
+            a.format = format;
+            a.contentType = rendered.value().contentType;
+            a.bytes = std::move(rendered.value().bytes);
+            a.sha256 = storage::sha256Hex(a.bytes);
+            a.size = static_cast<std::int64_t>(a.bytes.size());
+            t.artefacts.push_back(std::move(a));
+        }
+        t.permittedJson = json(consent::permittedData(*def, data.value(), decision));
+        auto exclusions = object();
+        for (const auto& [path, why] : decision.exclusions) exclusions->set(path, why);
+        details->set("excluded", exclusions);
+        auto hashes = object();
+        for (const auto& a : t.artefacts) hashes->set(a.format, a.sha256);
+        details->set("copies", hashes);
+
+        // Push: the landlord's webhook, if any, through the durable outbox.
+        std::optional<delivery::OutboxMessage> message;
+        auto hook = _store->findWebhook(t.recipientOrgId);
+        if (!hook.isOk() && hook.status().code() != Status::Code::NotFound) return hook.status();
+        if (hook.isOk()) {
+            delivery::OutboxMessage m;
+            m.id = storage::newId("msg_");
+            m.recipientOrgId = t.recipientOrgId;
+            m.url = hook.value().url;
+            m.transmissionId = t.id;
+            m.nextAttemptAt = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+            auto payload = object();
+            payload->set("event", "transmission");
+            payload->set("transmission", t.id);
+            payload->set("document", t.documentId);
+            payload->set("revision", t.revision);
+            payload->set("form", t.form);
+            payload->set("sender", t.senderOrgId);
+            payload->set("recipient", t.recipientOrgId);
+            payload->set("consent", t.consentId);
+            payload->set("data", Poco::JSON::Parser().parse(t.permittedJson));
+            JArray::Ptr copies = new JArray;
+            for (const auto& a : t.artefacts) {
+                auto x = object();
+                x->set("format", a.format);
+                x->set("sha256", a.sha256);
+                x->set("size", a.size);
+                x->set("href", "/v1/received/" + t.id + "/" + a.format);
+                copies->add(x);
+            }
+            payload->set("copies", copies);
+            m.body = json(payload);
+            details->set("outbox", m.id);
+            message = std::move(m);
+        }
+        storage::ConsentGuard guard{d.dossierId, decision.consentId, static_cast<std::int64_t>(records.value().size())};
+        auto rec = _store->recordTransmission(t, {"transmission.sent", caller.organisationId, t.id, json(details)}, guard,
+                                              message);
+        if (!rec.isOk() && rec.status().errorCode() == "consent_changed") continue;
+        return rec;
+    }
+    return Status::failedPrecondition("consent_changed",
+                                      "Les consentements du dossier changent en ce moment : recommencez la transmission.");
+}
+
+// ---------------------------------------------------------------------------
+// Bailleur side.
+
+Result<storage::Page<Transmission>> TransmissionService::listReceived(const Caller& caller, int limit, int offset) const {
+    if (caller.kind != storage::KIND_BAILLEUR)
+        return Status::permissionDenied("forbidden_role", "Seul un bailleur reçoit des documents transmis.");
+    storage::TransmissionQuery q;
+    q.recipientOrgId = caller.organisationId;
+    q.allowedOnly = true;
+    q.limit = limit;
+    q.offset = offset;
+    auto page = _store->listTransmissions(q);
+    if (!page.isOk()) return page;
+    auto details = object();
+    std::vector<std::string> ids;
+    for (const auto& t : page.value().items) ids.push_back(t.id);
+    details->set("transmissions", array(ids));
+    Status st = _store->appendAudit({"landlord.list", caller.organisationId, caller.organisationId, json(details)});
+    if (!st.isOk()) return st;
+    return page;
+}
+
+Result<Transmission> TransmissionService::getReceived(const Caller& caller, const std::string& id) const {
+    auto t = _store->findTransmission(id);
+    if (!t.isOk()) return t.status().code() == Status::Code::NotFound ? transmissionNotFound(id) : t.status();
+    if (caller.kind != storage::KIND_BAILLEUR || t.value().recipientOrgId != caller.organisationId || !t.value().allowed)
+        return transmissionNotFound(id);
+    auto details = object();
+    details->set("document", t.value().documentId);
+    Status st = _store->appendAudit({"landlord.fetch", caller.organisationId, id, json(details)});
+    if (!st.isOk()) return st;
+    return t;
+}
+
+Result<storage::Artefact> TransmissionService::getReceivedCopy(const Caller& caller, const std::string& id,
+                                                               const std::string& format) const {
+    auto t = _store->findTransmission(id);
+    if (!t.isOk()) return t.status().code() == Status::Code::NotFound ? transmissionNotFound(id) : t.status();
+    if (caller.kind != storage::KIND_BAILLEUR || t.value().recipientOrgId != caller.organisationId || !t.value().allowed)
+        return transmissionNotFound(id);
+    auto a = _store->fetchTransmissionArtefact(id, format);
+    if (!a.isOk()) return a;
+    auto details = object();
+    details->set("format", format);
+    details->set("sha256", a.value().sha256);
+    Status st = _store->appendAudit({"landlord.download", caller.organisationId, id, json(details)});
+    if (!st.isOk()) return st;
+    return a;
+}
+
+Status checkWebhookUrl(const std::string& url) {
+    const Status bad = Status::invalidArgument(
+        "bad_webhook_url", "Adresse de webhook invalide : http://hôte[:port]/chemin attendu (le TLS se termine au proxy).");
+    if (url.size() > 2000 || url.rfind("http://", 0) != 0) return bad;
+    try {
+        Poco::URI uri(url);
+        if (uri.getHost().empty()) return bad;
+    } catch (const Poco::Exception&) {
+        return bad;
+    }
+    return Status::ok();
+}
+
+Result<storage::Webhook> TransmissionService::setWebhook(const Caller& caller, const Poco::JSON::Object::Ptr& body) const {
+    if (caller.kind != storage::KIND_BAILLEUR)
+        return Status::permissionDenied("forbidden_role", "Seul un bailleur déclare un webhook de réception.");
+    const std::string url = optString(body, "url");
+    if (Status ok = checkWebhookUrl(url); !ok.isOk()) return ok;
+    auto details = object();
+    details->set("url", url);
+    return _store->setWebhook(caller.organisationId, url, {"webhook.set", caller.organisationId, caller.organisationId, json(details)});
+}
+
+// ---------------------------------------------------------------------------
+// Delivery loop.
+
+DeliveryLoop::DeliveryLoop(std::shared_ptr<storage::Store> audit, std::shared_ptr<delivery::OutboxStore> outbox,
+                           std::shared_ptr<delivery::Sender> sender, delivery::RetryPolicy policy, int intervalMs)
+    : _audit(std::move(audit)), _outbox(std::move(outbox)), _sender(std::move(sender)),
+      _worker(*_outbox, *_sender, policy,
+              [this](const delivery::OutboxMessage& m, const delivery::SendResult& r, bool dead) {
+                  // Identifiers and outcome only: never the payload.
+                  auto details = object();
+                  details->set("transmission", m.transmissionId);
+                  details->set("recipient", m.recipientOrgId);
+                  details->set("attempt", m.attempts + 1);
+                  details->set("httpStatus", r.httpStatus);
+                  if (!r.error.empty()) details->set("error", r.error.substr(0, 200));
+                  const char* event = r.delivered ? "delivery.delivered" : dead ? "delivery.dead" : "delivery.attempt";
+                  _audit->appendAudit({event, "system", m.id, json(details)});
+              }),
+      _intervalMs(intervalMs) {}
+
+DeliveryLoop::~DeliveryLoop() { stop(); }
+
+Result<int> DeliveryLoop::runOnce(std::int64_t nowMs) { return _worker.runOnce(nowMs); }
+
+void DeliveryLoop::start() {
+    std::lock_guard<std::mutex> lock(_mu);
+    if (_thread.joinable()) return;
+    _stop = false;
+    _thread = std::thread([this] {
+        std::unique_lock<std::mutex> lock(_mu);
+        while (!_stop) {
+            lock.unlock();
+            const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
+            (void)_worker.runOnce(now); // failures stay in the outbox and are retried on the next pass
+            lock.lock();
+            _cv.wait_for(lock, std::chrono::milliseconds(_intervalMs), [this] { return _stop; });
+        }
+    });
+}
+
+void DeliveryLoop::stop() {
+    {
+        std::lock_guard<std::mutex> lock(_mu);
+        _stop = true;
+    }
+    _cv.notify_all();
+    if (_thread.joinable() && _thread.get_id() != std::this_thread::get_id()) _thread.join();
+}
+
+} // namespace passerelle::service

@@ -1,0 +1,633 @@
+// The consent gate end to end (issue 6), over a real HTTP server on SQLite
+// and, when PASSERELLE_TEST_PG is set, on PostgreSQL:
+//  - the acceptance path: refused without consent (403, audited); with
+//    consent the bailleur lists and fetches a copy without the non-housing
+//    values; after withdrawal 409; `passerelle audit verify` passes, then
+//    reports an altered row and a removed row;
+//  - canaries at API level: generated grilles and fiches navettes whose
+//    excluded fields carry unique markers; no marker in the recipient PDF
+//    text, the XLSX cells, the /v1/received JSON or the webhook payloads
+//    received by a real HTTP receiver; every permitted value is there;
+//  - restart during delivery: exactly once at a receiver deduplicating on
+//    the idempotency key;
+//  - withdrawal on one instance refuses the next transmission on another;
+//  - isolation: a bailleur never sees the original document nor another
+//    bailleur's copies; another association gets 404.
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+#include "api/ApiFixture.h"
+#include "consent/ConsentPolicy.h"
+#include "http/ConsentRoutes.h"
+#include "service/TransmissionService.h"
+#include "xlsx/XlsxSupport.h"
+
+namespace passerelle::testing {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+const std::string kMention = "Information non transmise";
+
+std::string str(const Object::Ptr& o) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(o, out);
+    return out.str();
+}
+Object::Ptr parse(const std::string& text) { return Poco::JSON::Parser().parse(text).extract<Object::Ptr>(); }
+
+// A landlord's webhook receiver: records every request, keeps each idempotency key once.
+struct Receiver {
+    std::mutex mu;
+    std::vector<std::string> keys;               // every request
+    std::map<std::string, std::string> accepted; // key -> body (deduplicated)
+
+    class Handler : public Poco::Net::HTTPRequestHandler {
+    public:
+        explicit Handler(Receiver& r) : _r(r) {}
+        void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+            std::string body;
+            Poco::StreamCopier::copyToString(req.stream(), body);
+            std::lock_guard<std::mutex> lock(_r.mu);
+            std::string key = req.get("Idempotency-Key", "");
+            _r.keys.push_back(key);
+            _r.accepted.emplace(key, body);
+            resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
+            resp.send() << "ok";
+        }
+
+    private:
+        Receiver& _r;
+    };
+    class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+    public:
+        explicit Factory(Receiver& r) : _r(r) {}
+        Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+            return new Handler(_r);
+        }
+
+    private:
+        Receiver& _r;
+    };
+
+    std::unique_ptr<Poco::Net::HTTPServer> server;
+    Receiver() {
+        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+        server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, new Poco::Net::HTTPServerParams);
+        server->start();
+    }
+    ~Receiver() { server->stopAll(true); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/passerelle/webhook"; }
+    std::size_t requests() {
+        std::lock_guard<std::mutex> lock(mu);
+        return keys.size();
+    }
+    std::map<std::string, std::string> bodies() {
+        std::lock_guard<std::mutex> lock(mu);
+        return accepted;
+    }
+};
+
+// A server with the render, stored-API and consent routes over `store`.
+class Server {
+public:
+    explicit Server(std::shared_ptr<storage::PocoStore> store) : _store(std::move(store)) {
+        auto renderer = std::make_shared<const service::RenderService>(repoCatalog());
+        auto dossiers = std::make_shared<const service::DossierService>(_store, renderer);
+        transmissions = std::make_shared<const service::TransmissionService>(_store, renderer);
+        auto router = std::make_shared<http::Router>();
+        http::addRenderRoutes(*router, renderer);
+        http::addApiRoutes(*router, dossiers);
+        http::addConsentRoutes(*router, transmissions);
+        http::ServerConfig config;
+        config.port = 0;
+        _server = std::make_unique<http::Server>(config, router);
+        _server->start();
+    }
+    ~Server() { _server->stop(); }
+    HttpResult call(const std::string& method, const std::string& path, const std::string& key,
+                    const std::string& body = "") const {
+        return httpCall(_server->port(), method, path, key, body);
+    }
+    std::shared_ptr<const service::TransmissionService> transmissions;
+
+private:
+    std::shared_ptr<storage::PocoStore> _store;
+    std::unique_ptr<http::Server> _server;
+};
+
+std::string created(const HttpResult& r) {
+    if (r.status != 201) throw std::runtime_error("expected 201, got " + std::to_string(r.status) + ": " + r.body);
+    return r.json()->getValue<std::string>("id");
+}
+
+std::string consentBody(const std::string& recipient, const std::set<std::string>& kinds,
+                        const std::set<std::string>& categories, const std::string& how) {
+    Object::Ptr o = new Object;
+    o->set("kind", "consent");
+    o->set("recipient", recipient);
+    Object::Ptr by = new Object;
+    by->set("name", "Yannick Le Gall");
+    by->set("capacity", "household_member");
+    o->set("givenBy", by);
+    Object::Ptr scope = new Object;
+    Array::Ptr k = new Array, c = new Array;
+    for (const auto& x : kinds) k->add(x);
+    for (const auto& x : categories) c->add(x);
+    scope->set("documentKinds", k);
+    scope->set("categories", c);
+    o->set("scope", scope);
+    o->set("purpose", "Préparer la commission d'attribution.");
+    o->set("how", parse(how));
+    return str(o);
+}
+
+const char* IN_PERSON = R"({"method":"in_person","recordedBy":"Gwenaëlle Le Bihan"})";
+
+class TransmissionTest : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        db = std::make_unique<TestDatabase>(GetParam());
+        if (!db->available()) GTEST_SKIP() << db->skipReason();
+        store = db->open();
+        server = std::make_unique<Server>(store);
+        keyA = createOrgWithKey(*store, "ADALEA", "association", &orgA);
+        keyB = createOrgWithKey(*store, "Ensemble", "association", &orgB);
+        keyBailleur = createOrgWithKey(*store, "Côtes d'Armor Habitat", "bailleur", &orgBailleur);
+        keyOther = createOrgWithKey(*store, "Terre et Baie Habitat", "bailleur", &orgOther);
+        keyFunder = createOrgWithKey(*store, "Conseil départemental 22", "financeur", &orgFunder);
+    }
+    HttpResult call(const std::string& method, const std::string& path, const std::string& key,
+                    const std::string& body = "") const {
+        return server->call(method, path, key, body);
+    }
+    std::string newDossier(const std::string& key, const std::string& reference) {
+        return created(call("POST", "/v1/dossiers", key, R"({"reference":")" + reference + R"("})"));
+    }
+    std::string newDocument(const std::string& key, const std::string& form, const std::string& dossier,
+                            const Object::Ptr& data) {
+        Object::Ptr b = new Object;
+        b->set("form", form);
+        b->set("dossier", dossier);
+        b->set("data", data);
+        return created(call("POST", "/v1/documents", key, str(b)));
+    }
+    std::vector<audit::AuditEntry> auditEntries() {
+        auto e = store->listAudit();
+        EXPECT_TRUE(e.isOk());
+        return e.isOk() ? e.value() : std::vector<audit::AuditEntry>{};
+    }
+    std::size_t countEvents(const std::string& event) {
+        std::size_t n = 0;
+        for (const auto& e : auditEntries()) n += e.event == event;
+        return n;
+    }
+
+    std::unique_ptr<TestDatabase> db;
+    std::shared_ptr<storage::PocoStore> store;
+    std::unique_ptr<Server> server;
+    std::string keyA, keyB, keyBailleur, keyOther, keyFunder;
+    std::string orgA, orgB, orgBailleur, orgOther, orgFunder;
+};
+
+// ---------------------------------------------------------------------------
+// Acceptance.
+
+TEST_P(TransmissionTest, AcceptanceRefusedThenSentWithoutNonHousingThenWithdrawnAndAuditVerified) {
+    // A Côtes-d'Armor grid with unique values in a non-housing field (santé) and in the
+    // family composition (category "famille", left out of the consent below).
+    Object::Ptr grille = readJson(sourceDir() + "/examples/grille-capacite-habiter-cotes-darmor-initiale.json");
+    const std::string health = "CANARI-SANTE-7f3a";
+    grille->getObject("cotesDArmor")->getObject("situationResidentielle")->getObject("santeAutonomie")->set("commentaire", health);
+    const std::string housing = "Demande enregistrée sur Imhoweb le 12/01/2026";
+    const std::string dossier = newDossier(keyA, "ADA-2026-0042");
+    const std::string doc = newDocument(keyA, "grille-capacite-habiter", dossier, grille);
+    const std::string transmit = "/v1/documents/" + doc + "/transmit";
+    const std::string to = R"({"to":"Côtes d'Armor Habitat"})";
+
+    // 1. Without consent: refused, audited, nothing received.
+    auto refused = call("POST", transmit, keyA, to);
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_EQ(refused.error(), "no_consent");
+    EXPECT_NE(refused.json()->getValue<std::string>("message").find("rien n'est transmis"), std::string::npos) << refused.body;
+    EXPECT_EQ(countEvents("transmission.refused"), 1u);
+    EXPECT_EQ(call("GET", "/v1/received", keyBailleur).json()->getValue<int>("total"), 0);
+
+    // 2. The household signs the autorisation; the association records the consent.
+    const std::string autorisation = newDocument(keyA, "autorisation-transmission", dossier,
+                                                 readJson(sourceDir() + "/examples/autorisation-transmission-grille-cotes-darmor.json"));
+    auto consent = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
+                        consentBody(orgBailleur, {"grille-capacite-habiter"},
+                                    {"logement", "administratif", "budget", "dette", "accompagnement", "identite", "partenaire",
+                                     "vie-sociale", "sante"},
+                                    R"({"method":"signed_autorisation","documentId":")" + autorisation + R"("})"));
+    ASSERT_EQ(consent.status, 201) << consent.body;
+    const std::string consentId = consent.json()->getValue<std::string>("id");
+    auto autDoc = call("GET", "/v1/documents/" + autorisation, keyA).json();
+    const std::string autSha = autDoc->getObject("revision")->getArray("artefacts")->getObject(0)->getValue<std::string>("sha256");
+    EXPECT_EQ(consent.json()->getObject("how")->getValue<std::string>("documentSha256"), autSha);
+    EXPECT_EQ(consent.json()->getValue<std::string>("state"), "en-vigueur");
+    EXPECT_FALSE(consent.json()->get("expiresAt").isEmpty()) << "effective expiry stored at recording time";
+
+    // 3. Allowed: the bailleur receives a copy without the non-housing values.
+    auto sent = call("POST", transmit, keyA, to);
+    ASSERT_EQ(sent.status, 201) << sent.body;
+    const std::string trn = sent.json()->getValue<std::string>("id");
+    EXPECT_EQ(sent.json()->getValue<std::string>("consent"), consentId);
+    auto list = call("GET", "/v1/received", keyBailleur);
+    ASSERT_EQ(list.status, 200);
+    EXPECT_EQ(list.json()->getValue<int>("total"), 1);
+    EXPECT_EQ(list.json()->getArray("received")->getObject(0)->getValue<std::string>("id"), trn);
+    auto pdf = call("GET", "/v1/received/" + trn + "/pdf", keyBailleur);
+    ASSERT_EQ(pdf.status, 200) << pdf.body;
+    EXPECT_EQ(pdf.contentType, "application/pdf");
+    const std::string text = normaliseSpaces(pdfToText(pdf.body));
+    EXPECT_NE(text.find(housing), std::string::npos) << text;
+    EXPECT_NE(text.find(kMention), std::string::npos) << text;
+    EXPECT_EQ(text.find(health), std::string::npos) << "health comment in the landlord's PDF";
+    EXPECT_EQ(text.find("Yannick"), std::string::npos) << "family composition (out of scope) in the landlord's PDF";
+    auto xlsx = call("GET", "/v1/received/" + trn + "/xlsx", keyBailleur);
+    ASSERT_EQ(xlsx.status, 200) << xlsx.body;
+    const std::string cells = str(xlsx::inspect(xlsx.body).json());
+    EXPECT_EQ(cells.find(health), std::string::npos) << "health comment in the landlord's XLSX";
+    EXPECT_NE(cells.find("Imhoweb"), std::string::npos);
+    auto meta = call("GET", "/v1/received/" + trn, keyBailleur);
+    ASSERT_EQ(meta.status, 200);
+    EXPECT_EQ(meta.body.find(health), std::string::npos);
+    EXPECT_NE(meta.body.find("Imhoweb"), std::string::npos) << meta.body;
+    EXPECT_EQ(meta.json()->getObject("excluded")->getValue<std::string>("cotesDArmor.situationResidentielle.santeAutonomie"),
+              "not_housing");
+
+    // The bailleur never sees the original, nor the dossier; another bailleur sees nothing;
+    // another association cannot transmit or record consent; a funder cannot list received copies.
+    EXPECT_EQ(call("GET", "/v1/documents/" + doc, keyBailleur).status, 404);
+    EXPECT_EQ(call("GET", "/v1/documents/" + doc + "/pdf", keyBailleur).status, 404);
+    EXPECT_EQ(call("GET", "/v1/dossiers/" + dossier, keyBailleur).status, 404);
+    EXPECT_EQ(call("GET", "/v1/received/" + trn, keyOther).status, 404);
+    EXPECT_EQ(call("GET", "/v1/received/" + trn + "/pdf", keyOther).status, 404);
+    EXPECT_EQ(call("GET", "/v1/received", keyOther).json()->getValue<int>("total"), 0);
+    EXPECT_EQ(call("GET", "/v1/received", keyFunder).status, 403);
+    EXPECT_EQ(call("POST", transmit, keyB, to).status, 404);
+    EXPECT_EQ(call("POST", transmit, keyBailleur, to).status, 404);
+    EXPECT_EQ(call("POST", "/v1/dossiers/" + dossier + "/consents", keyB,
+                   consentBody(orgBailleur, {"grille-capacite-habiter"}, {"logement"}, IN_PERSON)).status, 404);
+    EXPECT_EQ(call("GET", "/v1/dossiers/" + dossier + "/consents", keyB).status, 404);
+    EXPECT_EQ(call("POST", "/v1/consents/" + consentId + "/withdraw", keyB).status, 404);
+    EXPECT_EQ(call("POST", "/v1/consents/" + consentId + "/withdraw", keyBailleur).status, 404);
+    EXPECT_GE(countEvents("landlord.download"), 2u);
+    EXPECT_GE(countEvents("landlord.fetch"), 1u);
+
+    // 4. Withdrawal (one call), then the next transmission is refused with 409.
+    auto withdrawn = call("POST", "/v1/consents/" + consentId + "/withdraw", keyA);
+    ASSERT_EQ(withdrawn.status, 200) << withdrawn.body;
+    EXPECT_EQ(withdrawn.json()->getValue<std::string>("state"), "retire");
+    EXPECT_EQ(call("POST", "/v1/consents/" + consentId + "/withdraw", keyA).error(), "already_withdrawn");
+    auto after = call("POST", transmit, keyA, to);
+    EXPECT_EQ(after.status, 409) << after.body;
+    EXPECT_EQ(after.error(), "withdrawn");
+    EXPECT_EQ(call("GET", "/v1/received", keyBailleur).json()->getValue<int>("total"), 1) << "nothing new delivered";
+
+    // The receipt lists the records for the household.
+    auto receipt = call("GET", "/v1/dossiers/" + dossier + "/consents/receipt.pdf", keyA);
+    ASSERT_EQ(receipt.status, 200) << receipt.body;
+    const std::string receiptText = normaliseSpaces(pdfToText(receipt.body));
+    EXPECT_NE(receiptText.find("Côtes d'Armor Habitat"), std::string::npos) << receiptText;
+    EXPECT_NE(receiptText.find("Yannick Le Gall"), std::string::npos) << receiptText;
+    EXPECT_EQ(call("GET", "/v1/dossiers/" + dossier + "/consents/receipt.pdf", keyBailleur).status, 404);
+
+    // 5. The audit trail: intact, then altered, then a row removed.
+    for (const auto& e : auditEntries()) {
+        EXPECT_EQ(e.details.find(health), std::string::npos) << e.event;
+        EXPECT_EQ(e.details.find("Yannick"), std::string::npos) << e.event << ": personal data in the audit trail";
+    }
+    auto verify = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()});
+    EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err;
+    const std::size_t n = auditEntries().size();
+    EXPECT_NE(verify.out.find("journal intègre : " + std::to_string(n) + " entrées"), std::string::npos) << verify.out;
+    EXPECT_GE(n, 8u);
+    const auto third = auditEntries().at(2);
+    db->execute("UPDATE audit_log SET subject = 'trn_forged' WHERE seq = 3");
+    auto altered = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()});
+    EXPECT_NE(altered.exitCode, 0);
+    EXPECT_NE(altered.err.find("entrée n° 3 (altered)"), std::string::npos) << altered.err;
+    db->execute("UPDATE audit_log SET subject = '" + third.subject + "' WHERE seq = 3");
+    EXPECT_EQ(run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()}).exitCode, 0) << "restored";
+    db->execute("DELETE FROM audit_log WHERE seq = 5");
+    auto removed = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()});
+    EXPECT_NE(removed.exitCode, 0);
+    EXPECT_NE(removed.err.find("entrée n° 5 (removed)"), std::string::npos) << removed.err;
+}
+
+TEST_P(TransmissionTest, ConsentRecordsAreValidatedAndNeverEdited) {
+    const std::string dossier = newDossier(keyA, "ADA-V");
+    const std::string path = "/v1/dossiers/" + dossier + "/consents";
+    // Recipient must be a bailleur; signed autorisation must be one of this dossier; in person needs the référent.
+    auto funder = call("POST", path, keyA, consentBody(orgFunder, {"fiche-navette"}, {"logement"}, IN_PERSON));
+    EXPECT_EQ(funder.status, 400);
+    EXPECT_NE(funder.body.find("recipient_not_landlord"), std::string::npos) << funder.body;
+    auto noDoc = call("POST", path, keyA,
+                      consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, R"({"method":"signed_autorisation","documentId":"doc_0000"})"));
+    EXPECT_EQ(noDoc.status, 400);
+    EXPECT_NE(noDoc.body.find("autorisation_not_found"), std::string::npos) << noDoc.body;
+    auto noReferent = call("POST", path, keyA, consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, R"({"method":"in_person"})"));
+    EXPECT_EQ(noReferent.status, 400) << noReferent.body;
+    auto unknownCategory = call("POST", path, keyA, consentBody(orgBailleur, {"fiche-navette"}, {"astrologie"}, IN_PERSON));
+    EXPECT_EQ(unknownCategory.status, 400) << unknownCategory.body;
+    // A refusal is recorded too, and governs: 403 refused_by_household.
+    Object::Ptr refusal = parse(consentBody(orgBailleur, {}, {}, IN_PERSON));
+    refusal->set("kind", "refusal");
+    auto r = call("POST", path, keyA, str(refusal));
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.json()->getValue<std::string>("state"), "refus");
+    EXPECT_EQ(call("POST", "/v1/consents/" + r.json()->getValue<std::string>("id") + "/withdraw", keyA).error(), "not_a_consent");
+    const std::string doc = newDocument(keyA, "fiche-navette", dossier, readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+    auto t = call("POST", "/v1/documents/" + doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+    EXPECT_EQ(t.status, 403);
+    EXPECT_EQ(t.error(), "refused_by_household");
+    // No route edits or deletes a record.
+    EXPECT_EQ(call("PATCH", "/v1/consents/" + r.json()->getValue<std::string>("id"), keyA, "{}").status, 404);
+    EXPECT_EQ(call("DELETE", "/v1/consents/" + r.json()->getValue<std::string>("id"), keyA).status, 404);
+    EXPECT_EQ(call("GET", "/v1/dossiers/" + dossier + "/consents", keyA).json()->getArray("consents")->size(), 1u);
+    EXPECT_EQ(countEvents("consent.refused"), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Withdrawal across instances, and one audit chain for two writers.
+
+TEST_P(TransmissionTest, WithdrawalOnOneInstanceRefusesTheNextTransmissionOnAnother) {
+    auto store2 = db->open();
+    Server second(store2);
+    const std::string dossier = newDossier(keyA, "ADA-X");
+    const std::string doc = newDocument(keyA, "fiche-navette", dossier,
+                                        readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+    auto c = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
+                  consentBody(orgBailleur, {"fiche-navette"}, {"logement", "identite", "partenaire", "dette"}, IN_PERSON));
+    ASSERT_EQ(c.status, 201) << c.body;
+    const std::string to = R"({"to":")" + orgBailleur + R"("})";
+    ASSERT_EQ(second.call("POST", "/v1/documents/" + doc + "/transmit", keyA, to).status, 201);
+    ASSERT_EQ(call("POST", "/v1/consents/" + c.json()->getValue<std::string>("id") + "/withdraw", keyA).status, 200);
+    auto t = second.call("POST", "/v1/documents/" + doc + "/transmit", keyA, to);
+    EXPECT_EQ(t.status, 409) << t.body;
+    EXPECT_EQ(t.error(), "withdrawn");
+}
+
+TEST_P(TransmissionTest, TwoInstancesAppendingConcurrentlyKeepOneChain) {
+    auto store2 = db->open();
+    const int perWriter = 25;
+    auto writer = [&](storage::PocoStore* s, const std::string& who) {
+        for (int i = 0; i < perWriter; ++i)
+            EXPECT_TRUE(s->appendAudit({"test.event", who, who + "-" + std::to_string(i), "{}"}).isOk());
+    };
+    std::thread a(writer, store.get(), "a"), b(writer, store2.get(), "b");
+    a.join();
+    b.join();
+    auto entries = auditEntries();
+    EXPECT_EQ(entries.size(), static_cast<std::size_t>(2 * perWriter));
+    auto v = audit::verify(entries);
+    EXPECT_TRUE(v.ok) << v.message;
+}
+
+// ---------------------------------------------------------------------------
+// Delivery: the outbox in the database, a crash between sending and recording.
+
+// Forwards to the real store but "crashes" (fails) when recording a delivery.
+struct CrashingOutbox : delivery::OutboxStore {
+    explicit CrashingOutbox(delivery::OutboxStore& s) : inner(s) {}
+    delivery::OutboxStore& inner;
+    Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t now, int max, std::int64_t lease) override {
+        return inner.claimDue(now, max, lease);
+    }
+    Status markDelivered(const std::string&, std::int64_t, int) override {
+        return Status::internal("crash", "process died after sending");
+    }
+    Status markFailed(const std::string& id, int a, std::int64_t n, bool d, const std::string& e) override {
+        return inner.markFailed(id, a, n, d, e);
+    }
+};
+
+TEST_P(TransmissionTest, RestartDuringDeliveryDeliversExactlyOnce) {
+    Receiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    EXPECT_EQ(call("PUT", "/v1/me/webhook", keyA, R"({"url":")" + rx.url() + R"("})").status, 403);
+    EXPECT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":"ftp://x"})").error(), "bad_webhook_url");
+    const std::string dossier = newDossier(keyA, "ADA-R");
+    const std::string doc = newDocument(keyA, "fiche-navette", dossier,
+                                        readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+    ASSERT_EQ(call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
+                   consentBody(orgBailleur, {"fiche-navette"}, {"logement", "identite"}, IN_PERSON)).status, 201);
+    auto t = call("POST", "/v1/documents/" + doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+    ASSERT_EQ(t.status, 201) << t.body;
+    const std::string trn = t.json()->getValue<std::string>("id");
+    auto queued = store->listOutbox(trn);
+    ASSERT_TRUE(queued.isOk());
+    ASSERT_EQ(queued.value().size(), 1u) << "the transmission enqueued its message in the same transaction";
+    const std::string msg = queued.value().front().id;
+
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count() + 1000;
+    const std::int64_t lease = 60000;
+    // Instance 1 sends, then dies before recording the delivery.
+    {
+        CrashingOutbox crashing(*store);
+        delivery::HttpSender sender(5);
+        delivery::OutboxWorker worker(crashing, sender);
+        auto r = worker.runOnce(now, 20, lease);
+        EXPECT_FALSE(r.isOk());
+        EXPECT_EQ(rx.requests(), 1u);
+    }
+    // Instance 2 (a new store on the same database) restarts: the lease keeps it off until it expires.
+    auto restarted = db->open();
+    service::DeliveryLoop loop(restarted, restarted, std::make_shared<delivery::HttpSender>(5));
+    EXPECT_EQ(loop.runOnce(now + 1000).value(), 0);
+    EXPECT_EQ(rx.requests(), 1u) << "leased: not sent twice at once";
+    EXPECT_EQ(loop.runOnce(now + lease + 1).value(), 1);
+    EXPECT_EQ(rx.requests(), 2u) << "re-sent after the lease, with the same idempotency key";
+    EXPECT_EQ(loop.runOnce(now + 10 * lease).value(), 0);
+    EXPECT_EQ(rx.requests(), 2u);
+    auto bodies = rx.bodies();
+    ASSERT_EQ(bodies.size(), 1u) << "the receiver accepted exactly once";
+    EXPECT_EQ(bodies.begin()->first, msg);
+    auto status = restarted->findOutboxMessage(msg);
+    ASSERT_TRUE(status.isOk());
+    EXPECT_TRUE(status.value().delivered);
+    auto payload = parse(bodies.begin()->second);
+    EXPECT_EQ(payload->getValue<std::string>("transmission"), trn);
+    EXPECT_EQ(countEvents("delivery.delivered"), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Canaries at API level.
+
+bool covered(const std::string& path, const std::set<std::string>& redacted) {
+    for (const auto& r : redacted)
+        if (path == r || (path.size() > r.size() && path.compare(0, r.size(), r) == 0 && path[r.size()] == '.')) return true;
+    return false;
+}
+
+void formCategories(const std::vector<forms::FieldDef>& fields, std::set<std::string>& acc) {
+    for (const auto& f : fields) {
+        if (!f.category.empty()) acc.insert(f.category);
+        formCategories(f.fields, acc);
+    }
+}
+
+struct Generated {
+    Object::Ptr data;
+    std::map<std::string, std::string> canaries; // marker -> path (excluded)
+    std::map<std::string, std::string> kept;     // marker -> path (permitted)
+};
+
+// Fills every text field present in the input with a unique marker: "C…X" when
+// excluded, "K…X" when permitted (groups absent from the input stay absent).
+class Generator {
+public:
+    Generator(int n, const std::set<std::string>& excluded) : _n(n), _excluded(excluded) {}
+    Generated run(const forms::FormDef& form, const Object::Ptr& base) {
+        Generated g;
+        g.data = parse(str(base));
+        _g = &g;
+        walk(form.fields, "", g.data);
+        return g;
+    }
+
+private:
+    int _n;
+    const std::set<std::string>& _excluded;
+    int _k = 0;
+    Generated* _g = nullptr;
+
+    void walk(const std::vector<forms::FieldDef>& fields, const std::string& prefix, Object::Ptr obj) {
+        for (const auto& f : fields) {
+            const std::string path = prefix.empty() ? f.name : prefix + "." + f.name;
+            if (f.type == forms::FieldType::Table) {
+                auto rows = obj->getArray(f.name);
+                for (unsigned r = 0; rows && r < rows->size(); ++r) walk(f.fields, path, rows->getObject(r));
+            } else if (!f.fields.empty()) {
+                if (auto child = obj->getObject(f.name)) walk(f.fields, path, child);
+            } else if ((f.type == forms::FieldType::Text || f.type == forms::FieldType::LongText) && obj->has(f.name) &&
+                       f.name != "codePostal" && f.name != "telephone" && f.name != "email") {
+                const bool excluded = covered(path, _excluded);
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%c%03d%03dX", excluded ? 'C' : 'K', _n, ++_k);
+                obj->set(f.name, std::string(buf));
+                (excluded ? _g->canaries : _g->kept)[buf] = path;
+            }
+        }
+    }
+};
+
+TEST_P(TransmissionTest, CanariesNeverReachAnythingALandlordCanObtain) {
+    Receiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5));
+    struct Kind {
+        std::string form;
+        std::string example;
+    };
+    const std::vector<Kind> kinds = {
+        {"grille-capacite-habiter", "grille-capacite-habiter-cotes-darmor-initiale.json"},
+        {"grille-capacite-habiter", "grille-capacite-habiter-affil-suivi-6-mois.json"},
+        {"fiche-navette", "fiche-navette-association-vers-bailleur.json"},
+    };
+    const int kDossiers = GetParam() == "sqlite" ? 18 : 12;
+    std::mt19937 rng(20261123);
+    int allowed = 0, refused = 0, xlsxChecked = 0;
+    std::map<std::string, std::set<std::string>> canariesOf; // transmission -> canaries
+    std::set<std::string> allCanaries;
+    for (int n = 0; n < kDossiers; ++n) {
+        const Kind& kind = kinds[n % kinds.size()];
+        auto def = repoCatalog().forms->find(kind.form);
+        ASSERT_TRUE(def);
+        std::set<std::string> categories;
+        formCategories(def->fields, categories);
+        std::set<std::string> scope;
+        if (n < 3) scope = categories; // everything the form has: only the non-housing fields stay out
+        else
+            for (const auto& c : categories)
+                if (rng() % 3 != 0) scope.insert(c);
+        consent::Decision split;
+        consent::splitFields(*def, consent::ConsentScope{{kind.form}, scope}, split);
+        Generated g = Generator(n, split.excludedFields).run(*def, readJson(sourceDir() + "/examples/" + kind.example));
+        const std::string label = "dossier " + std::to_string(n) + " (" + kind.example + ")";
+        for (const auto& [c, p] : g.canaries) allCanaries.insert(c);
+
+        const std::string dossier = newDossier(keyA, "CAN-" + std::to_string(n));
+        const std::string doc = newDocument(keyA, kind.form, dossier, g.data);
+        auto c = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA, consentBody(orgBailleur, {kind.form}, scope, IN_PERSON));
+        ASSERT_EQ(c.status, 201) << label << c.body;
+        auto t = call("POST", "/v1/documents/" + doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+        if (t.status != 201) {
+            ++refused;
+            EXPECT_EQ(t.status, 403) << label << t.body;
+            continue;
+        }
+        ++allowed;
+        const std::string trn = t.json()->getValue<std::string>("id");
+        canariesOf[trn].insert(g.canaries.size() ? g.canaries.begin()->first : "");
+
+        const std::string text = normaliseSpaces(pdfToText(call("GET", "/v1/received/" + trn + "/pdf", keyBailleur).body));
+        const std::string meta = call("GET", "/v1/received/" + trn, keyBailleur).body;
+        std::string cells;
+        if (kind.form == "grille-capacite-habiter") {
+            auto x = call("GET", "/v1/received/" + trn + "/xlsx", keyBailleur);
+            ASSERT_EQ(x.status, 200) << label;
+            cells = str(xlsx::inspect(x.body).json());
+            ++xlsxChecked;
+        }
+        for (const auto& [m, path] : g.canaries) {
+            EXPECT_EQ(text.find(m), std::string::npos) << label << ": excluded " << path << " in the PDF";
+            EXPECT_EQ(meta.find(m), std::string::npos) << label << ": excluded " << path << " in /v1/received JSON";
+            EXPECT_EQ(cells.find(m), std::string::npos) << label << ": excluded " << path << " in the XLSX";
+        }
+        for (const auto& [m, path] : g.kept) {
+            EXPECT_NE(meta.find(m), std::string::npos) << label << ": permitted " << path << " missing from the JSON";
+            EXPECT_NE(text.find(m), std::string::npos) << label << ": permitted " << path << " missing from the PDF";
+        }
+        if (!g.canaries.empty()) EXPECT_NE(text.find(kMention), std::string::npos) << label;
+    }
+    // The list, and every webhook payload actually received over HTTP.
+    const std::string listing = call("GET", "/v1/received?limit=500", keyBailleur).body;
+    for (int pass = 0; pass < 3 && loop.runOnce(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch()).count() + 1000)
+                                           .value() > 0;
+         ++pass) {
+    }
+    auto bodies = rx.bodies();
+    EXPECT_EQ(bodies.size(), static_cast<std::size_t>(allowed)) << "one webhook per allowed transmission";
+    for (const auto& m : allCanaries) EXPECT_EQ(listing.find(m), std::string::npos) << m << " in /v1/received";
+    for (const auto& [key, body] : bodies) {
+        auto payload = parse(body);
+        const std::string trn = payload->getValue<std::string>("transmission");
+        for (const auto& m : allCanaries) EXPECT_EQ(body.find(m), std::string::npos) << m << " in the webhook for " << trn;
+        EXPECT_TRUE(canariesOf.count(trn)) << trn;
+    }
+    EXPECT_GE(allowed, kDossiers / 2);
+    EXPECT_GE(xlsxChecked, 2);
+    std::printf("canaries: %d dossiers, %d sent, %d refused, %zu markers, %zu webhooks\n", kDossiers, allowed, refused,
+                allCanaries.size(), bodies.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TransmissionTest, ::testing::ValuesIn(storeBackends()),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return backendName(i.param); });
+
+} // namespace
+} // namespace passerelle::testing
