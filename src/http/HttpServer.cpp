@@ -152,7 +152,8 @@ private:
         if (route->jsonBody || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
             auto st = readBody(req, resp, r.body);
             if (!st.isOk()) return Reply::error(st);
-            if (route->jsonBody) {
+            // A body must be JSON; an empty one (an action such as a withdrawal) needs no Content-Type.
+            if (route->jsonBody && !r.body.empty()) {
                 std::string ct = Poco::toLower(req.getContentType());
                 if (ct.compare(0, 16, "application/json") != 0)
                     return Reply::error(Status::unsupportedMedia("unsupported_media_type",
@@ -189,6 +190,14 @@ private:
             if (n <= 0) break;
             if (body.size() + static_cast<std::size_t>(n) > limit) return tooLarge();
             body.append(buf, static_cast<std::size_t>(n));
+        }
+        // The client announced more than it sent (it stopped or went away): what arrived may still be
+        // valid JSON, but it is not what was meant. Refuse it rather than render or store it.
+        if (req.hasContentLength() && static_cast<Poco::Int64>(body.size()) != req.getContentLength64()) {
+            resp.setKeepAlive(false);
+            return Status::invalidArgument("body_incomplete", "Corps de requête incomplet : " +
+                                                                  std::to_string(req.getContentLength64()) + " octets annoncés, " +
+                                                                  std::to_string(body.size()) + " reçus.");
         }
         return Status::ok();
     }

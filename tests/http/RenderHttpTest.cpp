@@ -49,7 +49,7 @@ protected:
         session.setTimeout(Poco::Timespan(30, 0));
         Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
         if (!body.empty() || method == "POST") {
-            req.setContentType(contentType);
+            if (!contentType.empty()) req.setContentType(contentType);
             if (chunked) req.setChunkedTransferEncoding(true);
             else req.setContentLength(static_cast<std::streamsize>(body.size()));
         }
@@ -212,5 +212,15 @@ TEST_F(RenderHttp, GarbageNeverTakesTheServiceDown) {
         Response r = request("POST", "/v1/render/fiche-navette", b);
         EXPECT_EQ(r.status, 400) << b << " -> " << r.body;
     }
+    expectAlive();
+}
+
+TEST_F(RenderHttp, EmptyBodyNeedsNoContentTypeButIsNotADocument) {
+    // Action endpoints (a withdrawal) take no body; a render without one is a 400, not a 415.
+    Response r = request("POST", "/v1/render/fiche-navette", "", "");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.json()->getValue<std::string>("error"), "json_invalid");
+    Response typed = request("POST", "/v1/render/fiche-navette", "date=1", "text/plain");
+    EXPECT_EQ(typed.status, 415);
     expectAlive();
 }
