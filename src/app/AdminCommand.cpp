@@ -43,9 +43,10 @@ void usage(std::ostream& err) {
            "  passerelle admin revoke-key PREFIXE|ID\n"
            "  passerelle admin list-orgs\n"
            "  passerelle admin list-keys ORGANISATION\n"
-           "  passerelle admin create-partnership ASSOCIATION BAILLEUR\n"
+           "  passerelle admin create-partnership ASSOCIATION BAILLEUR [--siao SIAO]\n"
+           "  passerelle admin set-partnership-siao ASSOCIATION BAILLEUR SIAO|aucun\n"
            "  passerelle admin create-action ASSOCIATION INTITULÉ [--funders FINANCEUR1,FINANCEUR2]\n"
-           "  passerelle admin set-webhook BAILLEUR http://…\n"
+           "  passerelle admin set-webhook BAILLEUR|SIAO http://…\n"
            "Options communes : --data-dir DIR (./var par défaut) ou --db sqlite:CHEMIN | postgresql://…"
         << std::endl;
 }
@@ -143,16 +144,29 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
         }
         return EXIT_OK_;
     }
-    if (cmd == "create-partnership" && n == 2) {
+    if ((cmd == "create-partnership" && n == 2) || (cmd == "set-partnership-siao" && n == 3)) {
         auto a = findOrg(store, args[1]);
         if (!a.isOk()) return fail(err, a.status());
         auto b = findOrg(store, args[2]);
         if (!b.isOk()) return fail(err, b.status());
         if (a.value().kind != storage::KIND_ASSOCIATION || b.value().kind != storage::KIND_BAILLEUR)
             return fail(err, Status::invalidArgument("bad_partnership", "Un partenariat relie une association (d'abord) à un bailleur."));
-        auto p = store.createPartnership(a.value().id, b.value().id);
+        // Seed 004: "le SIAO est mis en copie de l'envoi" — where the partnership says so.
+        const std::string siaoRef = cmd == "create-partnership" ? options.siao : args[3];
+        storage::Organisation siao;
+        if (!siaoRef.empty() && siaoRef != "aucun") {
+            auto s = findOrg(store, siaoRef);
+            if (!s.isOk()) return fail(err, s.status());
+            if (s.value().kind != storage::KIND_SIAO)
+                return fail(err, Status::invalidArgument("not_a_siao", "« " + s.value().name + " » n'est pas un SIAO."));
+            siao = s.value();
+        }
+        auto p = cmd == "create-partnership" ? store.createPartnership(a.value().id, b.value().id, siao.id)
+                                             : store.setPartnershipSiao(a.value().id, b.value().id, siao.id);
         if (!p.isOk()) return fail(err, p.status());
-        out << "Partenariat créé : " << p.value().id << " — " << a.value().name << " / " << b.value().name << std::endl;
+        out << (cmd == "create-partnership" ? "Partenariat créé : " : "Partenariat mis à jour : ") << p.value().id
+            << " — " << a.value().name << " / " << b.value().name;
+        out << (siao.id.empty() ? std::string(" (pas de SIAO en copie)") : " — SIAO en copie : " + siao.name) << std::endl;
         return EXIT_OK_;
     }
     if (cmd == "create-action" && n == 2) {
@@ -178,8 +192,8 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
     if (cmd == "set-webhook" && n == 2) {
         auto b = findOrg(store, args[1]);
         if (!b.isOk()) return fail(err, b.status());
-        if (b.value().kind != storage::KIND_BAILLEUR)
-            return fail(err, Status::invalidArgument("not_a_landlord", "Un webhook de réception se déclare pour un bailleur."));
+        if (b.value().kind != storage::KIND_BAILLEUR && b.value().kind != storage::KIND_SIAO)
+            return fail(err, Status::invalidArgument("not_a_landlord", "Un webhook de réception se déclare pour un bailleur ou un SIAO."));
         if (Status ok = service::checkWebhookUrl(args[2]); !ok.isOk()) return fail(err, ok);
         auto w = store.setWebhook(b.value().id, args[2],
                                   {"webhook.set", "admin", b.value().id, "{\"url\":\"" + args[2] + "\"}"});

@@ -24,6 +24,7 @@ struct AdminOptions {
     std::string kind;    // --kind
     std::string name;    // --name
     std::string funders; // --funders, comma-separated ids or names
+    std::string siao;    // --siao (create-partnership): the SIAO copied, id or name
 };
 
 // Exit codes follow sysexits.h (0 ok, 64 usage, 65 data error, 66 not found, 70 software).

@@ -3,7 +3,7 @@
 //   passerelle validate FORM INPUT.json
 //   passerelle forms
 //   passerelle serve [--port N] [--host H] [--data-dir DIR | --db URL]
-//   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action|set-webhook …
+//   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …
 //   passerelle audit verify [--data-dir DIR | --db URL]
 // Reads configuration once (command line, then --config file, then defaults)
 // and wires everything; the commands themselves are thin adapters over services.
@@ -69,6 +69,7 @@ protected:
         opt("kind", "", "Type d'organisation (admin create-org) : association, bailleur, financeur ou siao.", "TYPE");
         opt("name", "", "Personne qui utilise la clé (admin create-key).", "NOM");
         opt("funders", "", "Financeurs d'une action, séparés par des virgules (admin create-action).", "ORGS");
+        opt("siao", "", "SIAO mis en copie des transmissions du partenariat (admin create-partnership).", "ORG");
     }
 
     void handleOption(const std::string& name, const std::string& value) {
@@ -117,7 +118,7 @@ private:
         Poco::Util::HelpFormatter help(options());
         help.setCommand("passerelle");
         help.setUsage("render FORMULAIRE ENTREE.json -o SORTIE.pdf | validate FORMULAIRE ENTREE.json | forms | serve [--port N]"
-                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|create-action|set-webhook …"
+                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …"
                       " | audit verify");
         help.setHeader("Passerelle : documents partagés association / bailleur / financeur.");
         help.format(std::cout);
@@ -230,7 +231,7 @@ private:
     int cmdAdmin(const std::vector<std::string>& args) {
         auto store = openStore();
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
-        app::AdminOptions o{setting("kind", ""), setting("name", ""), setting("funders", "")};
+        app::AdminOptions o{setting("kind", ""), setting("name", ""), setting("funders", ""), setting("siao", "")};
         return app::runAdmin(*store.value(), args, o, std::cout, std::cerr);
     }
 

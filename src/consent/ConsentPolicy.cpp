@@ -453,6 +453,7 @@ Decision decide(const TransmissionRequest& q, const std::vector<ConsentRecord>& 
     d.reason = Reason::Allowed;
     d.consentId = governing->id;
     d.consentExpiresAt = expiry;
+    d.copySiao = governing->copieSiao;
     d.message = "Transmission autorisée par le ménage (autorisation « " + governing->id + " », valable jusqu'au " +
                 frenchDateTime(expiry) + ")";
     d.message += d.excludedFields.empty() ? "." : " ; " + std::to_string(d.excludedFields.size()) + " rubrique(s) non transmise(s).";

@@ -124,6 +124,10 @@ struct ConsentRecord {
     std::optional<Instant> withdrawnAt;     // set by the one-call withdrawal
     Kind kind = Kind::Consent;
     std::optional<std::string> supersedes;  // id of an earlier record for the same dossier and bailleur
+    // Seed 004: "le SIAO est mis en copie de l'envoi". The household agreed that
+    // the SIAO named by the partnership gets the same recipient copy. Default
+    // false: no copy unless the record says so.
+    bool copieSiao = false;
 };
 
 // The expiry actually applied: expiresAt if set; else 00:00 Europe/Paris the day
@@ -196,6 +200,10 @@ struct Decision {
     std::set<std::string> excludedFields;
     // excludedFields path -> kExcludedNotHousing | kExcludedOutOfScope (for the receipt and the audit).
     std::map<std::string, std::string> exclusions;
+    // Allowed only: the governing consent also covers a copy to the partnership's
+    // SIAO (ConsentRecord::copieSiao). The copy is the same recipient copy —
+    // never more than the bailleur gets. False on every refusal.
+    bool copySiao = false;
 
     const char* code() const { return reasonCode(reason); }
     // OK when allowed; PermissionDenied (403), FailedPrecondition (409) or

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -223,6 +224,31 @@ const std::vector<std::string>& knownCategories() {
         "identite", "contact", "partenaire", "administratif", "logement", "budget", "dette", "accompagnement",
         "sante", "justice", "famille", "emploi", "vie-sociale", "activite", "financement", "consentement"};
     return categories;
+}
+
+// Labels live beside the codes: the set of categories is closed in code (a
+// form naming another one fails to load), so one list here cannot drift from
+// a separate data file. The words are those of the partnership documents.
+const std::string& categoryLabel(const std::string& code) {
+    static const std::map<std::string, std::string> labels = {
+        {"identite", "Identité"},
+        {"contact", "Coordonnées"},
+        {"partenaire", "Partenaires et référents"},
+        {"administratif", "Situation administrative"},
+        {"logement", "Logement"},
+        {"budget", "Budget"},
+        {"dette", "Dette locative"},
+        {"accompagnement", "Accompagnement social"},
+        {"sante", "Santé"},
+        {"justice", "Justice"},
+        {"famille", "Vie familiale"},
+        {"emploi", "Emploi"},
+        {"vie-sociale", "Voisinage et vie sociale"},
+        {"activite", "Activité"},
+        {"financement", "Financement"},
+        {"consentement", "Consentement"}};
+    auto it = labels.find(code);
+    return it == labels.end() ? code : it->second;
 }
 
 const FieldDef* FieldDef::child(const std::string& n) const { return findChild(fields, n); }

@@ -75,6 +75,9 @@ struct FormDef {
 
 // The categories a field may carry, with whether they can relate to housing.
 const std::vector<std::string>& knownCategories();
+// The French label of a known category, as a household reads it on its
+// receipt ("dette" -> "Dette locative"); the code itself when unknown.
+const std::string& categoryLabel(const std::string& code);
 
 // Parses a definition; the error names the offending place in the file.
 Result<std::shared_ptr<const FormDef>> parseFormDef(const Poco::JSON::Object::Ptr& json);

@@ -9,10 +9,58 @@
 
 namespace passerelle::forms {
 
+namespace {
+
+// Poco 1.11 reads an integer literal of 20 digits or more through a 64-bit parser that can wrap
+// around without an error (18446744073709551616 reads as 0): the value would be silently
+// replaced. Such literals are rewritten as floating-point ("…e0"), which keeps their magnitude,
+// so the validator refuses them with the field's path (out of bounds, or not an integer).
+std::string widenHugeIntegers(const std::string& text) {
+    constexpr std::size_t kMaxSafeDigits = 19;
+    std::string out;
+    bool inString = false;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        char c = text[i];
+        if (inString) {
+            out.push_back(c);
+            if (c == '\\' && i + 1 < text.size()) out.push_back(text[++i]);
+            else if (c == '"') inString = false;
+            ++i;
+        } else if (c == '"') {
+            inString = true;
+            out.push_back(c);
+            ++i;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            // A whole number token: -?digits(.digits)?([eE][+-]?digits)?
+            auto digits = [&] { std::size_t n = 0; while (i < text.size() && text[i] >= '0' && text[i] <= '9') { ++i; ++n; } return n; };
+            std::size_t start = i;
+            if (c == '-') ++i;
+            std::size_t intDigits = digits();
+            bool integer = true;
+            if (i < text.size() && text[i] == '.') { ++i; digits(); integer = false; }
+            if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+                ++i;
+                if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+                digits();
+                integer = false;
+            }
+            out.append(text, start, i - start);
+            if (integer && intDigits > kMaxSafeDigits) out += "e0";
+        } else {
+            out.push_back(c);
+            ++i;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 Result<Poco::JSON::Object::Ptr> parseJsonObject(const std::string& text) {
     try {
         Poco::JSON::Parser parser;
-        Poco::Dynamic::Var v = parser.parse(text);
+        Poco::Dynamic::Var v = parser.parse(widenHugeIntegers(text));
         if (v.type() != typeid(Poco::JSON::Object::Ptr))
             return Status::invalidArgument("json_not_object", "Le corps doit être un objet JSON ({ … }).");
         return v.extract<Poco::JSON::Object::Ptr>();

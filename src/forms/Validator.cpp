@@ -41,8 +41,10 @@ struct Checker {
         if (!v.isString()) { add(path, "type", "Doit être un texte."); return; }
         const std::string& s = v.extract<std::string>();
         if (!text::isValidUtf8(s)) { add(path, "encoding", "Texte mal encodé (UTF-8 attendu)."); return; }
-        for (unsigned char c : s) {
-            if (c < 0x20 && !(f.type == FieldType::LongText && (c == '\n' || c == '\t' || c == '\r'))) {
+        // C0 controls, DEL and C1 controls (U+0080–U+009F) are invisible in a document: a value holding
+        // one would not print as sent.
+        for (char32_t c : text::decode(s)) {
+            if ((c < 0x20 || (c >= 0x7F && c < 0xA0)) && !(f.type == FieldType::LongText && (c == '\n' || c == '\t' || c == '\r'))) {
                 add(path, "control_character", f.type == FieldType::LongText ? "Caractère de contrôle interdit."
                                                                              : "Retour à la ligne ou caractère de contrôle interdit dans ce champ court.");
                 return;

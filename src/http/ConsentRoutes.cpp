@@ -2,7 +2,9 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/NumberParser.h>
+#include <Poco/Timestamp.h>
 
 #include "consent/ConsentPolicy.h"
 #include "forms/FormRegistry.h"
@@ -63,6 +65,7 @@ JObject::Ptr consentToJson(const service::ConsentView& v) {
     o->set("expiresAt", r.expiresAt ? Poco::Dynamic::Var(iso(*r.expiresAt)) : Poco::Dynamic::Var());
     o->set("withdrawnAt", r.withdrawnAt ? Poco::Dynamic::Var(iso(*r.withdrawnAt)) : Poco::Dynamic::Var());
     if (!r.supersedes.empty()) o->set("supersedes", r.supersedes);
+    o->set("copieSiao", r.copieSiao);
     o->set("createdAt", r.createdAt);
     return o;
 }
@@ -80,6 +83,7 @@ JObject::Ptr transmissionToJson(const storage::Transmission& t, const std::strin
     sender->set("name", senderName);
     o->set("sender", sender);
     o->set("recipient", t.recipientOrgId);
+    if (!t.copyOf.empty()) o->set("copyOf", t.copyOf);
     o->set("decision", t.decisionCode);
     o->set("consent", t.consentId);
     o->set("excluded", parsedJson(t.excludedJson));
@@ -95,6 +99,55 @@ JObject::Ptr transmissionToJson(const storage::Transmission& t, const std::strin
     }
     o->set("copies", copies);
     if (withData) o->set("data", parsedJson(t.permittedJson));
+    o->set("createdAt", t.createdAt);
+    return o;
+}
+
+std::string isoMs(std::int64_t epochMs) {
+    return Poco::DateTimeFormatter::format(Poco::Timestamp(epochMs * 1000), "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
+// The delivery status of one outbox message: pending (with attempts, next
+// attempt and last error), delivered (at) or dead (last error).
+JObject::Ptr pushToJson(const storage::OutboxStatus& m) {
+    auto o = object();
+    o->set("message", m.id);
+    o->set("status", m.delivered ? "delivered" : m.dead ? "dead" : "pending");
+    o->set("attempts", m.attempts);
+    if (m.deliveredAtMs) o->set("deliveredAt", isoMs(*m.deliveredAtMs));
+    if (!m.delivered && !m.dead) o->set("nextAttemptAt", isoMs(m.nextAttemptAtMs));
+    if (m.httpStatus) o->set("httpStatus", m.httpStatus);
+    if (!m.lastError.empty()) o->set("lastError", m.lastError);
+    return o;
+}
+
+// What the sending association sees of each transmission of its document.
+JObject::Ptr statusToJson(const service::TransmissionStatus& v) {
+    const storage::Transmission& t = v.transmission;
+    auto o = object();
+    o->set("id", t.id);
+    o->set("revision", t.revision);
+    auto recipient = object();
+    recipient->set("id", t.recipientOrgId);
+    recipient->set("name", v.recipientName);
+    recipient->set("kind", v.recipientKind);
+    o->set("recipient", recipient);
+    o->set("allowed", t.allowed);
+    o->set("decision", t.decisionCode);
+    o->set("consent", t.consentId);
+    if (!t.copyOf.empty()) o->set("copyOf", t.copyOf);
+    o->set("excluded", parsedJson(t.excludedJson));
+    JArray::Ptr copies = new JArray;
+    for (const auto& a : t.artefacts) {
+        auto x = object();
+        x->set("format", a.format);
+        x->set("sha256", a.sha256);
+        x->set("size", a.size);
+        copies->add(x);
+    }
+    o->set("copies", copies);
+    if (v.push.empty()) o->set("push", Poco::Dynamic::Var());
+    else o->set("push", pushToJson(v.push.back()));
     o->set("createdAt", t.createdAt);
     return o;
 }
@@ -165,7 +218,20 @@ void addConsentRoutes(Router& router, std::shared_ptr<const TransmissionService>
         return rep;
     }, true);
 
-    // Bailleur: what was transmitted to it, nothing else.
+    // Association: delivery status of its own document's transmissions and refusals.
+    router.add("GET", "/v1/documents/" + id + "/transmissions", [svc](const Request& r) {
+        auto list = svc->documentTransmissions(r.caller, r.params[0]);
+        if (!list.isOk()) return Reply::error(list.status());
+        auto o = object();
+        o->set("document", r.params[0]);
+        JArray::Ptr arr = new JArray;
+        for (const auto& v : list.value()) arr->add(statusToJson(v));
+        o->set("transmissions", arr);
+        o->set("total", static_cast<int>(list.value().size()));
+        return Reply::json(200, o);
+    });
+
+    // Bailleur (or the SIAO copied): what was transmitted to it, nothing else.
     router.add("GET", "/v1/received", [svc](const Request& r) {
         auto limit = intParam(r, "limit", 50, 1, 500);
         auto offset = intParam(r, "offset", 0, 0, 1000000000);

@@ -25,10 +25,15 @@ struct ServerConfig {
     std::string host = "127.0.0.1";
     unsigned short port = 8080;         // 0: any free port (tests)
     std::size_t maxBodyBytes = 2 * 1024 * 1024;
-    int maxThreads = 32;
-    int maxQueued = 128;
+    // Poco's server holds one thread per open connection, idle or not, for up to
+    // timeoutSeconds while it waits for a request (keepAliveSeconds between requests).
+    // The pool is sized so that a few dozen idle or slow clients cannot starve the
+    // others (an idle thread costs address space, not work); past it, connections wait
+    // in a queue of maxQueued and beyond that are closed.
+    int maxThreads = 256;
+    int maxQueued = 256;
     int keepAliveSeconds = 5;
-    int timeoutSeconds = 20;
+    int timeoutSeconds = 10;
 };
 
 // What a route handler receives.

@@ -11,6 +11,8 @@
 #include <Poco/LocalDateTime.h>
 #include <Poco/SHA2Engine.h>
 
+#include "common/Text.h"
+#include "pdf/GlyphCoverage.h"
 #include "pdf/PdfRenderer.h"
 #include "xlsx/XlsxRenderer.h"
 
@@ -90,6 +92,45 @@ std::string redactedDocumentId(const std::string& form, const Poco::JSON::Object
     return contentDocumentId(form, copy);
 }
 
+// JSON pointer segment (RFC 6901).
+std::string pointerSegment(const std::string& key) {
+    std::string out;
+    for (char c : key) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out.push_back(c);
+    }
+    return out;
+}
+
+std::string codePointName(char32_t cp) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+    return buf;
+}
+
+// Every text value the PDF fonts cannot draw, by JSON pointer: the document would otherwise
+// show nothing where the character was (libharu draws an empty .notdef glyph).
+void findUndrawable(const Poco::Dynamic::Var& v, const std::string& path, const std::string& fontsDir,
+                    std::vector<FieldError>& errors) {
+    if (v.type() == typeid(Poco::JSON::Object::Ptr)) {
+        auto obj = v.extract<Poco::JSON::Object::Ptr>();
+        for (const auto& key : obj->getNames()) findUndrawable(obj->get(key), path + "/" + pointerSegment(key), fontsDir, errors);
+    } else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
+        auto arr = v.extract<Poco::JSON::Array::Ptr>();
+        for (unsigned i = 0; i < arr->size(); ++i) findUndrawable(arr->get(i), path + "/" + std::to_string(i), fontsDir, errors);
+    } else if (v.isString()) {
+        const std::string& s = v.extract<std::string>();
+        auto cp = pdf::firstUndrawable(s, fontsDir);
+        if (!cp) return;
+        bool control = *cp < 0x20 || (*cp >= 0x7F && *cp < 0xA0);
+        errors.push_back({path, "unsupported_character",
+                          "Caractère impossible à imprimer dans le PDF : " +
+                              (control ? std::string("caractère de contrôle") : "« " + text::encode(*cp) + " »") + " (" +
+                              codePointName(*cp) + "). Retirez-le ou remplacez-le."});
+    }
+}
+
 } // namespace
 
 Result<forms::FilledForm> RenderService::validate(const std::string& form, const Poco::JSON::Object::Ptr& data) const {
@@ -133,6 +174,11 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, co
     const std::string variant = request.variant.empty() ? def.variants.front().name : request.variant;
     auto tpl = _catalog.templates->find(def.id, variant);
     if (!tpl) return Status::notFound("variant_not_found", "Aucun modèle pour « " + def.id + " », variante « " + variant + " ».");
+    // Refuse what the fonts cannot draw rather than let it vanish from the document.
+    std::vector<FieldError> undrawable;
+    findUndrawable(filled.data, "", _catalog.fontsDir, undrawable);
+    if (!undrawable.empty())
+        return Status::invalidArgument("validation_failed", "Le document ne peut pas être imprimé en PDF tel quel.", undrawable);
     templates::ComposeOptions co{out.documentId, today, request.redacted};
     auto composed = templates::compose(*tpl, filled, co);
     pdf::PdfOptions po;

@@ -108,7 +108,54 @@ ConsentRecord toRecord(const StoredConsent& s) {
     if (s.withdrawnAt) r.withdrawnAt = Instant{*s.withdrawnAt};
     r.kind = s.kind == "consent" ? ConsentRecord::Kind::Consent : ConsentRecord::Kind::Refusal;
     if (!s.supersedes.empty()) r.supersedes = s.supersedes;
+    r.copieSiao = s.copieSiao;
     return r;
+}
+
+std::int64_t nowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The webhook payload of a transmission (or of the SIAO's copy): identifiers,
+// the permitted data and the copies' hashes — what the recipient may obtain.
+std::string webhookPayload(const Transmission& t, const std::string& copyOf) {
+    auto payload = object();
+    payload->set("event", copyOf.empty() ? "transmission" : "transmission.copy");
+    payload->set("transmission", t.id);
+    if (!copyOf.empty()) payload->set("copyOf", copyOf);
+    payload->set("document", t.documentId);
+    payload->set("revision", t.revision);
+    payload->set("form", t.form);
+    payload->set("sender", t.senderOrgId);
+    payload->set("recipient", t.recipientOrgId);
+    payload->set("consent", t.consentId);
+    payload->set("data", Poco::JSON::Parser().parse(t.permittedJson));
+    JArray::Ptr copies = new JArray;
+    for (const auto& a : t.artefacts) {
+        auto x = object();
+        x->set("format", a.format);
+        x->set("sha256", a.sha256);
+        x->set("size", a.size);
+        x->set("href", "/v1/received/" + t.id + "/" + a.format);
+        copies->add(x);
+    }
+    payload->set("copies", copies);
+    return json(payload);
+}
+
+bool isRecipientKind(const std::string& kind) {
+    return kind == storage::KIND_BAILLEUR || kind == storage::KIND_SIAO;
+}
+
+// Categories of the fields that never go to a bailleur: housing: false, or
+// inside a group or table that is (ConsentPolicy excludes along the whole path).
+void nonHousingCategories(const std::vector<forms::FieldDef>& fields, bool insideExcluded, std::set<std::string>& out) {
+    for (const auto& f : fields) {
+        const bool excluded = insideExcluded || !f.housing;
+        if (excluded && !f.category.empty()) out.insert(f.category);
+        nonHousingCategories(f.fields, excluded, out);
+    }
 }
 
 std::string exclusionsJson(const consent::Decision& d) {
@@ -170,7 +217,7 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
     std::vector<FieldError> errors;
     for (const auto& key : body->getNames()) {
         static const std::set<std::string> known = {"kind", "recipient", "givenBy", "scope", "purpose", "how",
-                                                    "givenAt", "expiresAt", "measureEnd", "supersedes"};
+                                                    "givenAt", "expiresAt", "measureEnd", "supersedes", "copieSiao"};
         if (!known.count(key)) errors.push_back({"/" + key, "unknown_field", "Champ inconnu : « " + key + " »."});
     }
     StoredConsent c;
@@ -215,6 +262,12 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
         if (!def || !def->personalData)
             errors.push_back({"/scope/documentKinds", "unknown_document_kind",
                               "Type de document inconnu ou sans données du ménage : « " + c.documentKinds[i] + " »."});
+    }
+    // Seed 004: the SIAO is copied only where the partnership names one AND the household agreed.
+    if (body->has("copieSiao")) {
+        if (!body->get("copieSiao").isBoolean())
+            errors.push_back({"/copieSiao", "type", "« copieSiao » vaut true (le ménage accepte la copie au SIAO) ou false."});
+        else c.copieSiao = body->getValue<bool>("copieSiao");
     }
     c.purpose = optString(body, "purpose");
     if (c.purpose.size() > 2000) errors.push_back({"/purpose", "max_length", "Finalité trop longue (2000 caractères)."});
@@ -298,6 +351,7 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
     if (!c.proofDocumentId.empty()) details->set("proofDocument", c.proofDocumentId);
     if (!c.proofSha256.empty()) details->set("proofSha256", c.proofSha256);
     if (!c.supersedes.empty()) details->set("supersedes", c.supersedes);
+    if (c.copieSiao) details->set("copieSiao", true);
     storage::AuditEvent ev{c.kind == "consent" ? "consent.given" : "consent.refused", caller.organisationId, c.id,
                            json(details)};
     auto stored = _store->recordConsent(c, ev);
@@ -371,10 +425,20 @@ Result<Rendered> TransmissionService::consentReceipt(const Caller& caller, const
             }
             row->set("documents", docs);
             std::string cats;
-            for (const auto& k : r.categories) cats += (cats.empty() ? "" : " ; ") + k;
+            for (const auto& k : r.categories) cats += (cats.empty() ? "" : " ; ") + forms::categoryLabel(k);
             row->set("categories", cats);
-            row->set("jamaisTransmis", "Les informations sans lien avec le logement (santé, emploi, vie familiale…) "
-                                       "ne sont jamais transmises au bailleur.");
+            // The categories these documents hold that never go, whatever the consent says.
+            std::set<std::string> never;
+            for (const auto& k : r.documentKinds)
+                if (auto def = forms.find(k)) nonHousingCategories(def->fields, /*insideExcluded=*/false, never);
+            std::string neverText;
+            for (const auto& k : never) neverText += (neverText.empty() ? "" : " ; ") + forms::categoryLabel(k);
+            row->set("jamaisTransmis",
+                     never.empty() ? std::string("Ces documents ne contiennent pas d'information sans lien avec le logement.")
+                                   : neverText + ". Ces informations sans lien avec le logement ne sont jamais "
+                                                 "transmises au bailleur, même avec votre accord.");
+            row->set("copieSiao", r.copieSiao ? "Oui : le SIAO désigné par le partenariat reçoit la même copie que le bailleur"
+                                              : "Non");
             if (!r.purpose.empty()) row->set("finalite", r.purpose);
             if (r.expiresAt) row->set("expiration", parisDate(Instant{*r.expiresAt}).iso());
             if (r.withdrawnAt) row->set("retrait", parisDate(Instant{*r.withdrawnAt}).iso());
@@ -520,36 +584,58 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
             m.recipientOrgId = t.recipientOrgId;
             m.url = hook.value().url;
             m.transmissionId = t.id;
-            m.nextAttemptAt = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
-            auto payload = object();
-            payload->set("event", "transmission");
-            payload->set("transmission", t.id);
-            payload->set("document", t.documentId);
-            payload->set("revision", t.revision);
-            payload->set("form", t.form);
-            payload->set("sender", t.senderOrgId);
-            payload->set("recipient", t.recipientOrgId);
-            payload->set("consent", t.consentId);
-            payload->set("data", Poco::JSON::Parser().parse(t.permittedJson));
-            JArray::Ptr copies = new JArray;
-            for (const auto& a : t.artefacts) {
-                auto x = object();
-                x->set("format", a.format);
-                x->set("sha256", a.sha256);
-                x->set("size", a.size);
-                x->set("href", "/v1/received/" + t.id + "/" + a.format);
-                copies->add(x);
-            }
-            payload->set("copies", copies);
-            m.body = json(payload);
+            m.nextAttemptAt = nowMs();
+            m.body = webhookPayload(t, "");
             details->set("outbox", m.id);
             message = std::move(m);
         }
+
+        // Seed 004: "le SIAO est mis en copie de l'envoi" — only where the
+        // partnership names a SIAO AND the governing consent covers the copy.
+        // The SIAO gets the SAME recipient copy (same bytes, same permitted
+        // data): never more than the bailleur.
+        std::vector<storage::TransmissionCopy> copies;
+        if (decision.copySiao) {
+            auto partnership = _store->findPartnership(caller.organisationId, t.recipientOrgId);
+            if (!partnership.isOk() && partnership.status().code() != Status::Code::NotFound) return partnership.status();
+            if (partnership.isOk() && !partnership.value().siaoId.empty()) {
+                auto siao = _store->findOrganisation(partnership.value().siaoId);
+                if (!siao.isOk() && siao.status().code() != Status::Code::NotFound) return siao.status();
+                if (siao.isOk() && siao.value().kind == storage::KIND_SIAO) {
+                    storage::TransmissionCopy c;
+                    c.transmission = t;
+                    c.transmission.id = storage::newId("trn_");
+                    c.transmission.recipientOrgId = siao.value().id;
+                    c.transmission.copyOf = t.id;
+                    auto copied = object();
+                    copied->set("original", t.id);
+                    copied->set("document", d.id);
+                    copied->set("revision", d.currentRevision);
+                    copied->set("recipient", siao.value().id);
+                    copied->set("consent", t.consentId);
+                    copied->set("copies", hashes);
+                    auto siaoHook = _store->findWebhook(siao.value().id);
+                    if (!siaoHook.isOk() && siaoHook.status().code() != Status::Code::NotFound) return siaoHook.status();
+                    if (siaoHook.isOk()) {
+                        delivery::OutboxMessage m;
+                        m.id = storage::newId("msg_");
+                        m.recipientOrgId = siao.value().id;
+                        m.url = siaoHook.value().url;
+                        m.transmissionId = c.transmission.id;
+                        m.nextAttemptAt = nowMs();
+                        m.body = webhookPayload(c.transmission, t.id);
+                        copied->set("outbox", m.id);
+                        c.outbox = std::move(m);
+                    }
+                    c.audit = {"transmission.copied", caller.organisationId, c.transmission.id, json(copied)};
+                    details->set("siaoCopy", c.transmission.id);
+                    copies.push_back(std::move(c));
+                }
+            }
+        }
         storage::ConsentGuard guard{d.dossierId, decision.consentId, static_cast<std::int64_t>(records.value().size())};
         auto rec = _store->recordTransmission(t, {"transmission.sent", caller.organisationId, t.id, json(details)}, guard,
-                                              message);
+                                              message, copies);
         if (!rec.isOk() && rec.status().errorCode() == "consent_changed") continue;
         return rec;
     }
@@ -561,8 +647,8 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
 // Bailleur side.
 
 Result<storage::Page<Transmission>> TransmissionService::listReceived(const Caller& caller, int limit, int offset) const {
-    if (caller.kind != storage::KIND_BAILLEUR)
-        return Status::permissionDenied("forbidden_role", "Seul un bailleur reçoit des documents transmis.");
+    if (!isRecipientKind(caller.kind))
+        return Status::permissionDenied("forbidden_role", "Seul un bailleur (ou le SIAO mis en copie) reçoit des documents transmis.");
     storage::TransmissionQuery q;
     q.recipientOrgId = caller.organisationId;
     q.allowedOnly = true;
@@ -582,7 +668,7 @@ Result<storage::Page<Transmission>> TransmissionService::listReceived(const Call
 Result<Transmission> TransmissionService::getReceived(const Caller& caller, const std::string& id) const {
     auto t = _store->findTransmission(id);
     if (!t.isOk()) return t.status().code() == Status::Code::NotFound ? transmissionNotFound(id) : t.status();
-    if (caller.kind != storage::KIND_BAILLEUR || t.value().recipientOrgId != caller.organisationId || !t.value().allowed)
+    if (!isRecipientKind(caller.kind) || t.value().recipientOrgId != caller.organisationId || !t.value().allowed)
         return transmissionNotFound(id);
     auto details = object();
     details->set("document", t.value().documentId);
@@ -595,7 +681,7 @@ Result<storage::Artefact> TransmissionService::getReceivedCopy(const Caller& cal
                                                                const std::string& format) const {
     auto t = _store->findTransmission(id);
     if (!t.isOk()) return t.status().code() == Status::Code::NotFound ? transmissionNotFound(id) : t.status();
-    if (caller.kind != storage::KIND_BAILLEUR || t.value().recipientOrgId != caller.organisationId || !t.value().allowed)
+    if (!isRecipientKind(caller.kind) || t.value().recipientOrgId != caller.organisationId || !t.value().allowed)
         return transmissionNotFound(id);
     auto a = _store->fetchTransmissionArtefact(id, format);
     if (!a.isOk()) return a;
@@ -605,6 +691,36 @@ Result<storage::Artefact> TransmissionService::getReceivedCopy(const Caller& cal
     Status st = _store->appendAudit({"landlord.download", caller.organisationId, id, json(details)});
     if (!st.isOk()) return st;
     return a;
+}
+
+Result<std::vector<TransmissionStatus>> TransmissionService::documentTransmissions(const Caller& caller,
+                                                                                const std::string& documentId) const {
+    auto doc = _store->findDocument(documentId);
+    if (!doc.isOk()) return doc.status().code() == Status::Code::NotFound ? documentNotFound(documentId) : doc.status();
+    if (caller.kind != storage::KIND_ASSOCIATION || doc.value().ownerOrganisationId != caller.organisationId)
+        return documentNotFound(documentId);
+    std::vector<TransmissionStatus> out;
+    storage::TransmissionQuery q;
+    q.documentId = documentId;
+    q.allowedOnly = false;
+    q.limit = 500;
+    for (q.offset = 0;; q.offset += q.limit) {
+        auto page = _store->listTransmissions(q);
+        if (!page.isOk()) return page.status();
+        for (auto& t : page.value().items) {
+            TransmissionStatus v;
+            v.recipientName = organisationName(t.recipientOrgId);
+            auto org = _store->findOrganisation(t.recipientOrgId);
+            if (org.isOk()) v.recipientKind = org.value().kind;
+            auto outbox = _store->listOutbox(t.id);
+            if (!outbox.isOk()) return outbox.status();
+            v.push = std::move(outbox.value());
+            v.transmission = std::move(t);
+            out.push_back(std::move(v));
+        }
+        if (page.value().items.size() < static_cast<std::size_t>(q.limit)) break;
+    }
+    return out;
 }
 
 Status checkWebhookUrl(const std::string& url) {
@@ -621,8 +737,8 @@ Status checkWebhookUrl(const std::string& url) {
 }
 
 Result<storage::Webhook> TransmissionService::setWebhook(const Caller& caller, const Poco::JSON::Object::Ptr& body) const {
-    if (caller.kind != storage::KIND_BAILLEUR)
-        return Status::permissionDenied("forbidden_role", "Seul un bailleur déclare un webhook de réception.");
+    if (!isRecipientKind(caller.kind))
+        return Status::permissionDenied("forbidden_role", "Seul un bailleur (ou un SIAO) déclare un webhook de réception.");
     const std::string url = optString(body, "url");
     if (Status ok = checkWebhookUrl(url); !ok.isOk()) return ok;
     auto details = object();

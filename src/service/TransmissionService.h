@@ -61,6 +61,15 @@ struct ConsentView {
     std::string state;
 };
 
+// A transmission (or refusal, or SIAO copy) of a document, as its association
+// sees it: recipient and, when pushed, the outbox messages' status.
+struct TransmissionStatus {
+    storage::Transmission transmission;
+    std::string recipientName;
+    std::string recipientKind;               // bailleur | siao
+    std::vector<storage::OutboxStatus> push; // empty: not pushed (no webhook)
+};
+
 class TransmissionService {
 public:
     TransmissionService(std::shared_ptr<storage::Store> store, std::shared_ptr<const RenderService> renderer,
@@ -84,12 +93,17 @@ public:
     Result<storage::Transmission> transmit(const Caller& caller, const std::string& documentId,
                                            const std::string& to) const;
 
-    // Bailleur side: its received copies only; each access audited.
+    // Association side: every transmission, refusal and SIAO copy of its own
+    // document, newest first, with the push status. NotFound for anyone else.
+    Result<std::vector<TransmissionStatus>> documentTransmissions(const Caller& caller,
+                                                                  const std::string& documentId) const;
+
+    // Recipient side (a bailleur, or the SIAO copied): its received copies only; each access audited.
     Result<storage::Page<storage::Transmission>> listReceived(const Caller& caller, int limit, int offset) const;
     Result<storage::Transmission> getReceived(const Caller& caller, const std::string& transmissionId) const;
     Result<storage::Artefact> getReceivedCopy(const Caller& caller, const std::string& transmissionId,
                                               const std::string& format) const;
-    // body: {"url": "http://…"} — the bailleur's own webhook.
+    // body: {"url": "http://…"} — the bailleur's (or SIAO's) own webhook.
     Result<storage::Webhook> setWebhook(const Caller& caller, const Poco::JSON::Object::Ptr& body) const;
 
     // Display name of an organisation ("" when unknown).

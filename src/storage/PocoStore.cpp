@@ -123,6 +123,15 @@ const std::vector<Migration>& migrations() {
              " actor TEXT NOT NULL, subject TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL,"
              " hash TEXT NOT NULL)",
          }},
+        // Seed 004: "le SIAO est mis en copie de l'envoi" where the partnership
+        // says so, and only when the household's consent says so too.
+        {3, "copie au SIAO : SIAO du partenariat, accord du ménage pour la copie, copies transmises",
+         {
+             "ALTER TABLE partnerships ADD COLUMN siao_id TEXT NOT NULL DEFAULT ''",
+             "ALTER TABLE consents ADD COLUMN copie_siao BIGINT NOT NULL DEFAULT 0",
+             "ALTER TABLE transmissions ADD COLUMN copy_of TEXT NOT NULL DEFAULT ''",
+             "CREATE INDEX transmissions_copy_of ON transmissions(copy_of)",
+         }},
     };
     return all;
 }
@@ -727,12 +736,14 @@ Result<ApiKey> PocoStore::revokeApiKey(const std::string& idOrPrefix) {
 // ---------------------------------------------------------------------------
 // Partnerships and actions.
 
-Result<Partnership> PocoStore::createPartnership(const std::string& associationId, const std::string& bailleurId) {
-    Partnership pr{newId("prt_"), associationId, bailleurId, nowIso()};
+Result<Partnership> PocoStore::createPartnership(const std::string& associationId, const std::string& bailleurId,
+                                                 const std::string& siaoId) {
+    Partnership pr{newId("prt_"), associationId, bailleurId, nowIso(), siaoId};
     auto r = Impl::write<Partnership>(*this, "createPartnership", [&](Session& s) -> Result<Partnership> {
         Params p;
-        exec(s, "INSERT INTO partnerships (id, association_id, bailleur_id, created_at) VALUES (" + p.str(pr.id) + ", " +
-                    p.str(pr.associationId) + ", " + p.str(pr.bailleurId) + ", " + p.str(pr.createdAt) + ")", p);
+        exec(s, "INSERT INTO partnerships (id, association_id, bailleur_id, created_at, siao_id) VALUES (" + p.str(pr.id) +
+                    ", " + p.str(pr.associationId) + ", " + p.str(pr.bailleurId) + ", " + p.str(pr.createdAt) + ", " +
+                    p.str(pr.siaoId) + ")", p);
         return pr;
     });
     if (!r.isOk() && r.status().errorCode() == "already_exists")
@@ -743,16 +754,46 @@ Result<Partnership> PocoStore::createPartnership(const std::string& associationI
 Result<std::vector<Partnership>> PocoStore::listPartnerships(const std::string& organisationId) {
     using R = std::vector<Partnership>;
     return Impl::read<R>(*this, "listPartnerships", [&](Session& s) -> Result<R> {
-        using Row = Poco::Tuple<std::string, std::string, std::string, std::string>;
+        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string>;
         Params p;
         std::vector<Row> rows;
-        std::string sql = "SELECT id, association_id, bailleur_id, created_at FROM partnerships";
+        std::string sql = "SELECT id, association_id, bailleur_id, created_at, siao_id FROM partnerships";
         if (!organisationId.empty())
-            sql += " WHERE association_id = " + p.str(organisationId) + " OR bailleur_id = " + p.str(organisationId);
+            sql += " WHERE association_id = " + p.str(organisationId) + " OR bailleur_id = " + p.str(organisationId) +
+                   " OR siao_id = " + p.str(organisationId);
         exec(s, sql + " ORDER BY created_at, id", p, into(rows));
         R out;
-        for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>()});
+        for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()});
         return out;
+    });
+}
+
+namespace {
+Result<Partnership> partnershipIn(Session& s, const std::string& associationId, const std::string& bailleurId) {
+    using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string>;
+    Params p;
+    std::vector<Row> rows;
+    exec(s, "SELECT id, association_id, bailleur_id, created_at, siao_id FROM partnerships WHERE association_id = " +
+                p.str(associationId) + " AND bailleur_id = " + p.str(bailleurId), p, into(rows));
+    if (rows.empty()) return Status::notFound("partnership_not_found", "Aucun partenariat entre ces deux organisations.");
+    const Row& r = rows.front();
+    return Partnership{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()};
+}
+} // namespace
+
+Result<Partnership> PocoStore::findPartnership(const std::string& associationId, const std::string& bailleurId) {
+    return Impl::read<Partnership>(*this, "findPartnership",
+                                   [&](Session& s) { return partnershipIn(s, associationId, bailleurId); });
+}
+
+Result<Partnership> PocoStore::setPartnershipSiao(const std::string& associationId, const std::string& bailleurId,
+                                                  const std::string& siaoId) {
+    return Impl::write<Partnership>(*this, "setPartnershipSiao", [&](Session& s) -> Result<Partnership> {
+        Params p;
+        std::size_t n = exec(s, "UPDATE partnerships SET siao_id = " + p.str(siaoId) + " WHERE association_id = " +
+                                    p.str(associationId) + " AND bailleur_id = " + p.str(bailleurId), p);
+        if (n == 0) return Status::notFound("partnership_not_found", "Aucun partenariat entre ces deux organisations.");
+        return partnershipIn(s, associationId, bailleurId);
     });
 }
 
@@ -1085,11 +1126,19 @@ StoredConsent toConsent(const ConsentRow& r) {
     return c;
 }
 
+// copie_siao (migration 3) is read apart: a Poco::Tuple holds 20 columns at most.
+void readCopieSiao(Session& s, const std::string& where, Params& p, std::vector<StoredConsent>& out) {
+    std::vector<std::string> ids;
+    exec(s, "SELECT id FROM consents WHERE copie_siao = 1 AND " + where, p, into(ids));
+    for (auto& c : out) c.copieSiao = std::find(ids.begin(), ids.end(), c.id) != ids.end();
+}
+
 const char* TRANSMISSION_SELECT =
     "SELECT id, document_id, revision, dossier_id, form, sender_id, recipient_id, allowed, decision, consent_id,"
-    " excluded_json, permitted_json, created_by_key, created_at FROM transmissions";
+    " excluded_json, permitted_json, created_by_key, created_at, copy_of FROM transmissions";
 using TransmissionRow = Poco::Tuple<std::string, std::string, Int64, std::string, std::string, std::string, std::string,
-                                    Int64, std::string, std::string, std::string, std::string, std::string, std::string>;
+                                    Int64, std::string, std::string, std::string, std::string, std::string, std::string,
+                                    std::string>;
 Transmission toTransmission(const TransmissionRow& r) {
     Transmission t;
     t.id = r.get<0>();
@@ -1106,6 +1155,7 @@ Transmission toTransmission(const TransmissionRow& r) {
     t.permittedJson = r.get<11>();
     t.createdByKeyId = r.get<12>();
     t.createdAt = r.get<13>();
+    t.copyOf = r.get<14>();
     return t;
 }
 
@@ -1152,7 +1202,10 @@ Result<StoredConsent> consentIn(Session& s, const std::string& id) {
     std::vector<ConsentRow> rows;
     exec(s, std::string(CONSENT_SELECT) + " WHERE id = " + p.str(id), p, into(rows));
     if (rows.empty()) return Status::notFound("consent_not_found", "Consentement introuvable : " + id);
-    return toConsent(rows.front());
+    std::vector<StoredConsent> out{toConsent(rows.front())};
+    Params q;
+    readCopieSiao(s, "id = " + q.str(id), q, out);
+    return out.front();
 }
 
 std::vector<Artefact> transmissionArtefacts(Session& s, const std::string& id) {
@@ -1173,11 +1226,18 @@ std::vector<Artefact> transmissionArtefacts(Session& s, const std::string& id) {
     return out;
 }
 
-using OutboxStatusRow = Poco::Tuple<std::string, std::string, Int64, Int64, Int64, std::string>;
+using OutboxStatusRow =
+    Poco::Tuple<std::string, std::string, Int64, Int64, Int64, std::string, std::string, Int64, Int64>;
 const char* OUTBOX_STATUS_SELECT =
-    "SELECT id, transmission_id, attempts, COALESCE(delivered_at, -1), dead, last_error FROM outbox";
+    "SELECT id, transmission_id, attempts, COALESCE(delivered_at, -1), dead, last_error, recipient_id,"
+    " next_attempt_at, http_status FROM outbox";
 OutboxStatus toOutboxStatus(const OutboxStatusRow& r) {
-    return {r.get<0>(), r.get<1>(), static_cast<int>(r.get<2>()), r.get<3>() >= 0, r.get<4>() != 0, r.get<5>()};
+    OutboxStatus o{r.get<0>(), r.get<1>(), static_cast<int>(r.get<2>()), r.get<3>() >= 0, r.get<4>() != 0, r.get<5>()};
+    o.recipientOrgId = r.get<6>();
+    if (r.get<3>() >= 0) o.deliveredAtMs = r.get<3>();
+    o.nextAttemptAtMs = r.get<7>();
+    o.httpStatus = static_cast<int>(r.get<8>());
+    return o;
 }
 
 } // namespace
@@ -1194,7 +1254,7 @@ Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, con
             std::string sql = "INSERT INTO consents (id, dossier_id, kind, given_by, capacity, recipient_id,"
                               " document_kinds, categories, purpose, given_at, how, proof_document_id, proof_sha256,"
                               " recorded_by, expires_at, withdrawn_at, supersedes, created_by_org, created_by_key,"
-                              " created_at) VALUES (";
+                              " created_at, copie_siao) VALUES (";
             sql += p.str(c.id) + ", " + p.str(c.dossierId) + ", " + p.str(c.kind) + ", " + p.str(c.givenByName) + ", " +
                    p.str(c.givenByCapacity) + ", " + p.str(c.recipientOrgId) + ", " + p.str(joinCodes(c.documentKinds)) +
                    ", " + p.str(joinCodes(c.categories)) + ", " + p.str(c.purpose) + ", " + p.num(c.givenAt) + ", " +
@@ -1202,7 +1262,7 @@ Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, con
                    p.str(c.recordedBy) + ", ";
             sql += c.expiresAt ? p.num(*c.expiresAt) : std::string("NULL");
             sql += ", NULL, " + p.str(c.supersedes) + ", " + p.str(c.createdByOrganisationId) + ", " +
-                   p.str(c.createdByKeyId) + ", " + p.str(c.createdAt) + ")";
+                   p.str(c.createdByKeyId) + ", " + p.str(c.createdAt) + ", " + p.num(c.copieSiao ? 1 : 0) + ")";
             exec(s, sql, p);
         }
         AuditEvent a = audit;
@@ -1225,6 +1285,8 @@ Result<std::vector<StoredConsent>> PocoStore::listConsents(const std::string& do
              p, into(rows));
         R out;
         for (const auto& r : rows) out.push_back(toConsent(r));
+        Params q;
+        readCopieSiao(s, "dossier_id = " + q.str(dossierId), q, out);
         return out;
     });
 }
@@ -1250,9 +1312,50 @@ Result<StoredConsent> PocoStore::withdrawConsent(const std::string& id, std::int
     });
 }
 
+namespace {
+// One transmission row, its artefacts and its outbox message, inside the caller's transaction.
+void insertTransmissionIn(PocoStore& store, Session& s, const Transmission& t,
+                          const std::optional<delivery::OutboxMessage>& outbox) {
+    PocoStore::Impl::step(store, "transmission.insert");
+    {
+        Params p;
+        std::string sql = "INSERT INTO transmissions (id, document_id, revision, dossier_id, form, sender_id,"
+                          " recipient_id, allowed, decision, consent_id, excluded_json, permitted_json,"
+                          " created_by_key, created_at, copy_of) VALUES (";
+        sql += p.str(t.id) + ", " + p.str(t.documentId) + ", " + p.num(t.revision) + ", " + p.str(t.dossierId) + ", " +
+               p.str(t.form) + ", " + p.str(t.senderOrgId) + ", " + p.str(t.recipientOrgId) + ", " +
+               p.num(t.allowed ? 1 : 0) + ", " + p.str(t.decisionCode) + ", " + p.str(t.consentId) + ", " +
+               p.str(t.excludedJson) + ", " + p.str(t.permittedJson) + ", " + p.str(t.createdByKeyId) + ", " +
+               p.str(t.createdAt) + ", " + p.str(t.copyOf) + ")";
+        exec(s, sql, p);
+    }
+    for (const auto& a : t.artefacts) {
+        PocoStore::Impl::step(store, "transmission.artefact");
+        Params p;
+        std::string sql = "INSERT INTO transmission_artefacts (transmission_id, format, content_type, sha256,"
+                          " size_bytes, bytes) VALUES (";
+        sql += p.str(t.id) + ", " + p.str(a.format) + ", " + p.str(a.contentType) + ", " + p.str(a.sha256) + ", " +
+               p.num(static_cast<Int64>(a.bytes.size())) + ", " + p.blob(a.bytes) + ")";
+        exec(s, sql, p);
+    }
+    if (outbox) {
+        PocoStore::Impl::step(store, "transmission.outbox");
+        const delivery::OutboxMessage& m = *outbox;
+        Params p;
+        std::string sql = "INSERT INTO outbox (id, transmission_id, recipient_id, url, body, attempts, next_attempt_at,"
+                          " lease_until, delivered_at, http_status, dead, last_error, created_at) VALUES (";
+        sql += p.str(m.id.empty() ? newId("msg_") : m.id) + ", " + p.str(t.id) + ", " + p.str(m.recipientOrgId) +
+               ", " + p.str(m.url) + ", " + p.str(m.body) + ", " + p.num(0) + ", " + p.num(m.nextAttemptAt) + ", " +
+               p.num(0) + ", NULL, " + p.num(0) + ", " + p.num(0) + ", " + p.str("") + ", " + p.str(t.createdAt) + ")";
+        exec(s, sql, p);
+    }
+}
+} // namespace
+
 Result<Transmission> PocoStore::recordTransmission(const Transmission& transmission, const AuditEvent& audit,
                                                    const std::optional<ConsentGuard>& guard,
-                                                   const std::optional<delivery::OutboxMessage>& outbox) {
+                                                   const std::optional<delivery::OutboxMessage>& outbox,
+                                                   const std::vector<TransmissionCopy>& copies) {
     Transmission t = transmission;
     if (t.id.empty()) t.id = newId("trn_");
     t.createdAt = nowIso();
@@ -1277,42 +1380,21 @@ Result<Transmission> PocoStore::recordTransmission(const Transmission& transmiss
                 return Status::failedPrecondition("consent_changed",
                                                   "Les consentements du dossier ont changé pendant la transmission.");
         }
-        Impl::step(*this, "transmission.insert");
-        {
-            Params p;
-            std::string sql = "INSERT INTO transmissions (id, document_id, revision, dossier_id, form, sender_id,"
-                              " recipient_id, allowed, decision, consent_id, excluded_json, permitted_json,"
-                              " created_by_key, created_at) VALUES (";
-            sql += p.str(t.id) + ", " + p.str(t.documentId) + ", " + p.num(t.revision) + ", " + p.str(t.dossierId) + ", " +
-                   p.str(t.form) + ", " + p.str(t.senderOrgId) + ", " + p.str(t.recipientOrgId) + ", " +
-                   p.num(t.allowed ? 1 : 0) + ", " + p.str(t.decisionCode) + ", " + p.str(t.consentId) + ", " +
-                   p.str(t.excludedJson) + ", " + p.str(t.permittedJson) + ", " + p.str(t.createdByKeyId) + ", " +
-                   p.str(t.createdAt) + ")";
-            exec(s, sql, p);
-        }
-        for (const auto& a : t.artefacts) {
-            Impl::step(*this, "transmission.artefact");
-            Params p;
-            std::string sql = "INSERT INTO transmission_artefacts (transmission_id, format, content_type, sha256,"
-                              " size_bytes, bytes) VALUES (";
-            sql += p.str(t.id) + ", " + p.str(a.format) + ", " + p.str(a.contentType) + ", " + p.str(a.sha256) + ", " +
-                   p.num(static_cast<Int64>(a.bytes.size())) + ", " + p.blob(a.bytes) + ")";
-            exec(s, sql, p);
-        }
-        if (outbox) {
-            Impl::step(*this, "transmission.outbox");
-            const delivery::OutboxMessage& m = *outbox;
-            Params p;
-            std::string sql = "INSERT INTO outbox (id, transmission_id, recipient_id, url, body, attempts, next_attempt_at,"
-                              " lease_until, delivered_at, http_status, dead, last_error, created_at) VALUES (";
-            sql += p.str(m.id.empty() ? newId("msg_") : m.id) + ", " + p.str(t.id) + ", " + p.str(m.recipientOrgId) +
-                   ", " + p.str(m.url) + ", " + p.str(m.body) + ", " + p.num(0) + ", " + p.num(m.nextAttemptAt) + ", " +
-                   p.num(0) + ", NULL, " + p.num(0) + ", " + p.num(0) + ", " + p.str("") + ", " + p.str(t.createdAt) + ")";
-            exec(s, sql, p);
-        }
+        insertTransmissionIn(*this, s, t, outbox);
         AuditEvent a = audit;
         if (a.subject.empty()) a.subject = t.id;
         appendAuditIn(*this, s, _sqlite, a);
+        // The SIAO copies (seed 004), after the original they copy.
+        for (const auto& c : copies) {
+            Transmission copy = c.transmission;
+            if (copy.id.empty()) copy.id = newId("trn_");
+            copy.copyOf = t.id;
+            copy.createdAt = t.createdAt;
+            insertTransmissionIn(*this, s, copy, c.outbox);
+            AuditEvent ca = c.audit;
+            if (ca.subject.empty()) ca.subject = copy.id;
+            appendAuditIn(*this, s, _sqlite, ca);
+        }
         Impl::step(*this, "transmission.committed");
         return t;
     });
@@ -1340,6 +1422,7 @@ Result<Page<Transmission>> PocoStore::listTransmissions(const TransmissionQuery&
             std::string w = " WHERE 1 = 1";
             if (!q.recipientOrgId.empty()) w += " AND recipient_id = " + p.str(q.recipientOrgId);
             if (!q.documentId.empty()) w += " AND document_id = " + p.str(q.documentId);
+            if (!q.copyOf.empty()) w += " AND copy_of = " + p.str(q.copyOf);
             if (q.allowedOnly) w += " AND allowed = 1";
             return w;
         };

@@ -83,8 +83,12 @@ public:
     Result<std::vector<ApiKey>> listApiKeys(const std::string& organisationId) override;
     Result<ApiKey> revokeApiKey(const std::string& idOrPrefix) override;
 
-    Result<Partnership> createPartnership(const std::string& associationId, const std::string& bailleurId) override;
+    Result<Partnership> createPartnership(const std::string& associationId, const std::string& bailleurId,
+                                          const std::string& siaoId = "") override;
     Result<std::vector<Partnership>> listPartnerships(const std::string& organisationId) override;
+    Result<Partnership> findPartnership(const std::string& associationId, const std::string& bailleurId) override;
+    Result<Partnership> setPartnershipSiao(const std::string& associationId, const std::string& bailleurId,
+                                           const std::string& siaoId) override;
     Result<Action> createAction(const std::string& title, const std::string& associationId,
                                 const std::vector<std::string>& funderIds) override;
     Result<Action> findAction(const std::string& id) override;
@@ -111,7 +115,8 @@ public:
     Result<StoredConsent> withdrawConsent(const std::string& id, std::int64_t at, const AuditEvent& audit) override;
     Result<Transmission> recordTransmission(const Transmission& t, const AuditEvent& audit,
                                             const std::optional<ConsentGuard>& guard,
-                                            const std::optional<delivery::OutboxMessage>& outbox) override;
+                                            const std::optional<delivery::OutboxMessage>& outbox,
+                                            const std::vector<TransmissionCopy>& copies = {}) override;
     Result<Transmission> findTransmission(const std::string& id) override;
     Result<Page<Transmission>> listTransmissions(const TransmissionQuery& query) override;
     Result<Artefact> fetchTransmissionArtefact(const std::string& transmissionId, const std::string& format) override;

@@ -62,12 +62,16 @@ struct KeyOwner {
     Organisation organisation;
 };
 
-// "Which association works with which landlord."
+// "Which association works with which landlord." Seed 004 (Côtes-d'Armor):
+// "le SIAO est mis en copie de l'envoi" — where the partnership says so,
+// `siaoId` names the SIAO that gets a copy of each transmission the household
+// agreed to copy (migration 3; "" when none).
 struct Partnership {
     std::string id;
     std::string associationId;
     std::string bailleurId;
     std::string createdAt;
+    std::string siaoId; // "" or an organisation of kind siao
 };
 
 // An action carried by an association and funded by funders (budget and
@@ -182,6 +186,7 @@ struct StoredConsent {
     std::optional<std::int64_t> expiresAt;   // effective expiry computed when recorded (consents)
     std::optional<std::int64_t> withdrawnAt;
     std::string supersedes;       // "" or an earlier record of the same dossier and bailleur
+    bool copieSiao = false;       // the household agreed that the partnership's SIAO gets a copy (migration 3)
     std::string createdByOrganisationId;
     std::string createdByKeyId;
     std::string createdAt;
@@ -213,11 +218,24 @@ struct Transmission {
     std::vector<Artefact> artefacts;  // recipient copies (allowed only); bytes on write only
     std::string createdByKeyId;
     std::string createdAt;
+    // "" for a transmission to a bailleur; for the SIAO's copy (migration 3),
+    // the id of the bailleur's transmission it copies (same bytes, same hashes).
+    std::string copyOf;
+};
+
+// The SIAO's copy of an allowed transmission, written in the same
+// transaction as it: its own row (recipient = the SIAO, copyOf set), the same
+// artefacts, its audit event ("transmission.copied") and optional outbox message.
+struct TransmissionCopy {
+    Transmission transmission;
+    AuditEvent audit;
+    std::optional<delivery::OutboxMessage> outbox;
 };
 
 struct TransmissionQuery {
     std::string recipientOrgId; // filter, empty: any
     std::string documentId;     // filter, empty: any
+    std::string copyOf;         // filter (the SIAO copies of one transmission), empty: any
     bool allowedOnly = true;
     int limit = 50;
     int offset = 0;
@@ -248,6 +266,10 @@ struct OutboxStatus {
     bool delivered = false;
     bool dead = false;
     std::string lastError;
+    std::string recipientOrgId;
+    std::optional<std::int64_t> deliveredAtMs; // epoch milliseconds
+    std::int64_t nextAttemptAtMs = 0;          // epoch milliseconds (meaningful while pending)
+    int httpStatus = 0;                        // of the last attempt (0: no HTTP answer)
 };
 
 class Store {
@@ -273,8 +295,15 @@ public:
     virtual Result<ApiKey> revokeApiKey(const std::string& idOrPrefix) = 0;
 
     // Partnerships and actions.
-    virtual Result<Partnership> createPartnership(const std::string& associationId, const std::string& bailleurId) = 0;
+    // `siaoId`: "" or the SIAO the partnership copies (seed 004).
+    virtual Result<Partnership> createPartnership(const std::string& associationId, const std::string& bailleurId,
+                                                  const std::string& siaoId = "") = 0;
     virtual Result<std::vector<Partnership>> listPartnerships(const std::string& organisationId) = 0;
+    // NotFound "partnership_not_found" when these two do not work together.
+    virtual Result<Partnership> findPartnership(const std::string& associationId, const std::string& bailleurId) = 0;
+    // Names ("" clears) the SIAO copied on this partnership's transmissions.
+    virtual Result<Partnership> setPartnershipSiao(const std::string& associationId, const std::string& bailleurId,
+                                                   const std::string& siaoId) = 0;
     virtual Result<Action> createAction(const std::string& title, const std::string& associationId,
                                         const std::vector<std::string>& funderIds) = 0;
     virtual Result<Action> findAction(const std::string& id) = 0;
@@ -311,11 +340,13 @@ public:
     // Sets withdrawn_at once; FailedPrecondition "already_withdrawn" when already set.
     virtual Result<StoredConsent> withdrawConsent(const std::string& id, std::int64_t at, const AuditEvent& audit) = 0;
 
-    // Transmissions: the row, its artefacts, its audit entry and (optionally)
-    // its outbox message in ONE transaction. `guard` is checked for allowed ones.
+    // Transmissions: the row, its artefacts, its audit entry, (optionally)
+    // its outbox message and the SIAO copies with theirs, in ONE transaction.
+    // `guard` is checked for allowed ones.
     virtual Result<Transmission> recordTransmission(const Transmission& t, const AuditEvent& audit,
                                                     const std::optional<ConsentGuard>& guard,
-                                                    const std::optional<delivery::OutboxMessage>& outbox) = 0;
+                                                    const std::optional<delivery::OutboxMessage>& outbox,
+                                                    const std::vector<TransmissionCopy>& copies = {}) = 0;
     virtual Result<Transmission> findTransmission(const std::string& id) = 0;
     virtual Result<Page<Transmission>> listTransmissions(const TransmissionQuery& query) = 0;
     virtual Result<Artefact> fetchTransmissionArtefact(const std::string& transmissionId, const std::string& format) = 0;

@@ -12,8 +12,14 @@
 //    the idempotency key;
 //  - withdrawal on one instance refuses the next transmission on another;
 //  - isolation: a bailleur never sees the original document nor another
-//    bailleur's copies; another association gets 404.
+//    bailleur's copies; another association gets 404;
+//  - the association's delivery status of a document (refusals, sends,
+//    pending / delivered / dead pushes);
+//  - the SIAO copy (seed 004): only with the partnership's SIAO AND the
+//    household's agreement; the same redacted copy; another SIAO gets 404;
+//  - the receipt's French labels, form titles and never-sent categories.
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -38,6 +44,7 @@
 #include "consent/ConsentPolicy.h"
 #include "http/ConsentRoutes.h"
 #include "service/TransmissionService.h"
+#include "storage/ApiKeys.h"
 #include "xlsx/XlsxSupport.h"
 
 namespace passerelle::testing {
@@ -624,6 +631,274 @@ TEST_P(TransmissionTest, CanariesNeverReachAnythingALandlordCanObtain) {
     EXPECT_GE(xlsxChecked, 2);
     std::printf("canaries: %d dossiers, %d sent, %d refused, %zu markers, %zu webhooks\n", kDossiers, allowed, refused,
                 allCanaries.size(), bodies.size());
+}
+
+// ---------------------------------------------------------------------------
+// Delivery status for the association (GET /v1/documents/{id}/transmissions).
+
+TEST_P(TransmissionTest, DocumentTransmissionsListRefusalsSendsAndPushStatus) {
+    Receiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    // The other landlord's receiver is unreachable (nothing listens on port 1).
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyOther, R"({"url":"http://127.0.0.1:1/webhook"})").status, 200);
+    const std::string dossier = newDossier(keyA, "ADA-S");
+    const std::string doc = newDocument(keyA, "fiche-navette", dossier,
+                                        readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+    const std::string transmit = "/v1/documents/" + doc + "/transmit";
+    const std::string status = "/v1/documents/" + doc + "/transmissions";
+    EXPECT_EQ(call("GET", status, keyA).json()->getArray("transmissions")->size(), 0u);
+
+    ASSERT_EQ(call("POST", transmit, keyA, R"({"to":")" + orgBailleur + R"("})").status, 403);
+    for (const auto& org : {orgBailleur, orgOther})
+        ASSERT_EQ(call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
+                       consentBody(org, {"fiche-navette"}, {"logement", "identite", "partenaire"}, IN_PERSON)).status, 201);
+    auto sent = call("POST", transmit, keyA, R"({"to":")" + orgBailleur + R"("})");
+    ASSERT_EQ(sent.status, 201) << sent.body;
+    const std::string trn = sent.json()->getValue<std::string>("id");
+
+    auto byId = [&](const HttpResult& r, const std::string& id) -> Object::Ptr {
+        auto arr = r.json()->getArray("transmissions");
+        for (unsigned i = 0; arr && i < arr->size(); ++i)
+            if (arr->getObject(i)->getValue<std::string>("id") == id) return arr->getObject(i);
+        return nullptr;
+    };
+    auto list = call("GET", status, keyA);
+    ASSERT_EQ(list.status, 200) << list.body;
+    auto items = list.json()->getArray("transmissions");
+    ASSERT_EQ(items->size(), 2u) << list.body;
+    EXPECT_EQ(list.json()->getValue<int>("total"), 2);
+    Object::Ptr refusal = items->getObject(1); // newest first
+    EXPECT_FALSE(refusal->getValue<bool>("allowed"));
+    EXPECT_EQ(refusal->getValue<std::string>("decision"), "no_consent");
+    EXPECT_EQ(refusal->getObject("recipient")->getValue<std::string>("name"), "Côtes d'Armor Habitat");
+    EXPECT_TRUE(refusal->get("push").isEmpty()) << "a refusal is never pushed";
+    EXPECT_FALSE(refusal->getValue<std::string>("createdAt").empty());
+    Object::Ptr allowed = byId(list, trn);
+    ASSERT_TRUE(allowed);
+    EXPECT_TRUE(allowed->getValue<bool>("allowed"));
+    EXPECT_EQ(allowed->getValue<std::string>("decision"), "allowed");
+    EXPECT_EQ(allowed->getObject("recipient")->getValue<std::string>("kind"), "bailleur");
+    EXPECT_EQ(allowed->getObject("push")->getValue<std::string>("status"), "pending");
+    EXPECT_EQ(allowed->getObject("push")->getValue<int>("attempts"), 0);
+
+    // Delivered: the date and the attempts.
+    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5));
+    const auto nowMs = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 1000;
+    };
+    ASSERT_EQ(loop.runOnce(nowMs()).value(), 1);
+    auto push = byId(call("GET", status, keyA), trn)->getObject("push");
+    EXPECT_EQ(push->getValue<std::string>("status"), "delivered");
+    EXPECT_EQ(push->getValue<int>("attempts"), 1);
+    EXPECT_EQ(push->getValue<int>("httpStatus"), 200);
+    EXPECT_EQ(push->getValue<std::string>("deliveredAt").substr(0, 2), "20") << push->getValue<std::string>("deliveredAt");
+    EXPECT_FALSE(push->has("lastError"));
+
+    // Pending after a failed attempt, with the error; then dead once the policy gives up.
+    auto toOther = call("POST", transmit, keyA, R"({"to":")" + orgOther + R"("})");
+    ASSERT_EQ(toOther.status, 201) << toOther.body;
+    const std::string trnOther = toOther.json()->getValue<std::string>("id");
+    EXPECT_EQ(loop.runOnce(nowMs()).value(), 0);
+    push = byId(call("GET", status, keyA), trnOther)->getObject("push");
+    EXPECT_EQ(push->getValue<std::string>("status"), "pending");
+    EXPECT_EQ(push->getValue<int>("attempts"), 1);
+    EXPECT_FALSE(push->getValue<std::string>("lastError").empty());
+    EXPECT_FALSE(push->getValue<std::string>("nextAttemptAt").empty());
+    delivery::RetryPolicy giveUp;
+    giveUp.maxAttempts = 2;
+    service::DeliveryLoop last(store, store, std::make_shared<delivery::HttpSender>(5), giveUp);
+    EXPECT_EQ(last.runOnce(nowMs() + 24 * 3600 * 1000LL).value(), 0);
+    push = byId(call("GET", status, keyA), trnOther)->getObject("push");
+    EXPECT_EQ(push->getValue<std::string>("status"), "dead");
+    EXPECT_EQ(push->getValue<int>("attempts"), 2);
+    EXPECT_FALSE(push->getValue<std::string>("lastError").empty());
+    EXPECT_FALSE(push->has("nextAttemptAt"));
+
+    // Nobody else: another association, the landlords, a funder.
+    for (const auto& key : {keyB, keyBailleur, keyOther, keyFunder}) {
+        auto r = call("GET", status, key);
+        EXPECT_EQ(r.status, 404) << r.body;
+        EXPECT_EQ(r.error(), "document_not_found");
+    }
+    EXPECT_EQ(call("GET", "/v1/documents/doc_0000000000000000/transmissions", keyA).status, 404);
+}
+
+// ---------------------------------------------------------------------------
+// SIAO copy (seed 004: "le SIAO est mis en copie de l'envoi").
+
+TEST_P(TransmissionTest, SiaoGetsTheRedactedCopyOnlyWhenPartnershipAndConsentSaySo) {
+    std::string orgSiao, orgSiao35;
+    const std::string keySiao = createOrgWithKey(*store, "SIAO 22", "siao", &orgSiao);
+    const std::string keySiao35 = createOrgWithKey(*store, "SIAO 35", "siao", &orgSiao35);
+    // The partnership names the SIAO through the admin CLI (create, clear, set again).
+    auto adminCli = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {PASSERELLE_BINARY, "admin"});
+        args.insert(args.end(), {"--db", db->url()});
+        return run(args);
+    };
+    auto bad = adminCli({"create-partnership", "ADALEA", "Côtes d'Armor Habitat", "--siao", "Terre et Baie Habitat"});
+    EXPECT_EQ(bad.exitCode, 65) << bad.out << bad.err;
+    EXPECT_NE(bad.err.find("n'est pas un SIAO"), std::string::npos) << bad.err;
+    auto made = adminCli({"create-partnership", "ADALEA", "Côtes d'Armor Habitat", "--siao", "SIAO 22"});
+    ASSERT_EQ(made.exitCode, 0) << made.out << made.err;
+    EXPECT_NE(made.out.find("SIAO en copie : SIAO 22"), std::string::npos) << made.out;
+    ASSERT_EQ(adminCli({"set-partnership-siao", "ADALEA", "Côtes d'Armor Habitat", "aucun"}).exitCode, 0);
+    EXPECT_EQ(store->findPartnership(orgA, orgBailleur).value().siaoId, "");
+    ASSERT_EQ(adminCli({"set-partnership-siao", "ADALEA", "Côtes d'Armor Habitat", "SIAO 22"}).exitCode, 0);
+    EXPECT_EQ(store->findPartnership(orgA, orgBailleur).value().siaoId, orgSiao);
+    EXPECT_EQ(adminCli({"set-partnership-siao", "Ensemble", "Côtes d'Armor Habitat", "SIAO 22"}).exitCode, 66)
+        << "no such partnership";
+
+    Receiver rxSiao;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keySiao, R"({"url":")" + rxSiao.url() + R"("})").status, 200);
+
+    // A grille with a health comment (never goes) and a family composition (out of the consent's scope).
+    Object::Ptr grille = readJson(sourceDir() + "/examples/grille-capacite-habiter-cotes-darmor-initiale.json");
+    const std::string health = "CANARI-SIAO-SANTE-31c9";
+    grille->getObject("cotesDArmor")->getObject("situationResidentielle")->getObject("santeAutonomie")->set("commentaire", health);
+    const std::set<std::string> scope = {"logement", "administratif", "budget", "dette", "accompagnement", "partenaire"};
+    const std::string to = R"({"to":")" + orgBailleur + R"("})";
+
+    // 1. The household agreed to the copy: the SIAO receives the same redacted copy.
+    const std::string dossier = newDossier(keyA, "ADA-SIAO-1");
+    const std::string doc = newDocument(keyA, "grille-capacite-habiter", dossier, grille);
+    Object::Ptr withCopy = parse(consentBody(orgBailleur, {"grille-capacite-habiter"}, scope, IN_PERSON));
+    withCopy->set("copieSiao", true);
+    auto c1 = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA, str(withCopy));
+    ASSERT_EQ(c1.status, 201) << c1.body;
+    EXPECT_TRUE(c1.json()->getValue<bool>("copieSiao"));
+    Object::Ptr wrongType = parse(consentBody(orgBailleur, {"grille-capacite-habiter"}, scope, IN_PERSON));
+    wrongType->set("copieSiao", "oui");
+    EXPECT_EQ(call("POST", "/v1/dossiers/" + dossier + "/consents", keyA, str(wrongType)).status, 400);
+
+    auto sent = call("POST", "/v1/documents/" + doc + "/transmit", keyA, to);
+    ASSERT_EQ(sent.status, 201) << sent.body;
+    const std::string trn = sent.json()->getValue<std::string>("id");
+    auto received = call("GET", "/v1/received", keySiao);
+    ASSERT_EQ(received.status, 200) << received.body;
+    ASSERT_EQ(received.json()->getValue<int>("total"), 1) << received.body;
+    Object::Ptr item = received.json()->getArray("received")->getObject(0);
+    const std::string copy = item->getValue<std::string>("id");
+    EXPECT_NE(copy, trn);
+    EXPECT_EQ(item->getValue<std::string>("copyOf"), trn);
+    EXPECT_EQ(item->getValue<std::string>("recipient"), orgSiao);
+
+    auto landlordPdf = call("GET", "/v1/received/" + trn + "/pdf", keyBailleur);
+    auto siaoPdf = call("GET", "/v1/received/" + copy + "/pdf", keySiao);
+    ASSERT_EQ(siaoPdf.status, 200) << siaoPdf.body;
+    EXPECT_EQ(siaoPdf.body, landlordPdf.body) << "the same recipient copy, never more";
+    const std::string text = normaliseSpaces(pdfToText(siaoPdf.body));
+    EXPECT_EQ(text.find(health), std::string::npos) << "health comment in the SIAO's PDF";
+    EXPECT_EQ(text.find("Yannick"), std::string::npos) << "family composition (out of scope) in the SIAO's PDF";
+    EXPECT_NE(text.find(kMention), std::string::npos);
+    EXPECT_NE(text.find("Imhoweb"), std::string::npos) << text;
+    auto siaoXlsx = call("GET", "/v1/received/" + copy + "/xlsx", keySiao);
+    ASSERT_EQ(siaoXlsx.status, 200);
+    EXPECT_EQ(str(xlsx::inspect(siaoXlsx.body).json()).find(health), std::string::npos);
+    auto meta = call("GET", "/v1/received/" + copy, keySiao);
+    ASSERT_EQ(meta.status, 200) << meta.body;
+    EXPECT_EQ(meta.body.find(health), std::string::npos);
+    EXPECT_EQ(meta.body.find("Yannick"), std::string::npos);
+
+    // Another SIAO, the landlord (for the copy) and the first SIAO (for the original) get 404.
+    EXPECT_EQ(call("GET", "/v1/received/" + copy, keySiao35).status, 404);
+    EXPECT_EQ(call("GET", "/v1/received/" + copy + "/pdf", keySiao35).status, 404);
+    EXPECT_EQ(call("GET", "/v1/received", keySiao35).json()->getValue<int>("total"), 0);
+    EXPECT_EQ(call("GET", "/v1/received/" + copy, keyBailleur).status, 404);
+    EXPECT_EQ(call("GET", "/v1/received/" + trn, keySiao).status, 404);
+    EXPECT_EQ(call("GET", "/v1/documents/" + doc, keySiao).status, 404);
+    EXPECT_EQ(call("GET", "/v1/received", keyBailleur).json()->getValue<int>("total"), 1) << "the landlord gets its own only";
+
+    // Audited with ids and hashes only; pushed to the SIAO's webhook.
+    std::size_t copied = 0;
+    for (const auto& e : auditEntries()) {
+        EXPECT_EQ(e.details.find(health), std::string::npos) << e.event;
+        EXPECT_EQ(e.details.find("Yannick"), std::string::npos) << e.event;
+        if (e.event != "transmission.copied") continue;
+        ++copied;
+        EXPECT_EQ(e.subject, copy);
+        EXPECT_NE(e.details.find(trn), std::string::npos) << e.details;
+        EXPECT_NE(e.details.find(storage::sha256Hex(siaoPdf.body)), std::string::npos) << e.details;
+    }
+    EXPECT_EQ(copied, 1u);
+    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5));
+    EXPECT_EQ(loop.runOnce(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count() + 1000).value(), 1);
+    auto bodies = rxSiao.bodies();
+    ASSERT_EQ(bodies.size(), 1u);
+    auto payload = parse(bodies.begin()->second);
+    EXPECT_EQ(payload->getValue<std::string>("event"), "transmission.copy");
+    EXPECT_EQ(payload->getValue<std::string>("transmission"), copy);
+    EXPECT_EQ(payload->getValue<std::string>("copyOf"), trn);
+    EXPECT_EQ(bodies.begin()->second.find(health), std::string::npos);
+
+    // The association sees both lines of the document's status.
+    auto status = call("GET", "/v1/documents/" + doc + "/transmissions", keyA).json()->getArray("transmissions");
+    ASSERT_EQ(status->size(), 2u);
+    bool sawCopy = false;
+    for (unsigned i = 0; i < status->size(); ++i) {
+        auto t = status->getObject(i);
+        if (t->getValue<std::string>("id") != copy) continue;
+        sawCopy = true;
+        EXPECT_EQ(t->getObject("recipient")->getValue<std::string>("kind"), "siao");
+        EXPECT_EQ(t->getValue<std::string>("copyOf"), trn);
+        EXPECT_EQ(t->getObject("push")->getValue<std::string>("status"), "delivered");
+    }
+    EXPECT_TRUE(sawCopy);
+
+    // 2. Without the household's agreement to the copy: the SIAO receives nothing.
+    const std::string dossier2 = newDossier(keyA, "ADA-SIAO-2");
+    const std::string doc2 = newDocument(keyA, "grille-capacite-habiter", dossier2, grille);
+    auto c2 = call("POST", "/v1/dossiers/" + dossier2 + "/consents", keyA,
+                   consentBody(orgBailleur, {"grille-capacite-habiter"}, scope, IN_PERSON));
+    ASSERT_EQ(c2.status, 201) << c2.body;
+    EXPECT_FALSE(c2.json()->getValue<bool>("copieSiao")) << "default: no copy";
+    ASSERT_EQ(call("POST", "/v1/documents/" + doc2 + "/transmit", keyA, to).status, 201);
+    EXPECT_EQ(call("GET", "/v1/received", keySiao).json()->getValue<int>("total"), 1) << "no copy without consent";
+    EXPECT_EQ(call("GET", "/v1/received", keyBailleur).json()->getValue<int>("total"), 2);
+    EXPECT_EQ(countEvents("transmission.copied"), 1u);
+
+    // 3. A consent with the copy, but the partnership of that association names no SIAO: nothing either.
+    const std::string dossier3 = newDossier(keyB, "ENS-SIAO-3");
+    const std::string doc3 = newDocument(keyB, "grille-capacite-habiter", dossier3, grille);
+    ASSERT_EQ(call("POST", "/v1/dossiers/" + dossier3 + "/consents", keyB, str(withCopy)).status, 201);
+    ASSERT_EQ(call("POST", "/v1/documents/" + doc3 + "/transmit", keyB, to).status, 201);
+    EXPECT_EQ(call("GET", "/v1/received", keySiao).json()->getValue<int>("total"), 1);
+    EXPECT_EQ(call("GET", "/v1/received", keySiao35).json()->getValue<int>("total"), 0);
+}
+
+// ---------------------------------------------------------------------------
+// The household's receipt: labels, form titles, what never goes.
+
+TEST_P(TransmissionTest, ReceiptShowsCategoryLabelsFormTitlesAndWhatNeverGoes) {
+    const std::string dossier = newDossier(keyA, "ADA-RECU");
+    Object::Ptr consent = parse(consentBody(orgBailleur, {"grille-capacite-habiter", "fiche-navette"},
+                                            {"logement", "dette", "vie-sociale"}, IN_PERSON));
+    consent->set("copieSiao", true);
+    ASSERT_EQ(call("POST", "/v1/dossiers/" + dossier + "/consents", keyA, str(consent)).status, 201);
+    auto receipt = call("GET", "/v1/dossiers/" + dossier + "/consents/receipt.pdf", keyA);
+    ASSERT_EQ(receipt.status, 200) << receipt.body;
+    const std::string text = normaliseSpaces(pdfToText(receipt.body));
+    for (const char* expected : {"Logement", "Dette locative", "Voisinage et vie sociale",
+                                 "Grille d’appréciation de la capacité à habiter", "Fiche navette",
+                                 "Informations qui ne sont jamais transmises au bailleur", "Santé",
+                                 "ne sont jamais transmises au bailleur, même avec votre accord", "Copie au SIAO"})
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+    // The codes themselves never show.
+    for (const char* code : {"vie-sociale", "grille-capacite-habiter", "fiche-navette", "dette ;", "; dette"})
+        EXPECT_EQ(text.find(code), std::string::npos) << code << "\n" << text;
+    // Every non-housing category of these two forms is named.
+    std::set<std::string> never;
+    std::function<void(const std::vector<forms::FieldDef>&, bool)> walk = [&](const std::vector<forms::FieldDef>& fields, bool in) {
+        for (const auto& f : fields) {
+            if (in || !f.housing) never.insert(f.category);
+            walk(f.fields, in || !f.housing);
+        }
+    };
+    for (const char* form : {"grille-capacite-habiter", "fiche-navette"}) walk(repoCatalog().forms->find(form)->fields, false);
+    EXPECT_FALSE(never.empty());
+    for (const auto& c : never)
+        EXPECT_NE(text.find(forms::categoryLabel(c)), std::string::npos) << c << "\n" << text;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TransmissionTest, ::testing::ValuesIn(storeBackends()),
