@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <type_traits>
 
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
@@ -215,6 +216,42 @@ std::size_t exec(Session& s, const std::string& sql) {
     return exec(s, sql, none);
 }
 
+// " VALUES (a, b, …)": the one row of an INSERT, in column order. Each item is
+// a placeholder from Params or an SQL literal (NULL); a braced list is
+// evaluated left to right, so the placeholders ascend.
+std::string values(std::initializer_list<std::string> items) {
+    std::string out = " VALUES (";
+    for (const auto& i : items) out += (&i == items.begin() ? "" : ", ") + i;
+    return out + ")";
+}
+
+// Runs a SELECT and returns all its rows.
+template <typename Row>
+std::vector<Row> selectRows(Session& s, const std::string& sql, Params& p) {
+    std::vector<Row> rows;
+    exec(s, sql, p, into(rows));
+    return rows;
+}
+
+// Maps every row with `map` (a row -> struct function).
+template <typename Row, typename Map>
+auto mapRows(const std::vector<Row>& rows, Map&& map) {
+    std::vector<std::decay_t<decltype(map(rows.front()))>> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(map(r));
+    return out;
+}
+
+// "Find by key or NotFound": runs a SELECT and maps its first row, or returns
+// `notFound` when there is none.
+template <typename Row, typename Map>
+auto selectOne(Session& s, const std::string& sql, Params& p, const Status& notFound, Map&& map)
+    -> Result<std::decay_t<decltype(map(std::declval<const Row&>()))>> {
+    std::vector<Row> rows = selectRows<Row>(s, sql, p);
+    if (rows.empty()) return notFound;
+    return map(rows.front());
+}
+
 bool contains(const std::string& text, const char* what) { return text.find(what) != std::string::npos; }
 
 // Converts a database failure into a Status once; the detail goes to the log only.
@@ -301,10 +338,60 @@ Document toDocument(const DocumentRow& r) {
     return d;
 }
 
+using PartnershipRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string>;
+const char* PARTNERSHIP_COLUMNS = "id, association_id, bailleur_id, created_at, siao_id";
+Partnership toPartnership(const PartnershipRow& r) {
+    return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()};
+}
+
+// Funders are read apart (table action_funders): see Impl::funders.
+using ActionRow = Poco::Tuple<std::string, std::string, std::string, std::string>;
+const char* ACTION_COLUMNS = "a.id, a.title, a.association_id, a.created_at";
+
 using RevisionRow = Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string, std::string>;
 using ArtefactRow = Poco::Tuple<Int64, std::string, std::string, std::string, Int64>;
 
+// An artefact's description without its bytes.
+Artefact artefactInfo(const std::string& format, const std::string& contentType, const std::string& sha256, Int64 size) {
+    Artefact a;
+    a.format = format;
+    a.contentType = contentType;
+    a.sha256 = sha256;
+    a.size = size;
+    return a;
+}
+
+// "content_type, sha256, size_bytes, bytes" of one artefact (of a revision or a transmission).
+using ArtefactBytesRow = Poco::Tuple<std::string, std::string, Int64, Poco::Data::BLOB>;
+Artefact toArtefactWithBytes(const std::string& format, const ArtefactBytesRow& r) {
+    Artefact a = artefactInfo(format, r.get<0>(), r.get<1>(), r.get<2>());
+    const Poco::Data::BLOB& b = r.get<3>();
+    if (b.size()) a.bytes.assign(reinterpret_cast<const char*>(b.rawContent()), b.size());
+    return a;
+}
+
 int clampLimit(int limit) { return std::clamp(limit, 1, 500); }
+
+// One page of a list: COUNT(*) over `from` + WHERE, then `select` + WHERE in
+// `orderBy` order with LIMIT/OFFSET. `where(p)` builds the WHERE clause and
+// binds its values; it is called once per statement.
+template <typename Row, typename Where, typename Map>
+auto selectPage(Session& s, const std::string& from, const std::string& select, Where&& where,
+                const std::string& orderBy, int limit, int offset, Map&& map) {
+    Page<std::decay_t<decltype(map(std::declval<const Row&>()))>> page;
+    {
+        Params p;
+        Int64 total = 0;
+        exec(s, "SELECT COUNT(*) FROM " + from + where(p), p, into(total));
+        page.total = total;
+    }
+    Params p;
+    std::string sql = select + where(p) + " ORDER BY " + orderBy;
+    sql += " LIMIT " + p.num(clampLimit(limit));
+    sql += " OFFSET " + p.num(std::max(0, offset));
+    page.items = mapRows(selectRows<Row>(s, sql, p), map);
+    return page;
+}
 
 } // namespace
 
@@ -352,6 +439,16 @@ struct PocoStore::Impl {
         }
     }
 
+    // write() for a step that returns no value: its Status only.
+    template <typename F>
+    static Status run(PocoStore& store, const std::string& op, F&& f) {
+        return write<int>(store, op, [&](Session& s) -> Result<int> {
+                   f(s);
+                   return 0;
+               })
+            .status();
+    }
+
     static void step(PocoStore& store, const std::string& name) {
         FaultHook hook;
         {
@@ -371,18 +468,19 @@ struct PocoStore::Impl {
 
     static Result<Document> document(Session& s, const std::string& id) {
         Params p;
-        std::vector<DocumentRow> rows;
-        exec(s, std::string(DOCUMENT_SELECT) + " WHERE d.id = " + p.str(id), p, into(rows));
-        if (rows.empty()) return Status::notFound("document_not_found", "Document introuvable : " + id);
-        return toDocument(rows.front());
+        return selectOne<DocumentRow>(s, std::string(DOCUMENT_SELECT) + " WHERE d.id = " + p.str(id), p,
+                                      Status::notFound("document_not_found", "Document introuvable : " + id),
+                                      toDocument);
     }
 
     static Result<Dossier> dossier(Session& s, const std::string& id) {
         Params p;
-        std::vector<DossierRow> rows;
-        exec(s, std::string("SELECT ") + DOSSIER_COLUMNS + " FROM dossiers WHERE id = " + p.str(id), p, into(rows));
-        if (rows.empty()) return Status::notFound("dossier_not_found", "Dossier introuvable : " + id);
-        return toDossier(rows.front());
+        return selectOne<DossierRow>(s, std::string("SELECT ") + DOSSIER_COLUMNS + " FROM dossiers WHERE id = " + p.str(id),
+                                     p, Status::notFound("dossier_not_found", "Dossier introuvable : " + id), toDossier);
+    }
+
+    static Action toAction(Session& s, const ActionRow& r) {
+        return Action{r.get<0>(), r.get<1>(), r.get<2>(), funders(s, r.get<0>()), r.get<3>()};
     }
 
     static void insertRevision(PocoStore& store, Session& s, const std::string& documentId, std::int64_t number,
@@ -390,22 +488,18 @@ struct PocoStore::Impl {
         step(store, "document.revision");
         {
             Params p;
-            std::string sql = "INSERT INTO revisions (document_id, revision, variant, form_version, input_json,"
-                              " created_by_org, created_by_key, created_at) VALUES (";
-            sql += p.str(documentId) + ", " + p.num(number) + ", " + p.str(r.variant) + ", " + p.str(r.formVersion) +
-                   ", " + p.str(r.inputJson) + ", " + p.str(r.createdByOrganisationId) + ", " +
-                   p.str(r.createdByKeyId) + ", " + p.str(now) + ")";
-            exec(s, sql, p);
+            exec(s, "INSERT INTO revisions (document_id, revision, variant, form_version, input_json,"
+                    " created_by_org, created_by_key, created_at)" +
+                        values({p.str(documentId), p.num(number), p.str(r.variant), p.str(r.formVersion),
+                                p.str(r.inputJson), p.str(r.createdByOrganisationId), p.str(r.createdByKeyId),
+                                p.str(now)}), p);
         }
         for (const auto& a : r.artefacts) {
             step(store, "document.artefact");
             Params p;
-            std::string sql = "INSERT INTO artefacts (document_id, revision, format, content_type, sha256, size_bytes,"
-                              " bytes) VALUES (";
-            sql += p.str(documentId) + ", " + p.num(number) + ", " + p.str(a.format) + ", " + p.str(a.contentType) +
-                   ", " + p.str(a.sha256) + ", " + p.num(static_cast<Int64>(a.bytes.size())) + ", " +
-                   p.blob(a.bytes) + ")";
-            exec(s, sql, p);
+            exec(s, "INSERT INTO artefacts (document_id, revision, format, content_type, sha256, size_bytes, bytes)" +
+                        values({p.str(documentId), p.num(number), p.str(a.format), p.str(a.contentType), p.str(a.sha256),
+                                p.num(static_cast<Int64>(a.bytes.size())), p.blob(a.bytes)}), p);
         }
     }
 
@@ -417,14 +511,14 @@ struct PocoStore::Impl {
             std::string sql = "SELECT revision, variant, form_version, input_json, created_by_org, created_by_key,"
                               " created_at FROM revisions WHERE document_id = " + p.str(documentId);
             if (only > 0) sql += " AND revision = " + p.num(only);
-            exec(s, sql + " ORDER BY revision", p, into(rows));
+            rows = selectRows<RevisionRow>(s, sql + " ORDER BY revision", p);
         }
         {
             Params p;
             std::string sql = "SELECT revision, format, content_type, sha256, size_bytes FROM artefacts"
                               " WHERE document_id = " + p.str(documentId);
             if (only > 0) sql += " AND revision = " + p.num(only);
-            exec(s, sql + " ORDER BY revision, format", p, into(arts));
+            arts = selectRows<ArtefactRow>(s, sql + " ORDER BY revision, format", p);
         }
         std::vector<Revision> out;
         for (const auto& r : rows) {
@@ -438,12 +532,7 @@ struct PocoStore::Impl {
             rev.createdAt = r.get<6>();
             for (const auto& a : arts) {
                 if (a.get<0>() != rev.number) continue;
-                Artefact art;
-                art.format = a.get<1>();
-                art.contentType = a.get<2>();
-                art.sha256 = a.get<3>();
-                art.size = a.get<4>();
-                rev.artefacts.push_back(std::move(art));
+                rev.artefacts.push_back(artefactInfo(a.get<1>(), a.get<2>(), a.get<3>(), a.get<4>()));
             }
             out.push_back(std::move(rev));
         }
@@ -593,8 +682,8 @@ Status PocoStore::migrate() {
                 exec(s, sql);
             }
             Params p;
-            exec(s, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (" +
-                        p.num(m.version) + ", " + p.str(m.description) + ", " + p.str(nowIso()) + ")", p);
+            exec(s, "INSERT INTO schema_migrations (version, description, applied_at)" +
+                        values({p.num(m.version), p.str(m.description), p.str(nowIso())}), p);
         }
         return static_cast<int>(current);
     });
@@ -626,8 +715,8 @@ Result<Organisation> PocoStore::createOrganisation(const std::string& name, cons
     Organisation o{newId("org_"), name, kind, nowIso()};
     auto r = Impl::write<Organisation>(*this, "createOrganisation", [&](Session& s) -> Result<Organisation> {
         Params p;
-        exec(s, "INSERT INTO organisations (id, name, kind, created_at) VALUES (" + p.str(o.id) + ", " + p.str(o.name) +
-                    ", " + p.str(o.kind) + ", " + p.str(o.createdAt) + ")", p);
+        exec(s, "INSERT INTO organisations (id, name, kind, created_at)" +
+                    values({p.str(o.id), p.str(o.name), p.str(o.kind), p.str(o.createdAt)}), p);
         return o;
     });
     if (!r.isOk() && r.status().errorCode() == "already_exists")
@@ -638,21 +727,18 @@ Result<Organisation> PocoStore::createOrganisation(const std::string& name, cons
 Result<Organisation> PocoStore::findOrganisation(const std::string& id) {
     return Impl::read<Organisation>(*this, "findOrganisation", [&](Session& s) -> Result<Organisation> {
         Params p;
-        std::vector<OrgRow> rows;
-        exec(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations WHERE id = " + p.str(id), p, into(rows));
-        if (rows.empty()) return Status::notFound("organisation_not_found", "Organisation introuvable : " + id);
-        return toOrganisation(rows.front());
+        return selectOne<OrgRow>(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations WHERE id = " + p.str(id),
+                                 p, Status::notFound("organisation_not_found", "Organisation introuvable : " + id),
+                                 toOrganisation);
     });
 }
 
 Result<Organisation> PocoStore::findOrganisationByName(const std::string& name) {
     return Impl::read<Organisation>(*this, "findOrganisationByName", [&](Session& s) -> Result<Organisation> {
         Params p;
-        std::vector<OrgRow> rows;
-        exec(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations WHERE name = " + p.str(name), p,
-             into(rows));
-        if (rows.empty()) return Status::notFound("organisation_not_found", "Organisation introuvable : " + name);
-        return toOrganisation(rows.front());
+        return selectOne<OrgRow>(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations WHERE name = " + p.str(name),
+                                 p, Status::notFound("organisation_not_found", "Organisation introuvable : " + name),
+                                 toOrganisation);
     });
 }
 
@@ -660,11 +746,8 @@ Result<std::vector<Organisation>> PocoStore::listOrganisations() {
     using R = std::vector<Organisation>;
     return Impl::read<R>(*this, "listOrganisations", [&](Session& s) -> Result<R> {
         Params p;
-        std::vector<OrgRow> rows;
-        exec(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations ORDER BY name, id", p, into(rows));
-        R out;
-        for (const auto& r : rows) out.push_back(toOrganisation(r));
-        return out;
+        return mapRows(selectRows<OrgRow>(s, std::string("SELECT ") + ORG_COLUMNS + " FROM organisations ORDER BY name, id", p),
+                       toOrganisation);
     });
 }
 
@@ -673,9 +756,9 @@ Result<ApiKey> PocoStore::createApiKey(const std::string& organisationId, const 
     ApiKey k{newId("key_"), organisationId, prefix, name, nowIso(), ""};
     return Impl::write<ApiKey>(*this, "createApiKey", [&](Session& s) -> Result<ApiKey> {
         Params p;
-        exec(s, "INSERT INTO api_keys (id, organisation_id, prefix, secret_hash, name, created_at, revoked_at) VALUES (" +
-                    p.str(k.id) + ", " + p.str(k.organisationId) + ", " + p.str(k.prefix) + ", " + p.str(secretHash) +
-                    ", " + p.str(k.name) + ", " + p.str(k.createdAt) + ", " + p.str("") + ")", p);
+        exec(s, "INSERT INTO api_keys (id, organisation_id, prefix, secret_hash, name, created_at, revoked_at)" +
+                    values({p.str(k.id), p.str(k.organisationId), p.str(k.prefix), p.str(secretHash), p.str(k.name),
+                            p.str(k.createdAt), p.str("")}), p);
         return k;
     });
 }
@@ -685,16 +768,16 @@ Result<KeyOwner> PocoStore::findKeyByHash(const std::string& secretHash) {
         using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
                                 std::string, std::string, std::string, std::string>;
         Params p;
-        std::vector<Row> rows;
-        exec(s, std::string("SELECT ") + KEY_COLUMNS + ", o.id, o.name, o.kind, o.created_at FROM api_keys k"
-                " JOIN organisations o ON o.id = k.organisation_id WHERE k.secret_hash = " + p.str(secretHash) +
-                " AND k.revoked_at = ''", p, into(rows));
-        if (rows.empty()) return Status::notFound("key_not_found", "Clé d'API inconnue ou révoquée.");
-        const Row& r = rows.front();
-        KeyOwner out;
-        out.key = {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()};
-        out.organisation = {r.get<6>(), r.get<7>(), r.get<8>(), r.get<9>()};
-        return out;
+        std::string sql = std::string("SELECT ") + KEY_COLUMNS + ", o.id, o.name, o.kind, o.created_at FROM api_keys k"
+                          " JOIN organisations o ON o.id = k.organisation_id WHERE k.secret_hash = " + p.str(secretHash) +
+                          " AND k.revoked_at = ''";
+        return selectOne<Row>(s, sql, p, Status::notFound("key_not_found", "Clé d'API inconnue ou révoquée."),
+                              [](const Row& r) {
+                                  KeyOwner out;
+                                  out.key = {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()};
+                                  out.organisation = {r.get<6>(), r.get<7>(), r.get<8>(), r.get<9>()};
+                                  return out;
+                              });
     });
 }
 
@@ -702,12 +785,9 @@ Result<std::vector<ApiKey>> PocoStore::listApiKeys(const std::string& organisati
     using R = std::vector<ApiKey>;
     return Impl::read<R>(*this, "listApiKeys", [&](Session& s) -> Result<R> {
         Params p;
-        std::vector<KeyRow> rows;
-        exec(s, std::string("SELECT ") + KEY_COLUMNS + " FROM api_keys k WHERE k.organisation_id = " +
-                    p.str(organisationId) + " ORDER BY k.created_at, k.id", p, into(rows));
-        R out;
-        for (const auto& r : rows) out.push_back(toKey(r));
-        return out;
+        return mapRows(selectRows<KeyRow>(s, std::string("SELECT ") + KEY_COLUMNS + " FROM api_keys k WHERE k.organisation_id = " +
+                                                 p.str(organisationId) + " ORDER BY k.created_at, k.id", p),
+                       toKey);
     });
 }
 
@@ -718,7 +798,7 @@ Result<ApiKey> PocoStore::revokeApiKey(const std::string& idOrPrefix) {
             Params p;
             std::string sql = std::string("SELECT ") + KEY_COLUMNS + " FROM api_keys k WHERE k.id = " + p.str(idOrPrefix);
             sql += " OR k.prefix = " + p.str(idOrPrefix);
-            exec(s, sql, p, into(rows));
+            rows = selectRows<KeyRow>(s, sql, p);
         }
         if (rows.empty()) return Status::notFound("key_not_found", "Aucune clé ne correspond à « " + idOrPrefix + " ».");
         if (rows.size() > 1)
@@ -741,9 +821,9 @@ Result<Partnership> PocoStore::createPartnership(const std::string& associationI
     Partnership pr{newId("prt_"), associationId, bailleurId, nowIso(), siaoId};
     auto r = Impl::write<Partnership>(*this, "createPartnership", [&](Session& s) -> Result<Partnership> {
         Params p;
-        exec(s, "INSERT INTO partnerships (id, association_id, bailleur_id, created_at, siao_id) VALUES (" + p.str(pr.id) +
-                    ", " + p.str(pr.associationId) + ", " + p.str(pr.bailleurId) + ", " + p.str(pr.createdAt) + ", " +
-                    p.str(pr.siaoId) + ")", p);
+        exec(s, std::string("INSERT INTO partnerships (") + PARTNERSHIP_COLUMNS + ")" +
+                    values({p.str(pr.id), p.str(pr.associationId), p.str(pr.bailleurId), p.str(pr.createdAt),
+                            p.str(pr.siaoId)}), p);
         return pr;
     });
     if (!r.isOk() && r.status().errorCode() == "already_exists")
@@ -754,30 +834,23 @@ Result<Partnership> PocoStore::createPartnership(const std::string& associationI
 Result<std::vector<Partnership>> PocoStore::listPartnerships(const std::string& organisationId) {
     using R = std::vector<Partnership>;
     return Impl::read<R>(*this, "listPartnerships", [&](Session& s) -> Result<R> {
-        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string>;
         Params p;
-        std::vector<Row> rows;
-        std::string sql = "SELECT id, association_id, bailleur_id, created_at, siao_id FROM partnerships";
+        std::string sql = std::string("SELECT ") + PARTNERSHIP_COLUMNS + " FROM partnerships";
         if (!organisationId.empty())
             sql += " WHERE association_id = " + p.str(organisationId) + " OR bailleur_id = " + p.str(organisationId) +
                    " OR siao_id = " + p.str(organisationId);
-        exec(s, sql + " ORDER BY created_at, id", p, into(rows));
-        R out;
-        for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()});
-        return out;
+        return mapRows(selectRows<PartnershipRow>(s, sql + " ORDER BY created_at, id", p), toPartnership);
     });
 }
 
 namespace {
 Result<Partnership> partnershipIn(Session& s, const std::string& associationId, const std::string& bailleurId) {
-    using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string>;
     Params p;
-    std::vector<Row> rows;
-    exec(s, "SELECT id, association_id, bailleur_id, created_at, siao_id FROM partnerships WHERE association_id = " +
-                p.str(associationId) + " AND bailleur_id = " + p.str(bailleurId), p, into(rows));
-    if (rows.empty()) return Status::notFound("partnership_not_found", "Aucun partenariat entre ces deux organisations.");
-    const Row& r = rows.front();
-    return Partnership{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()};
+    std::string sql = std::string("SELECT ") + PARTNERSHIP_COLUMNS + " FROM partnerships WHERE association_id = " +
+                      p.str(associationId) + " AND bailleur_id = " + p.str(bailleurId);
+    return selectOne<PartnershipRow>(
+        s, sql, p, Status::notFound("partnership_not_found", "Aucun partenariat entre ces deux organisations."),
+        toPartnership);
 }
 } // namespace
 
@@ -806,13 +879,13 @@ Result<Action> PocoStore::createAction(const std::string& title, const std::stri
         Impl::step(*this, "action.insert");
         {
             Params p;
-            exec(s, "INSERT INTO actions (id, title, association_id, created_at) VALUES (" + p.str(a.id) + ", " +
-                        p.str(a.title) + ", " + p.str(a.associationId) + ", " + p.str(a.createdAt) + ")", p);
+            exec(s, "INSERT INTO actions (id, title, association_id, created_at)" +
+                        values({p.str(a.id), p.str(a.title), p.str(a.associationId), p.str(a.createdAt)}), p);
         }
         for (const auto& f : a.funderIds) {
             Impl::step(*this, "action.funder");
             Params p;
-            exec(s, "INSERT INTO action_funders (action_id, funder_id) VALUES (" + p.str(a.id) + ", " + p.str(f) + ")", p);
+            exec(s, "INSERT INTO action_funders (action_id, funder_id)" + values({p.str(a.id), p.str(f)}), p);
         }
         return a;
     });
@@ -820,31 +893,24 @@ Result<Action> PocoStore::createAction(const std::string& title, const std::stri
 
 Result<Action> PocoStore::findAction(const std::string& id) {
     return Impl::read<Action>(*this, "findAction", [&](Session& s) -> Result<Action> {
-        using Row = Poco::Tuple<std::string, std::string, std::string, std::string>;
         Params p;
-        std::vector<Row> rows;
-        exec(s, "SELECT id, title, association_id, created_at FROM actions WHERE id = " + p.str(id), p, into(rows));
-        if (rows.empty()) return Status::notFound("action_not_found", "Action introuvable : " + id);
-        const Row& r = rows.front();
-        return Action{r.get<0>(), r.get<1>(), r.get<2>(), Impl::funders(s, id), r.get<3>()};
+        return selectOne<ActionRow>(s, std::string("SELECT ") + ACTION_COLUMNS + " FROM actions a WHERE a.id = " + p.str(id),
+                                    p, Status::notFound("action_not_found", "Action introuvable : " + id),
+                                    [&](const ActionRow& r) { return Impl::toAction(s, r); });
     });
 }
 
 Result<std::vector<Action>> PocoStore::listActions(const std::string& associationId, const std::string& funderId) {
     using R = std::vector<Action>;
     return Impl::read<R>(*this, "listActions", [&](Session& s) -> Result<R> {
-        using Row = Poco::Tuple<std::string, std::string, std::string, std::string>;
         Params p;
-        std::vector<Row> rows;
-        std::string sql = "SELECT a.id, a.title, a.association_id, a.created_at FROM actions a WHERE ";
+        std::string sql = std::string("SELECT ") + ACTION_COLUMNS + " FROM actions a WHERE ";
         if (!associationId.empty()) sql += "a.association_id = " + p.str(associationId);
         else if (!funderId.empty())
             sql += "a.id IN (SELECT action_id FROM action_funders WHERE funder_id = " + p.str(funderId) + ")";
         else sql += "1 = 0";
-        exec(s, sql + " ORDER BY a.created_at, a.id", p, into(rows));
-        R out;
-        for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), r.get<2>(), Impl::funders(s, r.get<0>()), r.get<3>()});
-        return out;
+        return mapRows(selectRows<ActionRow>(s, sql + " ORDER BY a.created_at, a.id", p),
+                       [&](const ActionRow& r) { return Impl::toAction(s, r); });
     });
 }
 
@@ -859,11 +925,9 @@ Result<Dossier> PocoStore::createDossier(const Dossier& dossier) {
     return Impl::write<Dossier>(*this, "createDossier", [&](Session& s) -> Result<Dossier> {
         Impl::step(*this, "dossier.insert");
         Params p;
-        std::string sql = std::string("INSERT INTO dossiers (") + DOSSIER_COLUMNS + ") VALUES (";
-        sql += p.str(d.id) + ", " + p.str(d.associationId) + ", " + p.str(d.reference) + ", " + p.str(d.statut) + ", " +
-               p.str(d.menageJson) + ", " + p.str(d.logementJson) + ", " + p.num(d.version) + ", " +
-               p.str(d.createdAt) + ", " + p.str(d.updatedAt) + ")";
-        exec(s, sql, p);
+        exec(s, std::string("INSERT INTO dossiers (") + DOSSIER_COLUMNS + ")" +
+                    values({p.str(d.id), p.str(d.associationId), p.str(d.reference), p.str(d.statut), p.str(d.menageJson),
+                            p.str(d.logementJson), p.num(d.version), p.str(d.createdAt), p.str(d.updatedAt)}), p);
         Impl::step(*this, "dossier.committed");
         return d;
     });
@@ -883,22 +947,8 @@ Result<Page<Dossier>> PocoStore::listDossiers(const DossierQuery& q) {
             if (!q.reference.empty()) w += " AND reference = " + p.str(q.reference);
             return w;
         };
-        R page;
-        {
-            Params p;
-            Int64 total = 0;
-            exec(s, "SELECT COUNT(*) FROM dossiers" + where(p), p, into(total));
-            page.total = total;
-        }
-        Params p;
-        std::vector<DossierRow> rows;
-        std::string sql = std::string("SELECT ") + DOSSIER_COLUMNS + " FROM dossiers" + where(p) +
-                          " ORDER BY created_at DESC, id DESC";
-        sql += " LIMIT " + p.num(clampLimit(q.limit));
-        sql += " OFFSET " + p.num(std::max(0, q.offset));
-        exec(s, sql, p, into(rows));
-        for (const auto& r : rows) page.items.push_back(toDossier(r));
-        return page;
+        return selectPage<DossierRow>(s, "dossiers", std::string("SELECT ") + DOSSIER_COLUMNS + " FROM dossiers", where,
+                                      "created_at DESC, id DESC", q.limit, q.offset, toDossier);
     });
 }
 
@@ -941,13 +991,12 @@ Result<Document> PocoStore::createDocument(const Document& document, const Revis
         Impl::step(*this, "document.insert");
         {
             Params p;
-            std::string sql = "INSERT INTO documents (id, form, dossier_id, action_id, owner_id, current_revision,"
-                              " created_by_org, created_by_key, created_at, updated_at) VALUES (";
-            sql += p.str(d.id) + ", " + p.str(d.form) + ", NULLIF(" + p.str(d.dossierId) + ", ''), NULLIF(" +
-                   p.str(d.actionId) + ", ''), " + p.str(d.ownerOrganisationId) + ", " + p.num(d.currentRevision) +
-                   ", " + p.str(d.createdByOrganisationId) + ", " + p.str(d.createdByKeyId) + ", " +
-                   p.str(d.createdAt) + ", " + p.str(d.updatedAt) + ")";
-            exec(s, sql, p);
+            exec(s, "INSERT INTO documents (id, form, dossier_id, action_id, owner_id, current_revision,"
+                    " created_by_org, created_by_key, created_at, updated_at)" +
+                        values({p.str(d.id), p.str(d.form), "NULLIF(" + p.str(d.dossierId) + ", '')",
+                                "NULLIF(" + p.str(d.actionId) + ", '')", p.str(d.ownerOrganisationId),
+                                p.num(d.currentRevision), p.str(d.createdByOrganisationId), p.str(d.createdByKeyId),
+                                p.str(d.createdAt), p.str(d.updatedAt)}), p);
         }
         Impl::insertRevision(*this, s, d.id, 1, first, d.createdAt);
         Impl::step(*this, "document.committed");
@@ -978,21 +1027,8 @@ Result<Page<Document>> PocoStore::listDocuments(const DocumentQuery& q) {
             }
             return w;
         };
-        R page;
-        {
-            Params p;
-            Int64 total = 0;
-            exec(s, "SELECT COUNT(*) FROM documents d" + where(p), p, into(total));
-            page.total = total;
-        }
-        Params p;
-        std::vector<DocumentRow> rows;
-        std::string sql = std::string(DOCUMENT_SELECT) + where(p) + " ORDER BY d.created_at DESC, d.id DESC";
-        sql += " LIMIT " + p.num(clampLimit(q.limit));
-        sql += " OFFSET " + p.num(std::max(0, q.offset));
-        exec(s, sql, p, into(rows));
-        for (const auto& r : rows) page.items.push_back(toDocument(r));
-        return page;
+        return selectPage<DocumentRow>(s, "documents d", DOCUMENT_SELECT, where, "d.created_at DESC, d.id DESC", q.limit,
+                                       q.offset, toDocument);
     });
 }
 
@@ -1042,25 +1078,14 @@ Result<std::vector<Revision>> PocoStore::listRevisions(const std::string& docume
 Result<Artefact> PocoStore::fetchArtefact(const std::string& documentId, std::int64_t revision,
                                           const std::string& format) {
     return Impl::read<Artefact>(*this, "fetchArtefact", [&](Session& s) -> Result<Artefact> {
-        using Row = Poco::Tuple<std::string, std::string, Int64, Poco::Data::BLOB>;
         Params p;
-        std::vector<Row> rows;
         std::string sql = "SELECT content_type, sha256, size_bytes, bytes FROM artefacts WHERE document_id = " +
                           p.str(documentId);
         sql += " AND revision = " + p.num(revision);
         sql += " AND format = " + p.str(format);
-        exec(s, sql, p, into(rows));
-        if (rows.empty())
-            return Status::notFound("rendition_not_found", "Ce document n'existe pas au format « " + format + " ».");
-        const Row& r = rows.front();
-        Artefact a;
-        a.format = format;
-        a.contentType = r.get<0>();
-        a.sha256 = r.get<1>();
-        a.size = r.get<2>();
-        const Poco::Data::BLOB& b = r.get<3>();
-        if (b.size()) a.bytes.assign(reinterpret_cast<const char*>(b.rawContent()), b.size());
-        return a;
+        return selectOne<ArtefactBytesRow>(
+            s, sql, p, Status::notFound("rendition_not_found", "Ce document n'existe pas au format « " + format + " »."),
+            [&](const ArtefactBytesRow& r) { return toArtefactWithBytes(format, r); });
     });
 }
 
@@ -1160,6 +1185,7 @@ Transmission toTransmission(const TransmissionRow& r) {
 }
 
 using AuditRow = Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
+const char* AUDIT_SELECT = "SELECT seq, at, event, actor, subject, details, prev_hash, hash FROM audit_log";
 audit::AuditEntry toAudit(const AuditRow& r) {
     return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(), r.get<6>(), r.get<7>()};
 }
@@ -1178,8 +1204,7 @@ void appendAuditIn(PocoStore& store, Session& s, bool sqlite, const AuditEvent& 
     std::vector<AuditRow> rows;
     {
         Params p;
-        exec(s, "SELECT seq, at, event, actor, subject, details, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-             p, into(rows));
+        rows = selectRows<AuditRow>(s, std::string(AUDIT_SELECT) + " ORDER BY seq DESC LIMIT 1", p);
     }
     std::optional<audit::AuditEntry> last;
     if (!rows.empty()) last = toAudit(rows.front());
@@ -1191,18 +1216,17 @@ void appendAuditIn(PocoStore& store, Session& s, bool sqlite, const AuditEvent& 
     next.details = e.details.empty() ? "{}" : e.details;
     audit::chain(last, next);
     Params p;
-    std::string sql = "INSERT INTO audit_log (seq, at, event, actor, subject, details, prev_hash, hash) VALUES (";
-    sql += p.num(next.seq) + ", " + p.str(next.at) + ", " + p.str(next.event) + ", " + p.str(next.actor) + ", " +
-           p.str(next.subject) + ", " + p.str(next.details) + ", " + p.str(next.prevHash) + ", " + p.str(next.hash) + ")";
-    exec(s, sql, p);
+    exec(s, "INSERT INTO audit_log (seq, at, event, actor, subject, details, prev_hash, hash)" +
+                values({p.num(next.seq), p.str(next.at), p.str(next.event), p.str(next.actor), p.str(next.subject),
+                        p.str(next.details), p.str(next.prevHash), p.str(next.hash)}), p);
 }
 
 Result<StoredConsent> consentIn(Session& s, const std::string& id) {
     Params p;
-    std::vector<ConsentRow> rows;
-    exec(s, std::string(CONSENT_SELECT) + " WHERE id = " + p.str(id), p, into(rows));
-    if (rows.empty()) return Status::notFound("consent_not_found", "Consentement introuvable : " + id);
-    std::vector<StoredConsent> out{toConsent(rows.front())};
+    auto found = selectOne<ConsentRow>(s, std::string(CONSENT_SELECT) + " WHERE id = " + p.str(id), p,
+                                       Status::notFound("consent_not_found", "Consentement introuvable : " + id), toConsent);
+    if (!found.isOk()) return found;
+    std::vector<StoredConsent> out{found.take()};
     Params q;
     readCopieSiao(s, "id = " + q.str(id), q, out);
     return out.front();
@@ -1211,19 +1235,16 @@ Result<StoredConsent> consentIn(Session& s, const std::string& id) {
 std::vector<Artefact> transmissionArtefacts(Session& s, const std::string& id) {
     using Row = Poco::Tuple<std::string, std::string, std::string, Int64>;
     Params p;
-    std::vector<Row> rows;
-    exec(s, "SELECT format, content_type, sha256, size_bytes FROM transmission_artefacts WHERE transmission_id = " +
-                p.str(id) + " ORDER BY format", p, into(rows));
-    std::vector<Artefact> out;
-    for (const auto& r : rows) {
-        Artefact a;
-        a.format = r.get<0>();
-        a.contentType = r.get<1>();
-        a.sha256 = r.get<2>();
-        a.size = r.get<3>();
-        out.push_back(std::move(a));
-    }
-    return out;
+    std::string sql = "SELECT format, content_type, sha256, size_bytes FROM transmission_artefacts WHERE transmission_id = " +
+                      p.str(id) + " ORDER BY format";
+    return mapRows(selectRows<Row>(s, sql, p),
+                   [](const Row& r) { return artefactInfo(r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>()); });
+}
+
+Transmission transmissionWithArtefacts(Session& s, const TransmissionRow& r) {
+    Transmission t = toTransmission(r);
+    t.artefacts = transmissionArtefacts(s, t.id);
+    return t;
 }
 
 using OutboxStatusRow =
@@ -1251,19 +1272,17 @@ Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, con
         Impl::step(*this, "consent.insert");
         {
             Params p;
-            std::string sql = "INSERT INTO consents (id, dossier_id, kind, given_by, capacity, recipient_id,"
-                              " document_kinds, categories, purpose, given_at, how, proof_document_id, proof_sha256,"
-                              " recorded_by, expires_at, withdrawn_at, supersedes, created_by_org, created_by_key,"
-                              " created_at, copie_siao) VALUES (";
-            sql += p.str(c.id) + ", " + p.str(c.dossierId) + ", " + p.str(c.kind) + ", " + p.str(c.givenByName) + ", " +
-                   p.str(c.givenByCapacity) + ", " + p.str(c.recipientOrgId) + ", " + p.str(joinCodes(c.documentKinds)) +
-                   ", " + p.str(joinCodes(c.categories)) + ", " + p.str(c.purpose) + ", " + p.num(c.givenAt) + ", " +
-                   p.str(c.howMethod) + ", " + p.str(c.proofDocumentId) + ", " + p.str(c.proofSha256) + ", " +
-                   p.str(c.recordedBy) + ", ";
-            sql += c.expiresAt ? p.num(*c.expiresAt) : std::string("NULL");
-            sql += ", NULL, " + p.str(c.supersedes) + ", " + p.str(c.createdByOrganisationId) + ", " +
-                   p.str(c.createdByKeyId) + ", " + p.str(c.createdAt) + ", " + p.num(c.copieSiao ? 1 : 0) + ")";
-            exec(s, sql, p);
+            exec(s, "INSERT INTO consents (id, dossier_id, kind, given_by, capacity, recipient_id,"
+                    " document_kinds, categories, purpose, given_at, how, proof_document_id, proof_sha256,"
+                    " recorded_by, expires_at, withdrawn_at, supersedes, created_by_org, created_by_key,"
+                    " created_at, copie_siao)" +
+                        values({p.str(c.id), p.str(c.dossierId), p.str(c.kind), p.str(c.givenByName),
+                                p.str(c.givenByCapacity), p.str(c.recipientOrgId), p.str(joinCodes(c.documentKinds)),
+                                p.str(joinCodes(c.categories)), p.str(c.purpose), p.num(c.givenAt), p.str(c.howMethod),
+                                p.str(c.proofDocumentId), p.str(c.proofSha256), p.str(c.recordedBy),
+                                c.expiresAt ? p.num(*c.expiresAt) : std::string("NULL"), "NULL", p.str(c.supersedes),
+                                p.str(c.createdByOrganisationId), p.str(c.createdByKeyId), p.str(c.createdAt),
+                                p.num(c.copieSiao ? 1 : 0)}), p);
         }
         AuditEvent a = audit;
         if (a.subject.empty()) a.subject = c.id;
@@ -1280,11 +1299,9 @@ Result<std::vector<StoredConsent>> PocoStore::listConsents(const std::string& do
     using R = std::vector<StoredConsent>;
     return Impl::read<R>(*this, "listConsents", [&](Session& s) -> Result<R> {
         Params p;
-        std::vector<ConsentRow> rows;
-        exec(s, std::string(CONSENT_SELECT) + " WHERE dossier_id = " + p.str(dossierId) + " ORDER BY given_at, created_at, id",
-             p, into(rows));
-        R out;
-        for (const auto& r : rows) out.push_back(toConsent(r));
+        R out = mapRows(selectRows<ConsentRow>(s, std::string(CONSENT_SELECT) + " WHERE dossier_id = " + p.str(dossierId) +
+                                                      " ORDER BY given_at, created_at, id", p),
+                        toConsent);
         Params q;
         readCopieSiao(s, "dossier_id = " + q.str(dossierId), q, out);
         return out;
@@ -1319,35 +1336,30 @@ void insertTransmissionIn(PocoStore& store, Session& s, const Transmission& t,
     PocoStore::Impl::step(store, "transmission.insert");
     {
         Params p;
-        std::string sql = "INSERT INTO transmissions (id, document_id, revision, dossier_id, form, sender_id,"
-                          " recipient_id, allowed, decision, consent_id, excluded_json, permitted_json,"
-                          " created_by_key, created_at, copy_of) VALUES (";
-        sql += p.str(t.id) + ", " + p.str(t.documentId) + ", " + p.num(t.revision) + ", " + p.str(t.dossierId) + ", " +
-               p.str(t.form) + ", " + p.str(t.senderOrgId) + ", " + p.str(t.recipientOrgId) + ", " +
-               p.num(t.allowed ? 1 : 0) + ", " + p.str(t.decisionCode) + ", " + p.str(t.consentId) + ", " +
-               p.str(t.excludedJson) + ", " + p.str(t.permittedJson) + ", " + p.str(t.createdByKeyId) + ", " +
-               p.str(t.createdAt) + ", " + p.str(t.copyOf) + ")";
-        exec(s, sql, p);
+        exec(s, "INSERT INTO transmissions (id, document_id, revision, dossier_id, form, sender_id,"
+                " recipient_id, allowed, decision, consent_id, excluded_json, permitted_json,"
+                " created_by_key, created_at, copy_of)" +
+                    values({p.str(t.id), p.str(t.documentId), p.num(t.revision), p.str(t.dossierId), p.str(t.form),
+                            p.str(t.senderOrgId), p.str(t.recipientOrgId), p.num(t.allowed ? 1 : 0),
+                            p.str(t.decisionCode), p.str(t.consentId), p.str(t.excludedJson), p.str(t.permittedJson),
+                            p.str(t.createdByKeyId), p.str(t.createdAt), p.str(t.copyOf)}), p);
     }
     for (const auto& a : t.artefacts) {
         PocoStore::Impl::step(store, "transmission.artefact");
         Params p;
-        std::string sql = "INSERT INTO transmission_artefacts (transmission_id, format, content_type, sha256,"
-                          " size_bytes, bytes) VALUES (";
-        sql += p.str(t.id) + ", " + p.str(a.format) + ", " + p.str(a.contentType) + ", " + p.str(a.sha256) + ", " +
-               p.num(static_cast<Int64>(a.bytes.size())) + ", " + p.blob(a.bytes) + ")";
-        exec(s, sql, p);
+        exec(s, "INSERT INTO transmission_artefacts (transmission_id, format, content_type, sha256, size_bytes, bytes)" +
+                    values({p.str(t.id), p.str(a.format), p.str(a.contentType), p.str(a.sha256),
+                            p.num(static_cast<Int64>(a.bytes.size())), p.blob(a.bytes)}), p);
     }
     if (outbox) {
         PocoStore::Impl::step(store, "transmission.outbox");
         const delivery::OutboxMessage& m = *outbox;
         Params p;
-        std::string sql = "INSERT INTO outbox (id, transmission_id, recipient_id, url, body, attempts, next_attempt_at,"
-                          " lease_until, delivered_at, http_status, dead, last_error, created_at) VALUES (";
-        sql += p.str(m.id.empty() ? newId("msg_") : m.id) + ", " + p.str(t.id) + ", " + p.str(m.recipientOrgId) +
-               ", " + p.str(m.url) + ", " + p.str(m.body) + ", " + p.num(0) + ", " + p.num(m.nextAttemptAt) + ", " +
-               p.num(0) + ", NULL, " + p.num(0) + ", " + p.num(0) + ", " + p.str("") + ", " + p.str(t.createdAt) + ")";
-        exec(s, sql, p);
+        exec(s, "INSERT INTO outbox (id, transmission_id, recipient_id, url, body, attempts, next_attempt_at,"
+                " lease_until, delivered_at, http_status, dead, last_error, created_at)" +
+                    values({p.str(m.id.empty() ? newId("msg_") : m.id), p.str(t.id), p.str(m.recipientOrgId),
+                            p.str(m.url), p.str(m.body), p.num(0), p.num(m.nextAttemptAt), p.num(0), "NULL", p.num(0),
+                            p.num(0), p.str(""), p.str(t.createdAt)}), p);
     }
 }
 } // namespace
@@ -1406,12 +1418,9 @@ Result<Transmission> PocoStore::recordTransmission(const Transmission& transmiss
 Result<Transmission> PocoStore::findTransmission(const std::string& id) {
     return Impl::read<Transmission>(*this, "findTransmission", [&](Session& s) -> Result<Transmission> {
         Params p;
-        std::vector<TransmissionRow> rows;
-        exec(s, std::string(TRANSMISSION_SELECT) + " WHERE id = " + p.str(id), p, into(rows));
-        if (rows.empty()) return Status::notFound("transmission_not_found", "Transmission introuvable : " + id);
-        Transmission t = toTransmission(rows.front());
-        t.artefacts = transmissionArtefacts(s, t.id);
-        return t;
+        return selectOne<TransmissionRow>(s, std::string(TRANSMISSION_SELECT) + " WHERE id = " + p.str(id), p,
+                                          Status::notFound("transmission_not_found", "Transmission introuvable : " + id),
+                                          [&](const TransmissionRow& r) { return transmissionWithArtefacts(s, r); });
     });
 }
 
@@ -1426,48 +1435,21 @@ Result<Page<Transmission>> PocoStore::listTransmissions(const TransmissionQuery&
             if (q.allowedOnly) w += " AND allowed = 1";
             return w;
         };
-        R page;
-        {
-            Params p;
-            Int64 total = 0;
-            exec(s, "SELECT COUNT(*) FROM transmissions" + where(p), p, into(total));
-            page.total = total;
-        }
-        Params p;
-        std::vector<TransmissionRow> rows;
-        std::string sql = std::string(TRANSMISSION_SELECT) + where(p) + " ORDER BY created_at DESC, id DESC";
-        sql += " LIMIT " + p.num(clampLimit(q.limit));
-        sql += " OFFSET " + p.num(std::max(0, q.offset));
-        exec(s, sql, p, into(rows));
-        for (const auto& r : rows) {
-            Transmission t = toTransmission(r);
-            t.artefacts = transmissionArtefacts(s, t.id);
-            page.items.push_back(std::move(t));
-        }
-        return page;
+        return selectPage<TransmissionRow>(s, "transmissions", TRANSMISSION_SELECT, where, "created_at DESC, id DESC",
+                                           q.limit, q.offset,
+                                           [&](const TransmissionRow& r) { return transmissionWithArtefacts(s, r); });
     });
 }
 
 Result<Artefact> PocoStore::fetchTransmissionArtefact(const std::string& transmissionId, const std::string& format) {
     return Impl::read<Artefact>(*this, "fetchTransmissionArtefact", [&](Session& s) -> Result<Artefact> {
-        using Row = Poco::Tuple<std::string, std::string, Int64, Poco::Data::BLOB>;
         Params p;
-        std::vector<Row> rows;
         std::string sql = "SELECT content_type, sha256, size_bytes, bytes FROM transmission_artefacts"
                           " WHERE transmission_id = " + p.str(transmissionId);
         sql += " AND format = " + p.str(format);
-        exec(s, sql, p, into(rows));
-        if (rows.empty())
-            return Status::notFound("rendition_not_found", "Cette copie n'existe pas au format « " + format + " ».");
-        const Row& r = rows.front();
-        Artefact a;
-        a.format = format;
-        a.contentType = r.get<0>();
-        a.sha256 = r.get<1>();
-        a.size = r.get<2>();
-        const Poco::Data::BLOB& b = r.get<3>();
-        if (b.size()) a.bytes.assign(reinterpret_cast<const char*>(b.rawContent()), b.size());
-        return a;
+        return selectOne<ArtefactBytesRow>(
+            s, sql, p, Status::notFound("rendition_not_found", "Cette copie n'existe pas au format « " + format + " »."),
+            [&](const ArtefactBytesRow& r) { return toArtefactWithBytes(format, r); });
     });
 }
 
@@ -1482,8 +1464,8 @@ Result<Webhook> PocoStore::setWebhook(const std::string& organisationId, const s
         }
         if (n == 0) {
             Params p;
-            exec(s, "INSERT INTO webhooks (organisation_id, url, updated_at) VALUES (" + p.str(organisationId) + ", " +
-                        p.str(url) + ", " + p.str(w.updatedAt) + ")", p);
+            exec(s, "INSERT INTO webhooks (organisation_id, url, updated_at)" +
+                        values({p.str(organisationId), p.str(url), p.str(w.updatedAt)}), p);
         }
         appendAuditIn(*this, s, _sqlite, audit);
         return w;
@@ -1494,20 +1476,18 @@ Result<Webhook> PocoStore::findWebhook(const std::string& organisationId) {
     return Impl::read<Webhook>(*this, "findWebhook", [&](Session& s) -> Result<Webhook> {
         using Row = Poco::Tuple<std::string, std::string>;
         Params p;
-        std::vector<Row> rows;
-        exec(s, "SELECT url, updated_at FROM webhooks WHERE organisation_id = " + p.str(organisationId), p, into(rows));
-        if (rows.empty()) return Status::notFound("webhook_not_found", "Aucun webhook n'est déclaré.");
-        return Webhook{organisationId, rows.front().get<0>(), rows.front().get<1>()};
+        return selectOne<Row>(s, "SELECT url, updated_at FROM webhooks WHERE organisation_id = " + p.str(organisationId), p,
+                              Status::notFound("webhook_not_found", "Aucun webhook n'est déclaré."),
+                              [&](const Row& r) { return Webhook{organisationId, r.get<0>(), r.get<1>()}; });
     });
 }
 
 Result<OutboxStatus> PocoStore::findOutboxMessage(const std::string& id) {
     return Impl::read<OutboxStatus>(*this, "findOutboxMessage", [&](Session& s) -> Result<OutboxStatus> {
         Params p;
-        std::vector<OutboxStatusRow> rows;
-        exec(s, std::string(OUTBOX_STATUS_SELECT) + " WHERE id = " + p.str(id), p, into(rows));
-        if (rows.empty()) return Status::notFound("message_not_found", "Message introuvable : " + id);
-        return toOutboxStatus(rows.front());
+        return selectOne<OutboxStatusRow>(s, std::string(OUTBOX_STATUS_SELECT) + " WHERE id = " + p.str(id), p,
+                                          Status::notFound("message_not_found", "Message introuvable : " + id),
+                                          toOutboxStatus);
     });
 }
 
@@ -1515,35 +1495,21 @@ Result<std::vector<OutboxStatus>> PocoStore::listOutbox(const std::string& trans
     using R = std::vector<OutboxStatus>;
     return Impl::read<R>(*this, "listOutbox", [&](Session& s) -> Result<R> {
         Params p;
-        std::vector<OutboxStatusRow> rows;
         std::string sql = OUTBOX_STATUS_SELECT;
         if (!transmissionId.empty()) sql += " WHERE transmission_id = " + p.str(transmissionId);
-        exec(s, sql + " ORDER BY created_at, id", p, into(rows));
-        R out;
-        for (const auto& r : rows) out.push_back(toOutboxStatus(r));
-        return out;
+        return mapRows(selectRows<OutboxStatusRow>(s, sql + " ORDER BY created_at, id", p), toOutboxStatus);
     });
 }
 
 Status PocoStore::appendAudit(const AuditEvent& audit) {
-    return Impl::write<int>(*this, "appendAudit", [&](Session& s) -> Result<int> {
-               appendAuditIn(*this, s, _sqlite, audit);
-               return 0;
-           })
-        .status();
+    return Impl::run(*this, "appendAudit", [&](Session& s) { appendAuditIn(*this, s, _sqlite, audit); });
 }
 
 Result<std::vector<audit::AuditEntry>> PocoStore::listAudit() {
     using R = std::vector<audit::AuditEntry>;
     return Impl::read<R>(*this, "listAudit", [&](Session& s) -> Result<R> {
         Params p;
-        std::vector<AuditRow> rows;
-        exec(s, "SELECT seq, at, event, actor, subject, details, prev_hash, hash FROM audit_log ORDER BY seq", p,
-             into(rows));
-        R out;
-        out.reserve(rows.size());
-        for (const auto& r : rows) out.push_back(toAudit(r));
-        return out;
+        return mapRows(selectRows<AuditRow>(s, std::string(AUDIT_SELECT) + " ORDER BY seq", p), toAudit);
     });
 }
 
@@ -1563,7 +1529,7 @@ Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t no
             sql += " ORDER BY next_attempt_at, id LIMIT " + p.num(std::max(1, max));
             // Another instance's claim in progress: skip its rows rather than wait (and never take them twice).
             if (!_sqlite) sql += " FOR UPDATE SKIP LOCKED";
-            exec(s, sql, p, into(rows));
+            rows = selectRows<Row>(s, sql, p);
         }
         R out;
         for (const auto& r : rows) {
@@ -1584,33 +1550,29 @@ Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t no
 }
 
 Status PocoStore::markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) {
-    return Impl::write<int>(*this, "markDelivered", [&](Session& s) -> Result<int> {
-               Impl::step(*this, "outbox.delivered");
-               Params p;
-               std::string sql = "UPDATE outbox SET delivered_at = " + p.num(atMs);
-               sql += ", http_status = " + p.num(httpStatus);
-               sql += ", attempts = attempts + 1, lease_until = 0, last_error = " + p.str("");
-               sql += " WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
-               exec(s, sql, p);
-               return 0;
-           })
-        .status();
+    return Impl::run(*this, "markDelivered", [&](Session& s) {
+        Impl::step(*this, "outbox.delivered");
+        Params p;
+        std::string sql = "UPDATE outbox SET delivered_at = " + p.num(atMs);
+        sql += ", http_status = " + p.num(httpStatus);
+        sql += ", attempts = attempts + 1, lease_until = 0, last_error = " + p.str("");
+        sql += " WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
+        exec(s, sql, p);
+    });
 }
 
 Status PocoStore::markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
                              const std::string& error) {
-    return Impl::write<int>(*this, "markFailed", [&](Session& s) -> Result<int> {
-               Impl::step(*this, "outbox.failed");
-               Params p;
-               std::string sql = "UPDATE outbox SET attempts = " + p.num(attempts);
-               sql += ", next_attempt_at = " + p.num(nextAttemptAtMs);
-               sql += ", dead = " + p.num(dead ? 1 : 0);
-               sql += ", last_error = " + p.str(error.substr(0, 500));
-               sql += ", lease_until = 0 WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
-               exec(s, sql, p);
-               return 0;
-           })
-        .status();
+    return Impl::run(*this, "markFailed", [&](Session& s) {
+        Impl::step(*this, "outbox.failed");
+        Params p;
+        std::string sql = "UPDATE outbox SET attempts = " + p.num(attempts);
+        sql += ", next_attempt_at = " + p.num(nextAttemptAtMs);
+        sql += ", dead = " + p.num(dead ? 1 : 0);
+        sql += ", last_error = " + p.str(error.substr(0, 500));
+        sql += ", lease_until = 0 WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
+        exec(s, sql, p);
+    });
 }
 
 } // namespace passerelle::storage

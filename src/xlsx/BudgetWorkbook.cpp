@@ -194,15 +194,7 @@ private:
         sh.formula(row, kProduit, "=SUM(" + rangeRef(block.firstLine, kProduit, block.lastLine, kProduit) + ")", euros(tp), _st.euroTotal);
         ++row;
 
-        // Balance check.
-        const std::string c = cellRef(block.totalRow, kAmount), p = cellRef(block.totalRow, kProduit);
-        sh.text(row, kLabel, "Écart charges – produits", _st.check);
-        sh.formula(row, kAmount, "=" + c + "-" + p, euros(tc - tp), _st.euro);
-        sh.text(row, kFunder, "Contrôle d'équilibre", _st.check);
-        sh.mergeText(row, kNature, row, kProduit, "", _st.check);
-        sh.formulaText(row, kNature, "=" + balanceFormula(c, p), balanceCached(tc, tp), _st.check);
-        flagBalance(sh, _st, row, kNature, kProduit, c, p);
-        flagBalance(sh, _st, row, kAmount, kAmount, c, p);
+        writeBalanceCheck(sh, row, block.totalRow, tc, tp);
         ++row;
         _blocks.push_back(block);
         return row;
@@ -224,7 +216,14 @@ private:
         sh.text(row, kFunder, "Total des produits de la période", _st.totalLabel);
         sh.formula(row, kProduit, produits, euros(tp), _st.euroTotal);
         ++row;
-        const std::string c = cellRef(chargesRow, kAmount), p = cellRef(chargesRow, kProduit);
+        writeBalanceCheck(sh, row, chargesRow, tc, tp);
+        return row + 1;
+    }
+
+    // The balance check on `row`, under the totals of `totalsRow` (charges
+    // `tc` in kAmount, produits `tp` in kProduit): the difference and the verdict.
+    void writeBalanceCheck(Sheet& sh, int row, int totalsRow, Cents tc, Cents tp) {
+        const std::string c = cellRef(totalsRow, kAmount), p = cellRef(totalsRow, kProduit);
         sh.text(row, kLabel, "Écart charges – produits", _st.check);
         sh.formula(row, kAmount, "=" + c + "-" + p, euros(tc - tp), _st.euro);
         sh.text(row, kFunder, "Contrôle d'équilibre", _st.check);
@@ -232,7 +231,6 @@ private:
         sh.formulaText(row, kNature, "=" + balanceFormula(c, p), balanceCached(tc, tp), _st.check);
         flagBalance(sh, _st, row, kNature, kProduit, c, p);
         flagBalance(sh, _st, row, kAmount, kAmount, c, p);
-        return row + 1;
     }
 
     void writeCofinancement(Sheet& sh) {
