@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/Text.h"
+#include "pdf/ToUnicodeFix.h"
 
 namespace passerelle::pdf {
 
@@ -195,6 +196,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
         if (chunk == 0) break;
     }
     if (read != size) return Status::internal("pdf_error", "Flux PDF incomplet.");
+    if (metrics.embedded()) fixToUnicodeCMaps(result.bytes);
     result.pages = static_cast<int>(laid.pages.size());
     result.embeddedFont = metrics.embedded();
     return result;
