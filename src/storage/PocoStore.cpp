@@ -1253,7 +1253,13 @@ const char* OUTBOX_STATUS_SELECT =
     "SELECT id, transmission_id, attempts, COALESCE(delivered_at, -1), dead, last_error, recipient_id,"
     " next_attempt_at, http_status FROM outbox";
 OutboxStatus toOutboxStatus(const OutboxStatusRow& r) {
-    OutboxStatus o{r.get<0>(), r.get<1>(), static_cast<int>(r.get<2>()), r.get<3>() >= 0, r.get<4>() != 0, r.get<5>()};
+    OutboxStatus o;
+    o.id = r.get<0>();
+    o.transmissionId = r.get<1>();
+    o.attempts = static_cast<int>(r.get<2>());
+    o.delivered = r.get<3>() >= 0;
+    o.dead = r.get<4>() != 0;
+    o.lastError = r.get<5>();
     o.recipientOrgId = r.get<6>();
     if (r.get<3>() >= 0) o.deliveredAtMs = r.get<3>();
     o.nextAttemptAtMs = r.get<7>();
