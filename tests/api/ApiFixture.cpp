@@ -1,55 +1,10 @@
 #include "api/ApiFixture.h"
 
-#include <sstream>
 #include <stdexcept>
-
-#include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/String.h>
 
 #include "storage/ApiKeys.h"
 
 namespace passerelle::testing {
-
-Poco::JSON::Object::Ptr HttpResult::json() const {
-    Poco::JSON::Parser parser;
-    return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
-}
-
-std::string HttpResult::error() const {
-    try {
-        auto o = json();
-        return o->has("error") ? o->getValue<std::string>("error") : "";
-    } catch (...) {
-        return "";
-    }
-}
-
-HttpResult httpCall(unsigned short port, const std::string& method, const std::string& path, const std::string& key,
-                    const std::string& body, const std::string& contentType) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    session.setTimeout(Poco::Timespan(60, 0));
-    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!key.empty()) req.set("Authorization", key.rfind("psl_", 0) == 0 ? "Bearer " + key : key);
-    if (!body.empty() || method == "POST" || method == "PATCH") {
-        req.setContentType(contentType);
-        req.setContentLength(static_cast<std::streamsize>(body.size()));
-        session.sendRequest(req) << body;
-    } else {
-        session.sendRequest(req);
-    }
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    HttpResult r;
-    r.status = resp.getStatus();
-    r.contentType = resp.getContentType();
-    for (const auto& [k, v] : resp) r.headers[Poco::toLower(k)] = v;
-    Poco::StreamCopier::copyToString(in, r.body);
-    return r;
-}
 
 ApiServer::ApiServer(std::shared_ptr<storage::Store> store) {
     auto renderer = std::make_shared<const service::RenderService>(repoCatalog());

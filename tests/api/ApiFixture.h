@@ -1,32 +1,17 @@
 #pragma once
 // A real HTTP server in-process (port 0) with the render and stored-API
 // routes over a PocoStore on the test database (SQLite, or PostgreSQL when
-// PASSERELLE_TEST_PG is set), and a small HTTP client.
-#include <map>
+// PASSERELLE_TEST_PG is set); requests with httpCall() (support/HttpClient.h).
 #include <memory>
 #include <string>
-
-#include <Poco/JSON/Object.h>
 
 #include "http/ApiRoutes.h"
 #include "http/HttpServer.h"
 #include "service/DossierService.h"
 #include "storage/StoreBackends.h"
+#include "support/HttpClient.h"
 
 namespace passerelle::testing {
-
-struct HttpResult {
-    int status = 0;
-    std::string body;
-    std::string contentType;
-    std::map<std::string, std::string> headers; // lower-case names
-    Poco::JSON::Object::Ptr json() const;       // throws when the body is not a JSON object
-    std::string error() const;                  // "error" of a JSON error body, "" otherwise
-};
-
-// One request on a fresh connection. `key` empty: no Authorization header.
-HttpResult httpCall(unsigned short port, const std::string& method, const std::string& path, const std::string& key,
-                    const std::string& body = "", const std::string& contentType = "application/json");
 
 // A server over `store`, stopped by the destructor.
 class ApiServer {

@@ -6,30 +6,14 @@
 // after a restart, with the receiver back up, the receiver has accepted that
 // delivery exactly once. Every wait is bounded (20 s). SQLite (--data-dir) and
 // PostgreSQL (--db, when PASSERELLE_TEST_PG is set).
-#include <atomic>
 #include <chrono>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <sstream>
 #include <thread>
 
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Pipe.h>
-#include <Poco/PipeStream.h>
-#include <Poco/Process.h>
-#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 
-#include "api/ApiFixture.h"
-#include "storage/ApiKeys.h"
+#include "api/ServeProcess.h"
+#include "support/WebhookReceiver.h"
 
 namespace passerelle::testing {
 namespace {
@@ -38,81 +22,6 @@ using Poco::JSON::Object;
 using Clock = std::chrono::steady_clock;
 
 const auto kMaxWait = std::chrono::seconds(20);
-
-unsigned short freePort() {
-    Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-    unsigned short p = s.address().port();
-    s.close();
-    return p;
-}
-
-// A landlord's receiver. `answer` is the status it gives (503: "down");
-// it accepts (and counts) a delivery only when it answers 200.
-struct Receiver {
-    struct Hit {
-        std::string key;
-        std::string transmission;
-        int answered = 0;
-    };
-    std::mutex mu;
-    std::vector<Hit> hits;
-    std::atomic<int> answer{200};
-
-    class Handler : public Poco::Net::HTTPRequestHandler {
-    public:
-        explicit Handler(Receiver& r) : _r(r) {}
-        void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-            std::string body;
-            Poco::StreamCopier::copyToString(req.stream(), body);
-            Hit h;
-            h.key = req.get("Idempotency-Key", "");
-            try {
-                h.transmission = Poco::JSON::Parser().parse(body).extract<Object::Ptr>()->getValue<std::string>("transmission");
-            } catch (const Poco::Exception&) {
-            }
-            h.answered = _r.answer.load();
-            {
-                std::lock_guard<std::mutex> lock(_r.mu);
-                _r.hits.push_back(h);
-            }
-            resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(h.answered));
-            resp.send() << (h.answered == 200 ? "ok" : "indisponible");
-        }
-
-    private:
-        Receiver& _r;
-    };
-    class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-    public:
-        explicit Factory(Receiver& r) : _r(r) {}
-        Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-            return new Handler(_r);
-        }
-
-    private:
-        Receiver& _r;
-    };
-
-    std::unique_ptr<Poco::Net::HTTPServer> server;
-    Receiver() {
-        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-        server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, new Poco::Net::HTTPServerParams);
-        server->start();
-    }
-    ~Receiver() { server->stopAll(true); }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/passerelle/webhook"; }
-    std::vector<Hit> snapshot() {
-        std::lock_guard<std::mutex> lock(mu);
-        return hits;
-    }
-    // Requests for `transmission` answered with `status`.
-    std::vector<Hit> hitsFor(const std::string& transmission, int status) {
-        std::vector<Hit> out;
-        for (const auto& h : snapshot())
-            if (h.transmission == transmission && h.answered == status) out.push_back(h);
-        return out;
-    }
-};
 
 // Polls `done` every 100 ms for at most kMaxWait.
 template <typename F>
@@ -125,75 +34,14 @@ bool waitFor(F done) {
     return done();
 }
 
-// A `passerelle serve` child process: stop() asks it to end (SIGINT), kill() ends it with SIGKILL.
-class ServeProcess {
-public:
-    explicit ServeProcess(const std::vector<std::string>& dbArgs) : _port(freePort()) {
-        std::vector<std::string> args = {"serve", "--port", std::to_string(_port)};
-        args.insert(args.end(), dbArgs.begin(), dbArgs.end());
-        _handle = std::make_unique<Poco::ProcessHandle>(Poco::Process::launch(PASSERELLE_BINARY, args, nullptr, &_out, nullptr));
-        for (int i = 0; i < 200; ++i) {
-            try {
-                if (httpCall(_port, "GET", "/healthz", "").status == 200) return;
-            } catch (...) {
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        kill();
-        throw std::runtime_error("passerelle serve did not start on port " + std::to_string(_port));
-    }
-    ~ServeProcess() { stop(); }
-    void stop() {
-        if (!_handle) return;
-        Poco::Process::requestTermination(_handle->id());
-        finish();
-    }
-    void kill() {
-        if (!_handle) return;
-        Poco::Process::kill(*_handle); // SIGKILL: no shutdown code runs
-        finish();
-    }
-    HttpResult call(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "") {
-        return httpCall(_port, method, path, key, body);
-    }
-
-private:
-    void finish() {
-        _handle->wait();
-        _handle.reset();
-        Poco::PipeInputStream in(_out);
-        std::string ignored;
-        Poco::StreamCopier::copyToString(in, ignored);
-    }
-    unsigned short _port;
-    Poco::Pipe _out;
-    std::unique_ptr<Poco::ProcessHandle> _handle;
-};
-
-class ServeWebhookProcessTest : public ::testing::TestWithParam<std::string> {
+class ServeWebhookProcessTest : public ProcessTest {
 protected:
-    void SetUp() override {
-        db = std::make_unique<TestDatabase>(GetParam());
-        if (!db->available()) GTEST_SKIP() << db->skipReason();
-        if (GetParam() == "sqlite") dbArgs = {"--data-dir", db->dir() + "/var"};
-        else dbArgs = {"--db", db->url()};
-    }
-    CommandResult admin(std::vector<std::string> args) {
-        args.insert(args.begin(), {PASSERELLE_BINARY, "admin"});
-        args.insert(args.end(), dbArgs.begin(), dbArgs.end());
-        return run(args);
-    }
     std::string newKey(const std::string& org) {
         auto r = admin({"create-key", org});
-        std::istringstream in(r.out);
-        std::string line;
-        while (std::getline(in, line))
-            if (storage::looksLikeApiKey(line)) return line;
-        ADD_FAILURE() << r.out << r.err;
-        return "";
+        const std::string key = keyIn(r.out);
+        if (key.empty()) ADD_FAILURE() << r.out << r.err;
+        return key;
     }
-    std::unique_ptr<TestDatabase> db;
-    std::vector<std::string> dbArgs;
 };
 
 // The push status of `transmission` as the association sees it (GET /v1/documents/{id}/transmissions).
@@ -207,7 +55,7 @@ Object::Ptr pushOf(ServeProcess& server, const std::string& key, const std::stri
 }
 
 TEST_P(ServeWebhookProcessTest, PushedWithIdempotencyKeyAndExactlyOnceAcrossSigkill) {
-    Receiver rx;
+    WebhookReceiver rx; // the landlord's; answer(503) makes it "down"
     ASSERT_EQ(admin({"create-org", "ADALEA", "--kind", "association"}).exitCode, 0);
     ASSERT_EQ(admin({"create-org", "Côtes d'Armor Habitat", "--kind", "bailleur"}).exitCode, 0);
     const std::string keyA = newKey("ADALEA");
@@ -250,7 +98,7 @@ TEST_P(ServeWebhookProcessTest, PushedWithIdempotencyKeyAndExactlyOnceAcrossSigk
 
         // 2. Receiver down (503): a transmission, its first attempt fails and is
         // recorded; SIGKILL right then, before the retry.
-        rx.answer = 503;
+        rx.answer(503);
         auto t2 = server.call("POST", "/v1/documents/" + doc + "/transmit", keyA, to);
         ASSERT_EQ(t2.status, 201) << t2.body;
         trn2 = t2.json()->getValue<std::string>("id");
@@ -267,7 +115,7 @@ TEST_P(ServeWebhookProcessTest, PushedWithIdempotencyKeyAndExactlyOnceAcrossSigk
     EXPECT_TRUE(rx.hitsFor(trn2, 200).empty());
 
     // 3. Receiver back up, server restarted: the retry comes from the database.
-    rx.answer = 200;
+    rx.answer(200);
     ServeProcess again(dbArgs);
     ASSERT_TRUE(waitFor([&] { return !rx.hitsFor(trn2, 200).empty(); })) << "no delivery after restart within 20 s";
     // One more drain cycle (the worker runs every 2 s) must not deliver again.

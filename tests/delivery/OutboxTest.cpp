@@ -2,74 +2,15 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <mutex>
-#include <set>
-
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/StreamCopier.h>
 
 #include "delivery/Outbox.h"
+#include "support/WebhookReceiver.h"
 
 using namespace passerelle;
 using namespace passerelle::delivery;
+using passerelle::testing::WebhookReceiver; // dedupes on the idempotency key, can fail on demand
 
 namespace {
-
-// A landlord's receiver: records every request, keeps each idempotency key once, can fail on demand.
-struct Receiver {
-    std::mutex mu;
-    std::vector<std::string> keys;        // every request
-    std::map<std::string, std::string> accepted; // key -> body (deduplicated)
-    int failNext = 0;
-
-    class Handler : public Poco::Net::HTTPRequestHandler {
-    public:
-        explicit Handler(Receiver& r) : _r(r) {}
-        void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-            std::string body;
-            Poco::StreamCopier::copyToString(req.stream(), body);
-            std::lock_guard<std::mutex> lock(_r.mu);
-            std::string key = req.get("Idempotency-Key", "");
-            _r.keys.push_back(key);
-            if (_r.failNext > 0) {
-                --_r.failNext;
-                resp.setStatus(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
-                resp.send() << "busy";
-                return;
-            }
-            _r.accepted.emplace(key, body); // a repeated key changes nothing
-            resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
-            resp.send() << "ok";
-        }
-
-    private:
-        Receiver& _r;
-    };
-    class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-    public:
-        explicit Factory(Receiver& r) : _r(r) {}
-        Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override { return new Handler(_r); }
-
-    private:
-        Receiver& _r;
-    };
-
-    std::unique_ptr<Poco::Net::HTTPServer> server;
-    void start() {
-        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-        server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, new Poco::Net::HTTPServerParams);
-        server->start();
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/passerelle/webhook"; }
-    ~Receiver() {
-        if (server) server->stopAll(true);
-    }
-};
 
 // In-memory outbox with the same semantics as the database one (leases, attempts, dead letters).
 struct MemoryOutbox : OutboxStore {
@@ -125,9 +66,8 @@ TEST(RetryPolicy, ExponentialBackoffWithACap) {
 }
 
 TEST(Outbox, DeliversWithTheIdempotencyKeyAndRetriesAfterFailures) {
-    Receiver rx;
-    rx.start();
-    rx.failNext = 2;
+    WebhookReceiver rx;
+    rx.failNext(2);
     MemoryOutbox box;
     box.rows["msg_1"].m = message("msg_1", rx.url());
     HttpSender sender(5);
@@ -137,22 +77,22 @@ TEST(Outbox, DeliversWithTheIdempotencyKeyAndRetriesAfterFailures) {
     EXPECT_EQ(worker.runOnce(now).value(), 0);            // 503
     EXPECT_EQ(box.rows["msg_1"].m.nextAttemptAt, now + 1000);
     EXPECT_EQ(worker.runOnce(now + 500).value(), 0);      // not due yet: nothing sent
-    EXPECT_EQ(rx.keys.size(), 1u);
+    EXPECT_EQ(rx.requests(), 1u);
     EXPECT_EQ(worker.runOnce(now + 1000).value(), 0);     // 503 again
     EXPECT_EQ(box.rows["msg_1"].m.nextAttemptAt, now + 1000 + 2000);
     EXPECT_EQ(worker.runOnce(now + 3000).value(), 1);     // delivered
     EXPECT_TRUE(box.rows["msg_1"].delivered);
     EXPECT_EQ(worker.runOnce(now + 100000).value(), 0);   // never sent again
-    EXPECT_EQ(rx.keys.size(), 3u);
+    EXPECT_EQ(rx.requests(), 3u);
     EXPECT_EQ(attemptsSeen, 3);
-    ASSERT_EQ(rx.accepted.size(), 1u);
-    EXPECT_EQ(rx.accepted.begin()->first, "msg_1");
-    EXPECT_EQ(rx.accepted.begin()->second, "{\"transmission\":\"trn_msg_1\"}");
+    const auto accepted = rx.bodies();
+    ASSERT_EQ(accepted.size(), 1u);
+    EXPECT_EQ(accepted.begin()->first, "msg_1");
+    EXPECT_EQ(accepted.begin()->second, "{\"transmission\":\"trn_msg_1\"}");
 }
 
 TEST(Outbox, CrashAfterSendingIsResentButReceivedOnce) {
-    Receiver rx;
-    rx.start();
+    WebhookReceiver rx;
     MemoryOutbox box;
     box.rows["msg_2"].m = message("msg_2", rx.url());
     HttpSender sender(5);
@@ -165,8 +105,8 @@ TEST(Outbox, CrashAfterSendingIsResentButReceivedOnce) {
     OutboxWorker restarted(box, sender);
     EXPECT_EQ(restarted.runOnce(1000 + 30000).value(), 0) << "lease still held";
     EXPECT_EQ(restarted.runOnce(1000 + 60000).value(), 1) << "lease expired: sent again";
-    EXPECT_EQ(rx.keys.size(), 2u);          // two deliveries on the wire...
-    EXPECT_EQ(rx.accepted.size(), 1u);      // ...one on the receiver's side
+    EXPECT_EQ(rx.requests(), 2u);          // two deliveries on the wire...
+    EXPECT_EQ(rx.bodies().size(), 1u);      // ...one on the receiver's side
 }
 
 TEST(Outbox, UnreachableReceiverEndsAsDeadLetter) {

@@ -9,11 +9,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Path.h>
-#include <Poco/StreamCopier.h>
 
 #include <algorithm>
 #include <set>
@@ -22,6 +18,8 @@
 #include "http/HttpServer.h"
 #include "service/RenderService.h"
 #include "support/Expected.h"
+#include "support/HttpClient.h"
+#include "support/RenderServer.h"
 #include "support/TestSupport.h"
 #include "templates/Template.h"
 
@@ -330,14 +328,9 @@ namespace {
 class DocumentsHttp : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        auto renderer = std::make_shared<const service::RenderService>(repoCatalog());
-        auto router = std::make_shared<http::Router>();
-        http::addRenderRoutes(*router, renderer);
         http::ServerConfig config;
-        config.port = 0;
         config.maxBodyBytes = 1024 * 1024;
-        server = new http::Server(config, router);
-        server->start();
+        server = startRenderServer(config).release();
     }
     static void TearDownTestSuite() {
         delete server;
@@ -345,20 +338,8 @@ protected:
     }
 
     std::pair<int, std::string> request(const std::string& method, const std::string& uri, const std::string& body = "") {
-        Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
-        session.setTimeout(Poco::Timespan(60, 0));
-        Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
-        if (method == "POST") {
-            req.setContentType("application/json");
-            req.setContentLength(static_cast<std::streamsize>(body.size()));
-        }
-        std::ostream& os = session.sendRequest(req);
-        os << body;
-        Poco::Net::HTTPResponse resp;
-        std::istream& is = session.receiveResponse(resp);
-        std::string out;
-        Poco::StreamCopier::copyToString(is, out);
-        return {resp.getStatus(), out};
+        auto r = httpRequest(server->port(), method, uri, body);
+        return {r.status, r.body};
     }
 
     static http::Server* server;

@@ -2,7 +2,6 @@
 // the service and through the CLI binary; every template shows every field.
 #include <gtest/gtest.h>
 
-#include <Poco/DirectoryIterator.h>
 #include <Poco/Path.h>
 
 #include <sstream>
@@ -15,32 +14,8 @@
 using namespace passerelle;
 using namespace passerelle::testing;
 
-namespace {
-
-struct Example {
-    std::string file;
-    std::string form;
-};
-
-// examples/<form-id>-<name>.json, the longest form id that prefixes the file name.
-std::vector<Example> allExamples() {
-    std::vector<Example> out;
-    for (Poco::DirectoryIterator it(sourceDir() + "/examples"), end; it != end; ++it) {
-        Poco::Path p(it->path());
-        if (p.getExtension() != "json") continue;
-        std::string base = p.getBaseName(), best;
-        for (const auto& def : repoCatalog().forms->all())
-            if (base.rfind(def->id + "-", 0) == 0 && def->id.size() > best.size()) best = def->id;
-        out.push_back({it->path(), best});
-    }
-    std::sort(out.begin(), out.end(), [](const Example& a, const Example& b) { return a.file < b.file; });
-    return out;
-}
-
-} // namespace
-
 TEST(AllExamples, EachExampleNamesAForm) {
-    auto examples = allExamples();
+    auto examples = exampleFiles();
     ASSERT_GE(examples.size(), 14u);
     for (const auto& e : examples) EXPECT_FALSE(e.form.empty()) << e.file << " does not start with a form id";
     // Every form has at least one example.
@@ -66,7 +41,7 @@ TEST(AllExamples, EveryTemplateShowsEveryFieldOfItsForm) {
 
 TEST(AllExamples, RenderInEveryFormatWithEveryValue) {
     service::RenderService svc(repoCatalog());
-    for (const auto& e : allExamples()) {
+    for (const auto& e : exampleFiles()) {
         if (e.form.empty()) continue;
         auto def = repoCatalog().forms->find(e.form);
         auto data = readJson(e.file);
@@ -95,7 +70,7 @@ TEST(AllExamples, RenderInEveryFormatWithEveryValue) {
 
 TEST(AllExamples, RenderThroughTheCli) {
     TempDir dir;
-    for (const auto& e : allExamples()) {
+    for (const auto& e : exampleFiles()) {
         if (e.form.empty()) continue;
         auto def = repoCatalog().forms->find(e.form);
         for (const auto& format : def->formats) {

@@ -2,12 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 
 #include "http/HttpServer.h"
+#include "support/HttpClient.h"
+#include "support/RenderServer.h"
 #include "support/TestSupport.h"
 
 using namespace passerelle;
@@ -15,28 +13,14 @@ using namespace passerelle::testing;
 
 namespace {
 
-struct Response {
-    int status = 0;
-    std::string contentType;
-    std::string disposition;
-    std::string body;
-    Poco::JSON::Object::Ptr json() const {
-        Poco::JSON::Parser p;
-        return p.parse(body).extract<Poco::JSON::Object::Ptr>();
-    }
-};
+using Response = HttpResult;
 
 class RenderHttp : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        auto renderer = std::make_shared<const service::RenderService>(repoCatalog());
-        auto router = std::make_shared<http::Router>();
-        http::addRenderRoutes(*router, renderer);
         http::ServerConfig config;
-        config.port = 0;
         config.maxBodyBytes = 256 * 1024;
-        server = new http::Server(config, router);
-        server->start();
+        server = startRenderServer(config).release();
     }
     static void TearDownTestSuite() {
         delete server;
@@ -45,28 +29,11 @@ protected:
 
     Response request(const std::string& method, const std::string& uri, const std::string& body = "",
                      const std::string& contentType = "application/json", bool chunked = false) {
-        Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
-        session.setTimeout(Poco::Timespan(30, 0));
-        Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
-        if (!body.empty() || method == "POST") {
-            if (!contentType.empty()) req.setContentType(contentType);
-            if (chunked) req.setChunkedTransferEncoding(true);
-            else req.setContentLength(static_cast<std::streamsize>(body.size()));
-        }
-        Response r;
-        try {
-            std::ostream& os = session.sendRequest(req);
-            os << body;
-        } catch (const Poco::Exception&) {
-            // The server may answer 413 and close before reading the whole body.
-        }
-        Poco::Net::HTTPResponse resp;
-        std::istream& is = session.receiveResponse(resp);
-        r.status = resp.getStatus();
-        r.contentType = resp.getContentType();
-        r.disposition = resp.get("Content-Disposition", "");
-        Poco::StreamCopier::copyToString(is, r.body);
-        return r;
+        HttpOptions options;
+        options.timeoutSeconds = 30;
+        options.chunked = chunked;
+        options.ignoreSendErrors = true; // the server may answer 413 and close before reading the whole body
+        return httpRequest(server->port(), method, uri, body, contentType, options);
     }
 
     void expectAlive() {
@@ -111,8 +78,8 @@ TEST_F(RenderHttp, RendersAPdfWithContentTypeAndFileName) {
     Response r = request("POST", "/v1/render/fiche-navette?format=pdf", example("fiche-navette-association-vers-bailleur.json"));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.contentType, "application/pdf");
-    EXPECT_EQ(r.disposition.rfind("attachment; filename=\"fiche-navette-FN-", 0), 0u) << r.disposition;
-    EXPECT_NE(r.disposition.find(".pdf\""), std::string::npos);
+    EXPECT_EQ(r.header("Content-Disposition").rfind("attachment; filename=\"fiche-navette-FN-", 0), 0u) << r.header("Content-Disposition");
+    EXPECT_NE(r.header("Content-Disposition").find(".pdf\""), std::string::npos);
     EXPECT_TRUE(qpdfCheck(r.body));
     EXPECT_NE(pdfToText(r.body).find("Samira"), std::string::npos);
 

@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <sstream>
 
-#include <Poco/DirectoryIterator.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
-#include <Poco/Path.h>
 
 #include "common/Text.h"
 #include "support/TestSupport.h"
@@ -23,20 +21,6 @@ std::uint64_t Prng::next() {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
-}
-
-std::vector<ExampleFile> exampleFiles() {
-    std::vector<ExampleFile> out;
-    for (Poco::DirectoryIterator it(sourceDir() + "/examples"), end; it != end; ++it) {
-        Poco::Path p(it->path());
-        if (p.getExtension() != "json") continue;
-        std::string base = p.getBaseName(), best;
-        for (const auto& def : repoCatalog().forms->all())
-            if (base.rfind(def->id + "-", 0) == 0 && def->id.size() > best.size()) best = def->id;
-        out.push_back({it->path(), p.getFileName(), best});
-    }
-    std::sort(out.begin(), out.end(), [](const ExampleFile& a, const ExampleFile& b) { return a.file < b.file; });
-    return out;
 }
 
 namespace {

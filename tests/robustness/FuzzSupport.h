@@ -9,6 +9,8 @@
 
 #include <Poco/JSON/Object.h>
 
+#include "support/TestSupport.h" // exampleFiles()
+
 namespace passerelle::testing {
 
 class Prng {
@@ -21,13 +23,6 @@ public:
 private:
     std::uint64_t _state;
 };
-
-struct ExampleFile {
-    std::string file; // absolute path
-    std::string name; // file name
-    std::string form; // longest form id prefixing the file name
-};
-std::vector<ExampleFile> exampleFiles();
 
 struct Mutant {
     std::string json;                 // the bytes to send

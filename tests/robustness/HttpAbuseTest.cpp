@@ -7,15 +7,13 @@
 #include <thread>
 
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/StreamSocket.h>
-#include <Poco/StreamCopier.h>
 
 #include "common/Text.h"
 #include "http/HttpServer.h"
 #include "robustness/FuzzSupport.h"
+#include "support/HttpClient.h"
+#include "support/RenderServer.h"
 #include "support/TestSupport.h"
 
 using namespace passerelle;
@@ -29,36 +27,18 @@ double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>
 class HttpAbuse : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        auto renderer = std::make_shared<const service::RenderService>(repoCatalog());
-        auto router = std::make_shared<http::Router>();
-        http::addRenderRoutes(*router, renderer);
-        http::ServerConfig config; // the shipped defaults: thread pool, timeouts, body limit
-        config.port = 0;
-        server = new http::Server(config, router);
-        server->start();
+        server = startRenderServer().release(); // the shipped defaults: thread pool, timeouts, body limit
     }
     static void TearDownTestSuite() {
         delete server;
         server = nullptr;
     }
 
-    struct Response {
-        int status = 0;
-        std::string body;
-    };
+    using Response = HttpResult;
     static Response post(const std::string& uri, const std::string& body) {
-        Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
-        session.setTimeout(Poco::Timespan(20, 0));
-        Poco::Net::HTTPRequest req("POST", uri, Poco::Net::HTTPMessage::HTTP_1_1);
-        req.setContentType("application/json");
-        req.setContentLength(static_cast<std::streamsize>(body.size()));
-        session.sendRequest(req) << body;
-        Poco::Net::HTTPResponse resp;
-        std::istream& is = session.receiveResponse(resp);
-        Response r;
-        r.status = resp.getStatus();
-        Poco::StreamCopier::copyToString(is, r.body);
-        return r;
+        HttpOptions options;
+        options.timeoutSeconds = 20;
+        return httpRequest(server->port(), "POST", uri, body, "application/json", options);
     }
 
     // /healthz answers 200 within `seconds`.
@@ -66,15 +46,9 @@ protected:
         auto t0 = Clock::now();
         int status = 0;
         try {
-            Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
-            session.setTimeout(Poco::Timespan(static_cast<long>(seconds) + 1, 0));
-            Poco::Net::HTTPRequest req("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
-            session.sendRequest(req);
-            Poco::Net::HTTPResponse resp;
-            std::istream& is = session.receiveResponse(resp);
-            std::string body;
-            Poco::StreamCopier::copyToString(is, body);
-            status = resp.getStatus();
+            HttpOptions options;
+            options.timeoutSeconds = static_cast<long>(seconds) + 1;
+            status = httpRequest(server->port(), "GET", "/healthz", "", "", options).status;
         } catch (const Poco::Exception& e) {
             ADD_FAILURE() << "after " << after << ": /healthz failed: " << e.displayText();
         }

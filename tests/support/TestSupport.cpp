@@ -3,15 +3,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include <Poco/DirectoryIterator.h>
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Path.h>
 #include <Poco/Pipe.h>
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
@@ -170,6 +173,20 @@ const service::Catalog& repoCatalog() {
         return c.value();
     }();
     return catalog;
+}
+
+std::vector<ExampleFile> exampleFiles() {
+    std::vector<ExampleFile> out;
+    for (Poco::DirectoryIterator it(sourceDir() + "/examples"), end; it != end; ++it) {
+        Poco::Path p(it->path());
+        if (p.getExtension() != "json") continue;
+        std::string base = p.getBaseName(), best;
+        for (const auto& def : repoCatalog().forms->all())
+            if (base.rfind(def->id + "-", 0) == 0 && def->id.size() > best.size()) best = def->id;
+        out.push_back({it->path(), p.getFileName(), best});
+    }
+    std::sort(out.begin(), out.end(), [](const ExampleFile& a, const ExampleFile& b) { return a.file < b.file; });
+    return out;
 }
 
 } // namespace passerelle::testing

@@ -53,4 +53,13 @@ void collectStrings(const Poco::JSON::Object::Ptr& obj, std::vector<std::string>
 // The catalog of the repository's forms/, templates/ and fonts/.
 const service::Catalog& repoCatalog();
 
+// examples/*.json, sorted by path, each with the longest form id that prefixes its name
+// (examples/<form-id>-<name>.json; "" when none does).
+struct ExampleFile {
+    std::string file; // absolute path
+    std::string name; // file name
+    std::string form; // longest form id prefixing the file name
+};
+std::vector<ExampleFile> exampleFiles();
+
 } // namespace passerelle::testing

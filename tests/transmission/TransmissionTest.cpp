@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -32,19 +31,13 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/StreamCopier.h>
 
 #include "api/ApiFixture.h"
 #include "consent/ConsentPolicy.h"
 #include "http/ConsentRoutes.h"
 #include "service/TransmissionService.h"
 #include "storage/ApiKeys.h"
+#include "support/WebhookReceiver.h"
 #include "xlsx/XlsxSupport.h"
 
 namespace passerelle::testing {
@@ -61,58 +54,6 @@ std::string str(const Object::Ptr& o) {
     return out.str();
 }
 Object::Ptr parse(const std::string& text) { return Poco::JSON::Parser().parse(text).extract<Object::Ptr>(); }
-
-// A landlord's webhook receiver: records every request, keeps each idempotency key once.
-struct Receiver {
-    std::mutex mu;
-    std::vector<std::string> keys;               // every request
-    std::map<std::string, std::string> accepted; // key -> body (deduplicated)
-
-    class Handler : public Poco::Net::HTTPRequestHandler {
-    public:
-        explicit Handler(Receiver& r) : _r(r) {}
-        void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-            std::string body;
-            Poco::StreamCopier::copyToString(req.stream(), body);
-            std::lock_guard<std::mutex> lock(_r.mu);
-            std::string key = req.get("Idempotency-Key", "");
-            _r.keys.push_back(key);
-            _r.accepted.emplace(key, body);
-            resp.setStatus(Poco::Net::HTTPResponse::HTTP_OK);
-            resp.send() << "ok";
-        }
-
-    private:
-        Receiver& _r;
-    };
-    class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-    public:
-        explicit Factory(Receiver& r) : _r(r) {}
-        Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-            return new Handler(_r);
-        }
-
-    private:
-        Receiver& _r;
-    };
-
-    std::unique_ptr<Poco::Net::HTTPServer> server;
-    Receiver() {
-        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-        server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, new Poco::Net::HTTPServerParams);
-        server->start();
-    }
-    ~Receiver() { server->stopAll(true); }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/passerelle/webhook"; }
-    std::size_t requests() {
-        std::lock_guard<std::mutex> lock(mu);
-        return keys.size();
-    }
-    std::map<std::string, std::string> bodies() {
-        std::lock_guard<std::mutex> lock(mu);
-        return accepted;
-    }
-};
 
 // A server with the render, stored-API and consent routes over `store`.
 class Server {
@@ -432,7 +373,7 @@ struct CrashingOutbox : delivery::OutboxStore {
 };
 
 TEST_P(TransmissionTest, RestartDuringDeliveryDeliversExactlyOnce) {
-    Receiver rx;
+    WebhookReceiver rx;
     ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
     EXPECT_EQ(call("PUT", "/v1/me/webhook", keyA, R"({"url":")" + rx.url() + R"("})").status, 403);
     EXPECT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":"ftp://x"})").error(), "bad_webhook_url");
@@ -543,7 +484,7 @@ private:
 };
 
 TEST_P(TransmissionTest, CanariesNeverReachAnythingALandlordCanObtain) {
-    Receiver rx;
+    WebhookReceiver rx;
     ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
     service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5));
     struct Kind {
@@ -637,7 +578,7 @@ TEST_P(TransmissionTest, CanariesNeverReachAnythingALandlordCanObtain) {
 // Delivery status for the association (GET /v1/documents/{id}/transmissions).
 
 TEST_P(TransmissionTest, DocumentTransmissionsListRefusalsSendsAndPushStatus) {
-    Receiver rx;
+    WebhookReceiver rx;
     ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
     // The other landlord's receiver is unreachable (nothing listens on port 1).
     ASSERT_EQ(call("PUT", "/v1/me/webhook", keyOther, R"({"url":"http://127.0.0.1:1/webhook"})").status, 200);
@@ -749,7 +690,7 @@ TEST_P(TransmissionTest, SiaoGetsTheRedactedCopyOnlyWhenPartnershipAndConsentSay
     EXPECT_EQ(adminCli({"set-partnership-siao", "Ensemble", "Côtes d'Armor Habitat", "SIAO 22"}).exitCode, 66)
         << "no such partnership";
 
-    Receiver rxSiao;
+    WebhookReceiver rxSiao;
     ASSERT_EQ(call("PUT", "/v1/me/webhook", keySiao, R"({"url":")" + rxSiao.url() + R"("})").status, 200);
 
     // A grille with a health comment (never goes) and a family composition (out of the consent's scope).

@@ -6,14 +6,12 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 
 #include "forms/FormDef.h"
 #include "http/HttpServer.h"
 #include "support/Expected.h"
+#include "support/HttpClient.h"
+#include "support/RenderServer.h"
 #include "support/TestSupport.h"
 #include "xlsx/XlsxSupport.h"
 
@@ -189,26 +187,13 @@ TEST(FunderForms, PdfShowsEveryValueAndTheTotals) {
 }
 
 TEST(FunderForms, XlsxThroughHttp) {
-    auto renderer = std::make_shared<const service::RenderService>(repoCatalog());
-    auto router = std::make_shared<http::Router>();
-    http::addRenderRoutes(*router, renderer);
-    http::ServerConfig config;
-    config.port = 0;
-    http::Server server(config, router);
-    server.start();
+    auto server = startRenderServer();
     auto post = [&](const std::string& uri, const std::string& body, std::string& contentType) {
-        Poco::Net::HTTPClientSession session("127.0.0.1", server.port());
-        session.setTimeout(Poco::Timespan(30, 0));
-        Poco::Net::HTTPRequest req("POST", uri, Poco::Net::HTTPMessage::HTTP_1_1);
-        req.setContentType("application/json");
-        req.setContentLength(static_cast<std::streamsize>(body.size()));
-        session.sendRequest(req) << body;
-        Poco::Net::HTTPResponse resp;
-        std::istream& is = session.receiveResponse(resp);
-        std::string out;
-        Poco::StreamCopier::copyToString(is, out);
-        contentType = resp.getContentType();
-        return std::make_pair(static_cast<int>(resp.getStatus()), out);
+        HttpOptions options;
+        options.timeoutSeconds = 30;
+        auto r = httpRequest(server->port(), "POST", uri, body, "application/json", options);
+        contentType = r.contentType;
+        return std::make_pair(r.status, r.body);
     };
     std::string type;
     auto [status, body] = post("/v1/render/budget-annexe?format=xlsx", readFile(sourceDir() + "/examples/budget-annexe-sarthe-plateformes.json"), type);
@@ -232,5 +217,5 @@ TEST(FunderForms, XlsxThroughHttp) {
     auto [badStatus, badBody] = post("/v1/render/budget-annexe?format=xlsx", json.str(), type);
     EXPECT_EQ(badStatus, 400);
     EXPECT_NE(badBody.find("/beneficiaire"), std::string::npos) << badBody;
-    server.stop();
+    server->stop();
 }
