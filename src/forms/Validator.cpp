@@ -20,15 +20,6 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-std::string escapePointer(const std::string& key) {
-    std::string out;
-    for (char c : key) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out.push_back(c);
-    }
-    return out;
-}
 
 bool isNull(const Var& v) { return v.isEmpty(); }
 
@@ -149,11 +140,11 @@ struct Checker {
         for (const auto& key : obj->getNames()) {
             bool known = false;
             for (const auto& f : fields) if (f.name == key) { known = true; break; }
-            if (!known) add(path + "/" + escapePointer(key), "unknown_field", "Champ inconnu de ce formulaire.");
+            if (!known) add(path + "/" + pointerSegment(key), "unknown_field", "Champ inconnu de ce formulaire.");
         }
         // Pass 2: each declared field.
         for (const auto& f : fields) {
-            std::string p = path + "/" + escapePointer(f.name);
+            std::string p = path + "/" + pointerSegment(f.name);
             Var v = obj->has(f.name) ? obj->get(f.name) : Var();
             if (!f.computed.empty()) {
                 if (!isNull(v)) add(p, "computed_field", "Ce champ est calculé par Passerelle : ne pas le fournir.");
@@ -169,15 +160,26 @@ struct Checker {
     }
 };
 
-Var deepCopy(const Var& v) {
-    // Poco::JSON objects are reference types; a stringify/parse round trip gives an independent copy.
-    std::ostringstream out;
-    Poco::JSON::Stringifier::stringify(v, out);
-    Poco::JSON::Parser parser;
-    return parser.parse(out.str());
-}
 
 } // namespace
+
+std::string pointerSegment(const std::string& key) {
+    std::string out;
+    for (char c : key) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out.push_back(c);
+    }
+    return out;
+}
+
+Poco::JSON::Object::Ptr deepCopy(const Poco::JSON::Object::Ptr& data) {
+    // Poco::JSON objects are reference types; a stringify/parse round trip gives an independent copy.
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(data, out);
+    Poco::JSON::Parser parser;
+    return parser.parse(out.str()).extract<Object::Ptr>();
+}
 
 std::vector<FieldError> validate(const FormDef& def, const Poco::JSON::Object::Ptr& data) {
     std::vector<FieldError> errors;
@@ -210,7 +212,7 @@ Result<FilledForm> fill(const std::shared_ptr<const FormDef>& def, const Poco::J
     auto errors = validate(*def, data);
     if (!errors.empty())
         return Status::invalidArgument("validation_failed", "Le document ne respecte pas le formulaire « " + def->id + " ».", errors);
-    FilledForm filled{def, deepCopy(data).extract<Object::Ptr>()};
+    FilledForm filled{def, deepCopy(data)};
     for (const auto& name : def->derivations) {
         const Derivation* fn = DerivationRegistry::instance().find(name);
         if (!fn) return Status::internal("derivation_unknown", "Calcul inconnu : « " + name + " ».");

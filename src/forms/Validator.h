@@ -45,6 +45,12 @@ private:
 // Fails with InvalidArgument "validation_failed" and every detail.
 Result<FilledForm> fill(const std::shared_ptr<const FormDef>& def, const Poco::JSON::Object::Ptr& data);
 
+// RFC 6901 escaping of one JSON pointer segment ("a/b" -> "a~1b").
+std::string pointerSegment(const std::string& key);
+
+// An independent copy of a JSON object (Poco::JSON objects are shared by reference).
+Poco::JSON::Object::Ptr deepCopy(const Poco::JSON::Object::Ptr& data);
+
 // Value lookup by dotted path in an object ("menage.logement.adresse"); empty Var if absent.
 Poco::Dynamic::Var lookup(const Poco::JSON::Object::Ptr& data, const std::string& dottedPath);
 

@@ -41,7 +41,7 @@ Result<Catalog> Catalog::load(const std::string& formsDir, const std::string& te
 
 std::string todayFrench() {
     Poco::LocalDateTime now;
-    char buf[16];
+    char buf[32];
     std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", now.day(), now.month(), now.year());
     return buf;
 }
@@ -84,24 +84,11 @@ void stripPath(Poco::JSON::Object::Ptr obj, const std::string& path) {
 
 // The identifier of a recipient copy must not depend on what was left out of it.
 std::string redactedDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::set<std::string>& redacted) {
-    std::ostringstream out;
-    Poco::JSON::Stringifier::stringify(data, out);
-    Poco::JSON::Parser parser;
-    auto copy = parser.parse(out.str()).extract<Poco::JSON::Object::Ptr>();
+    auto copy = forms::deepCopy(data);
     for (const auto& p : redacted) stripPath(copy, p);
     return contentDocumentId(form, copy);
 }
 
-// JSON pointer segment (RFC 6901).
-std::string pointerSegment(const std::string& key) {
-    std::string out;
-    for (char c : key) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out.push_back(c);
-    }
-    return out;
-}
 
 std::string codePointName(char32_t cp) {
     char buf[16];
@@ -115,7 +102,7 @@ void findUndrawable(const Poco::Dynamic::Var& v, const std::string& path, const 
                     std::vector<FieldError>& errors) {
     if (v.type() == typeid(Poco::JSON::Object::Ptr)) {
         auto obj = v.extract<Poco::JSON::Object::Ptr>();
-        for (const auto& key : obj->getNames()) findUndrawable(obj->get(key), path + "/" + pointerSegment(key), fontsDir, errors);
+        for (const auto& key : obj->getNames()) findUndrawable(obj->get(key), path + "/" + forms::pointerSegment(key), fontsDir, errors);
     } else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
         auto arr = v.extract<Poco::JSON::Array::Ptr>();
         for (unsigned i = 0; i < arr->size(); ++i) findUndrawable(arr->get(i), path + "/" + std::to_string(i), fontsDir, errors);

@@ -550,7 +550,9 @@ TEST_P(TransmissionTest, CanariesNeverReachAnythingALandlordCanObtain) {
             EXPECT_NE(meta.find(m), std::string::npos) << label << ": permitted " << path << " missing from the JSON";
             EXPECT_NE(text.find(m), std::string::npos) << label << ": permitted " << path << " missing from the PDF";
         }
-        if (!g.canaries.empty()) EXPECT_NE(text.find(kMention), std::string::npos) << label;
+        if (!g.canaries.empty()) {
+            EXPECT_NE(text.find(kMention), std::string::npos) << label;
+        }
     }
     // The list, and every webhook payload actually received over HTTP.
     const std::string listing = call("GET", "/v1/received?limit=500", keyBailleur).body;

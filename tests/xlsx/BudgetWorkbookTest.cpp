@@ -281,7 +281,9 @@ TEST(BudgetWorkbook, InjectedFormulaStaysText) {
     // No formula anywhere mentions HYPERLINK, and no hyperlink relationship exists.
     for (const std::string sheet : {"Budget", "Cofinancement"}) {
         for (const auto& c : wb.cells(sheet)) {
-            if (wb.type(sheet + "!" + c) == "f") EXPECT_EQ(wb.text(sheet + "!" + c).find("HYPERLINK"), std::string::npos) << c;
+            if (wb.type(sheet + "!" + c) == "f") {
+                EXPECT_EQ(wb.text(sheet + "!" + c).find("HYPERLINK"), std::string::npos) << c;
+            }
         }
     }
     EXPECT_FALSE(wb.hasPart("xl/worksheets/_rels/sheet1.xml.rels"));
