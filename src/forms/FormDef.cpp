@@ -251,6 +251,11 @@ const std::string& categoryLabel(const std::string& code) {
     return it == labels.end() ? code : it->second;
 }
 
+bool pathCovers(const std::string& ancestor, const std::string& path) {
+    return path == ancestor ||
+           (path.size() > ancestor.size() && path.compare(0, ancestor.size(), ancestor) == 0 && path[ancestor.size()] == '.');
+}
+
 const FieldDef* FieldDef::child(const std::string& n) const { return findChild(fields, n); }
 
 const EnumOption* FieldDef::option(const std::string& value) const {

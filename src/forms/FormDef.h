@@ -73,6 +73,11 @@ struct FormDef {
     bool supportsFormat(const std::string& format) const;
 };
 
+// True when dotted path `path` is `ancestor` or lies under it ("situation.sante" covers
+// "situation.sante" but not "situation.santeMentale"). The one rule by which a left-out
+// field hides everything beneath it, in the PDF and XLSX copies alike.
+bool pathCovers(const std::string& ancestor, const std::string& path);
+
 // The categories a field may carry, with whether they can relate to housing.
 const std::vector<std::string>& knownCategories();
 // The French label of a known category, as a household reads it on its

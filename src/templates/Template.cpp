@@ -98,7 +98,7 @@ private:
 
     bool redacted(const std::string& path) const {
         for (const auto& r : _o.redacted)
-            if (path == r || (path.size() > r.size() && path.compare(0, r.size(), r) == 0 && path[r.size()] == '.')) return true;
+            if (forms::pathCovers(r, path)) return true;
         return false;
     }
 
@@ -475,7 +475,7 @@ std::vector<std::string> uncoveredFields(const TemplateDef& t, const forms::Form
     for (const auto& leaf : leaves) {
         bool covered = false;
         for (const auto& r : refs)
-            if (leaf == r || (leaf.size() > r.size() && leaf.compare(0, r.size(), r) == 0 && leaf[r.size()] == '.')) covered = true;
+            if (forms::pathCovers(r, leaf)) covered = true;
         if (!covered) out.push_back(leaf);
     }
     return out;

@@ -84,7 +84,7 @@ private:
 
     bool redacted(const std::string& path) const {
         for (const auto& r : _o.redacted)
-            if (path == r || (path.size() > r.size() && path.compare(0, r.size(), r) == 0 && path[r.size()] == '.')) return true;
+            if (forms::pathCovers(r, path)) return true;
         return false;
     }
 

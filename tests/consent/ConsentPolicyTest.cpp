@@ -328,7 +328,9 @@ TEST(ConsentPolicy, EveryRefusalReason) {
         EXPECT_EQ(s.errorCode(), d.code()) << c.name;
         EXPECT_FALSE(d.message.empty()) << c.name;
         EXPECT_TRUE(d.allowedFields.empty()) << c.name;
-        if (q.form) EXPECT_EQ(d.excludedFields, topLevel(*q.form)) << c.name << ": a refusal must redact everything";
+        if (q.form) {
+            EXPECT_EQ(d.excludedFields, topLevel(*q.form)) << c.name << ": a refusal must redact everything";
+        }
     }
 }
 

@@ -79,3 +79,12 @@ TEST(FormDef, RepositoryFormsLoadAndListTheirVariants) {
     EXPECT_EQ(sante->category, "sante");
     EXPECT_FALSE(sante->housing);
 }
+
+TEST(FormDef, PathCoversItselfAndWhatLiesBeneathOnly) {
+    EXPECT_TRUE(forms::pathCovers("situation.sante", "situation.sante"));
+    EXPECT_TRUE(forms::pathCovers("situation", "situation.sante"));
+    EXPECT_TRUE(forms::pathCovers("menage.composition", "menage.composition.nom"));
+    EXPECT_FALSE(forms::pathCovers("situation.sante", "situation.santeMentale"));
+    EXPECT_FALSE(forms::pathCovers("situation.sante", "situation"));
+    EXPECT_FALSE(forms::pathCovers("menage", "menageBis.nom"));
+}
