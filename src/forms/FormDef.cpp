@@ -301,6 +301,7 @@ Result<std::shared_ptr<const FormDef>> parseFormDef(const Poco::JSON::Object::Pt
     def->personalData = json->optValue<bool>("personalData", true);
     p.personalData = def->personalData;
     def->parameters = json->getObject("parameters");
+    def->signing = json->getObject("signing");
     if (auto formats = json->getArray("formats")) {
         for (std::size_t i = 0; i < formats->size(); ++i) def->formats.push_back(formats->getElement<std::string>(static_cast<unsigned>(i)));
     } else {

@@ -67,6 +67,7 @@ struct FormDef {
     std::vector<FieldDef> fields;
     Poco::JSON::Object::Ptr parameters;    // form-level settings (e.g. thresholds), may be null
     std::vector<std::string> derivations;  // named computations run after validation (see Validator.h)
+    Poco::JSON::Object::Ptr signing;       // "signing" block: who signs, in which order (docs/forms.md); null: not signable
 
     const FieldDef* field(const std::string& dottedPath) const; // "menage.membres"
     const VariantDef* variant(const std::string& name) const;

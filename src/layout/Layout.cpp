@@ -393,6 +393,7 @@ private:
             for (std::size_t k = 0; k < perRow && r * perRow + k < cols.size(); ++k) {
                 double x = _left + k * (colW + gap);
                 box(x, _y, colW, rowH - 6, false, 0.45);
+                page().items.back().signatureBox = true;
                 double y = _y + 4;
                 for (const auto& l : cols[r * perRow + k]) {
                     if (!l.empty() && l[0] == '\x01') text(x + 4, y + ascent(_s.bodySize), l.substr(1), Font::Bold, _s.bodySize);

@@ -65,6 +65,9 @@ struct Item {
     Font font = Font::Regular;
     double size = 10;
     double gray = 0; // 0 = black, 1 = white (text and strokes); fill gray for FilledBox
+    // Box of one signature party (SignatureBlock), in document order: the
+    // signing engine (src/sign) draws each signature image in it.
+    bool signatureBox = false;
 };
 struct Page { std::vector<Item> items; };
 struct Document { std::vector<Page> pages; };

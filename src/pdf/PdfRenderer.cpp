@@ -37,12 +37,13 @@ using DocPtr = std::unique_ptr<std::remove_pointer_t<HPDF_Doc>, DocDeleter>;
 // both stay aligned.
 class HpdfMetrics : public layout::FontMetrics {
 public:
-    HpdfMetrics(HPDF_Doc doc, HPDF_Font regular, HPDF_Font bold, std::string regularPath, std::string boldPath)
-        : _doc(doc), _base{regular, bold}, _paths{std::move(regularPath), std::move(boldPath)} {}
+    HpdfMetrics(HPDF_Doc doc, HPDF_Font regular, HPDF_Font bold, std::string regularPath, std::string boldPath,
+                bool embedAll = false)
+        : _doc(doc), _base{regular, bold}, _paths{std::move(regularPath), std::move(boldPath)}, _embedAll(embedAll) {}
 
     double width(std::string_view s, layout::Font f, double size) const override {
         if (s.empty()) return 0;
-        bool unicode = !text::fitsCp1252(s);
+        bool unicode = _embedAll || !text::fitsCp1252(s);
         HPDF_Font font = fontFor(f, unicode);
         if (!font) return 0;
         std::string bytes = unicode ? std::string(s) : text::utf8ToCp1252(s);
@@ -73,6 +74,7 @@ private:
     std::string _paths[2];
     mutable HPDF_Font _unicode[2] = {nullptr, nullptr};
     mutable bool _utfEnabled = false;
+    bool _embedAll = false;
 };
 
 bool fileReadable(const std::string& path) {
@@ -99,6 +101,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
         if (!text::fitsCp1252(s)) { needUnicode = true; break; }
     }
     if (!needUnicode && !text::fitsCp1252(options.title)) needUnicode = true;
+    if (options.embedAllFonts) needUnicode = true;
     const std::string regularPath = options.fontsDir + "/LiberationSans-Regular.ttf";
     const std::string boldPath = options.fontsDir + "/LiberationSans-Bold.ttf";
     if (needUnicode && (!fileReadable(regularPath) || !fileReadable(boldPath)))
@@ -119,7 +122,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     HPDF_Font regular = HPDF_GetFont(d, "Helvetica", "WinAnsiEncoding");
     HPDF_Font bold = HPDF_GetFont(d, "Helvetica-Bold", "WinAnsiEncoding");
     if (err.errorNo || !regular || !bold) return failed("police");
-    HpdfMetrics metrics(d, regular, bold, regularPath, boldPath);
+    HpdfMetrics metrics(d, regular, bold, regularPath, boldPath, options.embedAllFonts);
 
     // Pass 3: layout with exact metrics.
     layout::Document laid = layout::paginate(blocks, setup, metrics);
@@ -162,7 +165,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
         double currentSize = 0, currentGray = -1;
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
-            bool unicode = needUnicode && !text::fitsCp1252(it.text);
+            bool unicode = options.embedAllFonts || (needUnicode && !text::fitsCp1252(it.text));
             HPDF_Font f = metrics.fontFor(it.font, unicode);
             if (!f) return failed("police Unicode");
             if (f != current || it.size != currentSize) {
@@ -198,6 +201,9 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     if (read != size) return Status::internal("pdf_error", "Flux PDF incomplet.");
     if (metrics.embedded()) fixToUnicodeCMaps(result.bytes);
     result.pages = static_cast<int>(laid.pages.size());
+    for (std::size_t i = 0; i < laid.pages.size(); ++i)
+        for (const auto& it : laid.pages[i].items)
+            if (it.signatureBox) result.signatureBoxes.push_back({static_cast<int>(i), it.x, H - it.y - it.h, it.w, it.h});
     result.embeddedFont = metrics.embedded();
     return result;
 }

@@ -20,12 +20,23 @@ struct PdfOptions {
     std::string title;   // document information dictionary
     std::string subject;
     std::string author = "Passerelle";
+    // PDF/A (signed documents, src/sign): every string in the embedded
+    // Liberation Sans, none in base-14 Helvetica. Default false. Minimal option
+    // added by the signing work until the fonts work offers its own mode.
+    bool embedAllFonts = false;
+};
+
+// A signature party's box, in PDF user space (origin bottom-left), in document order.
+struct SignatureBox {
+    int page = 0; // 0-based
+    double x = 0, y = 0, w = 0, h = 0;
 };
 
 struct PdfResult {
     std::string bytes;
     int pages = 0;
     bool embeddedFont = false;
+    std::vector<SignatureBox> signatureBoxes;
 };
 
 Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options);
