@@ -28,6 +28,9 @@
 #include "http/ApiRoutes.h"
 #include "http/ConsentRoutes.h"
 #include "http/HttpServer.h"
+#include "http/SigningRoutes.h"
+#include "service/SigningService.h"
+#include "sign/SignedDocument.h"
 #include "service/DossierService.h"
 #include "service/RenderService.h"
 #include "service/TransmissionService.h"
@@ -99,6 +102,7 @@ protected:
             if (command == "serve") return cmdServe();
             if (command == "admin") return cmdAdmin(rest);
             if (command == "audit") return cmdAudit(rest);
+            if (command == "verify") return cmdVerify(rest);
         } catch (const Poco::Exception& e) {
             std::cerr << "erreur : " << e.displayText() << std::endl;
             return EXIT_SOFTWARE;
@@ -119,7 +123,7 @@ private:
         help.setCommand("passerelle");
         help.setUsage("render FORMULAIRE ENTREE.json -o SORTIE.pdf | validate FORMULAIRE ENTREE.json | forms | serve [--port N]"
                       " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …"
-                      " | audit verify");
+                      " | audit verify | verify FICHIER.pdf");
         help.setHeader("Passerelle : documents partagés association / bailleur / financeur.");
         help.format(std::cout);
     }
@@ -241,6 +245,54 @@ private:
         return app::runAudit(*store.value(), args, std::cout, std::cerr);
     }
 
+    // The seal: passerelle.seal.pkcs12 (+ .password) or .key/.cert (PEM); else the
+    // development certificate under DATA_DIR/seal (generated at first start).
+    Result<std::shared_ptr<const sign::SealKey>> loadSealKey() {
+        sign::SealConfig sc;
+        sc.pkcs12Path = setting("seal.pkcs12", "");
+        sc.pkcs12Password = setting("seal.password", "");
+        sc.keyPath = setting("seal.key", "");
+        sc.certPath = setting("seal.cert", "");
+        sc.developmentDir = setting("data-dir", "var") + "/seal";
+        Poco::File(setting("data-dir", "var")).createDirectories();
+        return sign::SealKey::load(sc);
+    }
+
+    int cmdVerify(const std::vector<std::string>& args) {
+        if (args.size() != 1) { std::cerr << "usage : passerelle verify FICHIER.pdf" << std::endl; return EXIT_USAGE; }
+        std::ifstream in(args[0], std::ios::binary);
+        if (!in) { std::cerr << "erreur : fichier introuvable : " << args[0] << std::endl; return EXIT_NOINPUT; }
+        std::stringstream buf;
+        buf << in.rdbuf();
+        auto key = loadSealKey();
+        sign::VerifyReport r = sign::verifyPdf(buf.str(), key.isOk() ? key.value().get() : nullptr);
+        std::cout << args[0] << " : ";
+        if (!r.passerelle || !r.intact()) {
+            std::cout << (r.problem.empty() ? "non scellé par Passerelle." : r.problem) << std::endl;
+            return 1;
+        }
+        std::cout << "scellé par Passerelle, intact." << std::endl;
+        auto m = forms::parseJsonObject(r.manifestJson);
+        if (m.isOk()) {
+            auto o = m.value();
+            std::cout << "Document : " << o->optValue<std::string>("document", "?") << " (" << o->optValue<std::string>("form", "?")
+                      << "), révision " << o->optValue<int>("revision", 0) << std::endl;
+            std::cout << "Empreinte de la révision signée : " << o->optValue<std::string>("revisionSha256", "?") << std::endl;
+            std::cout << "Scellé le : " << o->optValue<std::string>("sealedAt", "?") << std::endl;
+            if (auto arr = o->getArray("signatories"))
+                for (unsigned i = 0; i < arr->size(); ++i) {
+                    auto s = arr->getObject(i);
+                    std::cout << "  - " << s->optValue<std::string>("name", "?") << " (" << s->optValue<std::string>("capacity", "")
+                              << ") : signé le " << s->optValue<std::string>("signedAtParis", "?") << ", "
+                              << sign::methodLabel(s->optValue<std::string>("method", ""), s->optValue<std::string>("witness", ""))
+                              << std::endl;
+                }
+        }
+        std::cout << "Cachet : " << r.signerSubject
+                  << (r.trustedSigner ? " (certificat de cette instance)" : " (certificat inconnu de cette instance)") << std::endl;
+        return EXIT_OK;
+    }
+
     int cmdServe() {
         auto catalog = loadCatalog();
         if (!catalog.isOk()) { printStatus(catalog.status()); return EXIT_CONFIG; }
@@ -255,6 +307,13 @@ private:
         // Consent gate, transmission to landlords and their access (issue 6).
         auto transmissions = std::make_shared<const service::TransmissionService>(store.value(), renderer);
         http::addConsentRoutes(*router, transmissions);
+        auto sealKey = loadSealKey();
+        if (!sealKey.isOk()) { printStatus(sealKey.status()); return EXIT_CONFIG; }
+        std::cout << "Cachet de scellement : " << sealKey.value()->subject()
+                  << (sealKey.value()->isDevelopment() ? " — certificat de DÉVELOPPEMENT auto-signé, à remplacer en production"
+                                                         : "")
+                  << std::endl;
+        http::addSigningRoutes(*router, std::make_shared<const service::SigningService>(dossiers, sealKey.value()));
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));
         std::cout << "Base de données : " << store.value()->describe() << " (schéma "

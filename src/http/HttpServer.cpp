@@ -120,6 +120,7 @@ private:
     Reply dispatch(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) {
         Request r;
         r.method = req.getMethod();
+        r.clientAddress = req.clientAddress().host().toString();
         Poco::URI uri;
         try {
             uri = Poco::URI(req.getURI());

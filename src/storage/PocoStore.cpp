@@ -133,6 +133,26 @@ const std::vector<Migration>& migrations() {
              "ALTER TABLE transmissions ADD COLUMN copy_of TEXT NOT NULL DEFAULT ''",
              "CREATE INDEX transmissions_copy_of ON transmissions(copy_of)",
          }},
+        // Signed documents (issue 10): a signing per revision, its signatories
+        // (each signature with who, how, when, the hash signed, image, IP and
+        // agent) and the sealed PDF once everyone signed.
+        {7, "signatures : signatures des documents, signataires, PDF signé et scellé",
+         {
+             "CREATE TABLE signings (id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),"
+             " revision BIGINT NOT NULL, revision_sha256 TEXT NOT NULL, owner_id TEXT NOT NULL REFERENCES organisations(id),"
+             " bailleur_id TEXT NOT NULL, state TEXT NOT NULL, created_by_key TEXT NOT NULL, created_at TEXT NOT NULL,"
+             " completed_at TEXT NOT NULL, FOREIGN KEY (document_id, revision) REFERENCES revisions(document_id, revision))",
+             "CREATE INDEX signings_document ON signings(document_id, created_at)",
+             "CREATE TABLE signatories (id TEXT PRIMARY KEY, signing_id TEXT NOT NULL REFERENCES signings(id),"
+             " position BIGINT NOT NULL, party TEXT NOT NULL, name TEXT NOT NULL, capacity TEXT NOT NULL, box BIGINT NOT NULL,"
+             " state TEXT NOT NULL, method TEXT NOT NULL, witness TEXT NOT NULL, typed_name TEXT NOT NULL,"
+             " signed_at TEXT NOT NULL, signed_at_paris TEXT NOT NULL, revision_sha256 TEXT NOT NULL,"
+             " image_sha256 TEXT NOT NULL, ip TEXT NOT NULL, user_agent TEXT NOT NULL, signer_org TEXT NOT NULL,"
+             " signer_key TEXT NOT NULL, image {BLOB} NOT NULL)",
+             "CREATE INDEX signatories_signing ON signatories(signing_id, position)",
+             "CREATE TABLE signed_documents (signing_id TEXT PRIMARY KEY REFERENCES signings(id), sha256 TEXT NOT NULL,"
+             " size_bytes BIGINT NOT NULL, bytes {BLOB} NOT NULL, created_at TEXT NOT NULL)",
+         }},
     };
     return all;
 }
@@ -1506,6 +1526,26 @@ Result<std::vector<OutboxStatus>> PocoStore::listOutbox(const std::string& trans
         return mapRows(selectRows<OutboxStatusRow>(s, sql + " ORDER BY created_at, id", p), toOutboxStatus);
     });
 }
+
+Status PocoStore::inWriteTransaction(const std::string& op, const std::function<Status(Session&)>& f) {
+    return Impl::write<int>(*this, op, [&](Session& s) -> Result<int> {
+               Status st = f(s);
+               if (!st.isOk()) return st;
+               return 0;
+           })
+        .status();
+}
+
+Status PocoStore::inReadSession(const std::string& op, const std::function<Status(Session&)>& f) {
+    return Impl::read<int>(*this, op, [&](Session& s) -> Result<int> {
+               Status st = f(s);
+               if (!st.isOk()) return st;
+               return 0;
+           })
+        .status();
+}
+
+void PocoStore::appendAuditInTransaction(Session& s, const AuditEvent& audit) { appendAuditIn(*this, s, _sqlite, audit); }
 
 Status PocoStore::appendAudit(const AuditEvent& audit) {
     return Impl::run(*this, "appendAudit", [&](Session& s) { appendAuditIn(*this, s, _sqlite, audit); });

@@ -127,6 +127,23 @@ public:
     Status appendAudit(const AuditEvent& audit) override;
     Result<std::vector<audit::AuditEntry>> listAudit() override;
 
+    // Signed documents (SigningStore.cpp, migration 7).
+    Result<SigningRecord> createSigning(const Signing& signing, const std::vector<Signatory>& signatories,
+                                        const AuditEvent& audit) override;
+    Result<SigningRecord> findSigning(const std::string& id, bool withImages = false) override;
+    Result<SigningRecord> latestSigning(const std::string& documentId) override;
+    Result<SigningRecord> recordSignature(const Signatory& s, const AuditEvent& audit) override;
+    Result<Artefact> storeSignedDocument(const std::string& signingId, const Artefact& pdf, const AuditEvent& audit) override;
+    Result<Artefact> fetchSignedDocument(const std::string& signingId) override;
+
+    // For the store files of other aggregates (SigningStore.cpp): one write
+    // transaction (commit when `f` returns OK), one read session, and the
+    // audit append inside a write transaction. Exceptions become a Status.
+    Status inWriteTransaction(const std::string& op, const std::function<Status(Poco::Data::Session&)>& f);
+    Status inReadSession(const std::string& op, const std::function<Status(Poco::Data::Session&)>& f);
+    void appendAuditInTransaction(Poco::Data::Session& s, const AuditEvent& audit);
+    bool isSqlite() const { return _sqlite; }
+
     // delivery::OutboxStore
     Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) override;
     Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) override;

@@ -272,6 +272,60 @@ struct OutboxStatus {
     int httpStatus = 0;                        // of the last attempt (0: no HTTP answer)
 };
 
+// --- Signed documents (issue 10) -------------------------------------------
+
+// States, as stored and shown in the API.
+inline constexpr const char* SIGNING_IN_PROGRESS = "en-cours";
+inline constexpr const char* SIGNING_SIGNED = "signe";
+inline constexpr const char* SIGNING_REFUSED = "refuse";
+inline constexpr const char* SIGNATORY_PENDING = "en-attente";
+inline constexpr const char* SIGNATORY_SIGNED = "signe";
+inline constexpr const char* SIGNATORY_REFUSED = "refuse";
+
+// One signing of one revision of a document ("sgn_…"). A new revision does
+// not change it: the service reports it as out of date and starts a new one.
+struct Signing {
+    std::string id;
+    std::string documentId;
+    std::int64_t revision = 0;
+    std::string revisionSha256; // of the revision's PDF: what every signatory signs
+    std::string ownerOrgId;     // the association that owns the document
+    std::string bailleurOrgId;  // the landlord whose representative signs ("" when none)
+    std::string state;          // en-cours | signe | refuse
+    std::string createdByKeyId;
+    std::string createdAt;
+    std::string completedAt;    // "" while in progress
+};
+
+// One person who signs ("sgr_…"); the signature fields are "" until signed or refused.
+struct Signatory {
+    std::string id;
+    std::string signingId;
+    std::int64_t position = 0; // signing order
+    std::string party;         // menage | association | bailleur
+    std::string name;
+    std::string capacity;
+    std::int64_t box = -1;     // the template's signature box, -1: none
+    std::string state;         // en-attente | signe | refuse
+    std::string method;        // in_person | account
+    std::string witness;
+    std::string typedName;
+    std::string signedAt;      // ISO 8601 UTC (second precision)
+    std::string signedAtParis; // ISO 8601 with the Europe/Paris offset
+    std::string revisionSha256;
+    std::string imageSha256;
+    std::string ip;
+    std::string userAgent;
+    std::string signerOrgId;
+    std::string signerKeyId;
+    std::string image;         // PNG bytes: filled only when asked (findSigning withImages)
+};
+
+struct SigningRecord {
+    Signing signing;
+    std::vector<Signatory> signatories; // by position
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -362,6 +416,41 @@ public:
     // attempts), read the whole chain (ascending seq).
     virtual Status appendAudit(const AuditEvent& audit) = 0;
     virtual Result<std::vector<audit::AuditEntry>> listAudit() = 0;
+
+    // Signed documents (issue 10; implemented by PocoStore in SigningStore.cpp).
+    // The signing, its signatories and its audit event in one transaction.
+    virtual Result<SigningRecord> createSigning(const Signing& signing, const std::vector<Signatory>& signatories,
+                                                const AuditEvent& audit);
+    virtual Result<SigningRecord> findSigning(const std::string& id, bool withImages = false);
+    // The most recent signing of a document; NotFound "signing_not_found" when none.
+    virtual Result<SigningRecord> latestSigning(const std::string& documentId);
+    // Records one signature or refusal (`s.state`) of a pending signatory of
+    // an in-progress signing, with its audit event; the signing becomes
+    // "signe" when nobody is left pending, "refuse" on a refusal.
+    // FailedPrecondition "signing_closed" / "already_signed" otherwise.
+    virtual Result<SigningRecord> recordSignature(const Signatory& s, const AuditEvent& audit);
+    // The sealed PDF of a completed signing (once; a second store keeps the first).
+    virtual Result<Artefact> storeSignedDocument(const std::string& signingId, const Artefact& pdf, const AuditEvent& audit);
+    virtual Result<Artefact> fetchSignedDocument(const std::string& signingId); // NotFound when not produced yet
 };
+
+inline Result<SigningRecord> Store::createSigning(const Signing&, const std::vector<Signatory>&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
+inline Result<SigningRecord> Store::findSigning(const std::string&, bool) {
+    return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
+inline Result<SigningRecord> Store::latestSigning(const std::string&) {
+    return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
+inline Result<SigningRecord> Store::recordSignature(const Signatory&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
+inline Result<Artefact> Store::storeSignedDocument(const std::string&, const Artefact&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
+inline Result<Artefact> Store::fetchSignedDocument(const std::string&) {
+    return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
 
 } // namespace passerelle::storage

@@ -1,0 +1,89 @@
+#pragma once
+// SigningService: the use cases of signed documents (issue 10).
+//
+//   start      POST /v1/documents/{id}/signing — the owner association starts
+//              the signing of the CURRENT revision of a signable form; the
+//              signatories come from the document (sign::planSignatories) in
+//              the order the form declares; {"bailleur": "<id or name>"} names
+//              the landlord whose representative signs (tripartite forms).
+//   sign       POST /v1/documents/{id}/signing/{signatoryId} — one signature
+//              or refusal: the household and the association in person
+//              (association's key, witness required), the association's
+//              representative also from its account, the landlord's
+//              representative from the landlord's own key ("account").
+//              Each records who, capacity, method, when (UTC and Paris), the
+//              SHA-256 of the revision's PDF, the image, IP and user agent.
+//              Parties sign in the declared order; a refusal stops the signing.
+//   status     GET …/signing — the states, for the owner and for the landlord
+//              named in the signing (names and states only, no content).
+//   signedPdf  GET /v1/documents/{id}/signed.pdf — owner only; 409 until
+//              everyone signed. The sealed PDF is produced when the last
+//              signature arrives (or on first request) and stored once.
+//   verify     POST /v1/verify, `passerelle verify`.
+// A revision added after the start makes the signing out of date ("perimee"):
+// signing it is refused (409) and a new start asks every signatory again;
+// the old signatures stay with the old revision. Access as DossierService:
+// deny by default, 404 for what the caller may not see. Audit events carry
+// ids and hashes only. Thread-safe.
+#include <memory>
+#include <string>
+
+#include <Poco/JSON/Object.h>
+
+#include "service/Caller.h"
+#include "service/DossierService.h"
+#include "sign/PdfSeal.h"
+#include "sign/SealKey.h"
+#include "storage/Store.h"
+
+namespace passerelle::service {
+
+inline constexpr const char* SIGNING_OUT_OF_DATE = "perimee";
+
+struct SigningView {
+    storage::SigningRecord record;
+    std::string state;               // signing state, or "perimee" when the document has a newer revision
+    std::int64_t currentRevision = 0;
+    std::string signedPdfSha256;     // once produced
+};
+
+// Where a signature comes from (the HTTP adapter fills it from the request).
+struct SignatureContext {
+    std::string ip;
+    std::string userAgent;
+};
+
+struct VerifyView {
+    sign::VerifyReport report;
+    Poco::JSON::Object::Ptr manifest; // null when absent
+};
+
+struct SigningOptions {
+    std::string iccProfilePath = "/usr/share/color/icc/sRGB.icc";
+};
+
+class SigningService {
+public:
+    SigningService(std::shared_ptr<const DossierService> dossiers, std::shared_ptr<const sign::SealKey> sealKey,
+                   SigningOptions options = {});
+
+    Result<SigningView> start(const Caller& caller, const std::string& documentId, const Poco::JSON::Object::Ptr& body) const;
+    Result<SigningView> status(const Caller& caller, const std::string& documentId) const;
+    Result<SigningView> sign(const Caller& caller, const std::string& documentId, const std::string& signatoryId,
+                             const Poco::JSON::Object::Ptr& body, const SignatureContext& context) const;
+    Result<storage::Artefact> signedPdf(const Caller& caller, const std::string& documentId) const;
+    VerifyView verify(const std::string& pdfBytes) const;
+
+    const sign::SealKey& sealKey() const { return *_key; }
+
+private:
+    Result<storage::Artefact> produceSignedPdf(const storage::SigningRecord& record, const storage::Document& document) const;
+    Result<SigningView> view(const storage::SigningRecord& record, const storage::Document& document) const;
+
+    std::shared_ptr<const DossierService> _dossiers;
+    std::shared_ptr<storage::Store> _store;
+    std::shared_ptr<const sign::SealKey> _key;
+    SigningOptions _options;
+};
+
+} // namespace passerelle::service
