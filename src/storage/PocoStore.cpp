@@ -148,7 +148,8 @@ const std::vector<Migration>& migrations() {
              " state TEXT NOT NULL, method TEXT NOT NULL, witness TEXT NOT NULL, typed_name TEXT NOT NULL,"
              " signed_at TEXT NOT NULL, signed_at_paris TEXT NOT NULL, revision_sha256 TEXT NOT NULL,"
              " image_sha256 TEXT NOT NULL, ip TEXT NOT NULL, user_agent TEXT NOT NULL, signer_org TEXT NOT NULL,"
-             " signer_key TEXT NOT NULL, image {BLOB} NOT NULL)",
+             // The PNG image in base64 ("" for a refusal or a typed name): an empty BLOB binds as NULL on SQLite.
+             " signer_key TEXT NOT NULL, image_base64 TEXT NOT NULL)",
              "CREATE INDEX signatories_signing ON signatories(signing_id, position)",
              "CREATE TABLE signed_documents (signing_id TEXT PRIMARY KEY REFERENCES signings(id), sha256 TEXT NOT NULL,"
              " size_bytes BIGINT NOT NULL, bytes {BLOB} NOT NULL, created_at TEXT NOT NULL)",

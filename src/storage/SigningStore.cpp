@@ -6,6 +6,10 @@
 // signing never both miss that the other completed it.
 #include <deque>
 
+#include <sstream>
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
@@ -23,6 +27,22 @@ using Poco::Data::Statement;
 using namespace Poco::Data::Keywords;
 
 namespace {
+
+std::string toBase64(const std::string& bytes) {
+    std::ostringstream s;
+    Poco::Base64Encoder enc(s);
+    enc.rdbuf()->setLineLength(0);
+    enc << bytes;
+    enc.close();
+    return s.str();
+}
+
+std::string fromBase64(const std::string& text) {
+    std::istringstream in(text);
+    Poco::Base64Decoder dec(in);
+    std::string out((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
+    return out;
+}
 
 std::string nowIso() { return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ"); }
 
@@ -123,11 +143,10 @@ Result<SigningRecord> readSigning(Session& s, const std::string& where, const st
     for (const auto& r : srows) rec.signatories.push_back(toSignatory(r));
     if (withImages) {
         for (auto& sig : rec.signatories) {
-            std::vector<Poco::Data::BLOB> img;
+            std::vector<std::string> img;
             Binds b;
-            b.exec(s, "SELECT image FROM signatories WHERE id = " + b.str(sig.id), into(img));
-            if (!img.empty() && img.front().size())
-                sig.image.assign(reinterpret_cast<const char*>(img.front().rawContent()), img.front().size());
+            b.exec(s, "SELECT image_base64 FROM signatories WHERE id = " + b.str(sig.id), into(img));
+            if (!img.empty() && !img.front().empty()) sig.image = fromBase64(img.front());
         }
     }
     return rec;
@@ -153,12 +172,12 @@ Result<SigningRecord> PocoStore::createSigning(const Signing& signing, const std
         }
         for (const auto& sig : signatories) {
             Binds b;
-            std::string sql = std::string("INSERT INTO signatories (") + SIGNATORY_COLUMNS + ", image) VALUES (";
+            std::string sql = std::string("INSERT INTO signatories (") + SIGNATORY_COLUMNS + ", image_base64) VALUES (";
             sql += b.str(sig.id.empty() ? newId("sgr_") : sig.id) + ", " + b.str(g.id) + ", " + b.num(sig.position) + ", ";
             sql += b.str(sig.party) + ", " + b.str(sig.name) + ", " + b.str(sig.capacity) + ", " + b.num(sig.box) + ", ";
             sql += b.str(SIGNATORY_PENDING);
             for (int i = 0; i < 11; ++i) sql += ", " + b.str("");
-            sql += ", " + b.blob("") + ")";
+            sql += ", " + b.str("") + ")";
             b.exec(s, sql);
         }
         AuditEvent a = audit;
@@ -215,7 +234,7 @@ Result<SigningRecord> PocoStore::recordSignature(const Signatory& sig, const Aud
             sql += ", signed_at = " + b.str(sig.signedAt) + ", signed_at_paris = " + b.str(sig.signedAtParis);
             sql += ", revision_sha256 = " + b.str(sig.revisionSha256) + ", image_sha256 = " + b.str(sig.imageSha256);
             sql += ", ip = " + b.str(sig.ip) + ", user_agent = " + b.str(sig.userAgent) + ", signer_org = " + b.str(sig.signerOrgId);
-            sql += ", signer_key = " + b.str(sig.signerKeyId) + ", image = " + b.blob(sig.image);
+            sql += ", signer_key = " + b.str(sig.signerKeyId) + ", image_base64 = " + b.str(toBase64(sig.image));
             sql += " WHERE id = " + b.str(sig.id) + " AND signing_id = " + b.str(sig.signingId) + " AND state = " + b.str(SIGNATORY_PENDING);
             if (b.exec(s, sql) == 0)
                 return Status::failedPrecondition("already_signed", "Ce signataire a déjà signé ou refusé.");
