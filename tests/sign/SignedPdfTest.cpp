@@ -90,6 +90,14 @@ TEST(SignedPdf, ContratObjectifsIsSealedPdfA1bWithCertificate) {
 
     std::string pre;
     EXPECT_TRUE(preflightA1b(pdf.bytes, &pre)) << pre;
+    // The checker can say no: the ordinary rendition (base-14 fonts, no XMP, no intent) is not PDF/A.
+    service::RenderRequest plain;
+    plain.form = "contrat-objectifs";
+    plain.data = readJson(sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+    auto ordinary = f.renderer.render(plain);
+    ASSERT_TRUE(ordinary.isOk());
+    std::string preOrdinary;
+    EXPECT_FALSE(preflightA1b(ordinary.value().bytes, &preOrdinary)) << preOrdinary;
 
     std::string text = normaliseSpaces(pdfToText(pdf.bytes));
     EXPECT_NE(text.find("Certificat de signature"), std::string::npos);
@@ -119,4 +127,59 @@ TEST(SignedPdf, ContratObjectifsIsSealedPdfA1bWithCertificate) {
     EXPECT_FALSE(vb.intact());
     EXPECT_FALSE(vb.digestValid);
     EXPECT_NE(vb.problem.find("modifié"), std::string::npos);
+}
+
+// The other signable forms: the protocole (names outside Windows-1252) and the
+// household's autorisation de transmission, each PDF/A-1b and sealed.
+TEST(SignedPdf, ProtocoleAndAutorisationArePdfA1bAndSealed) {
+    struct Case {
+        const char* form;
+        const char* example;
+        std::size_t signatories;
+    };
+    for (const Case& c : {Case{"protocole-sous-location", "protocole-sous-location-amli-maintien.json", 4},
+                          Case{"autorisation-transmission", "autorisation-transmission-grille-affil-couple.json", 2}}) {
+        Fixture f(c.form, c.example);
+        EXPECT_EQ(f.plan.size(), c.signatories) << c.form;
+        sign::SignedPdf pdf = f.build();
+        ASSERT_FALSE(pdf.bytes.empty()) << c.form;
+        std::string check;
+        EXPECT_TRUE(qpdfCheck(pdf.bytes, &check)) << c.form << check;
+        std::string pre;
+        EXPECT_TRUE(preflightA1b(pdf.bytes, &pre)) << c.form << pre;
+        PdfSig sig(*f.key, f.dir.path());
+        std::string out = sig.check(pdf.bytes);
+        EXPECT_NE(out.find("Signature is Valid."), std::string::npos) << c.form << out;
+        EXPECT_NE(out.find("Total document signed"), std::string::npos) << c.form << out;
+        std::string text = normaliseSpaces(pdfToText(pdf.bytes));
+        for (const auto& p : f.plan) EXPECT_NE(text.find(p.name), std::string::npos) << c.form << " " << p.name;
+        // Bytes appended after the seal: intact range, but not the whole file.
+        auto v = sign::verifyPdf(pdf.bytes + "%%\n", f.key.get());
+        EXPECT_TRUE(v.digestValid) << c.form;
+        EXPECT_FALSE(v.wholeDocument) << c.form;
+        EXPECT_FALSE(v.intact()) << c.form;
+    }
+}
+
+// The plan follows the order the form declares, whatever the order of the boxes.
+TEST(SigningPlan, OrderAndBoxesFromTheFormDefinition) {
+    Fixture f("protocole-sous-location", "protocole-sous-location-amli-maintien.json");
+    ASSERT_EQ(f.plan.size(), 4u);
+    EXPECT_EQ(f.plan[0].party, "menage");
+    EXPECT_EQ(f.plan[0].name, "Ştefan Popescu");
+    EXPECT_EQ(f.plan[0].box, 1); // the template draws the landlord's box first
+    EXPECT_EQ(f.plan[2].party, "association");
+    EXPECT_EQ(f.plan[3].party, "bailleur");
+    EXPECT_EQ(f.plan[3].box, 0);
+    for (std::size_t i = 0; i < f.plan.size(); ++i) EXPECT_EQ(f.plan[i].position, static_cast<int>(i));
+}
+
+TEST(ParisTime, WinterAndSummerOffsets) {
+    EXPECT_EQ(sign::parisTime(1796160000).iso, "2026-12-01T22:20:00+01:00"); // 2026-12-01T21:20:00Z
+    EXPECT_EQ(sign::parisTime(1782900000).iso.substr(19), "+02:00");        // July 2026
+    EXPECT_EQ(sign::utcIso(1796160000), "2026-12-01T21:20:00Z");
+    EXPECT_EQ(sign::parseUtcIso("2026-12-01T21:20:00.123Z"), 1796160000);
+    // 29 March 2026, 01:00 UTC: the change to summer time.
+    EXPECT_EQ(sign::parisTime(1774745999).iso, "2026-03-29T01:59:59+01:00");
+    EXPECT_EQ(sign::parisTime(1774746000).iso, "2026-03-29T03:00:00+02:00");
 }
