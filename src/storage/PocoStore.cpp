@@ -141,7 +141,9 @@ const std::vector<Migration>& migrations() {
              "CREATE TABLE signings (id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),"
              " revision BIGINT NOT NULL, revision_sha256 TEXT NOT NULL, owner_id TEXT NOT NULL REFERENCES organisations(id),"
              " bailleur_id TEXT NOT NULL, state TEXT NOT NULL, created_by_key TEXT NOT NULL, created_at TEXT NOT NULL,"
-             " completed_at TEXT NOT NULL, FOREIGN KEY (document_id, revision) REFERENCES revisions(document_id, revision))",
+             // One signing per revision: after a refusal, a new revision is signed.
+             " completed_at TEXT NOT NULL, UNIQUE (document_id, revision),"
+             " FOREIGN KEY (document_id, revision) REFERENCES revisions(document_id, revision))",
              "CREATE INDEX signings_document ON signings(document_id, created_at)",
              "CREATE TABLE signatories (id TEXT PRIMARY KEY, signing_id TEXT NOT NULL REFERENCES signings(id),"
              " position BIGINT NOT NULL, party TEXT NOT NULL, name TEXT NOT NULL, capacity TEXT NOT NULL, box BIGINT NOT NULL,"

@@ -183,3 +183,65 @@ TEST(ParisTime, WinterAndSummerOffsets) {
     EXPECT_EQ(sign::parisTime(1774745999).iso, "2026-03-29T01:59:59+01:00");
     EXPECT_EQ(sign::parisTime(1774746000).iso, "2026-03-29T03:00:00+02:00");
 }
+
+// The fiche navette's « accord du ménage »: the adults named in the
+// composition, without a box (the template's boxes are the organisations').
+TEST(SigningPlan, FicheNavetteAccordDuMenage) {
+    Fixture f("fiche-navette", "fiche-navette-association-vers-bailleur.json");
+    ASSERT_EQ(f.plan.size(), 1u); // Samira Benali (titulaire); the two children do not sign
+    EXPECT_EQ(f.plan[0].name, "Samira Benali");
+    EXPECT_EQ(f.plan[0].box, -1);
+    sign::SignedPdf pdf = f.build();
+    std::string text = normaliseSpaces(pdfToText(pdf.bytes));
+    EXPECT_NE(text.find("Samira Benali"), std::string::npos);
+    EXPECT_NE(text.find("Accord du ménage sur le contenu de la fiche"), std::string::npos);
+    EXPECT_TRUE(sign::verifyPdf(pdf.bytes, f.key.get()).intact());
+}
+
+TEST(SigningPlan, FormsWithoutSigningBlockAreNotSignable) {
+    auto def = repoCatalog().forms->find("grille-capacite-habiter");
+    ASSERT_TRUE(def);
+    EXPECT_FALSE(sign::isSignable(*def));
+    auto plan = sign::planSignatories(*def, new Poco::JSON::Object);
+    EXPECT_EQ(plan.status().errorCode(), "not_signable");
+}
+
+// The development certificate is generated once and reused; a PKCS#12 file
+// (what a deployment configures) seals as well, and verify tells the two apart.
+TEST(SealKey, DevelopmentReusedAndPkcs12Loaded) {
+    TempDir dir;
+    auto first = sign::SealKey::development(dir.path());
+    ASSERT_TRUE(first.isOk()) << first.status().toString();
+    auto again = sign::SealKey::load({"", "", "", "", dir.path()});
+    ASSERT_TRUE(again.isOk());
+    EXPECT_EQ(first.value()->fingerprintSha256(), again.value()->fingerprintSha256());
+    EXPECT_TRUE(again.value()->isDevelopment());
+    EXPECT_NE(again.value()->subject().find("DÉVELOPPEMENT"), std::string::npos) << again.value()->subject();
+
+    // A "production" identity: another key, exported as PKCS#12 by openssl.
+    auto r = run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=Cachet AMLI/O=AMLI/C=FR",
+                  "-keyout", dir.file("k.pem"), "-out", dir.file("c.pem")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    r = run({"openssl", "pkcs12", "-export", "-inkey", dir.file("k.pem"), "-in", dir.file("c.pem"), "-out", dir.file("cachet.p12"),
+             "-passout", "pass:secret"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    auto wrong = sign::SealKey::loadPkcs12(dir.file("cachet.p12"), "mauvais");
+    EXPECT_FALSE(wrong.isOk());
+    auto p12 = sign::SealKey::load({dir.file("cachet.p12"), "secret", "", "", dir.path()});
+    ASSERT_TRUE(p12.isOk()) << p12.status().toString();
+    EXPECT_FALSE(p12.value()->isDevelopment());
+    auto pem = sign::SealKey::load({"", "", dir.file("k.pem"), dir.file("c.pem"), ""});
+    ASSERT_TRUE(pem.isOk()) << pem.status().toString();
+    EXPECT_EQ(pem.value()->fingerprintSha256(), p12.value()->fingerprintSha256());
+
+    Fixture f("autorisation-transmission", "autorisation-transmission-grille-affil-couple.json");
+    f.key = p12.value();
+    sign::SignedPdf pdf = f.build();
+    auto own = sign::verifyPdf(pdf.bytes, p12.value().get());
+    EXPECT_TRUE(own.intact());
+    EXPECT_TRUE(own.trustedSigner);
+    EXPECT_NE(own.signerSubject.find("Cachet AMLI"), std::string::npos) << own.signerSubject;
+    auto other = sign::verifyPdf(pdf.bytes, first.value().get());
+    EXPECT_TRUE(other.intact());
+    EXPECT_FALSE(other.trustedSigner) << "sealed by another instance's certificate";
+}
