@@ -30,6 +30,7 @@
 #include "http/HttpServer.h"
 #include "http/SigningRoutes.h"
 #include "service/SigningService.h"
+#include "sign/ParisTime.h"
 #include "sign/SignedDocument.h"
 #include "service/DossierService.h"
 #include "service/RenderService.h"
@@ -264,7 +265,12 @@ private:
         if (!in) { std::cerr << "erreur : fichier introuvable : " << args[0] << std::endl; return EXIT_NOINPUT; }
         std::stringstream buf;
         buf << in.rdbuf();
-        auto key = loadSealKey();
+        // Verification never creates a key: without a configured seal, the development
+        // certificate is compared only when this data directory already has one.
+        const bool configured = !setting("seal.pkcs12", "").empty() || !setting("seal.key", "").empty();
+        const bool devExists = Poco::File(setting("data-dir", "var") + "/seal/passerelle-dev-seal.pem").exists();
+        Result<std::shared_ptr<const sign::SealKey>> key = Status::notFound("no_seal", "");
+        if (configured || devExists) key = loadSealKey();
         sign::VerifyReport r = sign::verifyPdf(buf.str(), key.isOk() ? key.value().get() : nullptr);
         std::cout << args[0] << " : ";
         if (!r.passerelle || !r.intact()) {
@@ -278,12 +284,15 @@ private:
             std::cout << "Document : " << o->optValue<std::string>("document", "?") << " (" << o->optValue<std::string>("form", "?")
                       << "), révision " << o->optValue<int>("revision", 0) << std::endl;
             std::cout << "Empreinte de la révision signée : " << o->optValue<std::string>("revisionSha256", "?") << std::endl;
-            std::cout << "Scellé le : " << o->optValue<std::string>("sealedAt", "?") << std::endl;
+            auto paris = [](const std::string& utc) {
+                return sign::parisTime(sign::parseUtcIso(utc)).french + " (heure de Paris)";
+            };
+            std::cout << "Scellé le : " << paris(o->optValue<std::string>("sealedAt", "")) << std::endl;
             if (auto arr = o->getArray("signatories"))
                 for (unsigned i = 0; i < arr->size(); ++i) {
                     auto s = arr->getObject(i);
                     std::cout << "  - " << s->optValue<std::string>("name", "?") << " (" << s->optValue<std::string>("capacity", "")
-                              << ") : signé le " << s->optValue<std::string>("signedAtParis", "?") << ", "
+                              << ") : signé le " << paris(s->optValue<std::string>("signedAt", "")) << ", "
                               << sign::methodLabel(s->optValue<std::string>("method", ""), s->optValue<std::string>("witness", ""))
                               << std::endl;
                 }
