@@ -58,22 +58,30 @@ TEST(GrilleWorkbook, OneRowPerIndicatorWithContext) {
         ASSERT_GT(expected.size(), 10u) << name;
         Workbook wb = inspect(renderOk("grille-capacite-habiter", data, "xlsx"));
         EXPECT_EQ(wb.sheets(), (std::vector<std::string>{"Indicateurs", "Contexte"})) << name;
-        const std::vector<std::string> heads = {"Identifiant", "Référentiel", "Rubrique", "Indicateur", "Niveau", "Code niveau", "Commentaire",
-                                                "Lien avec le logement"};
+        // French labels first (printed), technical columns for import after them (not printed).
+        const std::vector<std::string> heads = {"Rubrique", "Indicateur", "Niveau", "Commentaire", "Lien avec le logement", "Code niveau",
+                                                "Référentiel", "Identifiant technique"};
         for (int c = 0; c < 8; ++c) EXPECT_EQ(wb.text("Indicateurs!" + ref(0, c)), heads[static_cast<std::size_t>(c)]) << name;
+        EXPECT_NE(wb.print("Indicateurs")->getValue<std::string>("printArea").find(":$E$"), std::string::npos)
+            << name << ": printed up to « Lien avec le logement »";
+        EXPECT_EQ(wb.print("Indicateurs")->getValue<std::string>("printTitleRows"), "$1:$1") << name << ": the header on every page";
         auto def = repoCatalog().forms->find("grille-capacite-habiter");
         for (std::size_t i = 0; i < expected.size(); ++i) {
             const int r = 1 + static_cast<int>(i);
             const auto& e = expected[i];
-            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 0)), e.path) << name;
-            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 1)), referentiel) << e.path;
-            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 3)), def->field(e.path)->label) << e.path;
-            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 5)), e.level) << e.path;
+            const std::string rubrique = e.path.substr(0, e.path.find('.', e.path.find('.') + 1));
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 0)), def->field(rubrique)->label) << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 1)), def->field(e.path)->label) << e.path;
             if (!e.level.empty()) {
-                EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 4)), def->field(e.path + ".niveau")->option(e.level)->label) << e.path;
+                EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 2)), def->field(e.path + ".niveau")->option(e.level)->label) << e.path;
             }
-            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 6)), e.comment) << e.path;
-            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 7)), e.housing ? "Oui" : "Non") << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 3)), e.comment) << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 4)), e.housing ? "Oui" : "Non") << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 5)), e.level) << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 6)), referentiel) << e.path;
+            EXPECT_EQ(wb.text("Indicateurs!" + ref(r, 7)), e.path) << e.path;
+            // No technical path among the printed columns.
+            for (int c = 0; c <= 4; ++c) EXPECT_EQ(wb.text("Indicateurs!" + ref(r, c)).find(e.path), std::string::npos) << e.path;
             for (int c = 0; c < 8; ++c) {
                 if (wb.has("Indicateurs!" + ref(r, c))) {
                     EXPECT_EQ(wb.type("Indicateurs!" + ref(r, c)), "s") << e.path;
@@ -92,7 +100,7 @@ TEST(GrilleWorkbook, OneRowPerIndicatorWithContext) {
         ASSERT_FALSE(appui.empty()) << name;
         long long appuis = 0;
         for (const auto& e : expected) appuis += e.level == "appui";
-        EXPECT_EQ(wb.text("Contexte!" + ref(rowOf(appui), 1)).rfind("=COUNTIF('Indicateurs'!$F$2:$F$", 0), 0u) << name;
+        EXPECT_EQ(wb.text("Contexte!" + ref(rowOf(appui), 1)).rfind("=COUNTIF('Indicateurs'!$F$2:$F$", 0), 0u) << name << ": codes in column F";
         EXPECT_DOUBLE_EQ(wb.number("Contexte!" + ref(rowOf(appui), 1)), static_cast<double>(appuis)) << name;
         EXPECT_EQ(wb.print("Indicateurs")->getValue<std::string>("orientation"), "landscape") << name;
     }
@@ -136,7 +144,7 @@ TEST(GrilleWorkbook, RedactedIndicatorsAreNotTransmitted) {
     for (std::size_t i = 0; i < expected.size(); ++i) {
         const int row = 1 + static_cast<int>(i);
         const bool out = options.redacted.count(expected[i].path) > 0;
-        EXPECT_EQ(wb.text("Indicateurs!" + ref(row, 6)), out ? "Information non transmise" : expected[i].comment) << expected[i].path;
+        EXPECT_EQ(wb.text("Indicateurs!" + ref(row, 3)), out ? "Information non transmise" : expected[i].comment) << expected[i].path;
     }
     for (const auto& comment : hidden) {
         if (comment.empty()) continue;
