@@ -55,6 +55,26 @@ Var child(const Var& parent, const std::string& name) {
     return o->has(name) ? o->get(name) : Var();
 }
 
+// A field the consent gate left out, or a computed field derived from one: a derivation reads its
+// inputs from the sibling fields of its group (docs/forms.md, « Built-in derivations »), so a
+// computed value (« Évaluation de suivi du 12/10/2026… ») is left out with any of its siblings.
+bool leftOut(const forms::FormDef& def, const XlsxOptions& o, const std::string& path) {
+    for (const auto& r : o.redacted)
+        if (forms::pathCovers(r, path)) return true;
+    const FieldDef* f = def.field(path);
+    const std::size_t dot = path.rfind('.');
+    if (!f || f->computed.empty() || dot == std::string::npos) return false;
+    const FieldDef* group = def.field(path.substr(0, dot));
+    if (!group) return false;
+    for (const auto& sibling : group->fields) {
+        if (!sibling.computed.empty()) continue;
+        const std::string p = path.substr(0, dot + 1) + sibling.name;
+        for (const auto& r : o.redacted)
+            if (forms::pathCovers(r, p)) return true;
+    }
+    return false;
+}
+
 bool blank(const Var& v) { return v.isEmpty() || (v.isString() && v.extract<std::string>().empty()); }
 
 class GrilleWriter {
@@ -89,9 +109,8 @@ public:
     }
 
     // The evaluation date (dd/mm/yyyy), or "" when absent or left out by the consent gate.
-    static std::string evaluationDate(const Object::Ptr& data, const XlsxOptions& o) {
-        for (const auto& r : o.redacted)
-            if (forms::pathCovers(r, "evaluation.date")) return "";
+    std::string evaluationDate(const Object::Ptr& data, const XlsxOptions& o) const {
+        if (leftOut(_def, o, "evaluation.date")) return "";
         Var v = forms::lookup(data, "evaluation.date");
         auto d = v.isString() ? Date::parseIso(v.extract<std::string>()) : std::nullopt;
         return d ? d->french() : "";
@@ -109,11 +128,7 @@ private:
     int _firstIndicatorRow = 1, _lastIndicatorRow = 0;
     std::vector<std::string> _levelCodes, _levelLabels;
 
-    bool redacted(const std::string& path) const {
-        for (const auto& r : _o.redacted)
-            if (forms::pathCovers(r, path)) return true;
-        return false;
-    }
+    bool redacted(const std::string& path) const { return leftOut(_def, _o, path); }
 
     // Indicateurs columns: the French ones are printed, the technical ones follow for import.
     enum Col { kRubrique = 0, kIndicateur, kNiveau, kCommentaire, kLogement, kCode, kReferentiel, kIdentifiant, kColumns };
@@ -282,8 +297,7 @@ Result<std::string> writeGrille(const forms::FilledForm& filled, const XlsxOptio
     props.category = "Grille d'évaluation";
     props.comments = "Produit par Passerelle ; une ligne par indicateur.";
     // The creation date is the evaluation date, unless the consent gate left it out (then the pinned default).
-    bool dateLeftOut = false;
-    for (const auto& r : options.redacted) dateLeftOut = dateLeftOut || forms::pathCovers(r, "evaluation.date");
+    const bool dateLeftOut = leftOut(*filled.form, options, "evaluation.date");
     Var date = forms::lookup(filled.data, "evaluation.date");
     if (date.isString() && !dateLeftOut)
         if (auto d = Date::parseIso(date.extract<std::string>())) props.created = *d;

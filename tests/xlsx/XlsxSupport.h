@@ -50,6 +50,11 @@ Workbook inspect(const std::string& bytes);
 // Rewrites with openpyxl: formulas kept, cached values dropped, edits applied ("Budget!C14=51").
 void stripAndEdit(const std::string& in, const std::string& out, const std::vector<std::string>& edits = {});
 
+// Every part of the package (zip member) that contains one of the canaries: "part: canary", empty when none.
+// `parts` receives the names of all parts scanned.
+std::vector<std::string> partsContaining(const std::string& bytes, const std::vector<std::string>& canaries,
+                                         std::vector<std::string>* parts = nullptr);
+
 // Converts every file to .xlsx in `outDir` with LibreOffice headless, forcing
 // recalculation on load (fresh profile). Returns the converted paths, same order.
 std::vector<std::string> libreOfficeRecalc(const std::vector<std::string>& files, const std::string& outDir);
