@@ -250,8 +250,12 @@ private:
         auto amountCol = [](int period) { return 1 + 2 * period; };
         auto shareCol = [](int period) { return 2 + 2 * period; };
 
-        sh.column(0, 0, 40);
-        sh.column(1, 2 * nPeriods, 14);
+        // Narrow enough for A4 at 100 %: funder names and period headers wrap.
+        sh.column(0, 0, 30);
+        for (int k = 0; k < nPeriods; ++k) {
+            sh.column(amountCol(k), amountCol(k), 12.5);
+            sh.column(shareCol(k), shareCol(k), 9);
+        }
         // One year: a narrow table and its pie chart, on one portrait page.
         sh.printSetup(_b.titre, "Budget établi le " + dateFrench(), "Annexe budgétaire " + _o.documentId, /*portrait=*/!multi);
         sh.repeatRows(0, 0);

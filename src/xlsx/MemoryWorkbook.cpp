@@ -1,5 +1,6 @@
 #include "xlsx/MemoryWorkbook.h"
 
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/Text.h"
@@ -34,6 +36,35 @@ extern "C" FILE* lxw_tmpfile(char* /*tmpdir*/) {
     FILE* f = fdopen(fd, "w+b");
     if (!f) ::close(fd);
     return f;
+}
+
+// libxlsxwriter zips each part through minizip (Debian: libminizip.so, called
+// through the PLT like lxw_tmpfile), with zlib's default level and a full 32 KB
+// window and 8 memLevel: setting up deflate for ~20 parts of a few KB each,
+// allocating and clearing those tables, is most of the packaging time. This
+// definition takes precedence and forwards to minizip's with settings made for
+// small parts: level 1, 8 KB window, memLevel 7 — the output is a plain deflate
+// stream every reader inflates (figures in bench/xlsx_bench.cpp).
+// PASSERELLE_XLSX_DEFLATE=default keeps minizip's settings (for the comparison).
+extern "C" int zipOpenNewFileInZip4_64(void* file, const char* filename, const void* zipfi, const void* extraLocal, unsigned sizeLocal,
+                                       const void* extraGlobal, unsigned sizeGlobal, const char* comment, int method, int level, int raw,
+                                       int windowBits, int memLevel, int strategy, const char* password, unsigned long crc,
+                                       unsigned long versionMadeBy, unsigned long flagBase, int zip64) {
+    using Real = int (*)(void*, const char*, const void*, const void*, unsigned, const void*, unsigned, const char*, int, int, int, int, int,
+                         int, const char*, unsigned long, unsigned long, unsigned long, int);
+    static const Real real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "zipOpenNewFileInZip4_64"));
+    static const bool tuned = [] {
+        const char* e = std::getenv("PASSERELLE_XLSX_DEFLATE");
+        return !(e && std::strcmp(e, "default") == 0);
+    }();
+    if (!real) return -104; // ZIP_INTERNALERROR: workbook_close() reports it
+    if (tuned && method == 8 /* Z_DEFLATED */ && !raw) {
+        level = 1;
+        windowBits = windowBits < 0 ? -13 : 13;
+        memLevel = 7;
+    }
+    return real(file, filename, zipfi, extraLocal, sizeLocal, extraGlobal, sizeGlobal, comment, method, level, raw, windowBits, memLevel,
+                strategy, password, crc, versionMadeBy, flagBase, zip64);
 }
 
 namespace passerelle::xlsx {

@@ -169,6 +169,37 @@ std::vector<std::string> libreOfficeRecalc(const std::vector<std::string>& files
     return out;
 }
 
+std::vector<std::string> libreOfficePdf(const std::vector<std::string>& files, const std::string& outDir) {
+    const std::string soffice = "/usr/bin/soffice";
+    if (!Poco::File(soffice).exists()) throw std::runtime_error("LibreOffice absent : installez libreoffice-calc-nogui");
+    TempDir profile;
+    std::vector<std::string> argv = {soffice, "--headless", "--norestore", "--nologo",
+                                     "-env:UserInstallation=file://" + profile.path(), "--convert-to", "pdf", "--outdir", outDir};
+    argv.insert(argv.end(), files.begin(), files.end());
+    CommandResult r = run(argv);
+    std::vector<std::string> out;
+    for (const auto& f : files) {
+        std::string converted = outDir + "/" + Poco::Path(f).getBaseName() + ".pdf";
+        if (r.exitCode != 0 || !Poco::File(converted).exists())
+            throw std::runtime_error("LibreOffice conversion failed for " + f + ": " + r.out + r.err);
+        out.push_back(converted);
+    }
+    return out;
+}
+
+std::string pdfPageText(const std::string& pdf, int page) {
+    CommandResult r = run({"/usr/bin/pdftotext", "-layout", "-f", std::to_string(page), "-l", std::to_string(page), pdf, "-"});
+    if (r.exitCode != 0) throw std::runtime_error("pdftotext failed on " + pdf + ": " + r.err);
+    return r.out;
+}
+
+int pdfPages(const std::string& pdf) {
+    CommandResult r = run({"/usr/bin/pdfinfo", pdf});
+    if (r.exitCode != 0) throw std::runtime_error("pdfinfo failed on " + pdf + ": " + r.err);
+    auto at = r.out.find("Pages:");
+    return at == std::string::npos ? 0 : std::stoi(r.out.substr(at + 6));
+}
+
 Object::Ptr example(const std::string& name) { return readJson(sourceDir() + "/examples/" + name + ".json"); }
 
 Result<service::Rendered> render(const std::string& form, const Object::Ptr& data, const std::string& format) {

@@ -59,6 +59,13 @@ std::vector<std::string> partsContaining(const std::string& bytes, const std::ve
 // recalculation on load (fresh profile). Returns the converted paths, same order.
 std::vector<std::string> libreOfficeRecalc(const std::vector<std::string>& files, const std::string& outDir);
 
+// Prints every file to PDF in `outDir` with LibreOffice headless (fresh profile), as a funder would
+// print the workbook; returns the PDF paths, same order.
+std::vector<std::string> libreOfficePdf(const std::vector<std::string>& files, const std::string& outDir);
+// pdftotext -layout of one page (1-based) of a PDF, and its page count (pdfinfo).
+std::string pdfPageText(const std::string& pdf, int page);
+int pdfPages(const std::string& pdf);
+
 Poco::JSON::Object::Ptr example(const std::string& name); // examples/<name>.json
 Result<service::Rendered> render(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::string& format);
 // Renders or fails the test.

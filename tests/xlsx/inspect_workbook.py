@@ -8,7 +8,8 @@ Output: {"sheets": [names], "properties": {...}, "charts": [{"part", "types", "t
          "cells": {"Sheet!A1": {"value", "cached", "type", "format", "bold"}},
          "merged": {"Sheet": [ranges]}, "print": {"Sheet": {...}},
          "conditional": {"Sheet": [{"range", "formulas"}]},
-         "rows": {"Sheet": {"<1-based row>": height in points}} (rows with a custom height)}
+         "rows": {"Sheet": {"<1-based row>": height in points}} (rows with a custom height),
+         "columns": {"Sheet": {"A": width in characters}}}
 A chart's "names" are its series names as a reader shows them: the cached text
 of a reference (<c:strCache>), or the literal <c:v>; "nameRefs" the references;
 "categoryCaches" whether each category reference carries cached values.
@@ -46,6 +47,8 @@ def main(path):
                     "type": c.data_type,
                     "format": c.number_format,
                     "bold": bool(c.font and c.font.b),
+                    "wrap": bool(c.alignment and c.alignment.wrap_text),
+                    "size": float(c.font.sz) if c.font and c.font.sz else 11.0,
                 }
         out["merged"][ws.title] = [str(r) for r in ws.merged_cells.ranges]
         ps = ws.page_setup
@@ -64,6 +67,13 @@ def main(path):
             "printTitleRows": ws.print_title_rows,
             "breaks": [b.id for b in ws.row_breaks.brk],
         }
+        out["columns"] = out.get("columns", {})
+        widths = {}
+        for d in ws.column_dimensions.values():
+            if d.width and d.min and d.max:
+                for i in range(d.min, d.max + 1):
+                    widths[openpyxl.utils.get_column_letter(i)] = d.width
+        out["columns"][ws.title] = widths
         out["rows"][ws.title] = {str(r): d.height for r, d in ws.row_dimensions.items() if d.customHeight and d.height}
         cf = []
         for rng, rules in ws.conditional_formatting._cf_rules.items():
