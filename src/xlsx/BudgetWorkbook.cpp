@@ -347,6 +347,11 @@ private:
 
         // Charts: produits by funder over the whole budget (pie), and per year when there are several.
         const int whole = nPeriods - 1;
+        // Side by side when there are two charts: the second starts at the first column right of the pie.
+        const double pieScale = multi ? 0.95 : 1.3;
+        int secondCol = 1;
+        for (double left = 30 * 7.0 + 5; left < 480 * pieScale + 8; ++secondCol)
+            left += (secondCol % 2 ? 12.5 : 9.0) * 7.0 + 5; // amount and share columns alternate (widths above)
         lxw_chart* pie = _book.addChart(LXW_CHART_PIE);
         if (pie) {
             const std::string name = multi ? "Produits par financeur, période " + _b.periodLabel() : "Produits par financeur, " + _b.periodLabel();
@@ -361,7 +366,7 @@ private:
                 chart_series_set_labels_percentage(s);
             }
             chart_legend_set_position(pie, LXW_CHART_LEGEND_RIGHT);
-            sh.insertChart(row, 0, pie, 1.3, 1.2);
+            sh.insertChart(row, 0, pie, pieScale, 1.2);
         }
         if (multi) {
             lxw_chart* col = _book.addChart(LXW_CHART_COLUMN);
@@ -378,7 +383,7 @@ private:
                     chart_series_set_name(s, seriesName.c_str());
                 }
                 chart_axis_set_num_format(chart_axis_get(col, LXW_CHART_AXIS_TYPE_Y), kEuroAxisFormat);
-                sh.insertChart(row, 4, col, 1.3, 1.2);
+                sh.insertChart(row, secondCol, col, 0.95, 1.2);
             }
         }
     }
