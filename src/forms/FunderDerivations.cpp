@@ -1,6 +1,7 @@
 #include "forms/FunderDerivations.h"
 
 #include <cstdlib>
+#include <optional>
 
 #include <Poco/JSON/Array.h>
 
@@ -92,6 +93,32 @@ std::vector<FieldError> deriveActivite(const FormDef&, Object::Ptr& data) {
         r->set("total", a.totalTranche(static_cast<int>(t)));
         tranches->add(r);
     }
+    // The AGE/CIBLE table cell by cell (seed 000): every target × every age band (blank where no
+    // figure was given, as in the seed), the total of each target, then the row of totals by band.
+    Array::Ptr tableau = new Array;
+    auto cell = [&](std::size_t r, const std::string& rowLabel, std::size_t c, const std::string& colLabel, std::optional<long long> n,
+                    bool total) {
+        auto o = row();
+        o->set("ligne", static_cast<int>(r));
+        o->set("libelleLigne", rowLabel);
+        o->set("colonne", static_cast<int>(c));
+        o->set("libelleColonne", colLabel);
+        if (n) o->set("nombre", *n);
+        o->set("total", total);
+        tableau->add(o);
+    };
+    const std::string kTotal = "Total général";
+    const std::size_t nC = a.cibles.size(), nT = a.tranches.size();
+    for (std::size_t c = 0; c < nC; ++c) {
+        for (std::size_t t = 0; t < nT; ++t) {
+            auto it = a.effectifs.find({static_cast<int>(c), static_cast<int>(t)});
+            cell(c, a.cibles[c], t, a.tranches[t], it == a.effectifs.end() ? std::nullopt : std::optional<long long>(it->second), false);
+        }
+        cell(c, a.cibles[c], nT, kTotal, a.totalCible(static_cast<int>(c)), true);
+    }
+    for (std::size_t t = 0; t < nT; ++t) cell(nC, kTotal, t, a.tranches[t], a.totalTranche(static_cast<int>(t)), true);
+    cell(nC, kTotal, nT, kTotal, a.total(), true);
+    data->set("tableauAgeCible", tableau);
     data->set("totauxCibles", cibles);
     data->set("totauxTranches", tranches);
     data->set("totalMenages", a.total());

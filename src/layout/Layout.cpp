@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/Text.h"
+#include "layout/Chart.h"
 
 namespace passerelle::layout {
 
@@ -406,6 +407,21 @@ private:
         }
     }
 
+    // A chart and its caption on one page.
+    void layoutBlock(const ChartBlock& b) {
+        const double h = chartHeight(b, _width, _m);
+        auto caption = wrapText(b.caption, _width, Font::Bold, _s.bodySize);
+        const double captionH = b.caption.empty() ? 0 : caption.size() * _lh;
+        if (!atTop() && room() < captionH + h + 6) newPage();
+        if (!atTop()) _y += 6;
+        for (const auto& l : caption) {
+            text(_left, _y + ascent(_s.bodySize), l, Font::Bold, _s.bodySize, 0.25);
+            _y += _lh;
+        }
+        for (auto& it : layoutChart(b, _left, _y, _width, _m)) page().items.push_back(std::move(it));
+        _y = std::min(_bottom, _y + h + 6);
+    }
+
     void layoutBlock(const SpacerBlock& b) {
         if (!atTop()) _y = std::min(_bottom, _y + b.height);
     }
@@ -505,7 +521,13 @@ std::vector<std::string_view> allText(const std::vector<Block>& blocks, const Pa
                 for (const auto& c : b.columns) out.push_back(c.title);
                 for (const auto& r : b.rows) for (const auto& c : r) out.push_back(c);
             } else if constexpr (std::is_same_v<T, CheckboxBlock>) { out.push_back(b.label); for (const auto& i : b.items) out.push_back(i.label); }
-            else if constexpr (std::is_same_v<T, SignatureBlock>) {
+            else if constexpr (std::is_same_v<T, ChartBlock>) {
+                out.push_back(b.caption);
+                out.push_back(b.categoryTitle);
+                out.push_back(b.valueTitle);
+                for (const auto& c : b.categories) out.push_back(c);
+                for (const auto& s : b.series) out.push_back(s.name);
+            } else if constexpr (std::is_same_v<T, SignatureBlock>) {
                 for (const auto& p : b.parties) { out.push_back(p.title); out.push_back(p.name); for (const auto& l : p.lines) out.push_back(l); }
             }
         }, block);

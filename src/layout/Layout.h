@@ -51,10 +51,21 @@ struct CheckboxItem { std::string label; bool checked = false; };
 struct CheckboxBlock { std::string label; std::vector<CheckboxItem> items; };
 struct SignatureParty { std::string title; std::string name; std::vector<std::string> lines; };
 struct SignatureBlock { std::vector<SignatureParty> parties; };
+// A bar chart (e.g. households by age band, one series per target group), placed whole on one page
+// under its caption; laid out as filled boxes, lines and text (layout/Chart.h).
+struct ChartSeries { std::string name; std::vector<double> values; }; // one value per category
+struct ChartBlock {
+    std::string caption;
+    std::vector<std::string> categories;
+    std::vector<ChartSeries> series;
+    bool stacked = true;       // one bar per category, series stacked; otherwise side by side
+    std::string categoryTitle; // under the category labels
+    std::string valueTitle;    // above the value axis
+};
 struct SpacerBlock { double height = 6; };
 struct PageBreakBlock {};
 using Block = std::variant<TitleBlock, HeadingBlock, PairsBlock, ParagraphBlock, TableBlock, CheckboxBlock,
-                           SignatureBlock, SpacerBlock, PageBreakBlock>;
+                           SignatureBlock, SpacerBlock, PageBreakBlock, ChartBlock>;
 
 // ---- Result: what backends draw ----------------------------------------------------------------
 struct Item {
@@ -68,6 +79,7 @@ struct Item {
     // Box of one signature party (SignatureBlock), in document order: the
     // signing engine (src/sign) draws each signature image in it.
     bool signatureBox = false;
+    int rgb = -1;    // FilledBox: fill colour 0xRRGGBB when >= 0 (backends without colour use `gray`)
 };
 struct Page { std::vector<Item> items; };
 struct Document { std::vector<Page> pages; };

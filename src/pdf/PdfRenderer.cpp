@@ -141,7 +141,11 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
         HPDF_Page_SetHeight(page, static_cast<HPDF_REAL>(setup.height));
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::FilledBox) continue;
-            HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
+            if (it.rgb >= 0) // chart bars and legend swatches (layout/Chart.cpp)
+                HPDF_Page_SetRGBFill(page, static_cast<HPDF_REAL>((it.rgb >> 16) & 0xFF) / 255, static_cast<HPDF_REAL>((it.rgb >> 8) & 0xFF) / 255,
+                                     static_cast<HPDF_REAL>(it.rgb & 0xFF) / 255);
+            else
+                HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
             HPDF_Page_Rectangle(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y - it.h),
                                 static_cast<HPDF_REAL>(it.w), static_cast<HPDF_REAL>(it.h));
             HPDF_Page_Fill(page);

@@ -9,6 +9,7 @@
 #include <Poco/Path.h>
 
 #include "forms/Format.h"
+#include "templates/CrossTab.h"
 
 namespace passerelle::templates {
 
@@ -24,7 +25,7 @@ using Poco::JSON::Object;
 
 const std::set<std::string>& blockTypes() {
     static const std::set<std::string> types = {"title", "heading", "fields", "paragraph", "table", "checkboxes", "text",
-                                                "signatures", "records", "spacer", "pagebreak", "section"};
+                                                "signatures", "records", "spacer", "pagebreak", "section", "chart"};
     return types;
 }
 
@@ -54,6 +55,9 @@ void forEachFieldRef(const Array::Ptr& blocks, const std::function<void(const st
         }
         if (auto fields = b->getArray("fields"))
             for (unsigned k = 0; k < fields->size(); ++k) fn(fields->getElement<std::string>(k), w + "/fields/" + std::to_string(k));
+        // A cross table also shows the fields its cells were derived from (templates/CrossTab.h).
+        if (auto covers = b->getArray("covers"))
+            for (unsigned k = 0; k < covers->size(); ++k) fn(covers->getElement<std::string>(k), w + "/covers/" + std::to_string(k));
         if (type == "section") forEachFieldRef(b->getArray("blocks"), fn, w + "/blocks");
     }
 }
@@ -199,6 +203,7 @@ private:
 
     void table(const FieldDef& f, const std::string& path, const Object::Ptr& spec, std::vector<layout::Block>& out) {
         flush(out);
+        if (spec && spec->getObject("pivot")) { crossTab(f, path, spec, out, /*chart=*/false); return; }
         layout::TableBlock tb;
         tb.caption = spec && spec->has("caption") ? interpolate(spec->getValue<std::string>("caption")) : f.label;
         Var v = forms::lookup(_data, path);
@@ -219,6 +224,25 @@ private:
         }
         if (tb.columns.empty()) tb.columns.push_back({f.label, 1});
         out.push_back(std::move(tb));
+    }
+
+    // A long-format table shown as a matrix, or drawn as a bar chart (templates/CrossTab.h).
+    void crossTab(const FieldDef& f, const std::string& path, const Object::Ptr& spec, std::vector<layout::Block>& out, bool chart) {
+        flush(out);
+        const std::string caption = spec->has("caption") ? interpolate(spec->getValue<std::string>("caption")) : f.label;
+        if (redacted(path)) { out.push_back(layout::PairsBlock{{{caption, kRedactedMention}}}); return; }
+        Var v = forms::lookup(_data, path);
+        Array::Ptr rows = v.type() == typeid(Array::Ptr) ? v.extract<Array::Ptr>() : nullptr;
+        auto pivot = spec->getObject("pivot");
+        CrossTab t = readCrossTab(f, path, rows, pivot, [this](const FieldDef& field, const Var& value, const std::string& p) {
+            return display(field, value, p);
+        });
+        if (chart) {
+            if (!t.rowLabels.empty()) out.push_back(crossTabChart(t, caption, spec));
+            return;
+        }
+        out.push_back(crossTabTable(t, caption, interpolate(pivot->optValue<std::string>("corner", "")),
+                                    spec->optValue<std::string>("empty", "Aucune ligne.")));
     }
 
     // depth < 0: a group listed directly whose heading the template already gives (no sub-heading).
@@ -372,6 +396,8 @@ private:
                 }
             } else if (type == "table") {
                 table(*f, path, b, out);
+            } else if (type == "chart") {
+                crossTab(*f, path, b, out, /*chart=*/true);
             } else if (type == "checkboxes") {
                 checkboxes(*f, path, b, out);
             } else if (type == "records") {
@@ -433,13 +459,19 @@ std::vector<FieldError> checkTemplate(const TemplateDef& t, const forms::FormDef
             if (!b) { errors.push_back({w, "bad_block", "Bloc invalide."}); continue; }
             std::string type = b->optValue<std::string>("type", "");
             if (!blockTypes().count(type)) { errors.push_back({w + "/type", "unknown_block", "Type de bloc inconnu : « " + type + " »."}); continue; }
-            bool needsField = type == "paragraph" || type == "table" || type == "checkboxes" || type == "records";
+            bool needsField = type == "paragraph" || type == "table" || type == "checkboxes" || type == "records" || type == "chart";
+            if (type == "chart" && !b->getObject("pivot"))
+                errors.push_back({w + "/pivot", "missing_pivot", "Un graphique décrit ses lignes et colonnes dans « pivot »."});
             if (needsField && !b->has("field")) errors.push_back({w + "/field", "missing_field", "Ce bloc doit nommer un champ."});
             if (b->has("field")) {
                 const FieldDef* f = form.field(b->getValue<std::string>("field"));
                 if (!f) continue; // reported by forEachFieldRef below
-                if ((type == "table" || type == "records") && f->type != FieldType::Table)
+                if ((type == "table" || type == "records" || type == "chart") && f->type != FieldType::Table)
                     errors.push_back({w + "/field", "not_a_table", "Ce bloc attend un champ de type tableau."});
+                else if (auto pivot = b->getObject("pivot"))
+                    for (const auto& name : crossTabFields(pivot))
+                        if (!f->child(name))
+                            errors.push_back({w + "/pivot", "unknown_field", "Champ inconnu du tableau « " + f->name + " » : « " + name + " »."});
                 if (type == "checkboxes" && f->type != FieldType::Enum && f->type != FieldType::Boolean)
                     errors.push_back({w + "/field", "not_a_choice", "Ce bloc attend un champ à choix."});
                 if (type == "paragraph" && !isScalar(*f))

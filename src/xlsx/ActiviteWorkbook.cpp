@@ -4,6 +4,7 @@
 // with totals by formula, and the "Graphique AGE/CIBLE" chart.
 // One sheet, "Activité".
 #include <algorithm>
+#include <vector>
 
 #include "forms/FunderModels.h"
 #include "xlsx/MemoryWorkbook.h"
@@ -25,14 +26,17 @@ public:
         Sheet sh = _book.addSheet(kSheet);
         const int nT = static_cast<int>(_a.tranches.size());
         _lastCol = std::max(nT + 1, 3);
-        sh.column(0, 0, 46);
-        sh.column(1, _lastCol, 12);
+        _widths.assign(static_cast<std::size_t>(_lastCol) + 1, 8.5);
+        _widths[0] = 32;
+        sh.column(0, 0, _widths[0]);
+        sh.column(1, _lastCol, _widths[1]);
         auto d = Date::parseIso(_a.dateArrete);
         const std::string dateText = d ? d->french() : _a.dateArrete;
-        sh.printSetup(_a.titre, "Bilan au " + dateText, "Bilan d'activité " + _o.documentId);
+        sh.printSetup(_a.titre, "Bilan au " + dateText, "Bilan d'activité " + _o.documentId, /*portrait=*/nT + 2 <= 8);
+        sh.repeatRows(0, 0);
 
         int row = 0;
-        sh.text(row++, 0, "Indicateurs quantitatifs au " + dateText, _st.title);
+        sh.mergeText(row++, 0, 0, _lastCol, "Indicateurs quantitatifs au " + dateText, _st.title);
         info(sh, row, "Action", _a.titre);
         std::string porteurs;
         for (const auto& p : _a.porteurs) porteurs += (porteurs.empty() ? "" : " ; ") + p.nom + (p.role.empty() ? "" : " (" + p.role + ")");
@@ -51,9 +55,9 @@ public:
         row = refus(sh, row);
         row = autres(sh, row);
         if (!_a.observations.empty()) {
+            sh.keepTogether(row, row + 1);
             section(sh, row, "Observations");
-            sh.mergeText(row, 0, row, _lastCol, _a.observations, _st.value);
-            sh.row(row, 15.0 * (1 + static_cast<double>(_a.observations.size()) / 120.0));
+            sh.mergeText(row, 0, row, _lastCol, _a.observations, _st.value); // height: estimated from the text
         }
     }
 
@@ -63,6 +67,7 @@ private:
     const XlsxOptions& _o;
     Styles _st;
     int _lastCol = 3;
+    std::vector<double> _widths;
     int _totalAgeCibleRow = -1, _totalAgeCibleCol = -1;
 
     void info(Sheet& sh, int& row, const std::string& label, const std::string& value) {
@@ -77,6 +82,13 @@ private:
         ++row;
     }
 
+    // A section (band, table, totals) prints on one page when it can; its band always stays
+    // with the table's header and first rows.
+    void keepSection(Sheet& sh, int first, int last) {
+        sh.keepTogether(first, last);
+        sh.keepTogether(first, std::min(last, first + 3));
+    }
+
     int orientations(Sheet& sh, int row) {
         const std::pair<const char*, std::optional<long long>> items[] = {
             {"Dossiers orientés vers la commission", _a.dossiersOrientes},
@@ -87,6 +99,7 @@ private:
         bool any = false;
         for (const auto& it : items) any = any || it.second.has_value();
         if (!any) return row;
+        const int start = row;
         section(sh, row, "Orientations");
         for (const auto& [label, value] : items) {
             if (!value) continue;
@@ -94,12 +107,14 @@ private:
             sh.number(row, 1, static_cast<double>(*value), _st.integer);
             ++row;
         }
+        keepSection(sh, start, row - 1);
         return row + 1;
     }
 
     // The AGE/CIBLE table of seed 000: targets × age bands, totals by formula.
     int ageCible(Sheet& sh, int row) {
         const int nC = static_cast<int>(_a.cibles.size()), nT = static_cast<int>(_a.tranches.size());
+        const int start = row;
         section(sh, row, "Ménages par cible et tranche d'âge (AGE/CIBLE)");
         const int head = row;
         sh.text(row, 0, "Cibles", _st.header);
@@ -123,6 +138,7 @@ private:
         sh.formula(totalRow, totalCol, "=SUM(" + rangeRef(first, totalCol, last, totalCol) + ")", static_cast<double>(_a.total()), _st.integerTotal);
         _totalAgeCibleRow = totalRow;
         _totalAgeCibleCol = totalCol;
+        keepSection(sh, start, totalRow);
 
         // "Graphique AGE/CIBLE": one stacked column per age band, one series per target.
         lxw_chart* chart = _book.addChart(LXW_CHART_COLUMN_STACKED);
@@ -134,19 +150,27 @@ private:
                 const std::string vals = s + rangeRef(first + c, 1, first + c, nT, true);
                 lxw_chart_series* series = chart_add_series(chart, cats.c_str(), vals.c_str());
                 if (!series) { _book.fail("chart_add_series", "allocation"); break; }
-                const std::string name = s + cellRef(first + c, 0, true, true);
+                // "=" makes it a reference: libxlsxwriter then caches the cell's text, which every reader shows.
+                const std::string name = "=" + s + cellRef(first + c, 0, true, true);
                 chart_series_set_name(series, name.c_str());
             }
             chart_axis_set_name(chart_axis_get(chart, LXW_CHART_AXIS_TYPE_X), "Tranche d'âge");
             chart_axis_set_name(chart_axis_get(chart, LXW_CHART_AXIS_TYPE_Y), "Ménages");
             chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-            sh.insertChart(head, _lastCol + 2, chart, 1.4, 1.4);
+            // Under the table, as wide as the sheet: the sheet prints on A4 without shrinking.
+            double widthPx = 0;
+            for (int c = 0; c <= _lastCol; ++c) widthPx += _widths[static_cast<std::size_t>(c)] * 7.0 + 5.0;
+            const int chartRow = totalRow + 2;
+            const double xScale = std::max(1.0, widthPx / 480.0), yScale = 1.3;
+            sh.insertChart(chartRow, 0, chart, xScale, yScale);
+            return sh.chartLastRow(chartRow, yScale) + 2;
         }
         return totalRow + 2;
     }
 
     int parcours(Sheet& sh, int row) {
         if (!_a.hasParcours) return row;
+        keepSection(sh, row, row + 5);
         section(sh, row, "Accès et maintien");
         sh.text(row, 0, "Parcours", _st.header);
         sh.text(row, 1, "Ménages", _st.header);
@@ -179,6 +203,7 @@ private:
 
     int suites(Sheet& sh, int row) {
         if (_a.suites.empty()) return row;
+        keepSection(sh, row, row + 2 + static_cast<int>(_a.suites.size()));
         section(sh, row, "Suites données aux dossiers");
         sh.text(row, 0, "Suite donnée", _st.header);
         sh.text(row, 1, "Nombre", _st.header);
@@ -196,6 +221,7 @@ private:
 
     int refus(Sheet& sh, int row) {
         if (_a.refus.empty()) return row;
+        keepSection(sh, row, row + 2 + static_cast<int>(_a.refus.size() + _a.origines().size()));
         section(sh, row, "Refus par motif");
         sh.text(row, 0, "Motif", _st.header);
         sh.text(row, 1, "Refus de", _st.header);
@@ -226,6 +252,7 @@ private:
 
     int autres(Sheet& sh, int row) {
         if (_a.autres.empty()) return row;
+        keepSection(sh, row, row + 1 + static_cast<int>(_a.autres.size()));
         section(sh, row, "Autres indicateurs");
         sh.text(row, 0, "Indicateur", _st.header);
         sh.text(row, 1, "Valeur", _st.header);

@@ -88,19 +88,21 @@ private:
     }
 
     void writeBudget(Sheet& sh) {
-        sh.column(kLabel, kLabel, 58);
-        sh.column(kUnit, kUnit, 14);
-        sh.column(kQty, kQty, 10);
-        sh.column(kAmount, kAmount, 16);
+        // Widths chosen so that the sheet prints on A4 landscape at about 85 %: long labels wrap.
+        sh.column(kLabel, kLabel, 44);
+        sh.column(kUnit, kUnit, 13);
+        sh.column(kQty, kQty, 9);
+        sh.column(kAmount, kAmount, 15);
         sh.column(kGap, kGap, 2);
-        sh.column(kFunder, kFunder, 34);
-        sh.column(kNature, kNature, 30);
-        sh.column(kStatus, kStatus, 11);
-        sh.column(kProduit, kProduit, 16);
+        sh.column(kFunder, kFunder, 28);
+        sh.column(kNature, kNature, 28);
+        sh.column(kStatus, kStatus, 10);
+        sh.column(kProduit, kProduit, 15);
         sh.printSetup(_b.titre, "Budget établi le " + dateFrench(), "Annexe budgétaire " + _o.documentId);
+        sh.repeatRows(0, 0);
 
         int row = 0;
-        sh.text(row++, kLabel, "Budget de l'action" + (_b.objet.empty() ? std::string() : " " + _b.objet), _st.title);
+        sh.mergeText(row++, kLabel, kLabel, kProduit, "Budget de l'action" + (_b.objet.empty() ? std::string() : " " + _b.objet), _st.title);
         info(sh, row, "Action", _b.titre);
         info(sh, row, "Appel à projets", _b.appelAProjets);
         info(sh, row, "Organismes porteurs", porteursText());
@@ -117,6 +119,7 @@ private:
         if (_b.multiYear()) row = writePeriod(sh, row) + 1;
 
         // The amount requested from the call for projects (seed 001: "Financement demandé au titre du présent appel à projets").
+        sh.keepTogether(row, row + (_b.observations.empty() ? 0 : 3));
         sh.text(row, kLabel, "Financement demandé au titre du présent appel à projets", _st.totalLabel);
         sh.cents(row, kAmount, _b.demande, _st.euroTotal);
         if (!_b.demandePrecision.empty()) sh.mergeText(row, kFunder, row, kProduit, _b.demandePrecision, _st.value);
@@ -124,8 +127,7 @@ private:
         if (!_b.observations.empty()) {
             sh.text(row, kLabel, "Observations", _st.label);
             ++row;
-            sh.mergeText(row, kLabel, row, kProduit, _b.observations, _st.value);
-            sh.row(row, 15.0 * (1 + static_cast<double>(_b.observations.size()) / 160.0));
+            sh.mergeText(row, kLabel, row, kProduit, _b.observations, _st.value); // height: estimated from the text
         }
     }
 
@@ -136,6 +138,7 @@ private:
         for (const auto& c : _b.charges) if (c.annee == year) charges.push_back(&c);
         for (const auto& p : _b.produits) if (p.annee == year) produits.push_back(&p);
 
+        const int sectionRow = row;
         sh.mergeText(row, kLabel, row, kProduit, _b.multiYear() ? "Année " + std::to_string(year) : "Budget " + std::to_string(year), _st.section);
         ++row;
         sh.mergeText(row, kLabel, row, kAmount, "CHARGES", _st.header);
@@ -195,6 +198,9 @@ private:
         ++row;
 
         writeBalanceCheck(sh, row, block.totalRow, tc, tp);
+        // A year prints on one page when it can; otherwise its heading stays with its first lines.
+        sh.keepTogether(sectionRow, row);
+        sh.keepTogether(sectionRow, std::min(row, block.firstLine + 1));
         ++row;
         _blocks.push_back(block);
         return row;
@@ -202,6 +208,7 @@ private:
 
     // Totals of the whole period (several years): sums of the yearly totals.
     int writePeriod(Sheet& sh, int row) {
+        sh.keepTogether(row, row + 2);
         sh.mergeText(row, kLabel, row, kProduit, "Total de la période " + _b.periodLabel(), _st.section);
         ++row;
         std::string charges = "=", produits = "=";
@@ -243,14 +250,20 @@ private:
         auto amountCol = [](int period) { return 1 + 2 * period; };
         auto shareCol = [](int period) { return 2 + 2 * period; };
 
-        sh.column(0, 0, 40);
-        sh.column(1, 2 * nPeriods, 14);
-        sh.printSetup(_b.titre, "Budget établi le " + dateFrench(), "Annexe budgétaire " + _o.documentId);
+        // Narrow enough for A4 at 100 %: funder names and period headers wrap.
+        sh.column(0, 0, 30);
+        for (int k = 0; k < nPeriods; ++k) {
+            sh.column(amountCol(k), amountCol(k), 12.5);
+            sh.column(shareCol(k), shareCol(k), 9);
+        }
+        // One year: a narrow table and its pie chart, on one portrait page.
+        sh.printSetup(_b.titre, "Budget établi le " + dateFrench(), "Annexe budgétaire " + _o.documentId, /*portrait=*/!multi);
+        sh.repeatRows(0, 0);
 
         int row = 0;
-        sh.text(row++, 0, "Cofinancement par financeur", _st.title);
+        sh.mergeText(row++, 0, 0, std::max(4, 2 * nPeriods), "Cofinancement par financeur", _st.title);
         sh.text(row, 0, "Action", _st.label);
-        sh.mergeText(row, 1, row, std::max(2, 2 * nPeriods), _b.titre, _st.value);
+        sh.mergeText(row, 1, row, std::max(4, 2 * nPeriods), _b.titre, _st.value);
         row += 2;
         const int headRow = row;
         sh.text(row, 0, "Financeur", _st.header);
@@ -329,10 +342,16 @@ private:
             else for (int y = 0; y < static_cast<int>(years.size()); ++y) f += (y ? "+" : "") + cellRef(row, amountCol(y));
             sh.formula(row, amountCol(k), f, euros(_b.totalCharges(yearOf(k))), _st.euroTotal);
         }
+        sh.keepTogether(headRow, row);
         row += 2;
 
         // Charts: produits by funder over the whole budget (pie), and per year when there are several.
         const int whole = nPeriods - 1;
+        // Side by side when there are two charts: the second starts at the first column right of the pie.
+        const double pieScale = multi ? 0.95 : 1.3;
+        int secondCol = 1;
+        for (double left = 30 * 7.0 + 5; left < 480 * pieScale + 8; ++secondCol)
+            left += (secondCol % 2 ? 12.5 : 9.0) * 7.0 + 5; // amount and share columns alternate (widths above)
         lxw_chart* pie = _book.addChart(LXW_CHART_PIE);
         if (pie) {
             const std::string name = multi ? "Produits par financeur, période " + _b.periodLabel() : "Produits par financeur, " + _b.periodLabel();
@@ -342,11 +361,12 @@ private:
             lxw_chart_series* s = chart_add_series(pie, cats.c_str(), vals.c_str());
             if (!s) _book.fail("chart_add_series", "allocation");
             else {
+                chart_series_set_name(s, "Produits");
                 chart_series_set_labels_options(s, /*show_name=*/LXW_FALSE, /*show_category=*/LXW_TRUE, /*show_value=*/LXW_FALSE);
                 chart_series_set_labels_percentage(s);
             }
             chart_legend_set_position(pie, LXW_CHART_LEGEND_RIGHT);
-            sh.insertChart(row, 0, pie, 1.3, 1.2);
+            sh.insertChart(row, 0, pie, pieScale, 1.2);
         }
         if (multi) {
             lxw_chart* col = _book.addChart(LXW_CHART_COLUMN);
@@ -358,11 +378,12 @@ private:
                     const std::string vals = sheetRef(kCofinancementSheet) + rangeRef(first, amountCol(k), last, amountCol(k), true);
                     lxw_chart_series* s = chart_add_series(col, cats.c_str(), vals.c_str());
                     if (!s) { _book.fail("chart_add_series", "allocation"); break; }
-                    const std::string seriesName = sheetRef(kCofinancementSheet) + cellRef(headRow, amountCol(k), true, true);
+                    // "=" makes it a reference: libxlsxwriter then caches the cell's text, which every reader shows.
+                    const std::string seriesName = "=" + sheetRef(kCofinancementSheet) + cellRef(headRow, amountCol(k), true, true);
                     chart_series_set_name(s, seriesName.c_str());
                 }
-                chart_axis_set_num_format(chart_axis_get(col, LXW_CHART_AXIS_TYPE_Y), kEuroFormat);
-                sh.insertChart(row, 4, col, 1.3, 1.2);
+                chart_axis_set_num_format(chart_axis_get(col, LXW_CHART_AXIS_TYPE_Y), kEuroAxisFormat);
+                sh.insertChart(row, secondCol, col, 0.95, 1.2);
             }
         }
     }

@@ -6,15 +6,21 @@
 // A territory that adds or renames an indicator in JSON needs no code here.
 //
 // Sheets:
-//   Indicateurs  one row per indicator of the filled référentiel: identifier
-//                (dotted path), référentiel, rubrique, indicateur, niveau (label
-//                and machine code), commentaire, lien avec le logement. Header
-//                in row 1, filter and frozen header: ready to import.
+//   Indicateurs  one row per indicator of the filled référentiel, in French:
+//                rubrique, indicateur, niveau, commentaire, lien avec le logement;
+//                then, outside the print area, for import: code niveau,
+//                référentiel and the technical identifier (dotted path). Header
+//                in row 1, repeated on every printed page, filter and frozen
+//                header: ready to import.
 //   Contexte     every other field (évaluation, ménage, synthèse) as label /
 //                value rows, tables as small tables, and the count of
 //                indicators per level by formula.
 // Fields the consent gate left out (XlsxOptions::redacted) show "Information
-// non transmise", as in the PDF.
+// non transmise", as in the PDF. Everything else the copy carries (print
+// headers and footers, document properties, sheet and defined names) comes from
+// the form definition, the document id and permitted values only: the
+// evaluation date appears in the header and as the creation date only when
+// it was not left out.
 #include <functional>
 #include <set>
 
@@ -49,12 +55,40 @@ Var child(const Var& parent, const std::string& name) {
     return o->has(name) ? o->get(name) : Var();
 }
 
+// A field the consent gate left out, or a computed field derived from one: a derivation reads its
+// inputs from the sibling fields of its group (docs/forms.md, « Built-in derivations »), so a
+// computed value (« Évaluation de suivi du 12/10/2026… ») is left out with any of its siblings.
+bool leftOut(const forms::FormDef& def, const XlsxOptions& o, const std::string& path) {
+    for (const auto& r : o.redacted)
+        if (forms::pathCovers(r, path)) return true;
+    const FieldDef* f = def.field(path);
+    const std::size_t dot = path.rfind('.');
+    if (!f || f->computed.empty() || dot == std::string::npos) return false;
+    const FieldDef* group = def.field(path.substr(0, dot));
+    if (!group) return false;
+    for (const auto& sibling : group->fields) {
+        if (!sibling.computed.empty()) continue;
+        const std::string p = path.substr(0, dot + 1) + sibling.name;
+        for (const auto& r : o.redacted)
+            if (forms::pathCovers(r, p)) return true;
+    }
+    return false;
+}
+
 bool blank(const Var& v) { return v.isEmpty() || (v.isString() && v.extract<std::string>().empty()); }
 
 class GrilleWriter {
 public:
     GrilleWriter(MemoryWorkbook& book, const forms::FilledForm& filled, const XlsxOptions& o)
         : _book(book), _def(*filled.form), _data(filled.data), _o(o), _st(makeStyles(book)) {
+        // Technical columns (for import, not printed): grey, on one line.
+        _technical = book.addFormat();
+        if (_technical) {
+            format_set_font_name(_technical, "Arial");
+            format_set_font_size(_technical, 9);
+            format_set_font_color(_technical, 0x595959);
+            format_set_align(_technical, LXW_ALIGN_VERTICAL_TOP);
+        }
         if (_def.parameters)
             if (auto refs = _def.parameters->getArray("referentiels"))
                 for (unsigned i = 0; i < refs->size(); ++i) _referentiels.insert(refs->getElement<std::string>(i));
@@ -63,12 +97,23 @@ public:
     void run() {
         Sheet ind = _book.addSheet(kIndicators);
         Sheet ctx = _book.addSheet(kContext);
-        const std::string date = evaluationDate();
+        const std::string date = evaluationDate(_data, _o);
         const std::string title = _def.title + (_refLabel.empty() ? "" : " — " + _refLabel);
         indicators(ind);
         ind.printSetup(title, date.empty() ? "" : "Évaluation du " + date, _def.title + " " + _o.documentId);
+        ind.repeatRows(0, 0);
+        ind.printColumnsUpTo(kLastPrinted);
         context(ctx);
         ctx.printSetup(title, date.empty() ? "" : "Évaluation du " + date, _def.title + " " + _o.documentId);
+        ctx.repeatRows(0, 0);
+    }
+
+    // The evaluation date (dd/mm/yyyy), or "" when absent or left out by the consent gate.
+    std::string evaluationDate(const Object::Ptr& data, const XlsxOptions& o) const {
+        if (leftOut(_def, o, "evaluation.date")) return "";
+        Var v = forms::lookup(data, "evaluation.date");
+        auto d = v.isString() ? Date::parseIso(v.extract<std::string>()) : std::nullopt;
+        return d ? d->french() : "";
     }
 
 private:
@@ -77,31 +122,26 @@ private:
     Object::Ptr _data;
     const XlsxOptions& _o;
     Styles _st;
+    lxw_format* _technical = nullptr;
     std::set<std::string> _referentiels;
     std::string _refLabel;
     int _firstIndicatorRow = 1, _lastIndicatorRow = 0;
     std::vector<std::string> _levelCodes, _levelLabels;
 
-    bool redacted(const std::string& path) const {
-        for (const auto& r : _o.redacted)
-            if (forms::pathCovers(r, path)) return true;
-        return false;
-    }
+    bool redacted(const std::string& path) const { return leftOut(_def, _o, path); }
 
-    std::string evaluationDate() const {
-        Var v = forms::lookup(_data, "evaluation.date");
-        auto d = v.isString() ? Date::parseIso(v.extract<std::string>()) : std::nullopt;
-        return d ? d->french() : "";
-    }
+    // Indicateurs columns: the French ones are printed, the technical ones follow for import.
+    enum Col { kRubrique = 0, kIndicateur, kNiveau, kCommentaire, kLogement, kCode, kReferentiel, kIdentifiant, kColumns };
+    static constexpr int kLastPrinted = kLogement;
 
     // Pass 1: one row per indicator of the référentiel the document fills.
     void indicators(Sheet& sh) {
-        const char* heads[] = {"Identifiant", "Référentiel", "Rubrique", "Indicateur", "Niveau", "Code niveau", "Commentaire",
-                               "Lien avec le logement"};
-        const double widths[] = {34, 18, 28, 44, 22, 16, 70, 12};
-        for (int c = 0; c < 8; ++c) {
+        const char* heads[kColumns] = {"Rubrique", "Indicateur", "Niveau", "Commentaire", "Lien avec le logement", "Code niveau",
+                                       "Référentiel", "Identifiant technique"};
+        const double widths[kColumns] = {24, 38, 18, 58, 11, 16, 18, 34};
+        for (int c = 0; c < kColumns; ++c) {
             sh.column(c, c, widths[c]);
-            sh.text(0, c, heads[c], _st.header);
+            sh.text(0, c, heads[c], c > kLastPrinted ? _technical : _st.header);
         }
         int row = 1;
         for (const auto& ref : _def.fields) {
@@ -118,28 +158,28 @@ private:
                     if (_levelCodes.empty())
                         for (const auto& o : niveau->options) { _levelCodes.push_back(o.value); _levelLabels.push_back(o.label); }
                     Var v = forms::lookup(_data, path);
-                    sh.text(row, 0, path, _st.cell);
-                    sh.text(row, 1, ref.label, _st.cell);
-                    sh.text(row, 2, rubrique.label, _st.cell);
-                    sh.text(row, 3, indicator->label, _st.cell);
+                    sh.text(row, kRubrique, rubrique.label, _st.cell);
+                    sh.text(row, kIndicateur, indicator->label, _st.cell);
                     if (redacted(path)) {
-                        sh.text(row, 4, kRedacted, _st.cell);
-                        sh.text(row, 5, "", _st.cell);
-                        sh.text(row, 6, kRedacted, _st.cell);
+                        sh.text(row, kNiveau, kRedacted, _st.cell);
+                        sh.text(row, kCommentaire, kRedacted, _st.cell);
+                        sh.text(row, kCode, "", _technical);
                     } else {
                         Var level = child(v, "niveau"), comment = commentaire ? child(v, "commentaire") : Var();
-                        sh.text(row, 4, blank(level) ? "" : forms::formatValue(*niveau, level), _st.cell);
-                        sh.text(row, 5, blank(level) ? "" : level.toString(), _st.cell);
-                        sh.text(row, 6, blank(comment) ? "" : comment.toString(), _st.cell);
+                        sh.text(row, kNiveau, blank(level) ? "" : forms::formatValue(*niveau, level), _st.cell);
+                        sh.text(row, kCommentaire, blank(comment) ? "" : comment.toString(), _st.cell);
+                        sh.text(row, kCode, blank(level) ? "" : level.toString(), _technical);
                     }
-                    sh.text(row, 7, indicator->housing ? "Oui" : "Non", _st.cell);
+                    sh.text(row, kLogement, indicator->housing ? "Oui" : "Non", _st.cell);
+                    sh.text(row, kReferentiel, ref.label, _technical);
+                    sh.text(row, kIdentifiant, path, _technical);
                     ++row;
                 }
             }
         }
         _lastIndicatorRow = row - 1;
         if (_lastIndicatorRow >= _firstIndicatorRow)
-            sh.check(worksheet_autofilter(sh.raw(), 0, 0, _lastIndicatorRow, 7), "worksheet_autofilter");
+            sh.check(worksheet_autofilter(sh.raw(), 0, 0, _lastIndicatorRow, kColumns - 1), "worksheet_autofilter");
         worksheet_freeze_panes(sh.raw(), 1, 0);
     }
 
@@ -152,8 +192,8 @@ private:
 
     // Pass 2: the evaluation context: every field outside the référentiels.
     void context(Sheet& sh) {
-        sh.column(0, 0, 46);
-        sh.column(1, 6, 22);
+        sh.column(0, 0, 40);
+        sh.column(1, 6, 15);
         int row = 0;
         sh.text(row++, 0, _def.title, _st.title);
         if (!_refLabel.empty()) {
@@ -174,7 +214,7 @@ private:
             sh.text(row, 0, "Niveau", _st.header);
             sh.text(row, 1, "Indicateurs", _st.header);
             ++row;
-            const std::string codes = sheetRef(kIndicators) + rangeRef(_firstIndicatorRow, 5, _lastIndicatorRow, 5, true);
+            const std::string codes = sheetRef(kIndicators) + rangeRef(_firstIndicatorRow, kCode, _lastIndicatorRow, kCode, true);
             const int first = row;
             for (std::size_t i = 0; i < _levelCodes.size(); ++i, ++row) {
                 sh.text(row, 0, _levelLabels[i], _st.cell);
@@ -230,12 +270,9 @@ private:
         }
         if (blank(v)) return row;
         sh.text(row, 0, f.label, _st.label);
-        if (f.type == FieldType::LongText) {
-            sh.mergeText(row, 1, row, 6, v.toString(), _st.value);
-            sh.row(row, 15.0 * (1 + static_cast<double>(v.toString().size()) / 110.0));
-        } else {
-            scalar(sh, row, 1, f, path, v, _st.value);
-        }
+        const bool dateOrNumber = (f.type == FieldType::Date && Date::parseIso(v.toString())) || (f.type == FieldType::Integer && v.isInteger());
+        if (dateOrNumber) scalar(sh, row, 1, f, path, v, _st.value);
+        else sh.mergeText(row, 1, row, 6, forms::formatValue(f, v), _st.value); // height: estimated from the text
         return row + 1;
     }
 
@@ -259,8 +296,10 @@ Result<std::string> writeGrille(const forms::FilledForm& filled, const XlsxOptio
     props.subject = options.documentId;
     props.category = "Grille d'évaluation";
     props.comments = "Produit par Passerelle ; une ligne par indicateur.";
+    // The creation date is the evaluation date, unless the consent gate left it out (then the pinned default).
+    const bool dateLeftOut = leftOut(*filled.form, options, "evaluation.date");
     Var date = forms::lookup(filled.data, "evaluation.date");
-    if (date.isString())
+    if (date.isString() && !dateLeftOut)
         if (auto d = Date::parseIso(date.extract<std::string>())) props.created = *d;
     auto book = MemoryWorkbook::create(props);
     if (!book.isOk()) return book.status();

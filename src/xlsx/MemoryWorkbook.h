@@ -18,6 +18,9 @@
 // Not thread-safe; one instance per rendered document.
 #include <cstdint>
 #include <ctime>
+#include <map>
+#include <set>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -29,9 +32,13 @@
 
 namespace passerelle::xlsx {
 
-// Euro amounts: US syntax, localised by the reader: "1 234,56 €" in French.
-inline constexpr const char* kEuroFormat = "#,##0.00\\ \"\xE2\x82\xAC\"";
-inline constexpr const char* kPercentFormat = "0.00%";
+// Euro amounts and percentages: US syntax with the French locale tag [$-40C],
+// so that every reader shows "1 234,56 €" and "17,79 %" (no-break space before
+// the sign), whatever its own locale (LibreOffice honours the tag; a French
+// Excel shows the same).
+inline constexpr const char* kEuroFormat = "[$-40C]#,##0.00\"\xC2\xA0\xE2\x82\xAC\"";
+inline constexpr const char* kEuroAxisFormat = "[$-40C]#,##0\"\xC2\xA0\xE2\x82\xAC\"";
+inline constexpr const char* kPercentFormat = "[$-40C]0.00\"\xC2\xA0\"%";
 inline constexpr const char* kIntegerFormat = "0";
 
 struct DocumentProperties {
@@ -45,10 +52,50 @@ struct DocumentProperties {
 
 class MemoryWorkbook;
 
+// How a sheet prints, measured while it is written (MemoryWorkbook.cpp):
+// column widths, the estimated height of every wrapped cell (so wrapped text
+// never overlaps the next row: merged cells are never auto-fitted by readers),
+// the blocks of rows that must stay on one page, the charts' extents. At
+// finish(), each sheet gets its row heights, a print area covering exactly
+// what was written (charts included), a print scale that fits the columns to
+// the page width, and page breaks that never split a kept block.
+struct SheetLayout {
+    std::vector<double> columnWidths;        // characters (Excel units); default 8.43
+    std::map<int, double> rowHeights;        // points, estimated or explicit
+    std::map<int, lxw_format*> rowFormats;
+    std::vector<std::pair<int, int>> keeps;  // inclusive row ranges kept on one page
+    std::set<int> breaks;                    // rows that start a page
+    int lastRow = -1, lastCol = -1;          // extent of what was written
+    int printLastCol = -1;                   // >= 0: columns after it are left out of the print
+    int repeatFirst = -1, repeatLast = -1;   // rows repeated at the top of every page
+    bool landscape = true;
+    bool printed = false;                    // printSetup() was called
+
+    double columnWidth(int col) const;
+    double rowHeight(int row) const;         // points (15 when not set)
+    void touch(int row, int col);
+};
+
+// Printable size of an A4 page with the margins Sheet::printSetup() uses, in points.
+double printableWidthPt(bool landscape);
+double printableHeightPt(bool landscape);
+// Width in points of a column of `width` characters (Excel: 7 px per character + 5 px, at 96 dpi).
+double columnWidthPt(double width);
+// Estimated number of lines of `text` wrapped in `widthPt` at `sizePt` (Arial
+// metrics, widened for readers that substitute a wider face).
+int estimateLines(const std::string& text, double widthPt, double sizePt, bool bold);
+double lineHeightPt(double sizePt);
+// The print plan of a sheet: the scale (percent) and the rows that start a new page.
+struct PrintPlan {
+    int scale = 100;
+    std::vector<int> breaks;
+};
+PrintPlan planPrint(const SheetLayout& layout);
+
 // A worksheet with checked writers. Cheap handle; owned by its MemoryWorkbook.
 class Sheet {
 public:
-    Sheet(MemoryWorkbook* book, lxw_worksheet* ws) : _book(book), _ws(ws) {}
+    Sheet(MemoryWorkbook* book, lxw_worksheet* ws, SheetLayout* layout) : _book(book), _ws(ws), _layout(layout) {}
     lxw_worksheet* raw() const { return _ws; }
 
     void text(int row, int col, const std::string& value, lxw_format* format = nullptr);
@@ -62,16 +109,31 @@ public:
     // Merges and writes text (the merged cell is text, never a formula).
     void mergeText(int firstRow, int firstCol, int lastRow, int lastCol, const std::string& value, lxw_format* format);
     void column(int firstCol, int lastCol, double width, lxw_format* format = nullptr);
+    // Sets a row's height (points); the estimated height of its wrapped cells wins when taller.
     void row(int row, double height, lxw_format* format = nullptr);
-    // A4 landscape, fit to one page wide, header "&L<left>&R<right>" and footer.
-    void printSetup(const std::string& headerLeft, const std::string& headerRight, const std::string& footerLeft);
+    // A4 (landscape unless `portrait`), columns scaled to the page width, header
+    // "&L<left>&R<right>" and footer "&L<footerLeft>&RPage n / N"; the print area,
+    // scale and page breaks are computed at MemoryWorkbook::finish().
+    void printSetup(const std::string& headerLeft, const std::string& headerRight, const std::string& footerLeft, bool portrait = false);
+    // Rows [firstRow, lastRow] print on one page when they fit on one.
+    void keepTogether(int firstRow, int lastRow);
+    // Rows [firstRow, lastRow] are printed at the top of every page.
+    void repeatRows(int firstRow, int lastRow);
+    // Columns after `lastCol` stay out of the print (technical columns for import).
+    void printColumnsUpTo(int lastCol);
+    // The last row a chart inserted at `row` covers (for keeps and the print area).
+    int chartLastRow(int row, double yScale) const;
     void conditionalFormula(int firstRow, int firstCol, int lastRow, int lastCol, const std::string& formula, lxw_format* format);
     void insertChart(int row, int col, lxw_chart* chart, double xScale = 1.0, double yScale = 1.0);
     void check(lxw_error error, const char* what);
 
 private:
+    // Records a written cell: extent, and the height its text needs when the format wraps.
+    void measure(int firstRow, int firstCol, int lastRow, int lastCol, const std::string& text, lxw_format* format);
+
     MemoryWorkbook* _book;
     lxw_worksheet* _ws;
+    SheetLayout* _layout;
 };
 
 class MemoryWorkbook {
@@ -101,8 +163,11 @@ public:
 private:
     MemoryWorkbook() = default;
     void release();
+    // Applies each sheet's row heights, print area, scale, repeated rows and page breaks.
+    void applyLayouts();
 
     int _fd = -1;
+    std::vector<std::pair<lxw_worksheet*, std::unique_ptr<SheetLayout>>> _layouts;
     lxw_workbook* _wb = nullptr;
     std::string _path;
     // Property strings must outlive workbook_set_properties until close.

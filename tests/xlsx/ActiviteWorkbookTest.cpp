@@ -90,7 +90,7 @@ TEST(ActiviteWorkbook, AgeCibleTableWithTotalsByFormula) {
     EXPECT_EQ(wb.text(at(total, 1)), "=SUM(" + ref(first, 1) + ":" + ref(last, 1) + ")");
     EXPECT_EQ(wb.text(at(total, 7)), "=SUM(" + ref(first, 7) + ":" + ref(last, 7) + ")");
     const int acces = rowWith(wb, "Accès");
-    EXPECT_EQ(wb.format(at(acces, 2)), "0.00%");
+    EXPECT_EQ(wb.format(at(acces, 2)), "[$-40C]0.00\"\xC2\xA0\"%") << "17,79 % in every reader";
     EXPECT_EQ(wb.text(at(acces, 2)).rfind("=IF(", 0), 0u);
     // Orientation figures and other indicators.
     EXPECT_DOUBLE_EQ(wb.number(at(rowWith(wb, "Dossiers orientés vers la commission"), 1)), 101);
@@ -98,9 +98,13 @@ TEST(ActiviteWorkbook, AgeCibleTableWithTotalsByFormula) {
     EXPECT_DOUBLE_EQ(wb.number(at(rowWith(wb, "Bénéficiaires de l'AAH, du RSA ou de l'ARE"), 1)), 26);
     // Print set-up and pinned date.
     auto p = wb.print(kSheet);
-    EXPECT_EQ(p->getValue<std::string>("orientation"), "landscape");
+    EXPECT_EQ(p->getValue<std::string>("orientation"), "portrait") << "six age bands fit a portrait page";
     EXPECT_EQ(p->getValue<int>("paperSize"), 9);
-    EXPECT_TRUE(p->getValue<bool>("fitToPage"));
+    EXPECT_FALSE(p->getValue<bool>("fitToPage")) << "a computed scale, so that the page breaks hold";
+    EXPECT_GE(p->getValue<int>("scale"), 75) << "legible, not one tiny page";
+    EXPECT_EQ(p->getValue<std::string>("printTitleRows"), "$1:$1");
+    // Written "&9 300…": the space keeps the leading digit out of the font size code ("&9300" would be 9300 pt
+    // and the digits lost); openpyxl reads the text back without it.
     EXPECT_EQ(p->getValue<std::string>("headerLeft"), "300 logements accompagnés en Ille-et-Vilaine");
     EXPECT_EQ(p->getValue<std::string>("headerRight"), "Bilan au 30/04/2016");
     EXPECT_EQ(wb.properties()->getValue<std::string>("created"), "2016-04-30T00:00:00");

@@ -19,7 +19,9 @@ using Poco::JSON::Object;
 
 namespace {
 
-const char* const kEuro = "#,##0.00\\ \"\xE2\x82\xAC\"";
+// French whatever the reader's locale ([$-40C]): "1 234,56 €" and "17,79 %", no-break space before the sign.
+const char* const kEuro = "[$-40C]#,##0.00\"\xC2\xA0\xE2\x82\xAC\"";
+const char* const kPercent = "[$-40C]0.00\"\xC2\xA0\"%";
 const char* const kSeed = "budget-annexe-sarthe-plateformes";
 const char* const kMultiYear = "budget-annexe-rouen-pluriannuel";
 
@@ -170,7 +172,7 @@ TEST(BudgetWorkbook, SeedCofinancementSharesByFormulaAndChart) {
         EXPECT_EQ(wb.text(at("Cofinancement", r, 1)).rfind("=SUMPRODUCT(EXACT('Budget'!$F$", 0), 0u) << name;
         EXPECT_EQ(wb.text(at("Cofinancement", r, 2)), "=IF(B$" + std::to_string(total + 1) + "=0,0,B" + std::to_string(r + 1) + "/B$" +
                                                           std::to_string(total + 1) + ")") << name;
-        EXPECT_EQ(wb.format(at("Cofinancement", r, 2)), "0.00%") << name;
+        EXPECT_EQ(wb.format(at("Cofinancement", r, 2)), kPercent) << name;
         EXPECT_EQ(wb.format(at("Cofinancement", r, 1)), kEuro) << name;
     }
     EXPECT_EQ(last - first + 1, static_cast<int>(kSeedFunders.size()));
@@ -193,12 +195,23 @@ TEST(BudgetWorkbook, PrintSetupAndPinnedProperties) {
     Workbook wb = inspect(r.value().bytes);
     for (const std::string sheet : {"Budget", "Cofinancement"}) {
         auto p = wb.print(sheet);
-        EXPECT_EQ(p->getValue<std::string>("orientation"), "landscape") << sheet;
+        // One year: the Budget sheet is wide (landscape), Cofinancement a narrow table and its chart (portrait).
+        EXPECT_EQ(p->getValue<std::string>("orientation"), sheet == "Budget" ? "landscape" : "portrait") << sheet;
         EXPECT_EQ(p->getValue<int>("paperSize"), 9) << sheet << ": A4";
-        EXPECT_TRUE(p->getValue<bool>("fitToPage")) << sheet;
-        EXPECT_EQ(p->getValue<int>("fitToHeight"), 0) << sheet << ": as many pages tall as needed";
-        EXPECT_TRUE(p->get("fitToWidth").isEmpty() || p->getValue<int>("fitToWidth") == 1) << sheet << ": one page wide";
-        EXPECT_EQ(p->getValue<std::string>("headerLeft"), data->getObject("action")->getValue<std::string>("titre")) << sheet;
+        // A computed scale and page breaks, not fit-to-page (which would make readers ignore the breaks).
+        EXPECT_FALSE(p->getValue<bool>("fitToPage")) << sheet;
+        EXPECT_GE(p->getValue<int>("scale"), 60) << sheet << ": legible";
+        EXPECT_LE(p->getValue<int>("scale"), 100) << sheet;
+        EXPECT_EQ(p->getValue<std::string>("printTitleRows"), "$1:$1") << sheet << ": the title row on every page";
+        EXPECT_FALSE(p->getValue<std::string>("printArea").empty()) << sheet;
+        // The title in the header, cut at a word with "…" when it would run into the right part.
+        const std::string title = data->getObject("action")->getValue<std::string>("titre");
+        const std::string left = p->getValue<std::string>("headerLeft");
+        if (left != title) {
+            ASSERT_GE(left.size(), 20u) << sheet << ": " << left;
+            EXPECT_EQ(left.substr(left.size() - 3), "\xE2\x80\xA6") << sheet << ": " << left;
+            EXPECT_EQ(title.rfind(left.substr(0, left.size() - 3), 0), 0u) << sheet << ": " << left;
+        }
         EXPECT_EQ(p->getValue<std::string>("headerRight"), "Budget établi le 30/09/2014") << sheet;
         EXPECT_EQ(p->getValue<std::string>("footerLeft"), "Annexe budgétaire " + r.value().documentId) << sheet;
         EXPECT_EQ(p->getValue<std::string>("footerRight"), "Page &P / &N") << sheet;

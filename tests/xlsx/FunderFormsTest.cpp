@@ -163,8 +163,11 @@ TEST(FunderForms, PdfShowsEveryValueAndTheTotals) {
          {"Période 2015 – 2017 135 000,00 € 135 000,00 € 0,00 € Équilibré", "FNAVDL Période 2015 – 2017 67 500,00 € 50 %",
           "ICF Habitat Atlantique 2016 11 250,00 € 25 %"}},
         {"activite", "activite-ille-et-vilaine-2016",
-         {"Santé mentale 33", "Total général (ménages par cible et âge) 59", "Accès 5 8,47 %", "Maintien 54 91,53 %", "GIE 24",
-          "Bénéficiaire 8", "40-50 17"}},
+         // The AGE/CIBLE matrix of seed 000, row by row (blank cells stay blank), with its totals.
+         // (Rows with blank cells come out of pdftotext in another order: WorkbookPrint/ActivitePdf checks them with -layout.)
+         {"Santé mentale 2 9 6 9 6 1 33", "Sortants de prison 0 0 3 0 0 0 3",
+          "Violences conjugales 0 0 0 1 0 0 1", "Total général 4 15 17 13 8 2 59", "Graphique AGE/CIBLE", "Accès 5 8,47 %",
+          "Maintien 54 91,53 %", "GIE 24", "Bénéficiaire 8"}},
     };
     service::RenderService svc(repoCatalog());
     for (const auto& c : cases) {

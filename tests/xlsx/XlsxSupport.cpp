@@ -122,6 +122,27 @@ void stripAndEdit(const std::string& in, const std::string& out, const std::vect
     if (r.exitCode != 0) throw std::runtime_error("strip_and_edit.py failed: " + r.err);
 }
 
+std::vector<std::string> partsContaining(const std::string& bytes, const std::vector<std::string>& canaries,
+                                         std::vector<std::string>* parts) {
+    TempDir dir;
+    writeFile(dir.file("in.xlsx"), bytes);
+    std::vector<std::string> argv = {kPython, script("scan_parts.py"), dir.file("in.xlsx")};
+    argv.insert(argv.end(), canaries.begin(), canaries.end());
+    CommandResult r = run(argv);
+    if (r.exitCode != 0) throw std::runtime_error("scan_parts.py failed: " + r.err);
+    Poco::JSON::Parser p;
+    auto json = p.parse(r.out).extract<Object::Ptr>();
+    std::vector<std::string> out;
+    auto hits = json->getArray("hits");
+    for (unsigned i = 0; i < hits->size(); ++i)
+        out.push_back(hits->getObject(i)->getValue<std::string>("part") + ": " + hits->getObject(i)->getValue<std::string>("canary"));
+    if (parts) {
+        auto names = json->getArray("parts");
+        for (unsigned i = 0; i < names->size(); ++i) parts->push_back(names->getElement<std::string>(i));
+    }
+    return out;
+}
+
 std::vector<std::string> libreOfficeRecalc(const std::vector<std::string>& files, const std::string& outDir) {
     const std::string soffice = "/usr/bin/soffice";
     if (!Poco::File(soffice).exists()) throw std::runtime_error("LibreOffice absent : installez libreoffice-calc-nogui");
@@ -146,6 +167,37 @@ std::vector<std::string> libreOfficeRecalc(const std::vector<std::string>& files
         out.push_back(converted);
     }
     return out;
+}
+
+std::vector<std::string> libreOfficePdf(const std::vector<std::string>& files, const std::string& outDir) {
+    const std::string soffice = "/usr/bin/soffice";
+    if (!Poco::File(soffice).exists()) throw std::runtime_error("LibreOffice absent : installez libreoffice-calc-nogui");
+    TempDir profile;
+    std::vector<std::string> argv = {soffice, "--headless", "--norestore", "--nologo",
+                                     "-env:UserInstallation=file://" + profile.path(), "--convert-to", "pdf", "--outdir", outDir};
+    argv.insert(argv.end(), files.begin(), files.end());
+    CommandResult r = run(argv);
+    std::vector<std::string> out;
+    for (const auto& f : files) {
+        std::string converted = outDir + "/" + Poco::Path(f).getBaseName() + ".pdf";
+        if (r.exitCode != 0 || !Poco::File(converted).exists())
+            throw std::runtime_error("LibreOffice conversion failed for " + f + ": " + r.out + r.err);
+        out.push_back(converted);
+    }
+    return out;
+}
+
+std::string pdfPageText(const std::string& pdf, int page) {
+    CommandResult r = run({"/usr/bin/pdftotext", "-layout", "-f", std::to_string(page), "-l", std::to_string(page), pdf, "-"});
+    if (r.exitCode != 0) throw std::runtime_error("pdftotext failed on " + pdf + ": " + r.err);
+    return r.out;
+}
+
+int pdfPages(const std::string& pdf) {
+    CommandResult r = run({"/usr/bin/pdfinfo", pdf});
+    if (r.exitCode != 0) throw std::runtime_error("pdfinfo failed on " + pdf + ": " + r.err);
+    auto at = r.out.find("Pages:");
+    return at == std::string::npos ? 0 : std::stoi(r.out.substr(at + 6));
 }
 
 Object::Ptr example(const std::string& name) { return readJson(sourceDir() + "/examples/" + name + ".json"); }

@@ -50,9 +50,21 @@ Workbook inspect(const std::string& bytes);
 // Rewrites with openpyxl: formulas kept, cached values dropped, edits applied ("Budget!C14=51").
 void stripAndEdit(const std::string& in, const std::string& out, const std::vector<std::string>& edits = {});
 
+// Every part of the package (zip member) that contains one of the canaries: "part: canary", empty when none.
+// `parts` receives the names of all parts scanned.
+std::vector<std::string> partsContaining(const std::string& bytes, const std::vector<std::string>& canaries,
+                                         std::vector<std::string>* parts = nullptr);
+
 // Converts every file to .xlsx in `outDir` with LibreOffice headless, forcing
 // recalculation on load (fresh profile). Returns the converted paths, same order.
 std::vector<std::string> libreOfficeRecalc(const std::vector<std::string>& files, const std::string& outDir);
+
+// Prints every file to PDF in `outDir` with LibreOffice headless (fresh profile), as a funder would
+// print the workbook; returns the PDF paths, same order.
+std::vector<std::string> libreOfficePdf(const std::vector<std::string>& files, const std::string& outDir);
+// pdftotext -layout of one page (1-based) of a PDF, and its page count (pdfinfo).
+std::string pdfPageText(const std::string& pdf, int page);
+int pdfPages(const std::string& pdf);
 
 Poco::JSON::Object::Ptr example(const std::string& name); // examples/<name>.json
 Result<service::Rendered> render(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::string& format);
