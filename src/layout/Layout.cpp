@@ -122,8 +122,9 @@ private:
     double bodyHeight() const { return _bottom - _top; }
     bool atTop() const { return _y <= _top + 0.01; }
 
-    void text(double x, double baseline, std::string s, Font f, double size, double gray = 0) {
+    void text(double x, double baseline, std::string s, Font f, double size, double gray = 0, double boxWidth = 0) {
         Item it;
+        it.boxWidth = boxWidth;
         it.kind = Item::Kind::Text;
         it.x = x;
         it.y = baseline;
@@ -206,7 +207,7 @@ private:
             for (std::size_t i = 0; i < n; ++i) {
                 ensure(_lh);
                 if (i < ll.size()) text(_left, _y + ascent(_s.bodySize), ll[i], Font::Bold, _s.bodySize, 0.25);
-                if (i < vl.size()) text(_left + labelW + gap, _y + ascent(_s.bodySize), vl[i], Font::Regular, _s.bodySize);
+                if (i < vl.size()) text(_left + labelW + gap, _y + ascent(_s.bodySize), vl[i], Font::Regular, _s.bodySize, 0, valueW);
                 _y += _lh;
             }
             _y += 2;
@@ -226,7 +227,7 @@ private:
         }
         for (const auto& l : wrapText(b.text, _width, Font::Regular, _s.bodySize)) {
             ensure(_lh);
-            text(_left, _y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, b.muted ? 0.35 : 0);
+            text(_left, _y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, b.muted ? 0.35 : 0, _width);
             _y += _lh;
         }
         _y += 4;
@@ -325,7 +326,8 @@ private:
                    double size, Font f) {
         for (std::size_t c = 0; c < cells.size(); ++c) {
             for (std::size_t i = from; i < to && i < cells[c].size(); ++i)
-                text(xs[c] + kCellPad, _y + kCellPad + (i - from) * lh + ascent(size), cells[c][i], f, size);
+                text(xs[c] + kCellPad, _y + kCellPad + (i - from) * lh + ascent(size), cells[c][i], f, size, 0,
+                     widths[c] - 2 * kCellPad);
             box(xs[c], _y, widths[c], h, false, 0.45);
         }
     }
@@ -397,7 +399,7 @@ private:
                 for (const auto& l : cols[r * perRow + k]) {
                     if (!l.empty() && l[0] == '\x01') text(x + 4, y + ascent(_s.bodySize), l.substr(1), Font::Bold, _s.bodySize);
                     else if (!l.empty() && l[0] == '\x02') text(x + 4, y + ascent(_s.bodySize - 1), l.substr(1), Font::Regular, _s.bodySize - 1, 0.3);
-                    else text(x + 4, y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize);
+                    else text(x + 4, y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, 0, colW - 8);
                     y += _lh;
                 }
             }

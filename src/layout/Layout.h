@@ -65,6 +65,8 @@ struct Item {
     Font font = Font::Regular;
     double size = 10;
     double gray = 0; // 0 = black, 1 = white (text and strokes); fill gray for FilledBox
+    double boxWidth = 0; // Text: width of the box the line was wrapped in, from x (0: none); a
+                         // backend right-aligns a right-to-left line (an Arabic-script name) in it
 };
 struct Page { std::vector<Item> items; };
 struct Document { std::vector<Page> pages; };
