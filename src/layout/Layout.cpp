@@ -99,9 +99,17 @@ public:
     }
 
     Document finish() {
+        if (_sink) {
+            flushBodies(0);
+            addRunningElements();
+            for (std::size_t i = 0; i < _doc.pages.size(); ++i) _sink->running(i, std::move(_doc.pages[i]));
+            return Document{};
+        }
         addRunningElements();
         return std::move(_doc);
     }
+    void setSink(PageSink* sink) { _sink = sink; }
+    std::size_t pageCount() const { return _doc.pages.size(); }
 
     void place(const Block& b) {
         std::visit([this](const auto& x) { this->layoutBlock(x); }, b);
@@ -111,12 +119,23 @@ private:
     const PageSetup& _s;
     const FontMetrics& _m;
     Document _doc;
+    PageSink* _sink = nullptr;
+    std::size_t _flushed = 0; // pages before this one were handed to the sink (their items are gone)
     double _left, _width, _top, _bottom, _lh, _y = 0;
 
     Page& page() { return _doc.pages.back(); }
     void newPage() {
         _doc.pages.emplace_back();
         _y = _top;
+        if (_sink) flushBodies(2);
+    }
+    // Hands every page but the last `keep` ones to the sink.
+    void flushBodies(std::size_t keep) {
+        while (_doc.pages.size() - _flushed > keep) {
+            _sink->body(_flushed, std::move(_doc.pages[_flushed]));
+            _doc.pages[_flushed] = Page{};
+            ++_flushed;
+        }
     }
     double room() const { return _bottom - _y; }
     double bodyHeight() const { return _bottom - _top; }
@@ -489,6 +508,15 @@ Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, cons
     Paginator p(setup, metrics);
     for (const auto& b : blocks) p.place(b);
     return p.finish();
+}
+
+std::size_t paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics, PageSink& sink) {
+    Paginator p(setup, metrics);
+    p.setSink(&sink);
+    for (const auto& b : blocks) p.place(b);
+    std::size_t pages = p.pageCount();
+    p.finish();
+    return pages;
 }
 
 std::vector<std::string_view> allText(const std::vector<Block>& blocks, const PageSetup& setup) {

@@ -89,6 +89,20 @@ std::vector<std::string> wrap(std::string_view text, double width, Font font, do
 
 Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics);
 
+// Receives pages as they are laid out, so that a backend draws each page and forgets its items
+// (a document of hundreds of pages never holds all of them). body() gets the pages in order,
+// each once it is at least two pages behind the one being filled (the layout may still move
+// content between the last two pages); running() gets, at the end, each page's running header
+// and footer (they need the page count).
+class PageSink {
+public:
+    virtual ~PageSink() = default;
+    virtual void body(std::size_t index, Page&& page) = 0;
+    virtual void running(std::size_t index, Page&& page) = 0;
+};
+// The same layout as paginate(), handed over page by page; returns the number of pages.
+std::size_t paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics, PageSink& sink);
+
 // Every text string the blocks and page setup hold (for font selection).
 std::vector<std::string_view> allText(const std::vector<Block>& blocks, const PageSetup& setup);
 

@@ -8,6 +8,8 @@
 // Thread-safe: the face cache is guarded; a parsed face is immutable and shared.
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace passerelle::pdf {
 
@@ -15,6 +17,11 @@ namespace passerelle::pdf {
 // tables libharu needs (cmap, glyf, hmtx, hinting…), as bytes. Empty on failure (unreadable
 // font, or HarfBuzz refuses the subset).
 std::string subsetFont(const std::string& path, const std::set<char32_t>& codePoints);
+
+// The same subset with its character map replaced: each pair (code, of) maps character `code`
+// to the glyph of character `of`. A simple (single-byte) TrueType font drawn through a fixed
+// encoding then shows, for each byte, the glyph assigned to it. Empty on failure.
+std::string subsetFontRemapped(const std::string& path, const std::vector<std::pair<char32_t, char32_t>>& remap);
 
 // An anonymous in-memory file holding `bytes`, closed on destruction. path() names it for
 // functions that only take a file name; a file opened through that name stays valid after

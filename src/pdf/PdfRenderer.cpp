@@ -3,8 +3,12 @@
 #include <hpdf.h>
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
+#include <hpdf_streams.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <map>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -105,14 +109,37 @@ std::vector<Run> segment(std::string_view utf8, bool embedAll, bool* rightToLeft
     return runs;
 }
 
+// The Windows-1252 (WinAnsi) character of each byte a single-byte embedded font may carry, 0 for
+// the bytes it may not: undefined codes, DEL, and 0xA0/0xAD, which PDF readers map to the glyph
+// names "space" and "hyphen" rather than to U+00A0/U+00AD.
+const std::array<char32_t, 256>& winAnsiCodes() {
+    static const std::array<char32_t, 256> table = [] {
+        std::array<char32_t, 256> t{};
+        for (char32_t cp = 0x20; cp < 0x2200; ++cp) {
+            auto b = text::toCp1252(cp);
+            if (b && *b >= 0x20 && t[*b] == 0) t[*b] = cp;
+        }
+        t[0x7F] = t[0xA0] = t[0xAD] = 0;
+        return t;
+    }();
+    return table;
+}
+
 // The fonts of one document. Helvetica is always there; each embedded face (Latin or Arabic,
 // regular or bold) is subset to the document's characters and loaded on first need only.
+//
+// An embedded face is a simple TrueType font with WinAnsiEncoding when the document uses few
+// enough of its characters (at most ~215, the usual case): each character gets a byte, the subset's
+// character map sends that byte's WinAnsi character to the character's glyph, and a ToUnicode map
+// gives the text back. libharu then builds 256 widths instead of the 65 536-entry maps of a Type0
+// font. Beyond that many characters the face is embedded as Type0 with UTF-8 (Identity-H).
 class FontBook {
 public:
     FontBook(HPDF_Doc doc, const PdfOptions& options, std::set<char32_t> latin, std::set<char32_t> arabic)
         : _doc(doc), _options(options), _codePoints{std::move(latin), std::move(arabic)} {
         _helvetica[0] = HPDF_GetFont(doc, "Helvetica", "WinAnsiEncoding");
         _helvetica[1] = HPDF_GetFont(doc, "Helvetica-Bold", "WinAnsiEncoding");
+        for (int f = 0; f < 2; ++f) assignBytes(f);
     }
     bool ok() const { return _helvetica[0] && _helvetica[1]; }
 
@@ -124,35 +151,120 @@ public:
         if (!_embedded[f][w] && !_failed) load(f, w);
         return _embedded[f][w];
     }
+    // The bytes that draw `run` with its font: as they are for Helvetica (already Windows-1252) and
+    // Type0 (UTF-8); one byte per character for a single-byte face.
+    std::string encode(const Run& run) const {
+        if (run.face == Face::Helvetica) return run.bytes;
+        const int f = run.face == Face::Arabic ? 1 : 0;
+        if (!_single[f]) return run.bytes;
+        std::string out;
+        out.reserve(run.bytes.size());
+        std::size_t i = 0;
+        const std::string_view s = run.bytes;
+        while (i < s.size()) {
+            std::size_t n = text::sequenceLength(static_cast<unsigned char>(s[i]));
+            auto cps = text::decode(s.substr(i, n));
+            auto it = _byteOf[f].find(cps.empty() ? 0 : cps[0]);
+            out.push_back(static_cast<char>(it == _byteOf[f].end() ? 0x20 : it->second));
+            i += n;
+        }
+        return out;
+    }
     bool embedded() const { return _anyEmbedded; }
     bool subsetFailed() const { return _failed; }
     const std::string& failedPath() const { return _failedPath; }
 
 private:
+    // Bytes for the characters of face f: printable ASCII keeps its own byte, the rest take the free
+    // ones in order. Too many characters: the face will be Type0.
+    void assignBytes(int f) {
+        const auto& codes = winAnsiCodes();
+        std::size_t capacity = 0;
+        for (char32_t c : codes) capacity += c != 0;
+        std::set<char32_t> cps = _codePoints[f];
+        cps.insert(' ');
+        if (cps.size() > capacity) return;
+        std::vector<bool> taken(256, false);
+        for (char32_t cp : cps)
+            if (cp >= 0x20 && cp < 0x7F) { _byteOf[f][cp] = static_cast<unsigned char>(cp); taken[cp] = true; }
+        unsigned next = 0x21;
+        for (char32_t cp : cps) {
+            if (cp >= 0x20 && cp < 0x7F) continue;
+            while (next < 256 && (taken[next] || codes[next] == 0)) ++next;
+            if (next >= 256) { _byteOf[f].clear(); return; }
+            _byteOf[f][cp] = static_cast<unsigned char>(next);
+            taken[next] = true;
+        }
+        _single[f] = true;
+    }
+
+    // The ToUnicode CMap of a single-byte face: each byte to its character (UTF-16BE).
+    std::string toUnicodeCMap(int f) const {
+        std::string cmap =
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+            "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n";
+        std::vector<std::pair<unsigned, char32_t>> entries;
+        for (const auto& [cp, byte] : _byteOf[f]) entries.emplace_back(byte, cp);
+        std::sort(entries.begin(), entries.end());
+        for (std::size_t i = 0; i < entries.size(); i += 100) {
+            std::size_t n = std::min<std::size_t>(100, entries.size() - i);
+            cmap += std::to_string(n) + " beginbfchar\n";
+            for (std::size_t k = i; k < i + n; ++k) {
+                char line[32];
+                std::snprintf(line, sizeof line, "<%02X> <%04X>\n", entries[k].first, static_cast<unsigned>(entries[k].second));
+                cmap += line;
+            }
+            cmap += "endbfchar\n";
+        }
+        return cmap + "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
+    }
+
     void load(int f, int w) {
         static const char* const kFiles[2][2] = {{"LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf"},
                                                  {"NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"}};
         const std::string path = _options.fontsDir + "/" + kFiles[f][w];
-        std::string subset = subsetFont(path, _codePoints[f]);
+        std::string subset;
+        if (_single[f]) {
+            std::vector<std::pair<char32_t, char32_t>> remap;
+            for (const auto& [cp, byte] : _byteOf[f]) remap.emplace_back(winAnsiCodes()[byte], cp);
+            subset = subsetFontRemapped(path, remap);
+        } else {
+            subset = subsetFont(path, _codePoints[f]);
+        }
         MemoryFile file(subset);
         if (subset.empty() || !file.ok()) {
             _failed = true;
             _failedPath = path;
             return;
         }
-        if (!_utf) {
+        if (!_single[f] && !_utf) {
             HPDF_UseUTFEncodings(_doc);
             _utf = true;
         }
         // libharu keeps its own handle on the memory file (it reads glyphs again when saving).
         const char* name = HPDF_LoadTTFontFromFile(_doc, file.path().c_str(), HPDF_TRUE);
-        if (name) _embedded[f][w] = HPDF_GetFont(_doc, name, "UTF-8");
-        if (_embedded[f][w]) _anyEmbedded = true;
+        if (!name) return;
+        HPDF_Font font = HPDF_GetFont(_doc, name, _single[f] ? "WinAnsiEncoding" : "UTF-8");
+        if (font && _single[f]) {
+            HPDF_Dict stream = HPDF_DictStream_New(_doc->mmgr, _doc->xref);
+            if (!stream) return;
+            stream->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+            const std::string cmap = toUnicodeCMap(f);
+            if (HPDF_Stream_Write(stream->stream, reinterpret_cast<const HPDF_BYTE*>(cmap.data()), static_cast<HPDF_UINT>(cmap.size())) != HPDF_OK ||
+                HPDF_Dict_Add(font, "ToUnicode", stream) != HPDF_OK)
+                return;
+        }
+        _embedded[f][w] = font;
+        if (font) _anyEmbedded = true;
     }
 
     HPDF_Doc _doc;
     const PdfOptions& _options;
     std::set<char32_t> _codePoints[2]; // Latin, Arabic
+    bool _single[2] = {false, false};
+    std::map<char32_t, unsigned char> _byteOf[2];
     HPDF_Font _helvetica[2] = {nullptr, nullptr};
     HPDF_Font _embedded[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};
     bool _utf = false, _anyEmbedded = false, _failed = false;
@@ -176,7 +288,8 @@ public:
         return total;
     }
     double runWidth(const Run& r, layout::Font f, double size) const {
-        return units(_fonts.font(r.face, f), r.bytes.data(), static_cast<HPDF_UINT>(r.bytes.size())) * size / 1000.0;
+        const std::string bytes = _fonts.encode(r);
+        return units(_fonts.font(r.face, f), bytes.data(), static_cast<HPDF_UINT>(bytes.size())) * size / 1000.0;
     }
 
 private:
@@ -287,35 +400,35 @@ Result<layout::Document> layOut(const std::vector<layout::Block>& blocks, const 
     return laid;
 }
 
-Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options) {
-    // Pass 1: which characters each embedded font must hold (none for Windows-1252 text).
-    Session s;
-    Status st = s.open(blocks, setup, options);
-    if (!st.isOk()) return st;
-    HPDF_Doc d = s.doc.get();
-    FontBook& fonts = *s.fonts;
-    const bool embedAll = options.embedAllFonts;
+namespace {
 
-    // Pass 2: layout with exact metrics (embedded fonts are subset and loaded on first need).
-    layout::Document laid = layout::paginate(blocks, setup, *s.metrics);
-    if (fonts.subsetFailed()) return s.fontFailed();
-    if (s.err.errorNo) return s.failed("chargement de la police");
+// Draws pages as the layout hands them over (layout::PageSink): fills, then strokes, then all
+// text in one text object; the running header and footer are added to each page at the end.
+// The first failure is kept and the rest is skipped.
+class Drawer : public layout::PageSink {
+public:
+    Drawer(Session& s, const layout::PageSetup& setup, bool embedAll) : _s(s), _setup(setup), _embedAll(embedAll) {}
 
-    // Pass 3: document information and catalog.
-    HPDF_SetInfoAttr(d, HPDF_INFO_CREATOR, "Passerelle"); // creates the Info dictionary
-    if (!options.title.empty()) setInfo(d, "Title", options.title);
-    if (!options.subject.empty()) setInfo(d, "Subject", options.subject);
-    setInfo(d, "Author", options.author);
-    if (!options.lang.empty()) HPDF_Dict_Add(d->catalog, "Lang", HPDF_String_New(d->mmgr, options.lang.c_str(), nullptr));
-    if (s.err.errorNo) return s.failed("informations du document");
+    void body(std::size_t index, layout::Page&& p) override {
+        if (!_status.isOk()) return;
+        HPDF_Page page = HPDF_AddPage(_s.doc.get());
+        if (!page || index != _pages.size()) { _status = _s.failed("page"); return; }
+        HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(_setup.width));
+        HPDF_Page_SetHeight(page, static_cast<HPDF_REAL>(_setup.height));
+        _pages.push_back(page);
+        draw(page, p);
+    }
+    void running(std::size_t index, layout::Page&& p) override {
+        if (!_status.isOk()) return;
+        if (index >= _pages.size()) { _status = _s.failed("page"); return; }
+        draw(_pages[index], p);
+    }
+    const Status& status() const { return _status; }
+    std::size_t pages() const { return _pages.size(); }
 
-    // Pass 4: draw each page: fills, then strokes, then all text in one text object.
-    const double H = setup.height;
-    for (const auto& p : laid.pages) {
-        HPDF_Page page = HPDF_AddPage(d);
-        if (!page) return s.failed("page");
-        HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(setup.width));
-        HPDF_Page_SetHeight(page, static_cast<HPDF_REAL>(setup.height));
+private:
+    void draw(HPDF_Page page, const layout::Page& p) {
+        const double H = _setup.height;
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::FilledBox) continue;
             HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
@@ -347,6 +460,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
                 currentSize = size;
             }
         };
+        FontBook& fonts = *_s.fonts;
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
             if (it.gray != currentGray) {
@@ -354,30 +468,68 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
                 currentGray = it.gray;
             }
             const HPDF_REAL y = static_cast<HPDF_REAL>(H - it.y);
-            if (!embedAll && text::fitsCp1252(it.text)) { // the common case: one Helvetica run
+            if (!_embedAll && text::fitsCp1252(it.text)) { // the common case: one Helvetica run
                 use(fonts.font(Face::Helvetica, it.font), it.size);
                 Cp1252Text bytes(it.text);
                 HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), y, bytes.c_str());
                 continue;
             }
             bool rightToLeft = false;
-            std::vector<Run> runs = segment(it.text, embedAll, &rightToLeft);
+            std::vector<Run> runs = segment(it.text, _embedAll, &rightToLeft);
             std::vector<double> widths;
             double total = 0;
-            for (const Run& r : runs) total += widths.emplace_back(s.metrics->runWidth(r, it.font, it.size));
+            for (const Run& r : runs) total += widths.emplace_back(_s.metrics->runWidth(r, it.font, it.size));
             double x = it.x;
             if (rightToLeft && it.boxWidth > total) x = it.x + it.boxWidth - total;
             for (std::size_t k = 0; k < runs.size(); ++k) {
                 HPDF_Font f = fonts.font(runs[k].face, it.font);
-                if (!f) return fonts.subsetFailed() ? s.fontFailed() : s.failed("police Unicode");
+                if (!f) {
+                    _status = fonts.subsetFailed() ? _s.fontFailed() : _s.failed("police Unicode");
+                    HPDF_Page_EndText(page);
+                    return;
+                }
                 use(f, it.size);
-                HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(x), y, runs[k].bytes.c_str());
+                HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(x), y, fonts.encode(runs[k]).c_str());
                 x += widths[k];
             }
         }
         HPDF_Page_EndText(page);
-        if (s.err.errorNo) return s.failed("dessin");
+        if (_s.err.errorNo) _status = _s.failed("dessin");
     }
+
+    Session& _s;
+    const layout::PageSetup& _setup;
+    bool _embedAll;
+    std::vector<HPDF_Page> _pages;
+    Status _status;
+};
+
+} // namespace
+
+Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options) {
+    // Pass 1: which characters each embedded font must hold (none for Windows-1252 text).
+    Session s;
+    Status st = s.open(blocks, setup, options);
+    if (!st.isOk()) return st;
+    HPDF_Doc d = s.doc.get();
+    FontBook& fonts = *s.fonts;
+
+    // Pass 2: document information and catalog.
+    HPDF_SetInfoAttr(d, HPDF_INFO_CREATOR, "Passerelle"); // creates the Info dictionary
+    if (!options.title.empty()) setInfo(d, "Title", options.title);
+    if (!options.subject.empty()) setInfo(d, "Subject", options.subject);
+    setInfo(d, "Author", options.author);
+    if (!options.lang.empty()) HPDF_Dict_Add(d->catalog, "Lang", HPDF_String_New(d->mmgr, options.lang.c_str(), nullptr));
+    if (s.err.errorNo) return s.failed("informations du document");
+
+    // Pass 3: layout with exact metrics (embedded fonts are subset and loaded on first need), each
+    // page drawn as soon as it is laid out and then forgotten; running header and footer at the end.
+    Drawer drawer(s, setup, options.embedAllFonts);
+    const std::size_t pages = layout::paginate(blocks, setup, *s.metrics, drawer);
+    if (fonts.subsetFailed()) return s.fontFailed();
+    if (!drawer.status().isOk()) return drawer.status();
+    if (s.err.errorNo) return s.failed("chargement de la police");
+    if (drawer.pages() != pages) return Status::internal("pdf_error", "Pages manquantes dans le document.");
 
     // Pass 5: serialise in memory.
     if (HPDF_SaveToStream(d) != HPDF_OK || s.err.errorNo) return s.failed("enregistrement");
@@ -395,7 +547,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     }
     if (read != size) return Status::internal("pdf_error", "Flux PDF incomplet.");
     if (fonts.embedded()) fixToUnicodeCMaps(result.bytes);
-    result.pages = static_cast<int>(laid.pages.size());
+    result.pages = static_cast<int>(pages);
     result.embeddedFont = fonts.embedded();
     return result;
 }
