@@ -21,8 +21,8 @@ bool hasRightToLeft(std::string_view s) {
         if (c < 0xD6) continue;
         std::size_t n = text::sequenceLength(c);
         if (i + n > s.size()) return false;
-        auto cps = text::decode(s.substr(i, n));
-        char32_t cp = cps.empty() ? 0 : cps[0];
+        char32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
         if ((cp >= 0x0590 && cp <= 0x08FF) || (cp >= 0xFB1D && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFF)) return true;
         i += n - 1;
     }
