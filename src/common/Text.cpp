@@ -93,26 +93,41 @@ std::optional<unsigned char> toCp1252(char32_t cp) {
     }
 }
 
+namespace {
+// The code point at s[i] (valid UTF-8), and advances i past it. No allocation.
+char32_t nextCodePoint(std::string_view s, std::size_t& i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = sequenceLength(c);
+    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    i += n;
+    return cp;
+}
+} // namespace
+
 bool fitsCp1252(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) { ++i; continue; }
-        std::size_t n = sequenceLength(c);
-        auto cps = decode(s.substr(i, n));
-        if (cps.empty() || !toCp1252(cps[0])) return false;
-        i += n;
+        if (static_cast<unsigned char>(s[i]) < 0x80) { ++i; continue; }
+        if (!toCp1252(nextCodePoint(s, i))) return false;
     }
     return true;
 }
 
-std::string utf8ToCp1252(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char32_t cp : decode(s)) {
-        auto b = toCp1252(cp);
-        out.push_back(static_cast<char>(b ? *b : '?'));
+std::size_t toCp1252(std::string_view s, char* out) {
+    std::size_t i = 0, n = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) { out[n++] = static_cast<char>(c); ++i; continue; }
+        auto b = toCp1252(nextCodePoint(s, i));
+        out[n++] = static_cast<char>(b ? *b : '?');
     }
+    return n;
+}
+
+std::string utf8ToCp1252(std::string_view s) {
+    std::string out(s.size(), '\0');
+    out.resize(toCp1252(s, out.data()));
     return out;
 }
 

@@ -23,6 +23,9 @@ std::optional<unsigned char> toCp1252(char32_t cp);
 bool fitsCp1252(std::string_view s);
 // Converts to Windows-1252 (REQUIRES: fitsCp1252(s)).
 std::string utf8ToCp1252(std::string_view s);
+// The same into `out` (room for s.size() bytes; Windows-1252 is never longer than UTF-8);
+// returns the number of bytes written. No allocation.
+std::size_t toCp1252(std::string_view s, char* out);
 
 // Trims ASCII blanks at both ends.
 std::string trim(std::string_view s);

@@ -173,12 +173,35 @@ std::string pointerSegment(const std::string& key) {
     return out;
 }
 
+namespace {
+Poco::Dynamic::Var copyValue(const Poco::Dynamic::Var& v);
+
+Poco::JSON::Array::Ptr copyArray(const Poco::JSON::Array::Ptr& arr) {
+    Poco::JSON::Array::Ptr out = new Poco::JSON::Array(*arr);
+    for (unsigned i = 0; i < out->size(); ++i) {
+        const Poco::Dynamic::Var& v = out->get(i);
+        if (v.type() == typeid(Object::Ptr) || v.type() == typeid(Poco::JSON::Array::Ptr)) out->set(i, copyValue(v));
+    }
+    return out;
+}
+
+Poco::Dynamic::Var copyValue(const Poco::Dynamic::Var& v) {
+    if (v.type() == typeid(Object::Ptr)) return deepCopy(v.extract<Object::Ptr>());
+    if (v.type() == typeid(Poco::JSON::Array::Ptr)) return copyArray(v.extract<Poco::JSON::Array::Ptr>());
+    return v; // scalars are values
+}
+} // namespace
+
 Poco::JSON::Object::Ptr deepCopy(const Poco::JSON::Object::Ptr& data) {
-    // Poco::JSON objects are reference types; a stringify/parse round trip gives an independent copy.
-    std::ostringstream out;
-    Poco::JSON::Stringifier::stringify(data, out);
-    Poco::JSON::Parser parser;
-    return parser.parse(out.str()).extract<Object::Ptr>();
+    // Poco::JSON objects and arrays are shared by reference: copy each container, one level at a
+    // time (the copy constructors keep key order and flags), scalars are copied as values.
+    if (!data) return data;
+    Object::Ptr out = new Object(*data);
+    for (auto it = data->begin(); it != data->end(); ++it) {
+        const Poco::Dynamic::Var& v = it->second;
+        if (v.type() == typeid(Object::Ptr) || v.type() == typeid(Poco::JSON::Array::Ptr)) out->set(it->first, copyValue(v));
+    }
+    return out;
 }
 
 std::vector<FieldError> validate(const FormDef& def, const Poco::JSON::Object::Ptr& data) {
@@ -212,7 +235,10 @@ Result<FilledForm> fill(const std::shared_ptr<const FormDef>& def, const Poco::J
     auto errors = validate(*def, data);
     if (!errors.empty())
         return Status::invalidArgument("validation_failed", "Le document ne respecte pas le formulaire « " + def->id + " ».", errors);
-    FilledForm filled{def, deepCopy(data)};
+    // Derivations write computed fields: they work on a copy, the caller's input stays as it came.
+    // A form without derivations writes nothing, so its data is shared, not copied (a large
+    // document would otherwise hold its input twice).
+    FilledForm filled{def, def->derivations.empty() ? data : deepCopy(data)};
     for (const auto& name : def->derivations) {
         const Derivation* fn = DerivationRegistry::instance().find(name);
         if (!fn) return Status::internal("derivation_unknown", "Calcul inconnu : « " + name + " ».");

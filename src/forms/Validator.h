@@ -17,6 +17,7 @@
 namespace passerelle::forms {
 
 // A validated document: its definition and its data, with computed fields filled in.
+// Read-only: when the form has no derivations, `data` is the caller's input itself.
 struct FilledForm {
     std::shared_ptr<const FormDef> form;
     Poco::JSON::Object::Ptr data;
@@ -41,7 +42,7 @@ private:
     std::map<std::string, Derivation> _fns;
 };
 
-// validate + copy + derive: the one way to turn input JSON into a FilledForm.
+// validate + copy (only when derivations will write) + derive: the one way to turn input JSON into a FilledForm.
 // Fails with InvalidArgument "validation_failed" and every detail.
 Result<FilledForm> fill(const std::shared_ptr<const FormDef>& def, const Poco::JSON::Object::Ptr& data);
 

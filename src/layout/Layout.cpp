@@ -100,9 +100,17 @@ public:
     }
 
     Document finish() {
+        if (_sink) {
+            flushBodies(0);
+            addRunningElements();
+            for (std::size_t i = 0; i < _doc.pages.size(); ++i) _sink->running(i, std::move(_doc.pages[i]));
+            return Document{};
+        }
         addRunningElements();
         return std::move(_doc);
     }
+    void setSink(PageSink* sink) { _sink = sink; }
+    std::size_t pageCount() const { return _doc.pages.size(); }
 
     void place(const Block& b) {
         std::visit([this](const auto& x) { this->layoutBlock(x); }, b);
@@ -112,19 +120,31 @@ private:
     const PageSetup& _s;
     const FontMetrics& _m;
     Document _doc;
+    PageSink* _sink = nullptr;
+    std::size_t _flushed = 0; // pages before this one were handed to the sink (their items are gone)
     double _left, _width, _top, _bottom, _lh, _y = 0;
 
     Page& page() { return _doc.pages.back(); }
     void newPage() {
         _doc.pages.emplace_back();
         _y = _top;
+        if (_sink) flushBodies(2);
+    }
+    // Hands every page but the last `keep` ones to the sink.
+    void flushBodies(std::size_t keep) {
+        while (_doc.pages.size() - _flushed > keep) {
+            _sink->body(_flushed, std::move(_doc.pages[_flushed]));
+            _doc.pages[_flushed] = Page{};
+            ++_flushed;
+        }
     }
     double room() const { return _bottom - _y; }
     double bodyHeight() const { return _bottom - _top; }
     bool atTop() const { return _y <= _top + 0.01; }
 
-    void text(double x, double baseline, std::string s, Font f, double size, double gray = 0) {
+    void text(double x, double baseline, std::string s, Font f, double size, double gray = 0, double boxWidth = 0) {
         Item it;
+        it.boxWidth = boxWidth;
         it.kind = Item::Kind::Text;
         it.x = x;
         it.y = baseline;
@@ -207,7 +227,7 @@ private:
             for (std::size_t i = 0; i < n; ++i) {
                 ensure(_lh);
                 if (i < ll.size()) text(_left, _y + ascent(_s.bodySize), ll[i], Font::Bold, _s.bodySize, 0.25);
-                if (i < vl.size()) text(_left + labelW + gap, _y + ascent(_s.bodySize), vl[i], Font::Regular, _s.bodySize);
+                if (i < vl.size()) text(_left + labelW + gap, _y + ascent(_s.bodySize), vl[i], Font::Regular, _s.bodySize, 0, valueW);
                 _y += _lh;
             }
             _y += 2;
@@ -227,7 +247,7 @@ private:
         }
         for (const auto& l : wrapText(b.text, _width, Font::Regular, _s.bodySize)) {
             ensure(_lh);
-            text(_left, _y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, b.muted ? 0.35 : 0);
+            text(_left, _y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, b.muted ? 0.35 : 0, _width);
             _y += _lh;
         }
         _y += 4;
@@ -326,7 +346,8 @@ private:
                    double size, Font f) {
         for (std::size_t c = 0; c < cells.size(); ++c) {
             for (std::size_t i = from; i < to && i < cells[c].size(); ++i)
-                text(xs[c] + kCellPad, _y + kCellPad + (i - from) * lh + ascent(size), cells[c][i], f, size);
+                text(xs[c] + kCellPad, _y + kCellPad + (i - from) * lh + ascent(size), cells[c][i], f, size, 0,
+                     widths[c] - 2 * kCellPad);
             box(xs[c], _y, widths[c], h, false, 0.45);
         }
     }
@@ -399,7 +420,7 @@ private:
                 for (const auto& l : cols[r * perRow + k]) {
                     if (!l.empty() && l[0] == '\x01') text(x + 4, y + ascent(_s.bodySize), l.substr(1), Font::Bold, _s.bodySize);
                     else if (!l.empty() && l[0] == '\x02') text(x + 4, y + ascent(_s.bodySize - 1), l.substr(1), Font::Regular, _s.bodySize - 1, 0.3);
-                    else text(x + 4, y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize);
+                    else text(x + 4, y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, 0, colW - 8);
                     y += _lh;
                 }
             }
@@ -504,6 +525,15 @@ Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, cons
     Paginator p(setup, metrics);
     for (const auto& b : blocks) p.place(b);
     return p.finish();
+}
+
+std::size_t paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics, PageSink& sink) {
+    Paginator p(setup, metrics);
+    p.setSink(&sink);
+    for (const auto& b : blocks) p.place(b);
+    std::size_t pages = p.pageCount();
+    p.finish();
+    return pages;
 }
 
 std::vector<std::string_view> allText(const std::vector<Block>& blocks, const PageSetup& setup) {

@@ -80,6 +80,8 @@ struct Item {
     // signing engine (src/sign) draws each signature image in it.
     bool signatureBox = false;
     int rgb = -1;    // FilledBox: fill colour 0xRRGGBB when >= 0 (backends without colour use `gray`)
+    double boxWidth = 0; // Text: width of the box the line was wrapped in, from x (0: none); a
+                         // backend right-aligns a right-to-left line (an Arabic-script name) in it
 };
 struct Page { std::vector<Item> items; };
 struct Document { std::vector<Page> pages; };
@@ -101,6 +103,20 @@ struct PageSetup {
 std::vector<std::string> wrap(std::string_view text, double width, Font font, double sizePt, const FontMetrics& metrics);
 
 Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics);
+
+// Receives pages as they are laid out, so that a backend draws each page and forgets its items
+// (a document of hundreds of pages never holds all of them). body() gets the pages in order,
+// each once it is at least two pages behind the one being filled (the layout may still move
+// content between the last two pages); running() gets, at the end, each page's running header
+// and footer (they need the page count).
+class PageSink {
+public:
+    virtual ~PageSink() = default;
+    virtual void body(std::size_t index, Page&& page) = 0;
+    virtual void running(std::size_t index, Page&& page) = 0;
+};
+// The same layout as paginate(), handed over page by page; returns the number of pages.
+std::size_t paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics, PageSink& sink);
 
 // Every text string the blocks and page setup hold (for font selection).
 std::vector<std::string_view> allText(const std::vector<Block>& blocks, const PageSetup& setup);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/Text.h"
+#include "pdf/Bidi.h"
 
 namespace passerelle::pdf {
 
@@ -87,7 +88,8 @@ private:
 };
 
 struct Coverage {
-    CharMap regular, bold;
+    CharMap regular, bold;             // Liberation Sans
+    CharMap arabicRegular, arabicBold; // Noto Sans Arabic
 };
 
 const Coverage& coverageOf(const std::string& fontsDir) {
@@ -97,7 +99,9 @@ const Coverage& coverageOf(const std::string& fontsDir) {
     auto it = cache.find(fontsDir);
     if (it == cache.end())
         it = cache.emplace(fontsDir, Coverage{CharMap::load(fontsDir + "/LiberationSans-Regular.ttf"),
-                                              CharMap::load(fontsDir + "/LiberationSans-Bold.ttf")}).first;
+                                              CharMap::load(fontsDir + "/LiberationSans-Bold.ttf"),
+                                              CharMap::load(fontsDir + "/NotoSansArabic-Regular.ttf"),
+                                              CharMap::load(fontsDir + "/NotoSansArabic-Bold.ttf")}).first;
     return it->second;
 }
 
@@ -117,6 +121,15 @@ std::optional<char32_t> firstUndrawable(std::string_view utf8, const std::string
     const Coverage& coverage = coverageOf(fontsDir);
     for (char32_t cp : cps) {
         if (cp == '\n' || cp == '\r' || cp == '\t') continue;
+        if (bidi::isArabic(cp)) {
+            // Arabic script is drawn shaped: the letter must have a glyph in each of its joining
+            // forms (isolated, initial, medial, final), in both weights.
+            const std::string l = text::encode(cp), tatweel = text::encode(0x0640);
+            for (const std::string& context : {l, tatweel + l + tatweel, l + tatweel, tatweel + l})
+                for (char32_t form : bidi::toVisual(context).text)
+                    if (!coverage.arabicRegular.hasGlyph(form) || !coverage.arabicBold.hasGlyph(form)) return cp;
+            continue;
+        }
         if (!coverage.regular.hasGlyph(cp) || !coverage.bold.hasGlyph(cp)) return cp;
     }
     return std::nullopt;

@@ -1,11 +1,21 @@
 #include "pdf/PdfRenderer.h"
 
 #include <hpdf.h>
+#include <hpdf_doc.h>
+#include <hpdf_objects.h>
+#include <hpdf_streams.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
 #include <fstream>
 #include <memory>
+#include <set>
 
 #include "common/Text.h"
+#include "pdf/Bidi.h"
+#include "pdf/FontSubset.h"
 #include "pdf/ToUnicodeFix.h"
 
 namespace passerelle::pdf {
@@ -31,114 +41,398 @@ struct DocDeleter {
 };
 using DocPtr = std::unique_ptr<std::remove_pointer_t<HPDF_Doc>, DocDeleter>;
 
-// Measures (and chooses the font of) every string: base-14 Helvetica in WinAnsi when the
-// string fits Windows-1252, else the embedded Liberation Sans of the same weight, loaded on
-// first need only. Liberation Sans is metric-compatible with Helvetica, so lines that mix
-// both stay aligned.
+// Which font draws a run of text.
+enum class Face { Helvetica, Latin, Arabic };
+
+// A piece of a line drawn with one font: Windows-1252 bytes for Helvetica, UTF-8 otherwise.
+struct Run {
+    Face face;
+    std::string bytes;
+};
+
+// A text that fits Windows-1252 converted on the stack (no allocation for the usual word or
+// line), NUL-terminated for HPDF_Page_TextOut.
+class Cp1252Text {
+public:
+    explicit Cp1252Text(std::string_view utf8) {
+        char* out = _small;
+        if (utf8.size() + 1 > sizeof _small) {
+            _large.resize(utf8.size() + 1);
+            out = _large.data();
+        }
+        _size = text::toCp1252(utf8, out);
+        out[_size] = '\0';
+        _data = out;
+    }
+    const char* c_str() const { return _data; }
+    HPDF_UINT size() const { return static_cast<HPDF_UINT>(_size); }
+
+private:
+    char _small[256];
+    std::string _large;
+    const char* _data = nullptr;
+    std::size_t _size = 0;
+};
+
+// Splits a line into runs by script and font, in visual (drawing) order. Arabic-script text goes
+// to the Arabic face (spaces between Arabic words stay in its run); other text to Helvetica when it
+// fits Windows-1252 (unless every font must be embedded), else to the embedded Latin face.
+std::vector<Run> segment(std::string_view utf8, bool embedAll, bool* rightToLeft) {
+    std::vector<Run> runs;
+    if (!bidi::hasRightToLeft(utf8)) {
+        if (rightToLeft) *rightToLeft = false;
+        bool helvetica = !embedAll && text::fitsCp1252(utf8);
+        runs.push_back({helvetica ? Face::Helvetica : Face::Latin, helvetica ? text::utf8ToCp1252(utf8) : std::string(utf8)});
+        return runs;
+    }
+    bidi::VisualLine v = bidi::toVisual(utf8);
+    if (rightToLeft) *rightToLeft = v.rightToLeft;
+    std::string current;
+    bool currentArabic = false;
+    auto flush = [&] {
+        if (current.empty()) return;
+        if (currentArabic) runs.push_back({Face::Arabic, current});
+        else if (!embedAll && text::fitsCp1252(current)) runs.push_back({Face::Helvetica, text::utf8ToCp1252(current)});
+        else runs.push_back({Face::Latin, current});
+        current.clear();
+    };
+    for (std::size_t i = 0; i < v.text.size(); ++i) {
+        char32_t cp = v.text[i];
+        bool arabic = bidi::isArabic(cp);
+        // A space between two Arabic-script characters belongs to their run.
+        if (cp == ' ' && currentArabic && i + 1 < v.text.size() && bidi::isArabic(v.text[i + 1])) arabic = true;
+        if (arabic != currentArabic) flush();
+        currentArabic = arabic;
+        current += text::encode(cp);
+    }
+    flush();
+    return runs;
+}
+
+// The Windows-1252 (WinAnsi) character of each byte a single-byte embedded font may carry, 0 for
+// the bytes it may not: undefined codes, DEL, and 0xA0/0xAD, which PDF readers map to the glyph
+// names "space" and "hyphen" rather than to U+00A0/U+00AD.
+const std::array<char32_t, 256>& winAnsiCodes() {
+    static const std::array<char32_t, 256> table = [] {
+        std::array<char32_t, 256> t{};
+        for (char32_t cp = 0x20; cp < 0x2200; ++cp) {
+            auto b = text::toCp1252(cp);
+            if (b && *b >= 0x20 && t[*b] == 0) t[*b] = cp;
+        }
+        t[0x7F] = t[0xA0] = t[0xAD] = 0;
+        return t;
+    }();
+    return table;
+}
+
+// The fonts of one document. Helvetica is always there; each embedded face (Latin or Arabic,
+// regular or bold) is subset to the document's characters and loaded on first need only.
+//
+// An embedded face is a simple TrueType font with WinAnsiEncoding when the document uses few
+// enough of its characters (at most ~215, the usual case): each character gets a byte, the subset's
+// character map sends that byte's WinAnsi character to the character's glyph, and a ToUnicode map
+// gives the text back. libharu then builds 256 widths instead of the 65 536-entry maps of a Type0
+// font. Beyond that many characters the face is embedded as Type0 with UTF-8 (Identity-H).
+class FontBook {
+public:
+    FontBook(HPDF_Doc doc, const PdfOptions& options, std::set<char32_t> latin, std::set<char32_t> arabic)
+        : _doc(doc), _options(options), _codePoints{std::move(latin), std::move(arabic)} {
+        _helvetica[0] = HPDF_GetFont(doc, "Helvetica", "WinAnsiEncoding");
+        _helvetica[1] = HPDF_GetFont(doc, "Helvetica-Bold", "WinAnsiEncoding");
+        for (int f = 0; f < 2; ++f) assignBytes(f);
+    }
+    bool ok() const { return _helvetica[0] && _helvetica[1]; }
+
+    // nullptr after a failure (libharu's error state, or subsetFailed()).
+    HPDF_Font font(Face face, layout::Font weight) {
+        const int w = weight == layout::Font::Bold ? 1 : 0;
+        if (face == Face::Helvetica) return _helvetica[w];
+        const int f = face == Face::Arabic ? 1 : 0;
+        if (!_embedded[f][w] && !_failed) load(f, w);
+        return _embedded[f][w];
+    }
+    // The bytes that draw `run` with its font: as they are for Helvetica (already Windows-1252) and
+    // Type0 (UTF-8); one byte per character for a single-byte face.
+    std::string encode(const Run& run) const {
+        if (run.face == Face::Helvetica) return run.bytes;
+        const int f = run.face == Face::Arabic ? 1 : 0;
+        if (!_single[f]) return run.bytes;
+        std::string out;
+        out.reserve(run.bytes.size());
+        std::size_t i = 0;
+        const std::string_view s = run.bytes;
+        while (i < s.size()) {
+            std::size_t n = text::sequenceLength(static_cast<unsigned char>(s[i]));
+            auto cps = text::decode(s.substr(i, n));
+            auto it = _byteOf[f].find(cps.empty() ? 0 : cps[0]);
+            out.push_back(static_cast<char>(it == _byteOf[f].end() ? 0x20 : it->second));
+            i += n;
+        }
+        return out;
+    }
+    bool embedded() const { return _anyEmbedded; }
+    bool subsetFailed() const { return _failed; }
+    const std::string& failedPath() const { return _failedPath; }
+
+private:
+    // Bytes for the characters of face f: printable ASCII keeps its own byte, the rest take the free
+    // ones in order. Too many characters: the face will be Type0.
+    void assignBytes(int f) {
+        const auto& codes = winAnsiCodes();
+        std::size_t capacity = 0;
+        for (char32_t c : codes) capacity += c != 0;
+        std::set<char32_t> cps = _codePoints[f];
+        cps.insert(' ');
+        if (cps.size() > capacity) return;
+        std::vector<bool> taken(256, false);
+        for (char32_t cp : cps)
+            if (cp >= 0x20 && cp < 0x7F) { _byteOf[f][cp] = static_cast<unsigned char>(cp); taken[cp] = true; }
+        unsigned next = 0x21;
+        for (char32_t cp : cps) {
+            if (cp >= 0x20 && cp < 0x7F) continue;
+            while (next < 256 && (taken[next] || codes[next] == 0)) ++next;
+            if (next >= 256) { _byteOf[f].clear(); return; }
+            _byteOf[f][cp] = static_cast<unsigned char>(next);
+            taken[next] = true;
+        }
+        _single[f] = true;
+    }
+
+    // The ToUnicode CMap of a single-byte face: each byte to its character (UTF-16BE).
+    std::string toUnicodeCMap(int f) const {
+        std::string cmap =
+            "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+            "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n";
+        std::vector<std::pair<unsigned, char32_t>> entries;
+        for (const auto& [cp, byte] : _byteOf[f]) entries.emplace_back(byte, cp);
+        std::sort(entries.begin(), entries.end());
+        for (std::size_t i = 0; i < entries.size(); i += 100) {
+            std::size_t n = std::min<std::size_t>(100, entries.size() - i);
+            cmap += std::to_string(n) + " beginbfchar\n";
+            for (std::size_t k = i; k < i + n; ++k) {
+                char line[32];
+                std::snprintf(line, sizeof line, "<%02X> <%04X>\n", entries[k].first, static_cast<unsigned>(entries[k].second));
+                cmap += line;
+            }
+            cmap += "endbfchar\n";
+        }
+        return cmap + "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
+    }
+
+    void load(int f, int w) {
+        static const char* const kFiles[2][2] = {{"LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf"},
+                                                 {"NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"}};
+        const std::string path = _options.fontsDir + "/" + kFiles[f][w];
+        std::string subset;
+        if (_single[f]) {
+            std::vector<std::pair<char32_t, char32_t>> remap;
+            for (const auto& [cp, byte] : _byteOf[f]) remap.emplace_back(winAnsiCodes()[byte], cp);
+            subset = subsetFontRemapped(path, remap);
+        } else {
+            subset = subsetFont(path, _codePoints[f]);
+        }
+        MemoryFile file(subset);
+        if (subset.empty() || !file.ok()) {
+            _failed = true;
+            _failedPath = path;
+            return;
+        }
+        if (!_single[f] && !_utf) {
+            HPDF_UseUTFEncodings(_doc);
+            _utf = true;
+        }
+        // libharu keeps its own handle on the memory file (it reads glyphs again when saving).
+        const char* name = HPDF_LoadTTFontFromFile(_doc, file.path().c_str(), HPDF_TRUE);
+        if (!name) return;
+        HPDF_Font font = HPDF_GetFont(_doc, name, _single[f] ? "WinAnsiEncoding" : "UTF-8");
+        if (font && _single[f]) {
+            HPDF_Dict stream = HPDF_DictStream_New(_doc->mmgr, _doc->xref);
+            if (!stream) return;
+            stream->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+            const std::string cmap = toUnicodeCMap(f);
+            if (HPDF_Stream_Write(stream->stream, reinterpret_cast<const HPDF_BYTE*>(cmap.data()), static_cast<HPDF_UINT>(cmap.size())) != HPDF_OK ||
+                HPDF_Dict_Add(font, "ToUnicode", stream) != HPDF_OK)
+                return;
+        }
+        _embedded[f][w] = font;
+        if (font) _anyEmbedded = true;
+    }
+
+    HPDF_Doc _doc;
+    const PdfOptions& _options;
+    std::set<char32_t> _codePoints[2]; // Latin, Arabic
+    bool _single[2] = {false, false};
+    std::map<char32_t, unsigned char> _byteOf[2];
+    HPDF_Font _helvetica[2] = {nullptr, nullptr};
+    HPDF_Font _embedded[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};
+    bool _utf = false, _anyEmbedded = false, _failed = false;
+    std::string _failedPath;
+};
+
+// Measures every string with the font it will be drawn with. Liberation Sans is metric-compatible
+// with Helvetica, so lines that mix both stay aligned.
 class HpdfMetrics : public layout::FontMetrics {
 public:
-    HpdfMetrics(HPDF_Doc doc, HPDF_Font regular, HPDF_Font bold, std::string regularPath, std::string boldPath,
-                bool embedAll = false)
-        : _doc(doc), _base{regular, bold}, _paths{std::move(regularPath), std::move(boldPath)}, _embedAll(embedAll) {}
+    HpdfMetrics(FontBook& fonts, bool embedAll) : _fonts(fonts), _embedAll(embedAll) {}
 
     double width(std::string_view s, layout::Font f, double size) const override {
         if (s.empty()) return 0;
-        bool unicode = _embedAll || !text::fitsCp1252(s);
-        HPDF_Font font = fontFor(f, unicode);
-        if (!font) return 0;
-        std::string bytes = unicode ? std::string(s) : text::utf8ToCp1252(s);
-        HPDF_TextWidth tw = HPDF_Font_TextWidth(font, reinterpret_cast<const HPDF_BYTE*>(bytes.data()),
-                                                static_cast<HPDF_UINT>(bytes.size()));
-        return static_cast<double>(tw.width) * size / 1000.0;
-    }
-
-    // The font a string is drawn with; nullptr after a libharu error (checked by the caller).
-    HPDF_Font fontFor(layout::Font f, bool unicode) const {
-        int i = f == layout::Font::Bold ? 1 : 0;
-        if (!unicode) return _base[i];
-        if (!_unicode[i]) {
-            if (!_utfEnabled) {
-                HPDF_UseUTFEncodings(_doc);
-                _utfEnabled = true;
-            }
-            const char* name = HPDF_LoadTTFontFromFile(_doc, _paths[i].c_str(), HPDF_TRUE);
-            if (name) _unicode[i] = HPDF_GetFont(_doc, name, "UTF-8");
+        if (!_embedAll && text::fitsCp1252(s)) { // the common case: no allocation
+            Cp1252Text bytes(s);
+            return units(_fonts.font(Face::Helvetica, f), bytes.c_str(), bytes.size()) * size / 1000.0;
         }
-        return _unicode[i];
+        double total = 0;
+        for (const Run& r : segment(s, _embedAll, nullptr)) total += runWidth(r, f, size);
+        return total;
     }
-    bool embedded() const { return _unicode[0] || _unicode[1]; }
+    double runWidth(const Run& r, layout::Font f, double size) const {
+        const std::string bytes = _fonts.encode(r);
+        return units(_fonts.font(r.face, f), bytes.data(), static_cast<HPDF_UINT>(bytes.size())) * size / 1000.0;
+    }
 
 private:
-    HPDF_Doc _doc;
-    HPDF_Font _base[2];
-    std::string _paths[2];
-    mutable HPDF_Font _unicode[2] = {nullptr, nullptr};
-    mutable bool _utfEnabled = false;
-    bool _embedAll = false;
+    static double units(HPDF_Font font, const char* bytes, HPDF_UINT n) {
+        if (!font) return 0;
+        return static_cast<double>(HPDF_Font_TextWidth(font, reinterpret_cast<const HPDF_BYTE*>(bytes), n).width);
+    }
+    FontBook& _fonts;
+    bool _embedAll;
 };
 
-bool fileReadable(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return in.good();
+// The characters each embedded face must hold for this document: every character of text that
+// will not be drawn in Helvetica, Arabic as shaped (each letter in all its joining forms, so that
+// a word broken at any point still finds its glyphs). Printable ASCII is always in the Latin set
+// (page numbers, the checkbox mark).
+void collectCodePoints(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options,
+                       std::set<char32_t>& latin, std::set<char32_t>& arabic, bool& needEmbedded) {
+    needEmbedded = options.embedAllFonts;
+    std::set<char32_t> arabicLetters;
+    auto add = [&](std::string_view s) {
+        if (s.empty() || (!options.embedAllFonts && text::fitsCp1252(s))) return;
+        needEmbedded = true;
+        if (!bidi::hasRightToLeft(s)) {
+            for (char32_t cp : text::decode(s)) latin.insert(cp);
+            return;
+        }
+        std::size_t start = 0;
+        while (start <= s.size()) {
+            std::size_t nl = s.find('\n', start);
+            std::string_view line = s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+            for (char32_t cp : bidi::toVisual(line).text) (bidi::isArabic(cp) ? arabic : latin).insert(cp);
+            for (char32_t cp : text::decode(line))
+                if (bidi::isArabic(cp)) arabicLetters.insert(cp);
+            if (nl == std::string_view::npos) break;
+            start = nl + 1;
+        }
+    };
+    for (std::string_view s : layout::allText(blocks, setup)) add(s);
+    add(options.title);
+    if (!needEmbedded) return;
+    for (char32_t cp = 0x20; cp < 0x7F; ++cp) latin.insert(cp);
+    const std::string tatweel = text::encode(0x0640);
+    for (char32_t letter : arabicLetters) {
+        const std::string l = text::encode(letter);
+        for (const std::string& context : {tatweel + l + tatweel, l + tatweel, tatweel + l})
+            for (char32_t cp : bidi::toVisual(context).text)
+                if (bidi::isArabic(cp)) arabic.insert(cp);
+    }
+    if (!arabic.empty()) arabic.insert(' ');
 }
 
-std::string infoText(const std::string& s) {
-    // The information dictionary takes PDFDocEncoding, close to Latin-1: fold what does not fit.
-    std::string out;
-    for (char32_t cp : text::decode(s)) {
-        auto b = text::toCp1252(cp);
-        out.push_back(b && *b >= 0x20 && *b != 0x7F ? static_cast<char>(*b) : '?');
+// An Info dictionary string: ASCII as a literal string, anything else as UTF-16BE with its byte
+// order mark (PDF 32000-1 §7.9.2.2), written as a hex string so that no byte needs escaping.
+HPDF_STATUS setInfo(HPDF_Doc d, const char* key, const std::string& utf8) {
+    bool ascii = true;
+    for (unsigned char c : utf8) ascii = ascii && c >= 0x20 && c < 0x7F;
+    if (ascii) return HPDF_Dict_Add(d->info, key, HPDF_String_New(d->mmgr, utf8.c_str(), nullptr));
+    std::string be = "\xFE\xFF";
+    for (char32_t cp : text::decode(utf8)) {
+        if (cp < 0x20 || cp == 0x7F) cp = ' ';
+        auto unit = [&be](unsigned u) { be.push_back(static_cast<char>(u >> 8)); be.push_back(static_cast<char>(u & 0xFF)); };
+        if (cp > 0xFFFF) { cp -= 0x10000; unit(0xD800 + (cp >> 10)); unit(0xDC00 + (cp & 0x3FF)); }
+        else unit(cp);
     }
-    return out;
+    return HPDF_Dict_Add(d->info, key, HPDF_Binary_New(d->mmgr, reinterpret_cast<HPDF_BYTE*>(be.data()), static_cast<HPDF_UINT>(be.size())));
 }
+
+// One document being made: the libharu handle, its fonts, and the error state.
+struct Session {
+    ErrorState err;
+    DocPtr doc;
+    std::unique_ptr<FontBook> fonts;
+    std::unique_ptr<HpdfMetrics> metrics;
+    bool needEmbedded = false;
+
+    Status failed(const char* step) const {
+        char code[16];
+        std::snprintf(code, sizeof code, "%04X", static_cast<unsigned>(err.errorNo));
+        return Status::internal("pdf_error", std::string("Erreur libharu à l'étape « ") + step + " » (code 0x" + code +
+                                                 ", détail " + std::to_string(err.detailNo) + ").");
+    }
+    Status fontFailed() const {
+        return Status::internal("font_missing", "Police illisible ou impossible à extraire : " + fonts->failedPath() + ".");
+    }
+
+    Status open(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options) {
+        std::set<char32_t> latin, arabic;
+        collectCodePoints(blocks, setup, options, latin, arabic, needEmbedded);
+        doc.reset(HPDF_New(onError, &err));
+        if (!doc) return Status::internal("pdf_alloc", "Impossible de créer le document PDF.");
+        HPDF_SetCompressionMode(doc.get(), HPDF_COMP_ALL);
+        fonts = std::make_unique<FontBook>(doc.get(), options, std::move(latin), std::move(arabic));
+        if (err.errorNo || !fonts->ok()) return failed("police");
+        metrics = std::make_unique<HpdfMetrics>(*fonts, options.embedAllFonts);
+        return Status::ok();
+    }
+};
 
 } // namespace
 
-Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options) {
-    // Pass 1: font choice from the text itself.
-    bool needUnicode = false;
-    for (std::string_view s : layout::allText(blocks, setup)) {
-        if (!text::fitsCp1252(s)) { needUnicode = true; break; }
+Result<layout::Document> layOut(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options) {
+    Session s;
+    Status st = s.open(blocks, setup, options);
+    if (!st.isOk()) return st;
+    layout::Document laid = layout::paginate(blocks, setup, *s.metrics);
+    if (s.fonts->subsetFailed()) return s.fontFailed();
+    if (s.err.errorNo) return s.failed("chargement de la police");
+    return laid;
+}
+
+namespace {
+
+// Draws pages as the layout hands them over (layout::PageSink): fills, then strokes, then all
+// text in one text object; the running header and footer are added to each page at the end.
+// The first failure is kept and the rest is skipped.
+class Drawer : public layout::PageSink {
+public:
+    Drawer(Session& s, const layout::PageSetup& setup, bool embedAll) : _s(s), _setup(setup), _embedAll(embedAll) {}
+
+    void body(std::size_t index, layout::Page&& p) override {
+        if (!_status.isOk()) return;
+        HPDF_Page page = HPDF_AddPage(_s.doc.get());
+        if (!page || index != _pages.size()) { _status = _s.failed("page"); return; }
+        HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(_setup.width));
+        HPDF_Page_SetHeight(page, static_cast<HPDF_REAL>(_setup.height));
+        _pages.push_back(page);
+        const double H = _setup.height;
+        for (const auto& it : p.items) // each signature party's box, for the signing engine (src/sign)
+            if (it.signatureBox) _boxes.push_back({static_cast<int>(index), it.x, H - it.y - it.h, it.w, it.h});
+        draw(page, p);
     }
-    if (!needUnicode && !text::fitsCp1252(options.title)) needUnicode = true;
-    if (options.embedAllFonts) needUnicode = true;
-    const std::string regularPath = options.fontsDir + "/LiberationSans-Regular.ttf";
-    const std::string boldPath = options.fontsDir + "/LiberationSans-Bold.ttf";
-    if (needUnicode && (!fileReadable(regularPath) || !fileReadable(boldPath)))
-        return Status::internal("font_missing", "Police Unicode introuvable dans " + options.fontsDir + ".");
+    void running(std::size_t index, layout::Page&& p) override {
+        if (!_status.isOk()) return;
+        if (index >= _pages.size()) { _status = _s.failed("page"); return; }
+        draw(_pages[index], p);
+    }
+    const Status& status() const { return _status; }
+    std::size_t pages() const { return _pages.size(); }
+    const std::vector<SignatureBox>& signatureBoxes() const { return _boxes; }
 
-    ErrorState err;
-    DocPtr doc(HPDF_New(onError, &err));
-    if (!doc) return Status::internal("pdf_alloc", "Impossible de créer le document PDF.");
-    auto failed = [&](const char* step) -> Status {
-        return Status::internal("pdf_error", std::string("Erreur libharu à l'étape « ") + step + " » (code 0x" +
-                                                 [&] { char b[16]; std::snprintf(b, sizeof b, "%04X", static_cast<unsigned>(err.errorNo)); return std::string(b); }() +
-                                                 ", détail " + std::to_string(err.detailNo) + ").");
-    };
-    HPDF_Doc d = doc.get();
-    HPDF_SetCompressionMode(d, HPDF_COMP_ALL);
-
-    // Pass 2: fonts and metrics (embedded fonts are loaded by the metrics on first need).
-    HPDF_Font regular = HPDF_GetFont(d, "Helvetica", "WinAnsiEncoding");
-    HPDF_Font bold = HPDF_GetFont(d, "Helvetica-Bold", "WinAnsiEncoding");
-    if (err.errorNo || !regular || !bold) return failed("police");
-    HpdfMetrics metrics(d, regular, bold, regularPath, boldPath, options.embedAllFonts);
-
-    // Pass 3: layout with exact metrics.
-    layout::Document laid = layout::paginate(blocks, setup, metrics);
-    if (err.errorNo) return failed("chargement de la police");
-
-    // Pass 4: draw each page: fills, then strokes, then all text in one text object.
-    if (!options.title.empty()) HPDF_SetInfoAttr(d, HPDF_INFO_TITLE, infoText(options.title).c_str());
-    if (!options.subject.empty()) HPDF_SetInfoAttr(d, HPDF_INFO_SUBJECT, infoText(options.subject).c_str());
-    HPDF_SetInfoAttr(d, HPDF_INFO_AUTHOR, infoText(options.author).c_str());
-    HPDF_SetInfoAttr(d, HPDF_INFO_CREATOR, "Passerelle");
-    const double H = setup.height;
-    for (const auto& p : laid.pages) {
-        HPDF_Page page = HPDF_AddPage(d);
-        if (!page) return failed("page");
-        HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(setup.width));
-        HPDF_Page_SetHeight(page, static_cast<HPDF_REAL>(setup.height));
+private:
+    void draw(HPDF_Page page, const layout::Page& p) {
+        const double H = _setup.height;
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::FilledBox) continue;
             if (it.rgb >= 0) // chart bars and legend swatches (layout/Chart.cpp)
@@ -167,48 +461,104 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
         HPDF_Page_BeginText(page);
         HPDF_Font current = nullptr;
         double currentSize = 0, currentGray = -1;
+        auto use = [&](HPDF_Font f, double size) {
+            if (f != current || size != currentSize) {
+                HPDF_Page_SetFontAndSize(page, f, static_cast<HPDF_REAL>(size));
+                current = f;
+                currentSize = size;
+            }
+        };
+        FontBook& fonts = *_s.fonts;
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
-            bool unicode = options.embedAllFonts || (needUnicode && !text::fitsCp1252(it.text));
-            HPDF_Font f = metrics.fontFor(it.font, unicode);
-            if (!f) return failed("police Unicode");
-            if (f != current || it.size != currentSize) {
-                HPDF_Page_SetFontAndSize(page, f, static_cast<HPDF_REAL>(it.size));
-                current = f;
-                currentSize = it.size;
-            }
             if (it.gray != currentGray) {
                 HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
                 currentGray = it.gray;
             }
-            std::string bytes = unicode ? it.text : text::utf8ToCp1252(it.text);
-            HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y), bytes.c_str());
+            const HPDF_REAL y = static_cast<HPDF_REAL>(H - it.y);
+            if (!_embedAll && text::fitsCp1252(it.text)) { // the common case: one Helvetica run
+                use(fonts.font(Face::Helvetica, it.font), it.size);
+                Cp1252Text bytes(it.text);
+                HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), y, bytes.c_str());
+                continue;
+            }
+            bool rightToLeft = false;
+            std::vector<Run> runs = segment(it.text, _embedAll, &rightToLeft);
+            std::vector<double> widths;
+            double total = 0;
+            for (const Run& r : runs) total += widths.emplace_back(_s.metrics->runWidth(r, it.font, it.size));
+            double x = it.x;
+            if (rightToLeft && it.boxWidth > total) x = it.x + it.boxWidth - total;
+            for (std::size_t k = 0; k < runs.size(); ++k) {
+                HPDF_Font f = fonts.font(runs[k].face, it.font);
+                if (!f) {
+                    _status = fonts.subsetFailed() ? _s.fontFailed() : _s.failed("police Unicode");
+                    HPDF_Page_EndText(page);
+                    return;
+                }
+                use(f, it.size);
+                HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(x), y, fonts.encode(runs[k]).c_str());
+                x += widths[k];
+            }
         }
         HPDF_Page_EndText(page);
-        if (err.errorNo) return failed("dessin");
+        if (_s.err.errorNo) _status = _s.failed("dessin");
     }
 
+    Session& _s;
+    const layout::PageSetup& _setup;
+    bool _embedAll;
+    std::vector<HPDF_Page> _pages;
+    std::vector<SignatureBox> _boxes;
+    Status _status;
+};
+
+} // namespace
+
+Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options) {
+    // Pass 1: which characters each embedded font must hold (none for Windows-1252 text).
+    Session s;
+    Status st = s.open(blocks, setup, options);
+    if (!st.isOk()) return st;
+    HPDF_Doc d = s.doc.get();
+    FontBook& fonts = *s.fonts;
+
+    // Pass 2: document information and catalog.
+    HPDF_SetInfoAttr(d, HPDF_INFO_CREATOR, "Passerelle"); // creates the Info dictionary
+    if (!options.title.empty()) setInfo(d, "Title", options.title);
+    if (!options.subject.empty()) setInfo(d, "Subject", options.subject);
+    setInfo(d, "Author", options.author);
+    if (!options.lang.empty()) HPDF_Dict_Add(d->catalog, "Lang", HPDF_String_New(d->mmgr, options.lang.c_str(), nullptr));
+    if (s.err.errorNo) return s.failed("informations du document");
+
+    // Pass 3: layout with exact metrics (embedded fonts are subset and loaded on first need), each
+    // page drawn as soon as it is laid out and then forgotten; running header and footer at the end.
+    Drawer drawer(s, setup, options.embedAllFonts);
+    const std::size_t pages = layout::paginate(blocks, setup, *s.metrics, drawer);
+    if (fonts.subsetFailed()) return s.fontFailed();
+    if (!drawer.status().isOk()) return drawer.status();
+    if (s.err.errorNo) return s.failed("chargement de la police");
+    if (drawer.pages() != pages) return Status::internal("pdf_error", "Pages manquantes dans le document.");
+
     // Pass 5: serialise in memory.
-    if (HPDF_SaveToStream(d) != HPDF_OK || err.errorNo) return failed("enregistrement");
+    if (HPDF_SaveToStream(d) != HPDF_OK || s.err.errorNo) return s.failed("enregistrement");
     HPDF_UINT32 size = HPDF_GetStreamSize(d);
     PdfResult result;
     result.bytes.resize(size);
     HPDF_UINT32 read = 0;
     while (read < size) {
         HPDF_UINT32 chunk = size - read;
-        HPDF_STATUS st = HPDF_ReadFromStream(d, reinterpret_cast<HPDF_BYTE*>(&result.bytes[read]), &chunk);
+        HPDF_STATUS rs = HPDF_ReadFromStream(d, reinterpret_cast<HPDF_BYTE*>(&result.bytes[read]), &chunk);
         read += chunk;
-        if (st == HPDF_STREAM_EOF) break;
-        if (st != HPDF_OK) return failed("lecture du flux");
+        if (rs == HPDF_STREAM_EOF) break;
+        if (rs != HPDF_OK) return s.failed("lecture du flux");
         if (chunk == 0) break;
     }
     if (read != size) return Status::internal("pdf_error", "Flux PDF incomplet.");
-    if (metrics.embedded()) fixToUnicodeCMaps(result.bytes);
-    result.pages = static_cast<int>(laid.pages.size());
-    for (std::size_t i = 0; i < laid.pages.size(); ++i)
-        for (const auto& it : laid.pages[i].items)
-            if (it.signatureBox) result.signatureBoxes.push_back({static_cast<int>(i), it.x, H - it.y - it.h, it.w, it.h});
-    result.embeddedFont = metrics.embedded();
+    if (fonts.embedded()) fixToUnicodeCMaps(result.bytes);
+    result.pages = static_cast<int>(pages);
+    result.embeddedFont = fonts.embedded();
+    result.signatureBoxes = drawer.signatureBoxes();
     return result;
 }
 

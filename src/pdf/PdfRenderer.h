@@ -4,9 +4,14 @@
 // memory. Thread-safe: each call owns its own HPDF_Doc.
 //
 // Fonts: when every character fits Windows-1252 (French included), the PDF
-// uses base-14 Helvetica (nothing embedded: a few KB, sub-millisecond). When
-// some text falls outside it (Ştefan, Łukasz, Nguyễn), Liberation Sans from
-// `fontsDir` is embedded with UTF-8 encoding.
+// uses base-14 Helvetica (nothing embedded: a few KB, sub-millisecond). Text
+// outside it is drawn with fonts from `fontsDir`, embedded as subsets cut to
+// the characters the document uses (see FontSubset.h): Liberation Sans for
+// Latin, Greek and Cyrillic (Ştefan, Łukasz, Nguyễn), Noto Sans Arabic for
+// Arabic script (« فاطمة الزهراء »), which is put in visual order and shaped
+// (see Bidi.h); a line is split into runs by script, each run with its font.
+// A line holding only right-to-left text is right-aligned in the box it was
+// laid out in (layout::Item::boxWidth).
 #include <string>
 #include <vector>
 
@@ -17,12 +22,13 @@ namespace passerelle::pdf {
 
 struct PdfOptions {
     std::string fontsDir = "fonts";
-    std::string title;   // document information dictionary
+    std::string title;   // document information dictionary (UTF-8; written as UTF-16BE when not ASCII)
     std::string subject;
     std::string author = "Passerelle";
-    // PDF/A (signed documents, src/sign): every string in the embedded
-    // Liberation Sans, none in base-14 Helvetica. Default false. Minimal option
-    // added by the signing work until the fonts work offers its own mode.
+    std::string lang = "fr-FR"; // /Lang of the catalog (natural language of the text); empty: none
+    // Every font embedded, as PDF/A requires: base-14 Helvetica is never used, Latin text is drawn
+    // with the embedded Liberation Sans subset (metric-compatible: the layout is the same).
+    // Default false (Helvetica for Windows-1252 text: smaller and faster).
     bool embedAllFonts = false;
 };
 
@@ -40,5 +46,9 @@ struct PdfResult {
 };
 
 Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options);
+
+// The pages exactly as render() lays them out (same fonts and metrics), without drawing them:
+// for benchmarks that measure drawing alone, and for tests.
+Result<layout::Document> layOut(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options);
 
 } // namespace passerelle::pdf

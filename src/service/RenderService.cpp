@@ -1,13 +1,10 @@
 #include "service/RenderService.h"
 
-#include <sstream>
 
 #include <Poco/DateTime.h>
 #include <Poco/DigestEngine.h>
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
 #include <Poco/LocalDateTime.h>
 #include <Poco/SHA2Engine.h>
 
@@ -31,8 +28,10 @@ Result<Catalog> Catalog::load(const std::string& formsDir, const std::string& te
                 return Status::internal("template_missing", "Modèle manquant : " + templatesDir + "/" + def->id + "." + v.name + ".json");
     }
     try {
-        if (!Poco::File(fontsDir + "/LiberationSans-Regular.ttf").exists())
-            return Status::internal("font_missing", "Police manquante : " + fontsDir + "/LiberationSans-Regular.ttf");
+        for (const char* font : {"LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf", "NotoSansArabic-Regular.ttf",
+                                 "NotoSansArabic-Bold.ttf"})
+            if (!Poco::File(fontsDir + "/" + font).exists())
+                return Status::internal("font_missing", "Police manquante : " + fontsDir + "/" + font);
     } catch (const Poco::Exception& e) {
         return Status::internal("font_missing", "Répertoire des polices illisible : " + fontsDir);
     }
@@ -46,13 +45,78 @@ std::string todayFrench() {
     return buf;
 }
 
-std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data) {
-    std::ostringstream out;
-    out << form << '\n';
-    Poco::JSON::Stringifier::stringify(data, out);
-    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-    sha.update(out.str());
-    std::string hex = Poco::DigestEngine::digestToHex(sha.digest());
+namespace {
+
+// Feeds a canonical form of a JSON value to a SHA-256 engine, without building any text:
+// a type tag, then the value (strings with their length, so that no two documents feed the
+// same bytes); object keys in sorted order, so the id does not depend on key order. Keys whose
+// dotted path (array indexes left out) is in `skip` are not fed: the id of a recipient copy
+// does not depend on what was left out of it.
+class ContentHasher {
+public:
+    explicit ContentHasher(const std::set<std::string>* skip) : _sha(Poco::SHA2Engine::SHA_256), _skip(skip) {}
+
+    void feed(const std::string& s) { _sha.update(s.data(), static_cast<unsigned>(s.size())); }
+    void value(const Poco::Dynamic::Var& v, std::string& path) {
+        const std::type_info& t = v.type();
+        if (t == typeid(Poco::JSON::Object::Ptr)) {
+            object(v.extract<Poco::JSON::Object::Ptr>(), path);
+        } else if (t == typeid(Poco::JSON::Array::Ptr)) {
+            const auto& arr = v.extract<Poco::JSON::Array::Ptr>();
+            tag('[', arr->size());
+            for (auto it = arr->begin(); it != arr->end(); ++it) value(*it, path);
+            tag(']', 0);
+        } else if (v.isEmpty()) {
+            tag('n', 0);
+        } else if (t == typeid(std::string)) {
+            const auto& s = v.extract<std::string>();
+            tag('s', s.size());
+            feed(s);
+        } else if (t == typeid(bool)) {
+            tag(v.extract<bool>() ? 't' : 'f', 0);
+        } else if (v.isInteger()) {
+            if (v.isSigned()) tag('i', static_cast<unsigned long long>(v.convert<Poco::Int64>()));
+            else tag('u', v.convert<Poco::UInt64>());
+        } else if (v.isNumeric()) {
+            char buf[40];
+            int n = std::snprintf(buf, sizeof buf, "%.17g", v.convert<double>());
+            tag('d', static_cast<unsigned long long>(n));
+            _sha.update(buf, static_cast<unsigned>(n));
+        } else {
+            const std::string s = v.convert<std::string>();
+            tag('?', s.size());
+            feed(s);
+        }
+    }
+    void object(const Poco::JSON::Object::Ptr& obj, std::string& path) {
+        if (!obj) { tag('n', 0); return; }
+        tag('{', obj->size());
+        const std::size_t base = path.size();
+        for (auto it = obj->begin(); it != obj->end(); ++it) { // std::map: sorted keys
+            if (base) path += '.';
+            path += it->first;
+            if (!_skip || !_skip->count(path)) {
+                tag('k', it->first.size());
+                feed(it->first);
+                value(it->second, path);
+            }
+            path.resize(base);
+        }
+        tag('}', 0);
+    }
+    std::string hex() { return Poco::DigestEngine::digestToHex(_sha.digest()); }
+
+private:
+    void tag(char kind, unsigned long long n) {
+        char buf[24];
+        int len = std::snprintf(buf, sizeof buf, "%c%llu:", kind, n);
+        _sha.update(buf, static_cast<unsigned>(len));
+    }
+    Poco::SHA2Engine _sha;
+    const std::set<std::string>* _skip;
+};
+
+std::string idPrefix(const std::string& form) {
     std::string prefix;
     std::size_t start = 0;
     while (start < form.size()) {
@@ -61,34 +125,30 @@ std::string contentDocumentId(const std::string& form, const Poco::JSON::Object:
         if (dash == std::string::npos) break;
         start = dash + 1;
     }
-    return prefix + "-" + hex.substr(0, 10);
+    return prefix;
 }
 
-namespace {
-
-// Removes dotted paths (through every row of tables) from a JSON copy.
-void stripPath(Poco::JSON::Object::Ptr obj, const std::string& path) {
-    if (!obj) return;
-    std::size_t dot = path.find('.');
-    std::string head = path.substr(0, dot);
-    if (dot == std::string::npos) { obj->remove(head); return; }
-    if (!obj->has(head)) return;
-    Poco::Dynamic::Var v = obj->get(head);
-    std::string rest = path.substr(dot + 1);
-    if (v.type() == typeid(Poco::JSON::Object::Ptr)) stripPath(v.extract<Poco::JSON::Object::Ptr>(), rest);
-    else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
-        auto arr = v.extract<Poco::JSON::Array::Ptr>();
-        for (unsigned i = 0; i < arr->size(); ++i) stripPath(arr->getObject(i), rest);
-    }
+std::string hashedDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::set<std::string>* skip) {
+    ContentHasher h(skip);
+    h.feed(form);
+    h.feed("\n");
+    std::string path;
+    h.object(data, path);
+    return idPrefix(form) + "-" + h.hex().substr(0, 10);
 }
 
 // The identifier of a recipient copy must not depend on what was left out of it.
 std::string redactedDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::set<std::string>& redacted) {
-    auto copy = forms::deepCopy(data);
-    for (const auto& p : redacted) stripPath(copy, p);
-    return contentDocumentId(form, copy);
+    return hashedDocumentId(form, data, &redacted);
 }
 
+} // namespace
+
+std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data) {
+    return hashedDocumentId(form, data, nullptr);
+}
+
+namespace {
 
 std::string codePointName(char32_t cp) {
     char buf[16];
@@ -172,6 +232,7 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, co
     po.fontsDir = _catalog.fontsDir;
     po.title = def.title;
     po.subject = out.documentId;
+    po.embedAllFonts = request.embedAllFonts;
     auto pdf = pdf::render(composed.blocks, composed.setup, po);
     if (!pdf.isOk()) return pdf.status();
     out.bytes = std::move(pdf.value().bytes);

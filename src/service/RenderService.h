@@ -32,6 +32,8 @@ struct RenderRequest {
     Poco::JSON::Object::Ptr data;
     std::string documentId;           // empty: derived from the content
     std::set<std::string> redacted;   // fields left out (set by the consent gate only)
+    // PDF: embed every font (no base-14 Helvetica), as PDF/A requires; default false.
+    bool embedAllFonts = false;
 };
 
 struct Rendered {

@@ -103,15 +103,16 @@ TEST(LayoutExtremes, WhatTheFontsCannotDrawIsKnown) {
     EXPECT_FALSE(pdf::firstUndrawable("Élodie « Dubœuf » 1 234,56 €", fonts));
     EXPECT_FALSE(pdf::firstUndrawable("Łódź Nguyễn Ştefan", fonts));
     EXPECT_EQ(pdf::firstUndrawable("Nguyễn 😀", fonts), std::optional<char32_t>(0x1F600));
-    EXPECT_EQ(pdf::firstUndrawable("مرحبا", fonts), std::optional<char32_t>(0x0645));
+    EXPECT_FALSE(pdf::firstUndrawable("مرحبا", fonts)); // Noto Sans Arabic, shaped
+    EXPECT_EQ(pdf::firstUndrawable("नमस्ते", fonts), std::optional<char32_t>(0x0928)); // Devanagari: no shipped font
     EXPECT_EQ(pdf::firstUndrawable("a\x7f", fonts), std::optional<char32_t>(0x7F));
     EXPECT_EQ(pdf::firstUndrawable("ligne\nsuite\ttab", fonts), std::nullopt);
 }
 
-TEST(LayoutExtremes, ArabicDrawnDirectlyDoesNotCrash) {
+TEST(LayoutExtremes, UndrawableTextDrawnDirectlyDoesNotCrash) {
     // The backend itself never crashes on text its fonts lack (RenderService refuses it before).
     layout::PairsBlock p;
-    p.rows = {{"Nom", "مرحبا بالعالم"}, {"Émoji", "😀 fin"}};
+    p.rows = {{"Nom", "नमस्ते दुनिया"}, {"Émoji", "😀 fin"}, {"Mêlé", "مرحبا नमस्ते 😀"}};
     layout::PageSetup setup;
     pdf::PdfOptions options;
     options.fontsDir = sourceDir() + "/fonts";
@@ -126,7 +127,7 @@ TEST(LayoutExtremes, UndrawableCharactersAreRefusedWithTheirPath) {
     service::RenderService renderer(repoCatalog());
     auto data = readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json");
     const std::vector<std::pair<std::string, std::string>> cases = {
-        {"Nguyễn 😀", "U+1F600"}, {"مرحبا بالعالم", "U+0645"}, {"Ａ", "U+FF21"}, {"x\xEF\xBF\xBF", "U+FFFF"}};
+        {"Nguyễn 😀", "U+1F600"}, {"नमस्ते दुनिया", "U+0928"}, {"Ａ", "U+FF21"}, {"x\xEF\xBF\xBF", "U+FFFF"}};
     for (const auto& [value, code] : cases) {
         auto copy = forms::parseJsonObject(readFile(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json")).value();
         copy->getObject("logement")->set("commune", value);
