@@ -1,5 +1,7 @@
 #include "pdf/PdfRenderer.h"
 
+#include "common/Deadline.h"
+
 #include <hpdf.h>
 
 #include <fstream>
@@ -132,6 +134,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     HPDF_SetInfoAttr(d, HPDF_INFO_CREATOR, "Passerelle");
     const double H = setup.height;
     for (const auto& p : laid.pages) {
+        if (Deadline::expired()) break; // the caller reports the time limit
         HPDF_Page page = HPDF_AddPage(d);
         if (!page) return failed("page");
         HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(setup.width));
