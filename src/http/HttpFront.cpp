@@ -129,6 +129,7 @@ struct Conn {
     ChunkedDecoder chunks;
     std::shared_ptr<std::atomic<bool>> cancelled;
     std::size_t pendingCounted = 0; // bytes of `out` counted in pendingResponseBytes
+    bool rejectAfterBody = false;   // saturated: read the (small) body, answer 429, keep the connection
 };
 
 struct Job {
@@ -556,6 +557,7 @@ struct Server::Impl {
         c.req.headers = c.head.headers;
         c.route = nullptr;
         c.chunks = ChunkedDecoder{};
+        c.rejectAfterBody = false;
         c.closeAfter = draining || !c.head.keepAlive;
         c.linger = false;
         c.cancelled = std::make_shared<std::atomic<bool>>(false);
@@ -607,6 +609,14 @@ struct Server::Impl {
     bool overloaded() const { return pendingBytes.load() > config.maxPendingResponseBytes; }
 
     void rejectSaturated(Conn& c, bool bodyUnread) {
+        if (bodyUnread && bodyAnnounced(c) && !c.head.expectContinue &&
+            c.head.contentLength <= static_cast<std::int64_t>(config.maxBodyBytes)) {
+            // Reading a body we will not use is cheaper than a reconnection per 429 (keep-alive clients retry at once).
+            c.rejectAfterBody = true;
+            c.route = nullptr;
+            beginBody(c);
+            return;
+        }
         ++rejectedSaturated;
         bool unread = bodyUnread && bodyAnnounced(c);
         reply(c, saturatedReply(), unread, unread);
@@ -665,6 +675,12 @@ struct Server::Impl {
     }
 
     void dispatchHandler(Conn& c) {
+        if (c.rejectAfterBody) {
+            c.rejectAfterBody = false;
+            std::string().swap(c.req.body);
+            rejectSaturated(c, false);
+            return;
+        }
         if (overloaded()) { rejectSaturated(c, false); return; }
         c.state = Conn::State::Handling;
         watch(c, 0);
