@@ -10,6 +10,7 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -87,8 +88,12 @@ protected:
     void initialize(Application& self) override {
         ServerApplication::initialize(self);
         // Keep freed memory in the process: returning it to the kernel makes page faults costly here (see bench/).
-        mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        // PASSERELLE_MALLOC_DEFAULTS=1 keeps glibc's defaults (or GLIBC_TUNABLES): for bench/ comparisons.
+        const char* defaults = std::getenv("PASSERELLE_MALLOC_DEFAULTS");
+        if (!defaults || std::string(defaults) != "1") {
+            mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+            mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        }
     }
 
     int main(const std::vector<std::string>& args) override {
@@ -262,6 +267,8 @@ private:
         sc.bodyTimeoutSeconds = intSetting("body-timeout-seconds", sc.bodyTimeoutSeconds);
         sc.writeTimeoutSeconds = intSetting("write-timeout-seconds", sc.writeTimeoutSeconds);
         sc.drainSeconds = intSetting("drain-seconds", sc.drainSeconds);
+        sc.trimAfterRequestBytes =
+            static_cast<std::size_t>(intSetting("trim-after-request-kb", static_cast<int>(sc.trimAfterRequestBytes >> 10))) << 10;
         sc.maxPendingResponseBytes =
             static_cast<std::size_t>(intSetting("max-pending-response-mb", static_cast<int>(sc.maxPendingResponseBytes >> 20))) << 20;
         return sc.resolved();

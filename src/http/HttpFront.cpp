@@ -21,6 +21,7 @@
 //     maxPendingResponseBytes new requests get 429.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -243,7 +244,11 @@ struct Server::Impl {
                 queuedCount = jobs.size();
             }
             ++busyWorkers;
+            const std::size_t inBytes = job.req.body.size();
             Completion c = run(job);
+            if (config.trimAfterRequestBytes > 0 &&
+                std::max(inBytes, c.reply.body.size()) > config.trimAfterRequestBytes)
+                malloc_trim(0); // a heavy request: give its temporary memory back (measured: docs/operations.md)
             // Counted now, not when the I/O thread gets to it: admission sees the memory at once.
             c.counted = c.reply.body.size();
             pendingBytes += c.counted;
