@@ -47,12 +47,15 @@ measure() { # name, env..., -- serve args...
   r0=$(rss)
   rate=$(wrk -t2 -c64 -d10s -s "$data/post.lua" "http://127.0.0.1:$port/v1/render/fiche-navette" | awk '/Requests\/sec/ {print $2}')
   r1=$(rss)
+  local heavy=()
   for _ in $(seq 1 5); do
+    heavy=()
     for _ in 1 2 3 4; do
       curl -s -o /dev/null -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $key" \
            --data-binary @"$data/heavy.json" "http://127.0.0.1:$port/v1/validate/fiche-navette" &
+      heavy+=($!)
     done
-    wait
+    wait "${heavy[@]}"
   done
   r2=$(rss)
   sleep 3

@@ -182,6 +182,7 @@ struct Server::Impl {
     std::mutex doneMutex;
     std::deque<Completion> done;
     std::atomic<bool> stopRequested{false};
+    std::atomic<bool> trimWanted{false}; // malloc_trim when a worker is next idle
     std::atomic<std::size_t> connectionCount{0}, busyWorkers{0}, pendingBytes{0}, queuedCount{0};
     std::atomic<std::uint64_t> requests{0}, rejectedSaturated{0}, rejectedConnections{0}, closedSlow{0}, closedHeadTimeouts{0};
 
@@ -237,7 +238,14 @@ struct Server::Impl {
             Job job;
             {
                 std::unique_lock<std::mutex> lock(jobMutex);
-                jobReady.wait(lock, [&] { return workersStop || !jobs.empty(); });
+                if (!jobReady.wait_for(lock, std::chrono::seconds(1), [&] { return workersStop || !jobs.empty(); })) {
+                    // Idle: give back the memory of heavy requests now that their replies are sent.
+                    if (trimWanted.exchange(false)) {
+                        lock.unlock();
+                        malloc_trim(0);
+                    }
+                    continue;
+                }
                 if (jobs.empty()) return; // stopping and nothing left
                 job = std::move(jobs.front());
                 jobs.pop_front();
@@ -246,9 +254,9 @@ struct Server::Impl {
             ++busyWorkers;
             const std::size_t inBytes = job.req.body.size();
             Completion c = run(job);
-            if (config.trimAfterRequestBytes > 0 &&
-                std::max(inBytes, c.reply.body.size()) > config.trimAfterRequestBytes)
-                malloc_trim(0); // a heavy request: give its temporary memory back (measured: docs/operations.md)
+            // A heavy request: trim when the workers are next idle (its reply is freed once sent).
+            if (config.trimAfterRequestBytes > 0 && std::max(inBytes, c.reply.body.size()) > config.trimAfterRequestBytes)
+                trimWanted = true;
             // Counted now, not when the I/O thread gets to it: admission sees the memory at once.
             c.counted = c.reply.body.size();
             pendingBytes += c.counted;

@@ -50,8 +50,8 @@ struct ServerConfig {
     std::size_t maxPendingResponseBytes = 64 * 1024 * 1024;
     // SO_SNDBUF of each connection; 0: the kernel's autotuning (up to net.ipv4.tcp_wmem's maximum).
     int socketSendBufferBytes = 0;
-    // After a request whose body or reply exceeds this, the worker calls malloc_trim(0) so that the
-    // memory of a heavy request goes back to the system (0: never). See docs/operations.md.
+    // After a request whose body or reply exceeds this, malloc_trim(0) runs when a worker is next idle
+    // (≤ 1 s), so that the memory of a heavy request goes back to the system (0: never). docs/operations.md.
     std::size_t trimAfterRequestBytes = 1024 * 1024;
     // Time limit of one request in a worker (rendering stops at the next check; 503 render_timeout).
     int requestTimeoutMs = 10000;
