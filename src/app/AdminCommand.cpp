@@ -61,7 +61,8 @@ std::string firstStartHelp() {
            "envoyez-la dans l'en-tête « Authorization: Bearer <clé> ».";
 }
 
-Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::string& dataDir, const std::string& dbUrl) {
+Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::string& dataDir, const std::string& dbUrl,
+                                                               int maxSessions) {
     storage::StoreConfig config;
     if (!dbUrl.empty()) {
         auto parsed = storage::parseDatabaseUrl(dbUrl);
@@ -70,6 +71,7 @@ Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::strin
     } else {
         config = storage::sqliteInDataDir(dataDir.empty() ? "var" : dataDir);
     }
+    if (maxSessions > 0) config.maxSessions = maxSessions;
     return storage::PocoStore::open(config);
 }
 

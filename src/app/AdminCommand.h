@@ -36,7 +36,9 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
 int runAudit(storage::Store& store, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // The store named by the configuration: --db URL when given, else SQLite in DATA_DIR/passerelle.db.
-Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::string& dataDir, const std::string& dbUrl);
+// `maxSessions` > 0 sizes the session pool (serve: workers + background threads, see docs/operations.md).
+Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::string& dataDir, const std::string& dbUrl,
+                                                               int maxSessions = 0);
 
 // Printed by `serve` when no organisation exists yet.
 std::string firstStartHelp();

@@ -10,6 +10,7 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -69,6 +70,12 @@ protected:
         opt("data-dir", "", "Répertoire des données (base SQLite).", "DIR");
         opt("db", "", "Base de données : sqlite:CHEMIN ou postgresql://…", "URL");
         opt("max-body", "", "Taille maximale d'un corps de requête, en octets.", "N");
+        opt("workers", "", "Threads qui traitent les requêtes (serve ; 2 × cœurs par défaut).", "N");
+        opt("queue-length", "", "Requêtes en attente d'un thread au plus ; au-delà : 429 (serve ; 32 × threads par défaut).", "N");
+        opt("db-pool", "", "Sessions de base de données (serve ; threads + 4 par défaut).", "N");
+        opt("max-connections", "", "Connexions ouvertes au plus (serve ; 10 000 par défaut).", "N");
+        opt("max-connections-per-client", "", "Connexions ouvertes au plus par adresse cliente, 0 : sans limite (serve ; 256).", "N");
+        opt("request-timeout", "", "Durée maximale du traitement d'une requête, en millisecondes (serve ; 10 000).", "MS");
         opt("config", "c", "Fichier de configuration (.properties).", "FICHIER");
         opt("kind", "", "Type d'organisation (admin create-org) : association, bailleur, financeur ou siao.", "TYPE");
         opt("name", "", "Personne qui utilise la clé (admin create-key).", "NOM");
@@ -85,8 +92,12 @@ protected:
     void initialize(Application& self) override {
         ServerApplication::initialize(self);
         // Keep freed memory in the process: returning it to the kernel makes page faults costly here (see bench/).
-        mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        // PASSERELLE_MALLOC_DEFAULTS=1 keeps glibc's defaults (or GLIBC_TUNABLES): for bench/ comparisons.
+        const char* defaults = std::getenv("PASSERELLE_MALLOC_DEFAULTS");
+        if (!defaults || std::string(defaults) != "1") {
+            mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+            mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        }
     }
 
     int main(const std::vector<std::string>& args) override {
@@ -229,8 +240,43 @@ private:
     }
 
     // The store: --db URL (or passerelle.db in the configuration), else SQLite in --data-dir (./var by default).
-    Result<std::shared_ptr<storage::PocoStore>> openStore() {
-        return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""));
+    Result<std::shared_ptr<storage::PocoStore>> openStore(int maxSessions = 0) {
+        return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), maxSessions);
+    }
+
+    int intSetting(const std::string& key, int fallback) {
+        std::string v = setting(key, "");
+        if (v.empty()) return fallback;
+        try {
+            std::size_t used = 0;
+            long n = std::stol(v, &used);
+            if (used == v.size() && n >= 0 && n <= 100000000) return static_cast<int>(n);
+        } catch (...) {
+        }
+        throw std::invalid_argument("valeur invalide pour « " + key + " » : « " + v + " » (nombre entier positif attendu)");
+    }
+
+    // The HTTP front's sizing and limits: options, then passerelle.* properties, then derived defaults.
+    http::ServerConfig serverConfig() {
+        http::ServerConfig sc;
+        sc.host = setting("host", "127.0.0.1");
+        sc.port = static_cast<unsigned short>(intSetting("port", 8080));
+        sc.maxBodyBytes = static_cast<std::size_t>(std::stoull(setting("max-body", std::to_string(sc.maxBodyBytes))));
+        sc.workers = intSetting("workers", 0);
+        sc.queueLength = intSetting("queue-length", 0);
+        sc.maxConnections = intSetting("max-connections", 0);
+        sc.maxConnectionsPerClient = intSetting("max-connections-per-client", sc.maxConnectionsPerClient);
+        sc.requestTimeoutMs = intSetting("request-timeout", sc.requestTimeoutMs);
+        sc.keepAliveSeconds = intSetting("keep-alive-seconds", sc.keepAliveSeconds);
+        sc.timeoutSeconds = intSetting("head-timeout-seconds", sc.timeoutSeconds);
+        sc.bodyTimeoutSeconds = intSetting("body-timeout-seconds", sc.bodyTimeoutSeconds);
+        sc.writeTimeoutSeconds = intSetting("write-timeout-seconds", sc.writeTimeoutSeconds);
+        sc.drainSeconds = intSetting("drain-seconds", sc.drainSeconds);
+        sc.trimAfterRequestBytes =
+            static_cast<std::size_t>(intSetting("trim-after-request-kb", static_cast<int>(sc.trimAfterRequestBytes >> 10))) << 10;
+        sc.maxPendingResponseBytes =
+            static_cast<std::size_t>(intSetting("max-pending-response-mb", static_cast<int>(sc.maxPendingResponseBytes >> 20))) << 20;
+        return sc.resolved();
     }
 
     int cmdAdmin(const std::vector<std::string>& args) {
@@ -309,7 +355,10 @@ private:
         auto router = std::make_shared<http::Router>();
         http::addRenderRoutes(*router, renderer);
         // Storage + authentication: every /v1 route (render-only ones included) needs a key.
-        auto store = openStore();
+        // Each request holds at most one database session at a time, and only the workers and the
+        // delivery loop use the store: a pool of workers + 4 is never exhausted (docs/operations.md).
+        http::ServerConfig sc = serverConfig();
+        auto store = openStore(intSetting("db-pool", sc.workers + 4));
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
         auto dossiers = std::make_shared<const service::DossierService>(store.value(), renderer);
         http::addApiRoutes(*router, dossiers);
@@ -329,19 +378,18 @@ private:
                   << store.value()->schemaVersion().value() << ")" << std::endl;
         auto orgs = store.value()->listOrganisations();
         if (orgs.isOk() && orgs.value().empty()) std::cout << app::firstStartHelp() << std::endl;
-        http::ServerConfig sc;
-        sc.host = setting("host", "127.0.0.1");
-        sc.port = static_cast<unsigned short>(std::stoi(setting("port", "8080")));
-        sc.maxBodyBytes = static_cast<std::size_t>(std::stoull(setting("max-body", std::to_string(sc.maxBodyBytes))));
         http::Server server(sc, router);
         server.start();
         deliveryLoop.start();
         std::cout << "Passerelle écoute sur http://" << sc.host << ":" << server.port() << " (formulaires : "
-                  << catalog.value().forms->all().size() << ")" << std::endl;
+                  << catalog.value().forms->all().size() << " ; threads : " << sc.workers << ", file d'attente : "
+                  << sc.queueLength << ", sessions de base : " << intSetting("db-pool", sc.workers + 4) << ")" << std::endl;
         waitForTerminationRequest();
-        std::cout << "Arrêt de Passerelle." << std::endl;
+        // Drain: no new connection; requests in flight finish (drain-seconds at most), then the rest closes.
+        std::cout << "Arrêt de Passerelle : fin des requêtes en cours (" << sc.drainSeconds << " s au plus)." << std::endl;
         server.stop();
         deliveryLoop.stop();
+        std::cout << "Passerelle arrêtée." << std::endl;
         return EXIT_OK;
     }
 };

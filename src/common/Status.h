@@ -25,7 +25,8 @@ public:
         Unauthenticated,    // no or bad key (401)
         PermissionDenied,   // not allowed (403)
         FailedPrecondition, // consent withdrawn/expired, state conflict (409)
-        Internal            // a bug or a library failure (500)
+        Internal,           // a bug or a library failure (500)
+        Unavailable,        // out of time or capacity: retry later (503; 429 when saturated)
     };
 
     Status() = default;
@@ -54,6 +55,9 @@ public:
     }
     static Status internal(std::string errorCode, std::string message) {
         return Status(Code::Internal, std::move(errorCode), std::move(message), {});
+    }
+    static Status unavailable(std::string errorCode, std::string message) {
+        return Status(Code::Unavailable, std::move(errorCode), std::move(message), {});
     }
 
     bool isOk() const { return _code == Code::Ok; }

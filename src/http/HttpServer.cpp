@@ -2,14 +2,6 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Stringifier.h>
-#include <Poco/Net/HTMLForm.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/String.h>
-#include <Poco/ThreadPool.h>
-#include <Poco/URI.h>
 
 #include "forms/FormRegistry.h"
 
@@ -26,6 +18,7 @@ int errorToHttpStatus(const Status& s) {
     case Status::Code::PayloadTooLarge: return 413;
     case Status::Code::UnsupportedMedia: return 415;
     case Status::Code::Internal: return 500;
+    case Status::Code::Unavailable: return 503;
     }
     return 500;
 }
@@ -76,6 +69,14 @@ const Route* Router::match(const std::string& method, const std::string& path, s
     return nullptr;
 }
 
+void Router::addInline(const std::string& method, const std::string& pattern, Handler h) {
+    _routes.push_back({method, std::regex("^" + pattern + "$"), std::move(h), false, true});
+}
+
+bool Router::requiresAuthentication(const std::string& path) const {
+    return _authenticator && path.compare(0, _authPrefix.size(), _authPrefix) == 0;
+}
+
 void Router::requireAuthentication(Authenticator auth, std::string prefix) {
     _authenticator = std::move(auth);
     _authPrefix = std::move(prefix);
@@ -88,134 +89,6 @@ std::optional<Result<service::Caller>> Router::authenticate(const Request& reque
 
 namespace {
 
-class Dispatcher : public Poco::Net::HTTPRequestHandler {
-public:
-    Dispatcher(std::shared_ptr<Router> router, const ServerConfig& config) : _router(std::move(router)), _config(config) {}
-
-    void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
-        Reply reply;
-        try {
-            reply = dispatch(req, resp);
-        } catch (const std::exception& e) {
-            reply = Reply::error(Status::internal("internal", "Erreur interne du service."));
-        } catch (...) {
-            reply = Reply::error(Status::internal("internal", "Erreur interne du service."));
-        }
-        try {
-            resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-            resp.setContentType(reply.contentType);
-            for (const auto& [k, v] : reply.headers) resp.set(k, v);
-            resp.setContentLength(static_cast<std::streamsize>(reply.body.size()));
-            // Whole body in one go: a document is never sent half-way.
-            resp.sendBuffer(reply.body.data(), reply.body.size());
-        } catch (...) {
-            // The client went away; nothing more to do.
-        }
-    }
-
-private:
-    std::shared_ptr<Router> _router;
-    const ServerConfig& _config;
-
-    Reply dispatch(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) {
-        Request r;
-        r.method = req.getMethod();
-        r.clientAddress = req.clientAddress().host().toString();
-        Poco::URI uri;
-        try {
-            uri = Poco::URI(req.getURI());
-            r.path = uri.getPath();
-            for (const auto& [k, v] : uri.getQueryParameters()) r.query[k] = v;
-        } catch (const Poco::Exception&) {
-            return Reply::error(Status::invalidArgument("bad_uri", "Adresse de requête invalide."));
-        }
-        for (const auto& [k, v] : req) r.headers[Poco::toLower(k)] = v;
-        // Authentication first: an unauthenticated client learns nothing, not even which paths exist.
-        if (auto caller = _router->authenticate(r)) {
-            if (!caller->isOk()) {
-                Reply rep = Reply::error(caller->status());
-                if (rep.status == 401) rep.headers["WWW-Authenticate"] = "Bearer realm=\"passerelle\"";
-                resp.setKeepAlive(false); // the body, if any, is not read
-                return rep;
-            }
-            r.caller = caller->value();
-        }
-        bool pathKnown = false;
-        const Route* route = _router->match(r.method, r.path, r.params, pathKnown);
-        if (!route) {
-            if (pathKnown) {
-                Reply rep = Reply::error(Status::invalidArgument("method_not_allowed", "Méthode non autorisée pour cette adresse."));
-                rep.status = 405;
-                return rep;
-            }
-            return Reply::error(Status::notFound("not_found", "Adresse inconnue : " + r.path));
-        }
-        if (route->jsonBody || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
-            auto st = readBody(req, resp, r.body);
-            if (!st.isOk()) return Reply::error(st);
-            // A body must be JSON; an empty one (an action such as a withdrawal) needs no Content-Type.
-            if (route->jsonBody && !r.body.empty()) {
-                std::string ct = Poco::toLower(req.getContentType());
-                if (ct.compare(0, 16, "application/json") != 0)
-                    return Reply::error(Status::unsupportedMedia("unsupported_media_type",
-                                                                 "Le corps doit être du JSON (Content-Type: application/json)."));
-            }
-        }
-        return route->handler(r);
-    }
-
-    Status readBody(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp, std::string& body) {
-        const std::size_t limit = _config.maxBodyBytes;
-        auto tooLarge = [&] {
-            // Read and discard what the client is still sending (up to a bound), so that closing the
-            // connection after the 413 does not reset it before the client has read the answer.
-            constexpr std::size_t kDrainBytes = 16 * 1024 * 1024;
-            std::istream& rest = req.stream();
-            char sink[16384];
-            std::size_t drained = 0;
-            while (rest && drained < kDrainBytes) {
-                rest.read(sink, sizeof sink);
-                if (rest.gcount() <= 0) break;
-                drained += static_cast<std::size_t>(rest.gcount());
-            }
-            resp.setKeepAlive(false);
-            return Status::payloadTooLarge("payload_too_large",
-                                           "Corps de requête trop volumineux (maximum " + std::to_string(limit) + " octets).");
-        };
-        if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(limit)) return tooLarge();
-        std::istream& in = req.stream();
-        char buf[16384];
-        while (in) {
-            in.read(buf, sizeof buf);
-            std::streamsize n = in.gcount();
-            if (n <= 0) break;
-            if (body.size() + static_cast<std::size_t>(n) > limit) return tooLarge();
-            body.append(buf, static_cast<std::size_t>(n));
-        }
-        // The client announced more than it sent (it stopped or went away): what arrived may still be
-        // valid JSON, but it is not what was meant. Refuse it rather than render or store it.
-        if (req.hasContentLength() && static_cast<Poco::Int64>(body.size()) != req.getContentLength64()) {
-            resp.setKeepAlive(false);
-            return Status::invalidArgument("body_incomplete", "Corps de requête incomplet : " +
-                                                                  std::to_string(req.getContentLength64()) + " octets annoncés, " +
-                                                                  std::to_string(body.size()) + " reçus.");
-        }
-        return Status::ok();
-    }
-};
-
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    Factory(std::shared_ptr<Router> router, const ServerConfig& config) : _router(std::move(router)), _config(config) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new Dispatcher(_router, _config);
-    }
-
-private:
-    std::shared_ptr<Router> _router;
-    const ServerConfig& _config;
-};
-
 std::string contentDisposition(const std::string& fileName) {
     return "attachment; filename=\"" + fileName + "\"";
 }
@@ -223,7 +96,8 @@ std::string contentDisposition(const std::string& fileName) {
 } // namespace
 
 void addRenderRoutes(Router& router, std::shared_ptr<const service::RenderService> renderer) {
-    router.add("GET", "/healthz", [](const Request&) {
+    // Answered by the I/O thread itself: a health probe stays truthful while the workers are saturated.
+    router.addInline("GET", "/healthz", [](const Request&) {
         Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
         o->set("status", "ok");
         return Reply::json(200, o);
@@ -272,36 +146,5 @@ void addRenderRoutes(Router& router, std::shared_ptr<const service::RenderServic
         return rep;
     }, true);
 }
-
-Server::Server(ServerConfig config, std::shared_ptr<Router> router) : _config(std::move(config)), _router(std::move(router)) {}
-
-Server::~Server() { stop(); }
-
-void Server::start() {
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(_config.maxThreads);
-    params->setMaxQueued(_config.maxQueued);
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(_config.keepAliveSeconds, 0));
-    params->setTimeout(Poco::Timespan(_config.timeoutSeconds, 0));
-    params->setMaxKeepAliveRequests(1000);
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(_config.host, _config.port), 256);
-    _pool = std::make_unique<Poco::ThreadPool>(2, _config.maxThreads + 2);
-    _server = std::make_unique<Poco::Net::HTTPServer>(new Factory(_router, _config), *_pool, socket, params);
-    _server->start();
-}
-
-void Server::stop() {
-    if (_server) {
-        _server->stopAll(true);
-        _server.reset();
-    }
-    if (_pool) {
-        _pool->joinAll();
-        _pool.reset();
-    }
-}
-
-unsigned short Server::port() const { return _server ? _server->port() : 0; }
 
 } // namespace passerelle::http

@@ -1,7 +1,8 @@
 #pragma once
-// HTTP adapter: Poco handlers that parse a request, call a use case and map
-// the result. One function maps every Status to an HTTP status
+// HTTP adapter: route handlers that parse a request, call a use case and map
+// the result, behind an event-driven HTTP/1.1 front (HttpFront.cpp). One function maps every Status to an HTTP status
 // (errorToHttpStatus); errors are JSON {"error", "message", "details"}.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,9 +12,6 @@
 #include <vector>
 
 #include <Poco/JSON/Object.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
 
 #include "common/Status.h"
 #include "service/Caller.h"
@@ -21,19 +19,58 @@
 
 namespace passerelle::http {
 
+// Sizing and limits of the HTTP front (see docs/operations.md for the figures).
+// One I/O thread multiplexes every connection (epoll); complete requests go to
+// a fixed pool of `workers` through a queue of `queueLength`; when the queue is
+// full the front answers 429 with Retry-After at once. A value of 0 means
+// "derived from the core count" (resolved()).
 struct ServerConfig {
     std::string host = "127.0.0.1";
     unsigned short port = 8080;         // 0: any free port (tests)
     std::size_t maxBodyBytes = 2 * 1024 * 1024;
-    // Poco's server holds one thread per open connection, idle or not, for up to
-    // timeoutSeconds while it waits for a request (keepAliveSeconds between requests).
-    // The pool is sized so that a few dozen idle or slow clients cannot starve the
-    // others (an idle thread costs address space, not work); past it, connections wait
-    // in a queue of maxQueued and beyond that are closed.
+    // Kept for source compatibility with the thread-per-connection server: unused.
     int maxThreads = 256;
     int maxQueued = 256;
-    int keepAliveSeconds = 5;
-    int timeoutSeconds = 10;
+    int keepAliveSeconds = 5;           // idle time allowed between requests (and before the first byte)
+    int timeoutSeconds = 10;            // total time to receive a request head, from its first byte
+    // Worker pool and queue.
+    int workers = 0;                    // 0: 2 × cores (min 2)
+    int queueLength = 0;                // 0: 32 × workers (min 64)
+    // Connections.
+    int maxConnections = 0;             // 0: 10 000, lowered to fit RLIMIT_NOFILE
+    int maxConnectionsPerClient = 256;  // per remote address; 0: no limit (behind a reverse proxy)
+    int bodyTimeoutSeconds = 30;        // total time to receive a body once its head is accepted
+    int writeTimeoutSeconds = 10;       // a response that makes no progress for this long is dropped
+    int drainSeconds = 10;              // stop(): time given to in-flight requests
+    // Request heads.
+    std::size_t maxRequestLineBytes = 8 * 1024;   // 414 beyond
+    std::size_t maxHeaderBytes = 32 * 1024;       // 431 beyond (request line included)
+    int maxHeaderCount = 100;                     // 431 beyond
+    // Responses not yet sent, all connections together; past it new requests get 429.
+    std::size_t maxPendingResponseBytes = 64 * 1024 * 1024;
+    // SO_SNDBUF of each connection; 0: the kernel's autotuning (up to net.ipv4.tcp_wmem's maximum).
+    int socketSendBufferBytes = 0;
+    // After a request whose body or reply exceeds this, malloc_trim(0) runs when a worker is next idle
+    // (≤ 1 s), so that the memory of a heavy request goes back to the system (0: never). docs/operations.md.
+    std::size_t trimAfterRequestBytes = 1024 * 1024;
+    // Time limit of one request in a worker (rendering stops at the next check; 503 render_timeout).
+    int requestTimeoutMs = 10000;
+
+    // This configuration with every 0 replaced by its derived value.
+    ServerConfig resolved() const;
+};
+
+// What the front is doing right now (tests, logs).
+struct ServerStats {
+    std::size_t connections = 0;
+    std::size_t queued = 0;               // requests waiting for a worker
+    std::size_t busyWorkers = 0;
+    std::size_t pendingResponseBytes = 0; // responses not yet written to the sockets
+    std::uint64_t requests = 0;           // complete requests dispatched
+    std::uint64_t rejectedSaturated = 0;  // 429 because the queue or the response memory was full
+    std::uint64_t rejectedConnections = 0; // connections refused (total or per-client limit)
+    std::uint64_t closedSlowReaders = 0;  // responses dropped after writeTimeoutSeconds without progress
+    std::uint64_t closedHeadTimeouts = 0; // heads or bodies not received in time (408)
 };
 
 // What a route handler receives.
@@ -70,6 +107,9 @@ struct Route {
     std::regex pattern;
     Handler handler;
     bool jsonBody = false;
+    // Runs on the I/O thread, never queued (health probes answer under saturation).
+    // REQUIRES: the handler neither blocks nor takes more than microseconds.
+    bool inlineCheap = false;
 };
 
 // Resolves the caller of a request (e.g. from "Authorization: Bearer …");
@@ -79,6 +119,8 @@ using Authenticator = std::function<Result<service::Caller>(const Request&)>;
 class Router {
 public:
     void add(const std::string& method, const std::string& pattern, Handler h, bool jsonBody = false);
+    // A route answered on the I/O thread (see Route::inlineCheap); no authentication, no body.
+    void addInline(const std::string& method, const std::string& pattern, Handler h);
     // Finds the route; sets `methodAllowed` false when the path exists with another method.
     const Route* match(const std::string& method, const std::string& path, std::vector<std::string>& params,
                        bool& pathKnown) const;
@@ -88,6 +130,8 @@ public:
     void requireAuthentication(Authenticator auth, std::string prefix = "/v1/");
     // The caller, or nothing when `path` needs no authentication.
     std::optional<Result<service::Caller>> authenticate(const Request& request) const;
+    // True when authenticate() would call the authenticator for `path`.
+    bool requiresAuthentication(const std::string& path) const;
 
 private:
     std::vector<Route> _routes;
@@ -98,6 +142,11 @@ private:
 // Routes for forms and rendering (no storage needed).
 void addRenderRoutes(Router& router, std::shared_ptr<const service::RenderService> renderer);
 
+// The HTTP/1.1 server: an event-driven front (one epoll I/O thread) and a fixed
+// worker pool. Owns its threads; start() once, stop() once (also the destructor).
+// stop() drains: it stops accepting, closes idle connections, lets in-flight
+// requests finish (at most drainSeconds) and then closes everything.
+// Thread-safe: stats() and stop() may be called from any thread.
 class Server {
 public:
     Server(ServerConfig config, std::shared_ptr<Router> router);
@@ -105,12 +154,16 @@ public:
     void start();
     void stop();
     unsigned short port() const;
+    ServerStats stats() const;
+    // The configuration in use (after start(): resolved).
+    const ServerConfig& config() const { return _config; }
+
+    struct Impl;
 
 private:
     ServerConfig _config;
     std::shared_ptr<Router> _router;
-    std::unique_ptr<Poco::Net::HTTPServer> _server;
-    std::unique_ptr<Poco::ThreadPool> _pool;
+    std::unique_ptr<Impl> _impl;
 };
 
 } // namespace passerelle::http

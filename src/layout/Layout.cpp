@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/Deadline.h"
 #include "common/Text.h"
 #include "layout/Chart.h"
 
@@ -312,6 +313,7 @@ private:
         // Pass 3: place rows; a row that does not fit moves to the next page (header repeated);
         // a row taller than a page is split between lines.
         for (const auto& cells : b.rows) {
+            if (Deadline::expired()) break; // the caller reports the time limit
             auto r = measureRow(cells, Font::Regular);
             std::size_t n = lineCount(r);
             double h = n * lh + 2 * kCellPad;
@@ -523,7 +525,10 @@ std::vector<std::string> wrap(std::string_view t, double width, Font font, doubl
 
 Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics) {
     Paginator p(setup, metrics);
-    for (const auto& b : blocks) p.place(b);
+    for (const auto& b : blocks) {
+        if (Deadline::expired()) break; // the caller reports the time limit
+        p.place(b);
+    }
     return p.finish();
 }
 

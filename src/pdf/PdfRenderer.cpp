@@ -1,5 +1,7 @@
 #include "pdf/PdfRenderer.h"
 
+#include "common/Deadline.h"
+
 #include <hpdf.h>
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
@@ -410,7 +412,7 @@ public:
     Drawer(Session& s, const layout::PageSetup& setup, bool embedAll) : _s(s), _setup(setup), _embedAll(embedAll) {}
 
     void body(std::size_t index, layout::Page&& p) override {
-        if (!_status.isOk()) return;
+        if (!_status.isOk() || Deadline::expired()) return; // the caller reports the time limit
         HPDF_Page page = HPDF_AddPage(_s.doc.get());
         if (!page || index != _pages.size()) { _status = _s.failed("page"); return; }
         HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(_setup.width));

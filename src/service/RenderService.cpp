@@ -1,5 +1,8 @@
 #include "service/RenderService.h"
 
+#include "common/Deadline.h"
+
+#include <sstream>
 
 #include <Poco/DateTime.h>
 #include <Poco/DigestEngine.h>
@@ -194,6 +197,7 @@ Result<Rendered> RenderService::render(const RenderRequest& request) const {
     if (!def->supportsFormat(request.format))
         return Status::notFound("format_unsupported", "Le formulaire « " + request.form + " » n'existe pas au format « " + request.format + " ».");
     auto filled = forms::fill(def, request.data);
+    if (Deadline::expired()) return Deadline::status();
     if (!filled.isOk()) return filled.status();
     return renderFilled(filled.value(), request);
 }
@@ -211,6 +215,7 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, co
         xo.today = today;
         xo.redacted = request.redacted;
         auto bytes = xlsx::render(filled, xo);
+        if (Deadline::expired()) return Deadline::status();
         if (!bytes.isOk()) return bytes.status();
         out.bytes = bytes.take();
         out.contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -234,6 +239,8 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, co
     po.subject = out.documentId;
     po.embedAllFonts = request.embedAllFonts;
     auto pdf = pdf::render(composed.blocks, composed.setup, po);
+    // Layout and drawing stop early once the request's time limit has passed: never send that partial document.
+    if (Deadline::expired()) return Deadline::status();
     if (!pdf.isOk()) return pdf.status();
     out.bytes = std::move(pdf.value().bytes);
     out.pages = pdf.value().pages;

@@ -287,6 +287,11 @@ Status failure(const std::string& op, const std::string& detail) {
     return Status::internal("storage_error", "Erreur de la base de données : l'opération n'a pas été enregistrée.");
 }
 
+// The session pool. Poco's SessionPool throws at once when every session is in
+// use, so its size must cover every thread that may hold one at the same time:
+// `serve` sizes it to workers + 4 (the HTTP workers, the delivery loop and
+// margin; the HTTP I/O thread never touches the store) and each Store call
+// holds at most one session for its duration (no call nests another).
 class Pool : public Poco::Data::SessionPool {
 public:
     explicit Pool(const StoreConfig& c)
@@ -1568,6 +1573,10 @@ Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t no
     using R = std::vector<delivery::OutboxMessage>;
     return Impl::write<R>(*this, "claimDue", [&](Session& s) -> Result<R> {
         Impl::step(*this, "outbox.claim");
+        // SQLite (several processes on one file): take the write lock before reading, so that two claims
+        // queue on busy_timeout instead of both reading the same due rows (a deferred transaction that
+        // read first could not upgrade). PostgreSQL: the SELECT below locks the rows it returns.
+        if (_sqlite) exec(s, "UPDATE outbox SET lease_until = lease_until WHERE 1 = 0");
         using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, Int64>;
         std::vector<Row> rows;
         {

@@ -44,7 +44,7 @@ struct StoreConfig {
     std::string connector = "sqlite"; // "sqlite" | "postgresql" (Poco::Data connector keys)
     std::string connectionString;      // SQLite: file path; PostgreSQL: libpq "key=value" string
     std::string display;               // for logs, without password
-    int maxSessions = 40;              // pool size; the HTTP server has 32 threads by default
+    int maxSessions = 40;              // pool size; serve uses workers + 4 (see class Pool)
     int busyTimeoutMs = 5000;          // SQLite: wait for another process' writer
 };
 
