@@ -20,6 +20,7 @@
 //    detail is logged, the message stays generic).
 // Implementations are safe to share between threads.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -272,6 +273,25 @@ struct OutboxStatus {
     int httpStatus = 0;                        // of the last attempt (0: no HTTP answer)
 };
 
+// What the state tables say, for `audit verify` to check against the journal:
+// every consent, withdrawal and transmission must have its entry, with the
+// same hashes of the recipient copies.
+struct AuditedState {
+    struct ConsentState {
+        std::string id;
+        std::string kind; // consent | refusal
+        bool withdrawn = false;
+    };
+    struct TransmissionState {
+        std::string id;
+        bool allowed = false;
+        std::string copyOf;
+        std::map<std::string, std::string> artefactSha256; // format -> SHA-256
+    };
+    std::vector<ConsentState> consents;
+    std::vector<TransmissionState> transmissions;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -362,6 +382,10 @@ public:
     // attempts), read the whole chain (ascending seq).
     virtual Status appendAudit(const AuditEvent& audit) = 0;
     virtual Result<std::vector<audit::AuditEntry>> listAudit() = 0;
+    // The last entry of the chain (nullopt when empty), without reading the whole chain.
+    virtual Result<std::optional<audit::AuditEntry>> auditHead() = 0;
+    // Consents, withdrawals and transmissions as the state tables hold them.
+    virtual Result<AuditedState> auditedState() = 0;
 };
 
 } // namespace passerelle::storage
