@@ -3,6 +3,7 @@
 // input against its form, runs derivations, composes the template variant and
 // renders PDF or XLSX entirely in memory. Shared by the CLI and the HTTP
 // adapter. Immutable after construction; safe to share between threads.
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -32,6 +33,8 @@ struct RenderRequest {
     Poco::JSON::Object::Ptr data;
     std::string documentId;           // empty: derived from the content
     std::set<std::string> redacted;   // fields left out (set by the consent gate only)
+    // Rows left out of tables classified by a column (consent::Decision::excludedRows; set by the gate only).
+    std::map<std::string, std::set<std::size_t>> redactedRows;
 };
 
 struct Rendered {
