@@ -62,7 +62,9 @@ std::string firstStartHelp() {
 }
 
 Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::string& dataDir, const std::string& dbUrl,
-                                                               int maxSessions) {
+                                                                int maxSessions,
+                                                                std::shared_ptr<const audit::AuditKeyring> auditKeys,
+                                                                bool mustExist) {
     storage::StoreConfig config;
     if (!dbUrl.empty()) {
         auto parsed = storage::parseDatabaseUrl(dbUrl);
@@ -72,6 +74,8 @@ Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::strin
         config = storage::sqliteInDataDir(dataDir.empty() ? "var" : dataDir);
     }
     if (maxSessions > 0) config.maxSessions = maxSessions;
+    config.auditKeys = std::move(auditKeys);
+    config.mustExist = mustExist;
     return storage::PocoStore::open(config);
 }
 
@@ -206,22 +210,6 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
     err << "erreur : sous-commande ou nombre d'arguments incorrect : admin " << cmd << std::endl;
     usage(err);
     return EXIT_USAGE_;
-}
-
-int runAudit(storage::Store& store, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    if (args.size() != 1 || args[0] != "verify") {
-        err << "usage : passerelle audit verify [--data-dir DIR | --db URL]" << std::endl;
-        return EXIT_USAGE_;
-    }
-    auto entries = store.listAudit();
-    if (!entries.isOk()) return fail(err, entries.status());
-    audit::VerifyResult r = audit::verify(entries.value());
-    if (r.ok) {
-        out << "journal intègre : " << r.entries << " entrées" << std::endl;
-        return EXIT_OK_;
-    }
-    err << "journal altéré : entrée n° " << r.firstBadSeq << " (" << r.problem << ") — " << r.message << std::endl;
-    return EXIT_DATAERR_;
 }
 
 } // namespace passerelle::app

@@ -31,14 +31,15 @@ struct AdminOptions {
 int runAdmin(storage::Store& store, const std::vector<std::string>& args, const AdminOptions& options,
              std::ostream& out, std::ostream& err);
 
-// `passerelle audit verify`: checks the audit chain; exit 0 and "journal
-// intègre : N entrées", or 65 naming the first altered, removed or reordered entry.
-int runAudit(storage::Store& store, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// (`passerelle audit verify|checkpoint`: see AuditSetup.h.)
 
 // The store named by the configuration: --db URL when given, else SQLite in DATA_DIR/passerelle.db.
-// `maxSessions` > 0 sizes the session pool (serve: workers + background threads, see docs/operations.md).
+// `maxSessions` > 0 sizes the session pool (serve: workers + background threads, see docs/operations.md);
+// `auditKeys` signs the audit entries it writes; mustExist: NotFound instead of creating a database.
 Result<std::shared_ptr<storage::PocoStore>> openConfiguredStore(const std::string& dataDir, const std::string& dbUrl,
-                                                               int maxSessions = 0);
+                                                                int maxSessions = 0,
+                                                                std::shared_ptr<const audit::AuditKeyring> auditKeys = nullptr,
+                                                                bool mustExist = false);
 
 // Printed by `serve` when no organisation exists yet.
 std::string firstStartHelp();

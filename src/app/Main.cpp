@@ -9,8 +9,11 @@
 // and wires everything; the commands themselves are thin adapters over services.
 #include <malloc.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -25,6 +28,7 @@
 #include <Poco/Util/ServerApplication.h>
 
 #include "app/AdminCommand.h"
+#include "app/AuditSetup.h"
 #include "forms/FormRegistry.h"
 #include "http/ApiRoutes.h"
 #include "http/ConsentRoutes.h"
@@ -46,6 +50,50 @@ using Poco::Util::Option;
 using Poco::Util::OptionSet;
 
 namespace passerelle {
+
+// Writes a checkpoint of the audit chain's head every `seconds` (when it moved) and once more at destruction.
+class AuditCheckpointer {
+public:
+    AuditCheckpointer(std::shared_ptr<storage::Store> store, app::AuditSettings settings, const std::string& seconds)
+        : _store(std::move(store)), _settings(std::move(settings)) {
+        auto keys = app::loadAuditKeys(_settings, /*createIfMissing=*/false);
+        if (!keys.isOk()) {
+            std::cerr << "audit : " << keys.status().toString() << std::endl;
+            return;
+        }
+        _keys = keys.value();
+        long s = std::max(1L, std::atol(seconds.c_str()));
+        _thread = std::thread([this, s] {
+            std::unique_lock<std::mutex> lock(_mutex);
+            while (!_stop) {
+                _cv.wait_for(lock, std::chrono::seconds(s), [this] { return _stop; });
+                write();
+            }
+        });
+    }
+    ~AuditCheckpointer() {
+        if (!_thread.joinable()) return;
+        {
+            std::lock_guard<std::mutex> lock(_mutex);
+            _stop = true;
+        }
+        _cv.notify_all();
+        _thread.join();
+    }
+
+private:
+    void write() {
+        Status st = app::writeCheckpoint(*_store, *_keys, _settings);
+        if (!st.isOk()) std::cerr << "audit : " << st.toString() << std::endl;
+    }
+    std::shared_ptr<storage::Store> _store;
+    app::AuditSettings _settings;
+    std::shared_ptr<const audit::AuditKeyring> _keys;
+    std::mutex _mutex;
+    std::condition_variable _cv;
+    bool _stop = false;
+    std::thread _thread;
+};
 
 class PasserelleApp : public Poco::Util::ServerApplication {
 protected:
@@ -81,6 +129,8 @@ protected:
         opt("name", "", "Personne qui utilise la clé (admin create-key).", "NOM");
         opt("funders", "", "Financeurs d'une action, séparés par des virgules (admin create-action).", "ORGS");
         opt("siao", "", "SIAO mis en copie des transmissions du partenariat (admin create-partnership).", "ORG");
+        opt("audit-key-file", "", "Fichier des clés du journal d'audit (par défaut : DATA_DIR/audit.key).", "FICHIER");
+        opt("audit-checkpoints", "", "Fichier des points de contrôle du journal (par défaut : DATA_DIR/audit-checkpoints.log).", "FICHIER");
     }
 
     void handleOption(const std::string& name, const std::string& value) {
@@ -241,7 +291,9 @@ private:
 
     // The store: --db URL (or passerelle.db in the configuration), else SQLite in --data-dir (./var by default).
     Result<std::shared_ptr<storage::PocoStore>> openStore(int maxSessions = 0) {
-        return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), maxSessions);
+        auto keys = app::loadAuditKeys(auditSettings(), /*createIfMissing=*/true);
+        if (!keys.isOk()) return keys.status();
+        return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), maxSessions, keys.value());
     }
 
     int intSetting(const std::string& key, int fallback) {
@@ -279,6 +331,12 @@ private:
         return sc.resolved();
     }
 
+    app::AuditSettings auditSettings() {
+        return app::auditSettings(setting("data-dir", "var"), setting("audit.key-file", setting("audit-key-file", "")),
+                                  setting("audit.checkpoints", setting("audit-checkpoints", "")),
+                                  config().getBool("passerelle.audit.syslog", false));
+    }
+
     int cmdAdmin(const std::vector<std::string>& args) {
         auto store = openStore();
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
@@ -287,9 +345,15 @@ private:
     }
 
     int cmdAudit(const std::vector<std::string>& args) {
-        auto store = openStore();
-        if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
-        return app::runAudit(*store.value(), args, std::cout, std::cerr);
+        // Never creates a database nor a key: an empty journal is not an intact one.
+        auto keys = app::loadAuditKeys(auditSettings(), /*createIfMissing=*/false);
+        auto store = app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), 0,
+                                              keys.isOk() ? keys.value() : nullptr, /*mustExist=*/true);
+        if (!store.isOk()) {
+            printStatus(store.status());
+            return store.status().code() == Status::Code::NotFound ? EXIT_NOINPUT : EXIT_CONFIG;
+        }
+        return app::runAudit(*store.value(), args, auditSettings(), std::cout, std::cerr);
     }
 
     // The seal: passerelle.seal.pkcs12 (+ .password) or .key/.cert (PEM); else the
@@ -381,6 +445,8 @@ private:
         http::Server server(sc, router);
         server.start();
         deliveryLoop.start();
+        // Checkpoints of the audit chain's head, outside the database (every minute when it moved, and at stop).
+        AuditCheckpointer checkpointer(store.value(), auditSettings(), setting("audit.checkpoint-seconds", "60"));
         std::cout << "Passerelle écoute sur http://" << sc.host << ":" << server.port() << " (formulaires : "
                   << catalog.value().forms->all().size() << " ; threads : " << sc.workers << ", file d'attente : "
                   << sc.queueLength << ", sessions de base : " << intSetting("db-pool", sc.workers + 4) << ")" << std::endl;

@@ -1,5 +1,7 @@
 #include "consent/ConsentPolicy.h"
 
+#include "forms/RowFilter.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -440,11 +442,31 @@ Decision decide(const TransmissionRequest& q, const std::vector<ConsentRecord>& 
     // logement": housing: false never goes; a category outside the scope does not go.
     Decision d;
     splitFields(*form, governing->scope, d);
+    // Rows classified by a column: "Reprendre le suivi au CMP" under « Santé et soins » never goes,
+    // even in a table whose own category is housing-related.
+    if (q.data) {
+        for (const auto& t : forms::classifiedTables(*form, q.data)) {
+            if (!t.rows) continue;
+            for (std::size_t i = 0; i < t.rows->size(); ++i) {
+                auto row = t.rows->getObject(static_cast<unsigned>(i));
+                if (!row || !row->has(t.table->categoryFrom)) continue; // no value: the table's own category applies
+                const std::string value = row->get(t.table->categoryFrom).toString();
+                auto rc = t.table->rowCategories.find(value);
+                const char* why = nullptr;
+                if (rc == t.table->rowCategories.end() || !rc->second.housing) why = kExcludedNotHousing; // fail closed
+                else if (!governing->scope.categories.count(rc->second.category)) why = kExcludedOutOfScope;
+                if (!why) continue;
+                d.excludedRows[t.path].insert(i);
+                d.exclusions[t.path + "[" + std::to_string(i) + "]"] = why;
+            }
+        }
+    }
+    const Object::Ptr sent = d.excludedRows.empty() || !q.data ? q.data : forms::withoutRows(q.data, d.excludedRows);
     bool anything = !d.allowedFields.empty();
-    if (anything && q.data) {
+    if (anything && sent) {
         anything = false;
         for (const auto& f : form->fields)
-            if (anyAllowedValue(f, f.name, q.data->has(f.name) ? q.data->get(f.name) : Var(), d.allowedFields)) { anything = true; break; }
+            if (anyAllowedValue(f, f.name, sent->has(f.name) ? sent->get(f.name) : Var(), d.allowedFields)) { anything = true; break; }
     }
     if (!anything)
         return refuseWith(Reason::NothingToSend, "Aucune information liée au logement et couverte par l'autorisation du ménage ne "
@@ -463,9 +485,10 @@ Decision decide(const TransmissionRequest& q, const std::vector<ConsentRecord>& 
 Poco::JSON::Object::Ptr permittedData(const forms::FormDef& form, const Poco::JSON::Object::Ptr& data, const Decision& decision) {
     Object::Ptr out = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     if (!decision.allowed || !data) return out;
+    const Object::Ptr kept = decision.excludedRows.empty() ? data : forms::withoutRows(data, decision.excludedRows);
     for (const auto& f : form.fields) {
-        if (!data->has(f.name)) continue;
-        Var v = copyAllowed(f, f.name, data->get(f.name), decision.allowedFields);
+        if (!kept->has(f.name)) continue;
+        Var v = copyAllowed(f, f.name, kept->get(f.name), decision.allowedFields);
         if (!v.isEmpty()) out->set(f.name, v);
     }
     return out;

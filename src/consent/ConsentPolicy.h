@@ -199,7 +199,13 @@ struct Decision {
     // allowedFields or covered by excludedFields. When refused: every top-level field.
     std::set<std::string> excludedFields;
     // excludedFields path -> kExcludedNotHousing | kExcludedOutOfScope (for the receipt and the audit).
+    // Withheld rows appear as "table.path[i]".
     std::map<std::string, std::string> exclusions;
+    // Rows withheld from tables classified by a column (FieldDef::categoryFrom):
+    // dotted table path -> row indices whose category is not housing-related or
+    // not in the scope. Render the copy without them (RenderRequest::redactedRows)
+    // and build JSON with permittedData(), which leaves them out too.
+    std::map<std::string, std::set<std::size_t>> excludedRows;
     // Allowed only: the governing consent also covers a copy to the partnership's
     // SIAO (ConsentRecord::copieSiao). The copy is the same recipient copy —
     // never more than the bailleur gets. False on every refusal.
@@ -237,7 +243,7 @@ Decision decide(const TransmissionRequest& request, const std::vector<ConsentRec
 void splitFields(const forms::FormDef& form, const ConsentScope& scope, Decision& out);
 
 // A copy of `data` holding only the values of decision.allowedFields (tables:
-// every row, allowed columns only). Whitelist: keys unknown to the form never
+// every row not in decision.excludedRows, allowed columns only). Whitelist: keys unknown to the form never
 // pass. Use it for every JSON a bailleur can obtain (API, webhook payloads).
 // Returns an empty object when the decision is a refusal.
 Poco::JSON::Object::Ptr permittedData(const forms::FormDef& form, const Poco::JSON::Object::Ptr& data,

@@ -140,6 +140,48 @@ struct Parser {
                 fail(where + "/fields", "missing_fields", "Un groupe ou un tableau doit décrire ses champs.");
             if (children) parseFields(children, where + "/fields", out.category, out.housing, out.fields);
         }
+        if (o->has("categoryFrom")) parseCategoryFrom(o, where + "/categoryFrom", out);
+    }
+
+    // "categoryFrom": {"field": "<enum column>", "categories": {"<option>": {"category": "…", "housing": bool}}}
+    void parseCategoryFrom(const Poco::JSON::Object::Ptr& o, const std::string& where, FieldDef& out) {
+        auto spec = o->getObject("categoryFrom");
+        if (out.type != FieldType::Table || !spec) {
+            fail(where, "bad_category_from", "« categoryFrom » ne s'applique qu'à un tableau, sous la forme {\"field\", \"categories\"}.");
+            return;
+        }
+        for (const auto& key : spec->getNames())
+            if (key != "field" && key != "categories") fail(where + "/" + key, "unknown_key", "Clé inconnue : « " + key + " ».");
+        const Poco::Dynamic::Var column = spec->get("field");
+        out.categoryFrom = column.isString() ? column.extract<std::string>() : "";
+        const FieldDef* enumColumn = nullptr;
+        for (const auto& f : out.fields)
+            if (f.name == out.categoryFrom && f.type == FieldType::Enum && !f.multiple) enumColumn = &f;
+        if (!enumColumn) {
+            fail(where + "/field", "bad_category_from", "« categoryFrom » doit nommer une colonne à choix unique du tableau.");
+            return;
+        }
+        auto categories = spec->getObject("categories");
+        if (!categories) { fail(where + "/categories", "bad_category_from", "Associer chaque option de la colonne à une catégorie."); return; }
+        for (const auto& value : categories->getNames()) {
+            const std::string w = where + "/categories/" + value;
+            if (!enumColumn->option(value)) { fail(w, "unknown_option", "Option inconnue de la colonne « " + out.categoryFrom + " » : « " + value + " »."); continue; }
+            auto c = categories->getObject(value);
+            const Poco::Dynamic::Var cat = c ? c->get("category") : Poco::Dynamic::Var();
+            const Poco::Dynamic::Var housing = c ? c->get("housing") : Poco::Dynamic::Var();
+            if (!c || !cat.isString() || !housing.isBoolean()) {
+                fail(w, "bad_category_from", "Chaque option porte {\"category\": texte, \"housing\": true|false}.");
+                continue;
+            }
+            const std::string category = cat.extract<std::string>();
+            if (std::find(knownCategories().begin(), knownCategories().end(), category) == knownCategories().end())
+                fail(w + "/category", "unknown_category", "Catégorie de données inconnue : « " + category + " ».");
+            out.rowCategories[value] = {category, housing.extract<bool>()};
+        }
+        for (const auto& opt : enumColumn->options)
+            if (!out.rowCategories.count(opt.value))
+                fail(where + "/categories", "unmapped_option", "Option « " + opt.value + " » de la colonne « " + out.categoryFrom +
+                                                                     " » sans catégorie : chaque option doit en avoir une.");
     }
 
     void parseFields(const Poco::JSON::Array::Ptr& arr, const std::string& where, const std::string& category,
@@ -179,6 +221,19 @@ Poco::JSON::Object::Ptr fieldToJson(const FieldDef& f) {
     o->set("type", fieldTypeName(f.type));
     o->set("required", f.required);
     o->set("category", f.category);
+    if (!f.categoryFrom.empty()) {
+        Poco::JSON::Object::Ptr cf = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        cf->set("field", f.categoryFrom);
+        Poco::JSON::Object::Ptr cats = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        for (const auto& [value, rc] : f.rowCategories) {
+            Poco::JSON::Object::Ptr c = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            c->set("category", rc.category);
+            c->set("housing", rc.housing);
+            cats->set(value, c);
+        }
+        cf->set("categories", cats);
+        o->set("categoryFrom", cf);
+    }
     o->set("housing", f.housing);
     if (!f.help.empty()) o->set("help", f.help);
     if (f.minLength) o->set("minLength", *f.minLength);

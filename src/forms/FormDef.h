@@ -42,6 +42,18 @@ struct FieldDef {
     bool multiple = false;                         // enum: several values (checkbox list)
     std::string computed;                          // name of a derivation; the value is computed, never input
     std::vector<FieldDef> fields;                  // group, person, organisation, table (record fields)
+    // Table only: each row is classified by the value of one of its enum
+    // columns ("categoryFrom": {"field": "domaine", "categories": {"sante":
+    // {"category": "sante", "housing": false}, …}}): a row whose category is
+    // not housing-related, or outside a consent's scope, never goes to a
+    // bailleur — whatever the table's own category says. Every option of the
+    // column is mapped (checked at load). Empty: rows take the table's category.
+    struct RowCategory {
+        std::string category;
+        bool housing = false;
+    };
+    std::string categoryFrom;                          // the enum column's name
+    std::map<std::string, RowCategory> rowCategories;  // option value -> its category
 
     bool isComposite() const {
         return type == FieldType::Group || type == FieldType::Person || type == FieldType::Organisation;

@@ -1,6 +1,7 @@
 #include "service/RenderService.h"
 
 #include "common/Deadline.h"
+#include "forms/RowFilter.h"
 
 #include <sstream>
 
@@ -202,7 +203,10 @@ Result<Rendered> RenderService::render(const RenderRequest& request) const {
     return renderFilled(filled.value(), request);
 }
 
-Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, const RenderRequest& request) const {
+Result<Rendered> RenderService::renderFilled(const forms::FilledForm& complete, const RenderRequest& request) const {
+    // A recipient copy never carries the rows the consent gate withheld, in any format.
+    forms::FilledForm filled = complete;
+    if (!request.redactedRows.empty()) filled.data = forms::withoutRows(complete.data, request.redactedRows);
     const forms::FormDef& def = *filled.form;
     Rendered out;
     if (!request.documentId.empty()) out.documentId = request.documentId;

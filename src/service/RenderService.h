@@ -3,6 +3,7 @@
 // input against its form, runs derivations, composes the template variant and
 // renders PDF or XLSX entirely in memory. Shared by the CLI and the HTTP
 // adapter. Immutable after construction; safe to share between threads.
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -34,6 +35,8 @@ struct RenderRequest {
     std::set<std::string> redacted;   // fields left out (set by the consent gate only)
     // PDF: embed every font (no base-14 Helvetica), as PDF/A requires; default false.
     bool embedAllFonts = false;
+    // Rows left out of tables classified by a column (consent::Decision::excludedRows; set by the gate only).
+    std::map<std::string, std::set<std::size_t>> redactedRows;
 };
 
 struct Rendered {

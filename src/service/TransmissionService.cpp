@@ -555,6 +555,7 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
             rr.format = format;
             rr.data = data.value();
             rr.redacted = decision.excludedFields;
+            rr.redactedRows = decision.excludedRows;
             rr.documentId = t.id;
             auto rendered = _renderer->render(rr);
             if (!rendered.isOk()) return rendered.status();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <type_traits>
 
 #include <Poco/Data/LOB.h>
@@ -155,6 +156,12 @@ const std::vector<Migration>& migrations() {
              "CREATE INDEX signatories_signing ON signatories(signing_id, position)",
              "CREATE TABLE signed_documents (signing_id TEXT PRIMARY KEY REFERENCES signings(id), sha256 TEXT NOT NULL,"
              " size_bytes BIGINT NOT NULL, bytes {BLOB} NOT NULL, created_at TEXT NOT NULL)",
+         }},
+        // Keyed audit chain (HMAC under a key held outside the database): each
+        // entry names its key; "" marks the unkeyed entries written before.
+        {8, "journal d'audit signé : clé de chaque entrée",
+         {
+             "ALTER TABLE audit_log ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
          }},
     };
     return all;
@@ -664,6 +671,9 @@ Result<std::shared_ptr<PocoStore>> PocoStore::open(const StoreConfig& config) {
         return Status::invalidArgument("bad_database_url", "Type de base inconnu : " + config.connector);
     std::shared_ptr<PocoStore> store(new PocoStore(config));
     if (store->_config.display.empty()) store->_config.display = config.connector;
+    const Status missing = Status::notFound("database_missing", "Base de données introuvable (" + store->_config.display +
+                                                                     ") : aucune donnée à vérifier.");
+    if (config.mustExist && store->_sqlite && !Poco::File(config.connectionString).exists()) return missing;
     try {
         if (store->_sqlite) {
             Poco::Path parent = Poco::Path(config.connectionString).makeParent();
@@ -675,6 +685,10 @@ Result<std::shared_ptr<PocoStore>> PocoStore::open(const StoreConfig& config) {
             // Persistent in the file: readers do not block the writer.
             std::string mode;
             s << "PRAGMA journal_mode = WAL", into(mode), now;
+        } else if (config.mustExist) {
+            Int64 tables = 0;
+            s << "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'", into(tables), now;
+            if (tables == 0) return missing;
         }
     } catch (const Poco::Exception& e) {
         Poco::Logger::get("passerelle.storage").error("open " + store->_config.display + " : " + e.displayText());
@@ -1212,10 +1226,11 @@ Transmission toTransmission(const TransmissionRow& r) {
     return t;
 }
 
-using AuditRow = Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
-const char* AUDIT_SELECT = "SELECT seq, at, event, actor, subject, details, prev_hash, hash FROM audit_log";
+using AuditRow = Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string, std::string, std::string,
+                             std::string>;
+const char* AUDIT_SELECT = "SELECT seq, at, event, actor, subject, details, prev_hash, hash, key_id FROM audit_log";
 audit::AuditEntry toAudit(const AuditRow& r) {
-    return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(), r.get<6>(), r.get<7>()};
+    return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(), r.get<6>(), r.get<7>(), r.get<8>()};
 }
 
 // Appends one event to the chain inside the caller's transaction. PostgreSQL:
@@ -1242,11 +1257,12 @@ void appendAuditIn(PocoStore& store, Session& s, bool sqlite, const AuditEvent& 
     next.actor = e.actor;
     next.subject = e.subject;
     next.details = e.details.empty() ? "{}" : e.details;
-    audit::chain(last, next);
+    static const audit::AuditKeyring unkeyed;
+    audit::chain(last, next, store.auditKeys() ? *store.auditKeys() : unkeyed);
     Params p;
-    exec(s, "INSERT INTO audit_log (seq, at, event, actor, subject, details, prev_hash, hash)" +
+    exec(s, "INSERT INTO audit_log (seq, at, event, actor, subject, details, prev_hash, hash, key_id)" +
                 values({p.num(next.seq), p.str(next.at), p.str(next.event), p.str(next.actor), p.str(next.subject),
-                        p.str(next.details), p.str(next.prevHash), p.str(next.hash)}), p);
+                        p.str(next.details), p.str(next.prevHash), p.str(next.hash), p.str(next.keyId)}), p);
 }
 
 Result<StoredConsent> consentIn(Session& s, const std::string& id) {
@@ -1557,6 +1573,40 @@ void PocoStore::appendAuditInTransaction(Session& s, const AuditEvent& audit) { 
 
 Status PocoStore::appendAudit(const AuditEvent& audit) {
     return Impl::run(*this, "appendAudit", [&](Session& s) { appendAuditIn(*this, s, _sqlite, audit); });
+}
+
+Result<std::optional<audit::AuditEntry>> PocoStore::auditHead() {
+    using R = std::optional<audit::AuditEntry>;
+    return Impl::read<R>(*this, "auditHead", [&](Session& s) -> Result<R> {
+        Params p;
+        auto rows = selectRows<AuditRow>(s, std::string(AUDIT_SELECT) + " ORDER BY seq DESC LIMIT 1", p);
+        if (rows.empty()) return R{};
+        return R{toAudit(rows.front())};
+    });
+}
+
+Result<AuditedState> PocoStore::auditedState() {
+    return Impl::read<AuditedState>(*this, "auditedState", [&](Session& s) -> Result<AuditedState> {
+        AuditedState out;
+        Params p;
+        using CRow = Poco::Tuple<std::string, std::string, Int64>;
+        for (const auto& r : selectRows<CRow>(s, "SELECT id, kind, COALESCE(withdrawn_at, -1) FROM consents ORDER BY id", p))
+            out.consents.push_back({r.get<0>(), r.get<1>(), r.get<2>() != -1});
+        Params q;
+        using TRow = Poco::Tuple<std::string, Int64, std::string>;
+        std::map<std::string, std::size_t> index;
+        for (const auto& r : selectRows<TRow>(s, "SELECT id, allowed, copy_of FROM transmissions ORDER BY id", q)) {
+            index[r.get<0>()] = out.transmissions.size();
+            out.transmissions.push_back({r.get<0>(), r.get<1>() != 0, r.get<2>(), {}});
+        }
+        Params a;
+        using ARow = Poco::Tuple<std::string, std::string, std::string>;
+        for (const auto& r : selectRows<ARow>(s, "SELECT transmission_id, format, sha256 FROM transmission_artefacts", a)) {
+            auto it = index.find(r.get<0>());
+            if (it != index.end()) out.transmissions[it->second].artefactSha256[r.get<1>()] = r.get<2>();
+        }
+        return out;
+    });
 }
 
 Result<std::vector<audit::AuditEntry>> PocoStore::listAudit() {

@@ -46,6 +46,11 @@ struct StoreConfig {
     std::string display;               // for logs, without password
     int maxSessions = 40;              // pool size; serve uses workers + 4 (see class Pool)
     int busyTimeoutMs = 5000;          // SQLite: wait for another process' writer
+    // Keys of the audit chain (held outside the database); null or empty: unkeyed entries (tests).
+    std::shared_ptr<const audit::AuditKeyring> auditKeys;
+    // true: open() fails with NotFound "database_missing" instead of creating an
+    // empty database (audit verify must not report an empty journal as intact).
+    bool mustExist = false;
 };
 
 // Parses "sqlite:PATH", "sqlite://PATH", "postgresql://user[:pw]@host[:port]/db[?k=v]"
@@ -69,6 +74,9 @@ public:
     // back); a hook that ends the process simulates a crash. Not for production.
     using FaultHook = std::function<void(const std::string& step)>;
     void setFaultHook(FaultHook hook);
+
+    // The audit keys new entries are signed with (from StoreConfig); may be null.
+    const std::shared_ptr<const audit::AuditKeyring>& auditKeys() const { return _config.auditKeys; }
 
     std::string describe() const override;
     Result<int> schemaVersion() override;
@@ -126,6 +134,8 @@ public:
     Result<std::vector<OutboxStatus>> listOutbox(const std::string& transmissionId) override;
     Status appendAudit(const AuditEvent& audit) override;
     Result<std::vector<audit::AuditEntry>> listAudit() override;
+    Result<AuditedState> auditedState() override;
+    Result<std::optional<audit::AuditEntry>> auditHead() override;
 
     // Signed documents (SigningStore.cpp, migration 7).
     Result<SigningRecord> createSigning(const Signing& signing, const std::vector<Signatory>& signatories,

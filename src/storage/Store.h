@@ -20,6 +20,7 @@
 //    detail is logged, the message stays generic).
 // Implementations are safe to share between threads.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -326,6 +327,25 @@ struct SigningRecord {
     std::vector<Signatory> signatories; // by position
 };
 
+// What the state tables say, for `audit verify` to check against the journal:
+// every consent, withdrawal and transmission must have its entry, with the
+// same hashes of the recipient copies.
+struct AuditedState {
+    struct ConsentState {
+        std::string id;
+        std::string kind; // consent | refusal
+        bool withdrawn = false;
+    };
+    struct TransmissionState {
+        std::string id;
+        bool allowed = false;
+        std::string copyOf;
+        std::map<std::string, std::string> artefactSha256; // format -> SHA-256
+    };
+    std::vector<ConsentState> consents;
+    std::vector<TransmissionState> transmissions;
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -432,6 +452,10 @@ public:
     // The sealed PDF of a completed signing (once; a second store keeps the first).
     virtual Result<Artefact> storeSignedDocument(const std::string& signingId, const Artefact& pdf, const AuditEvent& audit);
     virtual Result<Artefact> fetchSignedDocument(const std::string& signingId); // NotFound when not produced yet
+    // The last entry of the chain (nullopt when empty), without reading the whole chain.
+    virtual Result<std::optional<audit::AuditEntry>> auditHead() = 0;
+    // Consents, withdrawals and transmissions as the state tables hold them.
+    virtual Result<AuditedState> auditedState() = 0;
 };
 
 inline Result<SigningRecord> Store::createSigning(const Signing&, const std::vector<Signatory>&, const AuditEvent&) {

@@ -88,3 +88,52 @@ TEST(FormDef, PathCoversItselfAndWhatLiesBeneathOnly) {
     EXPECT_FALSE(forms::pathCovers("situation.sante", "situation"));
     EXPECT_FALSE(forms::pathCovers("menage", "menageBis.nom"));
 }
+
+// Issue 11, item 1: a table's rows classified by one of its columns.
+TEST(FormDef, CategoryFromMapsEveryOptionOfAnEnumColumn) {
+    const std::string table = R"({"name": "objectifs", "type": "table", "category": "accompagnement", "housing": true,
+        "fields": [{"name": "domaine", "type": "enum", "options": [{"value": "budget", "label": "Budget"},
+                                                                    {"value": "sante", "label": "Santé"}]},
+                   {"name": "objectif", "type": "text"}], )";
+    Poco::JSON::Parser p;
+    auto ok = forms::parseFormDef(p.parse(R"({"id": "x", "version": "1", "fields": [)" + table +
+                                          R"("categoryFrom": {"field": "domaine", "categories": {
+                                              "budget": {"category": "budget", "housing": true},
+                                              "sante": {"category": "sante", "housing": false}}}}]})")
+                                      .extract<Poco::JSON::Object::Ptr>());
+    ASSERT_TRUE(ok.isOk()) << ok.status().toString();
+    const auto* t = ok.value()->field("objectifs");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->categoryFrom, "domaine");
+    EXPECT_FALSE(t->rowCategories.at("sante").housing);
+    EXPECT_EQ(t->rowCategories.at("budget").category, "budget");
+
+    Status unmapped = load(R"({"id": "x", "version": "1", "fields": [)" + table +
+                           R"("categoryFrom": {"field": "domaine", "categories": {"budget": {"category": "budget", "housing": true}}}}]})");
+    EXPECT_TRUE(hasRule(unmapped, "/fields/0/categoryFrom/categories", "unmapped_option")) << unmapped.toString();
+    Status badHousing = load(R"({"id": "x", "version": "1", "fields": [)" + table +
+                             R"("categoryFrom": {"field": "domaine", "categories": {"budget": {"category": "budget", "housing": "oui"},
+                                 "sante": {"category": "sante", "housing": false}}}}]})");
+    EXPECT_TRUE(hasRule(badHousing, "/fields/0/categoryFrom/categories/budget", "bad_category_from")) << badHousing.toString();
+    Status notEnum = load(R"({"id": "x", "version": "1", "fields": [)" + table +
+                          R"("categoryFrom": {"field": "objectif", "categories": {}}}]})");
+    EXPECT_TRUE(hasRule(notEnum, "/fields/0/categoryFrom/field", "bad_category_from")) << notEnum.toString();
+    Status unknownCategory = load(R"({"id": "x", "version": "1", "fields": [)" + table +
+                                  R"("categoryFrom": {"field": "domaine", "categories": {"budget": {"category": "astrologie", "housing": true},
+                                      "sante": {"category": "sante", "housing": false}}}}]})");
+    EXPECT_TRUE(hasRule(unknownCategory, "/fields/0/categoryFrom/categories/budget/category", "unknown_category"))
+        << unknownCategory.toString();
+}
+
+TEST(FormDef, ObjectiveTablesClassifyTheirRowsByDomain) {
+    for (const char* form : {"contrat-objectifs", "protocole-sous-location"}) {
+        auto def = passerelle::testing::repoCatalog().forms->find(form);
+        ASSERT_TRUE(def) << form;
+        const auto* t = def->field(std::string(form) == "contrat-objectifs" ? "objectifs" : "contratObjectifs.objectifs");
+        ASSERT_NE(t, nullptr) << form;
+        EXPECT_EQ(t->categoryFrom, "domaine") << form;
+        for (const char* theme : {"sante", "emploi", "parentalite", "autre"})
+            EXPECT_FALSE(t->rowCategories.at(theme).housing) << form << " " << theme;
+        EXPECT_TRUE(t->rowCategories.at("budget").housing) << form;
+    }
+}

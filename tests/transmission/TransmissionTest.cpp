@@ -847,5 +847,67 @@ TEST_P(TransmissionTest, ReceiptShowsCategoryLabelsFormTitlesAndWhatNeverGoes) {
 INSTANTIATE_TEST_SUITE_P(Backends, TransmissionTest, ::testing::ValuesIn(storeBackends()),
                          [](const ::testing::TestParamInfo<std::string>& i) { return backendName(i.param); });
 
+
+// Issue 11, item 1: an objective under « Santé et soins », « Emploi, formation »
+// or « Parentalité » sits in a housing-related table, but its row never reaches
+// the bailleur — neither the PDF nor the JSON — in the contrat d'objectifs and in
+// the protocole's embedded contrat; the housing-related rows still go.
+TEST_P(TransmissionTest, HealthEmploymentAndParentingObjectivesNeverReachTheLandlord) {
+    struct Case {
+        const char* form;
+        const char* example;
+        std::vector<std::string> tablePath; // objects down to the objectives table
+    };
+    const std::vector<Case> cases = {
+        {"contrat-objectifs", "contrat-objectifs-amli-acces.json", {}},
+        {"protocole-sous-location", "protocole-sous-location-amli-maintien.json", {"contratObjectifs"}},
+    };
+    int n = 0;
+    for (const auto& c : cases) {
+        Object::Ptr data = readJson(sourceDir() + "/examples/" + c.example);
+        Object::Ptr parent = data;
+        for (const auto& k : c.tablePath) parent = parent->getObject(k);
+        auto objectifs = parent->getArray("objectifs");
+        const std::string housingObjective = objectifs->getObject(0)->getValue<std::string>("objectif");
+        auto add = [&](const std::string& domaine, const std::string& objectif) {
+            Object::Ptr row = new Object;
+            row->set("domaine", domaine);
+            row->set("objectif", objectif);
+            row->set("indicateur", "Indicateur " + objectif);
+            row->set("echeance", "2027-03-31");
+            row->set("responsable", "Mme Kaddouri");
+            objectifs->add(row);
+        };
+        add("sante", "Reprendre le suivi au CMP");
+        add("emploi", "CANARI-EMPLOI-inscription France Travail");
+        add("parentalite", "CANARI-PARENT-suivi PMI");
+        const std::string dossier = newDossier(keyA, "CO-" + std::to_string(++n));
+        const std::string doc = newDocument(keyA, c.form, dossier, data);
+        auto consent = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
+                            consentBody(orgBailleur, {c.form},
+                                        {"logement", "administratif", "budget", "dette", "accompagnement", "identite",
+                                         "partenaire", "sante", "emploi", "famille"},
+                                        IN_PERSON));
+        ASSERT_EQ(consent.status, 201) << consent.body;
+        auto sent = call("POST", "/v1/documents/" + doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+        ASSERT_EQ(sent.status, 201) << c.form << sent.body;
+        const std::string trn = sent.json()->getValue<std::string>("id");
+        auto pdf = call("GET", "/v1/received/" + trn + "/pdf", keyBailleur);
+        ASSERT_EQ(pdf.status, 200) << pdf.body;
+        const std::string text = normaliseSpaces(pdfToText(pdf.body));
+        auto json = call("GET", "/v1/received/" + trn, keyBailleur);
+        ASSERT_EQ(json.status, 200) << json.body;
+        for (const std::string canary : {"CMP", "CANARI-EMPLOI", "CANARI-PARENT"}) {
+            EXPECT_EQ(text.find(canary), std::string::npos) << c.form << ": " << canary << " in the landlord's PDF";
+            EXPECT_EQ(json.body.find(canary), std::string::npos) << c.form << ": " << canary << " in the landlord's JSON";
+        }
+        EXPECT_NE(text.find(housingObjective.substr(0, 20)), std::string::npos) << c.form << ": " << text;
+        EXPECT_NE(json.body.find(housingObjective), std::string::npos) << c.form;
+        // The association's own document keeps everything.
+        auto own = call("GET", "/v1/documents/" + doc + "/pdf", keyA);
+        EXPECT_NE(normaliseSpaces(pdfToText(own.body)).find("Reprendre le suivi au CMP"), std::string::npos) << c.form;
+    }
+}
+
 } // namespace
 } // namespace passerelle::testing
