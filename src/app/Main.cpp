@@ -24,6 +24,7 @@
 #include <Poco/Util/ServerApplication.h>
 
 #include "app/AdminCommand.h"
+#include "app/UserCommand.h"
 #include "forms/FormRegistry.h"
 #include "http/ApiRoutes.h"
 #include "http/ConsentRoutes.h"
@@ -31,6 +32,8 @@
 #include "service/DossierService.h"
 #include "service/RenderService.h"
 #include "service/TransmissionService.h"
+#include "web/WebApp.h"
+#include "web/WebRoutes.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
 #define PASSERELLE_DEFAULT_DATA_DIR "."
@@ -70,11 +73,15 @@ protected:
         opt("name", "", "Personne qui utilise la clé (admin create-key).", "NOM");
         opt("funders", "", "Financeurs d'une action, séparés par des virgules (admin create-action).", "ORGS");
         opt("siao", "", "SIAO mis en copie des transmissions du partenariat (admin create-partnership).", "ORG");
+        opt("web", "", "Répertoire des pages web (views/ et static/).", "DIR");
+        opt("role", "", "Rôle d'un compte (admin create-user) : admin ou membre.", "ROLE");
+        opt("password-stdin", "", "Lit le mot de passe du compte sur l'entrée standard (admin create-user).", nullptr);
     }
 
     void handleOption(const std::string& name, const std::string& value) {
         if (name == "help") { _help = true; stopOptionsProcessing(); return; }
         if (name == "config") { loadConfiguration(value); return; }
+        if (name == "password-stdin") { config().setBool("passerelle.password-stdin", true); return; }
         config().setString("passerelle." + name, value);
     }
 
@@ -231,6 +238,10 @@ private:
     int cmdAdmin(const std::vector<std::string>& args) {
         auto store = openStore();
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
+        if (!args.empty() && args[0] == "create-user") {
+            app::UserOptions u{setting("name", ""), setting("role", ""), config().getBool("passerelle.password-stdin", false)};
+            return app::runUserAdmin(*store.value(), args, u, std::cin, std::cout, std::cerr);
+        }
         app::AdminOptions o{setting("kind", ""), setting("name", ""), setting("funders", ""), setting("siao", "")};
         return app::runAdmin(*store.value(), args, o, std::cout, std::cerr);
     }
@@ -255,6 +266,27 @@ private:
         // Consent gate, transmission to landlords and their access (issue 6).
         auto transmissions = std::make_shared<const service::TransmissionService>(store.value(), renderer);
         http::addConsentRoutes(*router, transmissions);
+        // Web pages (issue 9): sessions, sign-in, dossiers; then the form pages; then the French 404.
+        service::AccountSettings accountSettings;
+        accountSettings.idleMinutes = config().getInt("passerelle.web.idleMinutes", accountSettings.idleMinutes);
+        accountSettings.absoluteHours = config().getInt("passerelle.web.absoluteHours", accountSettings.absoluteHours);
+        accountSettings.delayAfterFailures = config().getInt("passerelle.web.delayAfterFailures", accountSettings.delayAfterFailures);
+        accountSettings.maxDelaySeconds = config().getInt("passerelle.web.maxDelaySeconds", accountSettings.maxDelaySeconds);
+        accountSettings.lockAfterFailures = config().getInt("passerelle.web.lockAfterFailures", accountSettings.lockAfterFailures);
+        accountSettings.lockMinutes = config().getInt("passerelle.web.lockMinutes", accountSettings.lockMinutes);
+        accountSettings.addressLockAfterFailures =
+            config().getInt("passerelle.web.addressLockAfterFailures", accountSettings.addressLockAfterFailures);
+        auto accounts = std::make_shared<const service::AccountService>(store.value(), accountSettings);
+        const std::string webDir = dataDir("web");
+        auto views = web::Views::load(webDir + "/views");
+        if (!views.isOk()) { printStatus(views.status()); return EXIT_CONFIG; }
+        web::WebSettings webSettings;
+        webSettings.secureCookies = config().getBool("passerelle.web.secureCookies", false);
+        webSettings.trustProxy = config().getBool("passerelle.web.trustProxy", false);
+        webSettings.staticDir = webDir + "/static";
+        auto webApp = std::make_shared<web::WebApp>(views.value(), accounts, webSettings);
+        web::addWebRoutes(*router, *webApp, web::WebServices{dossiers, transmissions});
+        web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));
         std::cout << "Base de données : " << store.value()->describe() << " (schéma "

@@ -45,6 +45,7 @@ struct Request {
     std::vector<std::string> params;            // regex captures of the route
     std::string body;
     service::Caller caller;                     // set when the router has an authenticator
+    std::string clientAddress;                  // peer IP address, when the HTTP front fills it (web throttling)
 };
 
 struct Reply {
