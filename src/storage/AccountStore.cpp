@@ -135,8 +135,8 @@ const char* foldLetter(char32_t cp) {
     case U'ù': case U'ú': case U'û': case U'ü': case U'Ù': case U'Ú': case U'Û': case U'Ü': return "u";
     case U'ý': case U'ÿ': case U'Ý': case U'Ÿ': return "y";
     case U'ß': return "ss";
-    case U'’': case U'‘': case U'ʼ': return "'";
-    case U'‐': case U'‑': case U'–': case U'—': return "-";
+    case U'’': case U'‘': case U'ʼ': return ""; // N’Diaye is found as ndiaye, n'diaye or diaye
+    case U'‐': case U'‑': case U'–': case U'—': return " ";
     default: return nullptr;
     }
 }
@@ -159,17 +159,23 @@ Poco::JSON::Object::Ptr parseObject(const std::string& json) {
 std::string foldForSearch(std::string_view utf8) {
     if (!text::isValidUtf8(utf8)) return {};
     std::string out;
-    bool blank = true; // no leading blank, one blank between words
+    auto blank = [&] {
+        if (!out.empty() && out.back() != ' ') out.push_back(' '); // one blank between words, none leading
+    };
     for (char32_t cp : text::decode(utf8)) {
-        if (cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r' || cp == 0xA0 || cp == 0x202F || cp == 0x2009) {
-            if (!blank) out.push_back(' ');
-            blank = true;
-            continue;
+        if (cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r' || cp == 0xA0 || cp == 0x202F || cp == 0x2009 ||
+            cp == U'-') {
+            blank();
+        } else if (cp == U'\'') {
+            // dropped: N'Diaye is ndiaye
+        } else if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp));
+        } else if (const char* f = foldLetter(cp)) {
+            if (*f == ' ') blank();
+            else out += f;
+        } else {
+            out += text::encode(cp);
         }
-        blank = false;
-        if (cp < 0x80) out.push_back(static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp - 'A' + 'a' : cp));
-        else if (const char* f = foldLetter(cp)) out += f;
-        else out += text::encode(cp);
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;

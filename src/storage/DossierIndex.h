@@ -14,7 +14,8 @@ class Session;
 namespace passerelle::storage {
 
 // Text as compared by the search: lower-case, accents removed (é → e,
-// œ → oe), typographic apostrophes as ', runs of blanks as one space.
+// œ → oe), apostrophes dropped (N’Diaye → ndiaye), hyphens and dashes as
+// blanks, runs of blanks as one space.
 std::string foldForSearch(std::string_view utf8);
 // What a dossier is found by: its reference, the names of the household
 // (menage.nom, menage.membres[].nom / prenom) and the numéro unique
