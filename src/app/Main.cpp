@@ -33,6 +33,7 @@
 #include "service/RenderService.h"
 #include "service/TransmissionService.h"
 #include "web/WebApp.h"
+#include "web/form/FormRoutes.h"
 #include "web/WebRoutes.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
@@ -286,6 +287,10 @@ private:
         webSettings.staticDir = webDir + "/static";
         auto webApp = std::make_shared<web::WebApp>(views.value(), accounts, webSettings);
         web::addWebRoutes(*router, *webApp, web::WebServices{dossiers, transmissions});
+        // Form pages, drafts, preview, finalise, revisions (web-forms).
+        auto drafts = std::make_shared<const service::DraftService>(
+            std::make_shared<storage::PocoDraftStore>(store.value()), dossiers);
+        web::addFormRoutes(*router, *webApp, web::FormServices{dossiers, drafts});
         web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));

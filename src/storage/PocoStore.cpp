@@ -154,6 +154,19 @@ const std::vector<Migration>& migrations() {
              " association_id TEXT NOT NULL, search_text TEXT NOT NULL, referent_user_id TEXT NOT NULL)",
              "CREATE INDEX dossier_index_association ON dossier_index(association_id, referent_user_id)",
          }},
+        // Issue 9: drafts of documents, saved at any moment (storage::DraftStore,
+        // DraftStore.cpp). A draft is not a document: no artefact, never transmitted.
+        {5, "brouillons de documents",
+         {
+             "CREATE TABLE drafts (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES organisations(id),"
+             " dossier_id TEXT REFERENCES dossiers(id), action_id TEXT REFERENCES actions(id), form TEXT NOT NULL,"
+             " variant TEXT NOT NULL, document_id TEXT REFERENCES documents(id), base_revision BIGINT NOT NULL,"
+             " values_json TEXT NOT NULL, created_by TEXT NOT NULL, updated_by TEXT NOT NULL, version BIGINT NOT NULL,"
+             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, finalised_document_id TEXT NOT NULL,"
+             " finalised_revision BIGINT NOT NULL)",
+             "CREATE INDEX drafts_dossier ON drafts(dossier_id, updated_at)",
+             "CREATE INDEX drafts_action ON drafts(action_id, updated_at)",
+         }},
     };
     return all;
 }

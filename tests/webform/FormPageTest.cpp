@@ -85,7 +85,8 @@ std::string tagWithId(const std::string& html, const std::string& id) {
 
 TEST(FieldId, DerivedFromThePointer) {
     EXPECT_EQ(web::fieldId("/menage/composition/0/nom"), "f-menage-composition-0-nom");
-    EXPECT_EQ(web::fieldId("/a~1b"), "f-a_7e1b");
+    EXPECT_EQ(web::fieldId("/a~1b"), "f-a_x7e_1b");
+    EXPECT_EQ(web::fieldId("/t/__i__/x_y"), "f-t-__i__-x_y");
     EXPECT_NE(web::fieldId("/a/b"), web::fieldId("/a_b"));
 }
 
@@ -93,7 +94,7 @@ TEST(FormPage, EveryFieldTypeGetsItsControl) {
     auto def = everyType();
     std::string html = renderFormHtml(page(*def));
 
-    EXPECT_NE(tagWithId(html, "f-nom").find("<input class=\"saisie\" type=\"text\""), std::string::npos) << html;
+    EXPECT_NE(tagWithId(html, "f-nom").find("<input class=\"champ__saisie\" type=\"text\""), std::string::npos) << html;
     EXPECT_NE(tagWithId(html, "f-nom").find("name=\"/nom\""), std::string::npos);
     EXPECT_NE(tagWithId(html, "f-nom").find("aria-describedby=\"f-nom--hint\""), std::string::npos);
     EXPECT_NE(html.find("id=\"f-nom--hint\">Tel qu’il figure sur le bail.</div>"), std::string::npos);
@@ -114,7 +115,7 @@ TEST(FormPage, EveryFieldTypeGetsItsControl) {
     // Few options: radios in a fieldset with a legend; the first radio carries the field's id.
     EXPECT_NE(tagWithId(html, "f-parcours").find("type=\"radio\""), std::string::npos);
     EXPECT_NE(tagWithId(html, "f-parcours--2").find("value=\"maintien\""), std::string::npos);
-    EXPECT_NE(html.find("<legend class=\"champ__label\">Parcours</legend>"), std::string::npos);
+    EXPECT_NE(html.find("<legend class=\"champ__libelle\">Parcours</legend>"), std::string::npos);
     // Many options: a select.
     EXPECT_EQ(tagWithId(html, "f-commune").rfind("<select", 0), 0u);
     EXPECT_EQ(count(html, "<option value=\""), 8u + 1u);
@@ -135,7 +136,7 @@ TEST(FormPage, EveryFieldTypeGetsItsControl) {
     EXPECT_NE(html.find("name=\"/logement/adresse\""), std::string::npos);
 
     // A required table starts with one row; add and remove are submit buttons (no script needed).
-    EXPECT_NE(tagWithId(html, "f-membres").find("<fieldset class=\"tableau\""), std::string::npos);
+    EXPECT_NE(tagWithId(html, "f-membres").find("<fieldset class=\"champ-tableau\""), std::string::npos);
     EXPECT_NE(html.find("name=\"/membres/0/prenom\""), std::string::npos);
     EXPECT_NE(html.find("id=\"f-membres-0-prenom\""), std::string::npos);
     EXPECT_NE(html.find("<button type=\"submit\" class=\"bouton bouton--secondaire\" name=\"_action\" value=\"add:/membres\""),
@@ -219,7 +220,7 @@ TEST(FormPage, ErrorsAreTiedToTheirInputsAndSummarised) {
     std::string duree = tagWithId(html, "f-dureeMois");
     EXPECT_NE(duree.find("aria-invalid=\"true\""), std::string::npos) << duree;
     EXPECT_NE(duree.find("aria-describedby=\"f-dureeMois--error\""), std::string::npos) << duree;
-    EXPECT_NE(html.find("id=\"f-dureeMois--error\"><span class=\"visuellement-cache\">Erreur :</span> Nombre entier attendu."),
+    EXPECT_NE(html.find("id=\"f-dureeMois--error\"><span class=\"masque\">Erreur :</span> Nombre entier attendu."),
               std::string::npos);
     EXPECT_NE(tagWithId(html, "f-nom").find("aria-describedby=\"f-nom--hint f-nom--error\""), std::string::npos);
     EXPECT_NE(tagWithId(html, "f-parcours").find("aria-invalid=\"true\""), std::string::npos);

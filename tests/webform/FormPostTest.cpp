@@ -99,7 +99,7 @@ TEST(FormPost, UnknownAndComputedPointersAreIgnored) {
     EXPECT_EQ(posted.ignored.size(), 3u);
 }
 
-TEST(FormPost, TableRowsAreCompactedAndEmptyRowsDropped) {
+TEST(FormPost, TableRowsAreRenumberedAndBlankRowsKept) {
     auto def = form("fiche-navette");
     auto posted = web::postedToJson(*def, {{"/menage/composition/0/nom", "Benali"},
                                            {"/menage/composition/1/nom", ""},
@@ -107,9 +107,15 @@ TEST(FormPost, TableRowsAreCompactedAndEmptyRowsDropped) {
                                            {"/menage/composition/10/nom", "Durand"}});
     auto rows = posted.values->getObject("menage")->getArray("composition");
     ASSERT_TRUE(rows);
-    ASSERT_EQ(rows->size(), 3u);
-    EXPECT_EQ(rows->getObject(1)->getValue<std::string>("nom"), "Martin") << "index order, not text order";
-    EXPECT_EQ(rows->getObject(2)->getValue<std::string>("nom"), "Durand");
+    ASSERT_EQ(rows->size(), 4u);
+    EXPECT_EQ(rows->getObject(1)->size(), 0u) << "a blank row the person added stays";
+    EXPECT_EQ(rows->getObject(2)->getValue<std::string>("nom"), "Martin") << "index order, not text order";
+    EXPECT_EQ(rows->getObject(3)->getValue<std::string>("nom"), "Durand");
+    // Finalising names the fields of the blank row.
+    bool named = false;
+    for (const auto& e : forms::validate(*def, posted.values))
+        if (e.path == "/menage/composition/1/nom" && e.rule == "required") named = true;
+    EXPECT_TRUE(named);
 }
 
 TEST(FormPost, AddAndRemoveRowsWithoutJavaScript) {
@@ -118,14 +124,17 @@ TEST(FormPost, AddAndRemoveRowsWithoutJavaScript) {
                               {"/menage/composition/2/nom", "Martin"}};
     auto added = web::postedToJson(*def, pairs, web::parseTableAction("add:/menage/composition"));
     auto rows = added.values->getObject("menage")->getArray("composition");
-    ASSERT_EQ(rows->size(), 3u);
-    EXPECT_EQ(rows->getObject(2)->size(), 0u) << "a new empty row";
+    ASSERT_EQ(rows->size(), 4u);
+    EXPECT_EQ(rows->getObject(3)->size(), 0u) << "a new empty row";
+    // Two blank rows in a row: each add gives one more.
+    web::PostedPairs blank = {{"/actions/0/action", ""}};
+    EXPECT_EQ(web::postedToJson(*def, blank, web::parseTableAction("add:/actions")).values->getArray("actions")->size(), 2u);
 
-    // Row 2 as posted ("Martin"), even though the empty row 1 is dropped.
     auto removed = web::postedToJson(*def, pairs, web::parseTableAction("remove:/menage/composition/2"));
     rows = removed.values->getObject("menage")->getArray("composition");
-    ASSERT_EQ(rows->size(), 1u);
+    ASSERT_EQ(rows->size(), 2u);
     EXPECT_EQ(rows->getObject(0)->getValue<std::string>("nom"), "Benali");
+    EXPECT_EQ(rows->getObject(1)->size(), 0u);
 
     // Adding to a table nothing was typed in yet creates its groups.
     auto first = web::postedToJson(*def, {}, web::parseTableAction("add:/actions"));

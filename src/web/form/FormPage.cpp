@@ -22,10 +22,11 @@ std::string fieldId(const std::string& pointer) {
     std::string id = "f";
     for (unsigned char c : pointer) {
         if (c == '/') id.push_back('-');
-        else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) id.push_back(static_cast<char>(c));
+        else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+            id.push_back(static_cast<char>(c));
         else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "_%02x", c);
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "_x%02x_", c);
             id += buf;
         }
     }

@@ -32,7 +32,7 @@ namespace passerelle::web {
 
 // "/menage/composition/0/nom" -> "f-menage-composition-0-nom". Field names are
 // [A-Za-z][A-Za-z0-9_]* and indices digits, so "-" separates without ambiguity;
-// any other character (from an escaped segment) becomes "_xx" (hex).
+// any other character (never in a field name) becomes "_xHH_" (hex).
 std::string fieldId(const std::string& pointer);
 
 struct FormPageInput {

@@ -152,8 +152,8 @@ Poco::Dynamic::Var toValue(const FieldDef& f, const Tree& t) {
         Array::Ptr arr = new Array;
         for (const auto& [index, row] : t.rows) {
             (void)index;
-            Object::Ptr obj = toObject(f.fields, row);
-            if (obj->size() > 0) arr->add(obj);
+            // A row posted stays, even blank: the person added it (and finalising names its fields).
+            arr->add(toObject(f.fields, row));
         }
         if (arr->size() == 0) return {};
         return arr;

@@ -9,14 +9,15 @@
 //    A value that does not read as its type is kept as the text typed, so that
 //    validation names it and the page shows it back unchanged: nothing typed is
 //    ever lost.
-//  - Empty inputs are dropped, then empty groups and empty table rows, so a draft
-//    may be incomplete; new lines from a browser (CR LF) become LF.
+//  - Empty inputs are dropped, then the groups they leave empty, so a draft may
+//    be incomplete; a table row that was posted stays (as {} when blank: the
+//    person added it; finalising then names its fields). CR LF becomes LF.
 //  - Names that are not pointers ("_csrf", "_action"…) are not values; a pointer
 //    the definition does not know, or one that names a computed field, is
 //    ignored (listed in `ignored`).
 //  - Table rows without JavaScript: the submit button `_action` = "add:/ptr"
-//    appends an empty row, "remove:/ptr/N" removes row N (as posted, before
-//    empty rows are dropped).
+//    appends an empty row, "remove:/ptr/N" removes row N (as posted); rows are
+//    renumbered from 0 in their posted order.
 #include <string>
 #include <utility>
 #include <vector>
