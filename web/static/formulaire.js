@@ -155,7 +155,7 @@
     var errorId = fieldId + '--error';
     var p = document.getElementById(errorId);
     var inputs = box.querySelectorAll('input, select, textarea');
-    var described = box.querySelector('fieldset.choix') || input;
+    var described = box.querySelector('fieldset.choix-groupe') || input;
     if (message) {
       if (!p) {
         p = document.createElement('p');
