@@ -33,7 +33,11 @@ public:
     const std::string& directory() const { return _directory; }
 
 private:
+    void indexPartials();
     std::map<std::string, std::string> _templates;
+    // For each view, the partials it uses, directly or through other partials: mstch parses
+    // every partial it is given at each render, so each render gets only those.
+    std::map<std::string, std::map<std::string, std::string>> _partialsOf;
     std::string _directory;
 };
 
