@@ -247,20 +247,23 @@ mstch::node toMustache(const Node& n);
 
 mstch::array fieldsToMustache(const std::vector<Node>& nodes) {
     mstch::array out;
+    out.reserve(nodes.size());
     for (const auto& c : nodes) out.push_back(toMustache(c));
     return out;
 }
 
 mstch::array rowsToMustache(const std::vector<Row>& rows, bool isTemplate) {
     mstch::array out;
-    for (const auto& r : rows)
-        out.push_back(mstch::map{{"rowPointer", r.pointer},
-                                 {"rowId", r.id},
-                                 {"rowLegend", r.legend},
-                                 {"rowNumber", r.number},
-                                 {"removeAction", std::string("remove:") + r.pointer},
-                                 {"isTemplateRow", isTemplate},
-                                 {"fields", fieldsToMustache(r.fields)}});
+    for (const auto& r : rows) {
+        mstch::map m{{"rowPointer", r.pointer},
+                     {"rowId", r.id},
+                     {"rowLegend", r.legend},
+                     {"rowNumber", r.number},
+                     {"removeAction", std::string("remove:") + r.pointer},
+                     {"isTemplateRow", isTemplate}};
+        m.emplace("fields", fieldsToMustache(r.fields));
+        out.push_back(std::move(m));
+    }
     return out;
 }
 
@@ -300,7 +303,8 @@ mstch::node toMustache(const Node& n) {
         crow.push_back(mstch::map{{"cells", cells}});
     }
     std::string inputMode = is(FieldType::Integer) ? "numeric" : (is(FieldType::Amount) || is(FieldType::Percent)) ? "decimal" : "";
-    return mstch::map{
+    // Nested arrays are moved in, not copied from an initializer list (each level would copy the subtree).
+    mstch::map m{
         {"pointer", n.pointer},
         {"id", n.id},
         {"label", f.label},
@@ -334,18 +338,19 @@ mstch::node toMustache(const Node& n) {
         {"isComputedTable", computed && table},
         {"computedKnown", n.computedKnown},
         {"computedValue", n.computedValue},
-        {"computedColumns", columns},
-        {"computedRows", crow},
+        {"computedColumns", std::move(columns)},
+        {"computedRows", std::move(crow)},
         {"hasComputedRows", !crow.empty()},
-        {"options", options},
-        {"fields", fieldsToMustache(n.children)},
-        {"rows", rowsToMustache(n.rows, false)},
         {"hasRows", !n.rows.empty()},
-        {"templateRow", rowsToMustache(n.templateRow, true)},
         {"addAction", std::string("add:") + n.pointer},
         {"rowLabel", f.label},
         {"hasChildren", !n.children.empty()},
     };
+    m.emplace("options", std::move(options));
+    m.emplace("fields", fieldsToMustache(n.children));
+    m.emplace("rows", rowsToMustache(n.rows, false));
+    m.emplace("templateRow", rowsToMustache(n.templateRow, true));
+    return m;
 }
 
 // Field paths a template refers to, split into those shown unconditionally
@@ -411,12 +416,12 @@ FormPage buildFormPage(const FormPageInput& in) {
         page.ids.push_back(node->id);
         (void)pointer;
     }
-    page.context = mstch::map{{"fields", fieldsToMustache(nodes)},
-                              {"hasErrors", !summary.empty()},
+    page.context = mstch::map{{"hasErrors", !summary.empty()},
                               {"errorSummary", summary},
                               {"errorCount", static_cast<int>(summary.size())},
                               {"errorTitle", summary.size() == 1 ? std::string("Il y a un problème")
                                                                  : "Il y a " + std::to_string(summary.size()) + " problèmes"}};
+    page.context.emplace("fields", fieldsToMustache(nodes));
     return page;
 }
 
