@@ -31,6 +31,8 @@ const { PasserelleServer } = await import('./lib/server.mjs');
 const files = readdirSync(join(here, 'journeys')).filter((f) => /\.(spec\.)?mjs$/.test(f)).sort();
 let failed = 0;
 let passed = 0;
+// A journey's dangling promise (e.g. a navigation wait left behind by a failed step) must not end the run.
+process.on('unhandledRejection', (e) => { console.log(`(unhandled rejection after a failure: ${e && e.message || e})`); });
 const browser = await launch();
 try {
   for (const file of files) {
