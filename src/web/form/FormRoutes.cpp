@@ -254,6 +254,30 @@ void addFormRoutes(http::Router& router, const WebApp& app, const FormServices& 
         return h->afterSave(page, saved.value(), action);
     });
 
+    // The dossier's open drafts: where a person finds again what was typed (a tablet's battery died).
+    app.page(router, "GET", std::string("/dossiers/") + DOSSIER_ID + "/brouillons", [h](Page& page) {
+        const std::string dossierId = page.request.params.at(0);
+        auto dossier = h->_s.dossiers->getDossier(page.caller, dossierId);
+        if (!dossier.isOk()) return h->_app.errorPage(page, dossier.status());
+        auto list = h->_s.drafts->listForDossier(page.caller, dossierId);
+        if (!list.isOk()) return h->_app.errorPage(page, list.status());
+        mstch::array items;
+        for (const auto& d : list.value()) {
+            auto def = h->forms().find(d.form);
+            const forms::VariantDef* v = def ? def->variant(d.variant) : nullptr;
+            items.push_back(mstch::map{{"href", "/brouillons/" + d.id},
+                                       {"title", def ? def->title : d.form},
+                                       {"variantLabel", v && def->variants.size() > 1 ? v->label : std::string()},
+                                       {"isRevision", !d.documentId.empty()},
+                                       {"updatedAt", frenchDateTime(d.updatedAt)}});
+        }
+        mstch::map ctx{{"dossierId", dossierId},
+                       {"dossierReference", dossier.value().reference},
+                       {"hasDrafts", !items.empty()}};
+        ctx.emplace("drafts", std::move(items));
+        return h->_app.render(page, "brouillons", ctx, "Brouillons du dossier " + dossier.value().reference);
+    });
+
     app.page(router, "GET", std::string("/brouillons/") + DRAFT_ID, [h](Page& page) {
         auto d = h->_s.drafts->get(page.caller, page.request.params.at(0));
         if (!d.isOk()) return h->_app.errorPage(page, d.status());

@@ -7,6 +7,7 @@
 //   GET  /dossiers/{id}/documents/nouveau?formulaire=F[&modele=V]
 //                                  the empty form (or the choice of the variant when F has several)
 //   POST /dossiers/{id}/brouillons  creates the draft from the posted page, then as POST /brouillons/{id}
+//   GET  /dossiers/{id}/brouillons  the dossier's open drafts
 //   GET  /brouillons/{id}           the draft's page
 //   POST /brouillons/{id}           saves what was posted, then `_action`: save (default), add:/ptr,
 //                                   remove:/ptr/N (table rows without JavaScript), apercu, finaliser

@@ -3,7 +3,7 @@
 // the example (table rows added in the browser), save the draft, reload and find it, preview it
 // (marked BROUILLON), finalise, download: the PDF's text holds every value typed.
 import { assert, signIn, mainText } from '../lib/steps.mjs';
-import { readExample, createDossier, clickAndWait, fillForm, assertFilled, assertPdfHolds, download,
+import { readExample, createDossier, clickAndWait, fillForm, assertFilled, assertPdfHolds, pdfRawText, download,
   assertErrorSummary } from '../lib/forms.mjs';
 
 const PASSWORD = 'un mot de passe solide 2026';
@@ -72,8 +72,13 @@ function journey(js) {
       assert.ok((await mainText(page)).includes('Brouillon enregistré le'));
       await h.checkPage(page, `formulaire-fiche-navette-rempli-${tag}`);
 
-      // Reload, and find it again from its address: every value is there.
-      await page.goto(draftUrl);
+      // Reload, and find it again among the dossier's drafts: every value is there.
+      await page.reload();
+      await assertFilled(page, pairs);
+      await page.goto(`${dossierUrl}/brouillons`);
+      await h.checkPage(page, `brouillons-${tag}`);
+      await clickAndWait(page, page.locator(`a[href="${draftUrl.replace(server.baseUrl, '')}"]`));
+      assert.ok((await mainText(page)).includes('Fiche navette'));
       await assertFilled(page, pairs);
 
       // Preview: a PDF marked as a draft, with the values.
@@ -82,8 +87,8 @@ function journey(js) {
       assert.ok((await mainText(page)).includes('non finalisé'));
       await h.checkPage(page, `apercu-fiche-navette-${tag}`);
       const preview = await download(page, page.getByRole('link', { name: 'Télécharger l’aperçu PDF' }));
-      const previewText = assertPdfHolds(preview.bytes, expected, 'aperçu');
-      assert.ok(previewText.includes('BROUILLON'), 'the preview says BROUILLON');
+      assertPdfHolds(preview.bytes, expected, 'aperçu');
+      assert.ok(pdfRawText(preview.bytes).includes('BROUILLON'), 'the preview says BROUILLON');
       assert.match(preview.name, /^apercu-/);
 
       // Finalise: the document exists, its PDF holds every value typed and is not a draft.
@@ -93,8 +98,8 @@ function journey(js) {
       assert.ok((await mainText(page)).includes('Document finalisé'));
       await h.checkPage(page, `document-fiche-navette-${tag}`);
       const final = await download(page, page.getByRole('link', { name: /Télécharger le PDF/ }).first());
-      const finalText = assertPdfHolds(final.bytes, expected, 'document final');
-      assert.ok(!finalText.includes('BROUILLON'), 'the final document is not marked BROUILLON');
+      assertPdfHolds(final.bytes, expected, 'document final');
+      assert.ok(!pdfRawText(final.bytes).includes('BROUILLON'), 'the final document is not marked BROUILLON');
       const documentUrl = page.url().replace(/[?#].*$/, '');
 
       // The closed draft leads to its document; the dossier lists the document.
@@ -115,6 +120,12 @@ function journey(js) {
       assert.ok(assertPdfHolds(rev1.bytes, [example.logement.adresse], 'révision 1'));
       const rev2 = await download(page, page.getByRole('link', { name: /Télécharger le PDF de la révision n° 2/ }));
       assertPdfHolds(rev2.bytes, ['14 rue des Tanneurs'], 'révision 2');
+
+      // A POST without the session's CSRF token changes nothing (403).
+      const forged = await page.request.post(draftUrl, { form: { '/logement/adresse': 'falsifiée', _action: 'enregistrer' } });
+      assert.equal(forged.status(), 403);
+      const autosaveForged = await page.request.post(`${draftUrl}/enregistrer`, { form: { '/logement/adresse': 'falsifiée' } });
+      assert.equal(autosaveForged.status(), 403);
 
       // Another organisation: the draft and the document do not exist for it.
       const other = await h.newPage({ javaScript: js });

@@ -99,7 +99,14 @@ export async function fillForm(page, data) {
       (e.closest('.saisie-unite') && e.closest('.saisie-unite').querySelector('.unite').textContent) || ''}`);
     if (kind.startsWith('input:radio') || kind.startsWith('input:checkbox')) {
       const option = page.locator(`[name="${pointer}"][value="${value}"]`);
-      await option.check();
+      try {
+        await option.check();
+      } catch (e) {
+        // With JavaScript, leaving the previous field may remove its error message (inline
+        // validation) and move the page under the pointer: click again once it is still.
+        await page.waitForTimeout(500);
+        await option.check();
+      }
       if (value !== 'true' && value !== 'false') {
         expected.push(await page.locator(`label[for="${await option.getAttribute('id')}"]`).innerText());
       }
@@ -134,8 +141,19 @@ export function normalise(text) {
   return text.replace(/[\s\u00a0\u202f]+/g, ' ').trim();
 }
 
-export function pdfText(bytes) {
+// Every text of the PDF, footers included.
+export function pdfRawText(bytes) {
   return normalise(execFileSync('pdftotext', ['-enc', 'UTF-8', '-', '-'], { input: bytes, encoding: 'utf8' }));
+}
+
+// The PDF's text in reading order (pdftotext -raw), without the running footer and header
+// lines that would cut a value continued on the next page (as tests/support pdfBodyText does).
+export function pdfText(bytes) {
+  const raw = execFileSync('pdftotext', ['-raw', '-enc', 'UTF-8', '-', '-'], { input: bytes, encoding: 'utf8' });
+  const pages = raw.split('\f').map((p) => p.split('\n').filter((l) => l.length))
+    .filter((p) => p.length).map((p) => (p.length && / page /.test(p[p.length - 1]) ? p.slice(0, -1) : p));
+  const sameHeader = pages.length > 1 && pages.every((p) => p.length && p[p.length - 1] === pages[0][pages[0].length - 1]);
+  return normalise(pages.map((p) => (sameHeader ? p.slice(0, -1) : p).join('\n')).join('\n'));
 }
 
 export function assertPdfHolds(bytes, expected, what) {
@@ -166,12 +184,62 @@ export async function assertErrorSummary(page, firstInvalidPointer) {
     assert.match(href, /^#f-/);
     assert.equal(await page.locator(href).count(), 1, `link ${href} lands on one element`);
   }
-  assert.equal(await page.getAttribute(`[name="${firstInvalidPointer}"]`, 'aria-invalid'), 'true');
-  const described = await page.getAttribute(`[name="${firstInvalidPointer}"]`, 'aria-describedby');
-  assert.ok(described && described.includes('--error'), `aria-describedby of ${firstInvalidPointer}: ${described}`);
+  // The element the pointer names (an input, the first radio of a choice, a group's fieldset).
+  const target = `#f${firstInvalidPointer.replace(/\//g, '-')}`;
+  assert.equal(await page.getAttribute(target, 'aria-invalid'), 'true', `aria-invalid on ${target}`);
+  const described = await page.locator(target).evaluate((e) =>
+    (e.closest('fieldset.choix-groupe') && e.type === 'radio' ? e.closest('fieldset.choix-groupe') : e).getAttribute('aria-describedby'));
+  assert.ok(described && described.includes('--error'), `aria-describedby of ${target}: ${described}`);
   if (page.javaScript) {
     assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.hasAttribute('data-error-summary')), true,
       'the summary takes focus');
   }
   return n;
+}
+
+// The whole journey for one form: from the dossier, open a new document of `linkName`
+// (choosing `variantLabel` when the form asks), submit it empty, fill every field of
+// `exampleFile`, save the draft, reload it, preview it (PDF and XLSX when offered) and
+// finalise it; the final PDF's text holds every value typed.
+export async function fillAndFinalise(h, server, { page, dossierUrl, linkName, variantLabel, exampleFile, firstRequired, tag, xlsx,
+  absent, onDraft }) {
+  const example = readExample(server.sourceDir, exampleFile);
+  await page.goto(dossierUrl);
+  await clickAndWait(page, page.getByRole('link', { name: linkName, exact: true }));
+  if (variantLabel) {
+    // The model is never guessed: the page asks for it.
+    assert.equal(await page.locator('[name="/evaluation/type"], [name^="/"]').count(), 0, 'no field before the model is chosen');
+    await h.checkPage(page, `modele-${tag}`);
+    await page.getByLabel(variantLabel).check();
+    await clickAndWait(page, page.getByRole('button', { name: 'Continuer' }));
+  }
+  await h.checkPage(page, `formulaire-${tag}-vide`);
+  if (absent) assert.equal(await page.locator(`[name^="${absent}"]`).count(), 0, `nothing under ${absent} is asked`);
+  await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
+  await assertErrorSummary(page, firstRequired);
+  await h.checkPage(page, `formulaire-${tag}-erreurs`);
+  const draftUrl = page.url().replace(/[?#].*$/, '');
+  const { pairs, expected } = await fillForm(page, example);
+  await clickAndWait(page, page.getByRole('button', { name: 'Enregistrer le brouillon' }).last());
+  await h.checkPage(page, `formulaire-${tag}-rempli`);
+  await page.goto(draftUrl);
+  await assertFilled(page, pairs);
+  if (onDraft) await onDraft(page);
+  await clickAndWait(page, page.getByRole('button', { name: /^Aperçu/ }));
+  assert.match(page.url(), /\/apercu$/);
+  const preview = await download(page, page.getByRole('link', { name: 'Télécharger l’aperçu PDF' }));
+  assertPdfHolds(preview.bytes, expected, `aperçu ${tag}`);
+  assert.ok(pdfRawText(preview.bytes).includes('BROUILLON'), 'the preview says BROUILLON');
+  if (xlsx) {
+    const sheet = await download(page, page.getByRole('link', { name: 'Télécharger l’aperçu XLSX' }));
+    assert.equal(sheet.bytes.subarray(0, 2).toString('latin1'), 'PK', 'an XLSX (zip) preview');
+  }
+  await page.goto(draftUrl);
+  await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
+  assert.match(page.url(), /\/documents\/doc_[0-9a-f]{16}\?revision=1/, `finalised (${page.url()})`);
+  await h.checkPage(page, `document-${tag}`);
+  const final = await download(page, page.getByRole('link', { name: /Télécharger le PDF/ }).first());
+  const text = assertPdfHolds(final.bytes, expected, `document ${tag}`);
+  assert.ok(!pdfRawText(final.bytes).includes('BROUILLON'));
+  return { example, text, documentUrl: page.url().replace(/[?#].*$/, '') };
 }
