@@ -138,4 +138,24 @@ function journey(js) {
   };
 }
 
-export default [journey(true), journey(false)];
+// With JavaScript, a new document's page saves itself: typing creates the draft on the server
+// (nothing in the browser's storage), the address becomes the draft's, and the values are there on reload.
+const autosave = {
+  name: 'fiche navette : enregistrement automatique d’un nouveau document',
+  async run(h) {
+    const page = await h.newPage({ javaScript: true });
+    await signIn(page, 'claire@adgesti.fr', PASSWORD);
+    const dossierUrl = await createDossier(page, 'ADG-2026-0203', 'Martin', 'Léa');
+    await page.goto(`${dossierUrl}/documents/nouveau?formulaire=fiche-navette`);
+    await page.fill('[name="/observations"]', 'Visite à domicile le 22/11 : le ménage souhaite un point d’étape.');
+    await page.waitForURL(/\/brouillons\/brl_[0-9a-f]{16}$/, { timeout: 15000 });
+    assert.ok((await page.innerText('[data-autosave-status]')).includes('enregistré automatiquement'));
+    assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length]), [0, 0], 'nothing kept in the browser');
+    await page.reload();
+    assert.equal(await page.inputValue('[name="/observations"]'), 'Visite à domicile le 22/11 : le ménage souhaite un point d’étape.');
+    await page.goto(`${dossierUrl}/brouillons`);
+    assert.equal(await page.locator('a[href^="/brouillons/brl_"]').count(), 1);
+  },
+};
+
+export default [journey(true), journey(false), autosave];
