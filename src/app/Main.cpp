@@ -29,6 +29,7 @@
 
 #include "app/AdminCommand.h"
 #include "app/AuditSetup.h"
+#include "app/UserCommand.h"
 #include "forms/FormRegistry.h"
 #include "http/ApiRoutes.h"
 #include "http/ConsentRoutes.h"
@@ -40,6 +41,9 @@
 #include "service/DossierService.h"
 #include "service/RenderService.h"
 #include "service/TransmissionService.h"
+#include "web/WebApp.h"
+#include "web/form/FormRoutes.h"
+#include "web/WebRoutes.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
 #define PASSERELLE_DEFAULT_DATA_DIR "."
@@ -131,11 +135,15 @@ protected:
         opt("siao", "", "SIAO mis en copie des transmissions du partenariat (admin create-partnership).", "ORG");
         opt("audit-key-file", "", "Fichier des clés du journal d'audit (par défaut : DATA_DIR/audit.key).", "FICHIER");
         opt("audit-checkpoints", "", "Fichier des points de contrôle du journal (par défaut : DATA_DIR/audit-checkpoints.log).", "FICHIER");
+        opt("web", "", "Répertoire des pages web (views/ et static/).", "DIR");
+        opt("role", "", "Rôle d'un compte (admin create-user) : admin ou membre.", "ROLE");
+        opt("password-stdin", "", "Lit le mot de passe du compte sur l'entrée standard (admin create-user).", nullptr);
     }
 
     void handleOption(const std::string& name, const std::string& value) {
         if (name == "help") { _help = true; stopOptionsProcessing(); return; }
         if (name == "config") { loadConfiguration(value); return; }
+        if (name == "password-stdin") { config().setBool("passerelle.password-stdin", true); return; }
         config().setString("passerelle." + name, value);
     }
 
@@ -340,6 +348,10 @@ private:
     int cmdAdmin(const std::vector<std::string>& args) {
         auto store = openStore();
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
+        if (!args.empty() && args[0] == "create-user") {
+            app::UserOptions u{setting("name", ""), setting("role", ""), config().getBool("passerelle.password-stdin", false)};
+            return app::runUserAdmin(*store.value(), args, u, std::cin, std::cout, std::cerr);
+        }
         app::AdminOptions o{setting("kind", ""), setting("name", ""), setting("funders", ""), setting("siao", "")};
         return app::runAdmin(*store.value(), args, o, std::cout, std::cerr);
     }
@@ -436,6 +448,31 @@ private:
                                                          : "")
                   << std::endl;
         http::addSigningRoutes(*router, std::make_shared<const service::SigningService>(dossiers, sealKey.value()));
+        // Web pages (issue 9): sessions, sign-in, dossiers; then the form pages; then the French 404.
+        service::AccountSettings accountSettings;
+        accountSettings.idleMinutes = config().getInt("passerelle.web.idleMinutes", accountSettings.idleMinutes);
+        accountSettings.absoluteHours = config().getInt("passerelle.web.absoluteHours", accountSettings.absoluteHours);
+        accountSettings.delayAfterFailures = config().getInt("passerelle.web.delayAfterFailures", accountSettings.delayAfterFailures);
+        accountSettings.maxDelaySeconds = config().getInt("passerelle.web.maxDelaySeconds", accountSettings.maxDelaySeconds);
+        accountSettings.lockAfterFailures = config().getInt("passerelle.web.lockAfterFailures", accountSettings.lockAfterFailures);
+        accountSettings.lockMinutes = config().getInt("passerelle.web.lockMinutes", accountSettings.lockMinutes);
+        accountSettings.addressLockAfterFailures =
+            config().getInt("passerelle.web.addressLockAfterFailures", accountSettings.addressLockAfterFailures);
+        auto accounts = std::make_shared<const service::AccountService>(store.value(), accountSettings);
+        const std::string webDir = dataDir("web");
+        auto views = web::Views::load(webDir + "/views");
+        if (!views.isOk()) { printStatus(views.status()); return EXIT_CONFIG; }
+        web::WebSettings webSettings;
+        webSettings.secureCookies = config().getBool("passerelle.web.secureCookies", false);
+        webSettings.trustProxy = config().getBool("passerelle.web.trustProxy", false);
+        webSettings.staticDir = webDir + "/static";
+        auto webApp = std::make_shared<web::WebApp>(views.value(), accounts, webSettings);
+        web::addWebRoutes(*router, *webApp, web::WebServices{dossiers, transmissions});
+        // Form pages, drafts, preview, finalise, revisions (web-forms).
+        auto drafts = std::make_shared<const service::DraftService>(
+            std::make_shared<storage::PocoDraftStore>(store.value()), dossiers);
+        web::addFormRoutes(*router, *webApp, web::FormServices{dossiers, drafts});
+        web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));
         std::cout << "Base de données : " << store.value()->describe() << " (schéma "

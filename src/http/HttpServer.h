@@ -82,7 +82,7 @@ struct Request {
     std::vector<std::string> params;            // regex captures of the route
     std::string body;
     service::Caller caller;                     // set when the router has an authenticator
-    std::string clientAddress;                  // the peer's IP address (signatures record it)
+    std::string clientAddress;                  // the peer's IP address (signatures and sign-in throttling record it)
 };
 
 struct Reply {

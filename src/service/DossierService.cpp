@@ -120,7 +120,7 @@ Result<Caller> DossierService::authenticate(const std::string& header) const {
     auto owner = _store->findKeyByHash(storage::hashApiKey(secret));
     if (!owner.isOk()) return owner.status().code() == Status::Code::NotFound ? refused : owner.status();
     const auto& o = owner.value();
-    return Caller{o.organisation.id, o.organisation.name, o.organisation.kind, o.key.id, o.key.name};
+    return Caller{o.organisation.id, o.organisation.name, o.organisation.kind, o.key.id, o.key.name, "", "", ""};
 }
 
 bool DossierService::isFunderForm(const std::string& formId) const {
@@ -205,7 +205,16 @@ Result<Dossier> DossierService::createDossier(const Caller& caller, const Poco::
     applyDossierFields(body, d, errors);
     if (body->has("version")) errors.push_back({"/version", "unknown_field", "Champ inconnu à la création : « version »."});
     if (!errors.empty()) return Status::invalidArgument("invalid_dossier", "Le dossier contient des erreurs.", errors);
+    d.referentUserId = caller.userId; // a person who opens a dossier follows it (web)
     return _store->createDossier(d);
+}
+
+Result<Page<Dossier>> DossierService::searchDossiers(const Caller& caller, storage::DossierSearch filter) const {
+    if (caller.kind != storage::KIND_ASSOCIATION) return Page<Dossier>{};
+    filter.associationId = caller.organisationId;
+    if (!filter.statut.empty() && !isStatut(filter.statut))
+        return Status::invalidArgument("invalid_filter", "Statut inconnu : valeurs possibles ouvert, suspendu, clos.");
+    return _store->searchDossiers(filter);
 }
 
 Result<Page<Dossier>> DossierService::listDossiers(const Caller& caller, const DossierFilter& filter) const {

@@ -86,6 +86,9 @@ public:
     Result<storage::Dossier> createDossier(const Caller& caller, const Poco::JSON::Object::Ptr& body) const;
     Result<storage::Page<storage::Dossier>> listDossiers(const Caller& caller, const DossierFilter& filter) const;
     Result<storage::Dossier> getDossier(const Caller& caller, const std::string& id) const;
+    // The web list (issue 9): search (reference, household names, numéro unique — partial, ignoring case
+    // and accents), statut and référent filters, pagination; `filter.associationId` is the caller's.
+    Result<storage::Page<storage::Dossier>> searchDossiers(const Caller& caller, storage::DossierSearch filter) const;
     // Partial update: the keys present in `body` replace the stored ones. An
     // optional "version" must equal the stored version (FailedPrecondition otherwise).
     Result<storage::Dossier> updateDossier(const Caller& caller, const std::string& id,

@@ -21,6 +21,8 @@
 #include <Poco/Tuple.h>
 #include <Poco/URI.h>
 
+#include "storage/DossierIndex.h"
+
 namespace passerelle::storage {
 
 using Poco::Int64;
@@ -133,6 +135,38 @@ const std::vector<Migration>& migrations() {
              "ALTER TABLE consents ADD COLUMN copie_siao BIGINT NOT NULL DEFAULT 0",
              "ALTER TABLE transmissions ADD COLUMN copy_of TEXT NOT NULL DEFAULT ''",
              "CREATE INDEX transmissions_copy_of ON transmissions(copy_of)",
+         }},
+        // Issue 9: people sign in to the web pages (accounts, sessions shared by
+        // every instance, sign-in throttling) and find dossiers by search.
+        {4, "comptes, sessions web, limitation des connexions, recherche des dossiers",
+         {
+             "CREATE TABLE users (id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id),"
+             " email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,"
+             " must_change_password BIGINT NOT NULL, disabled_at TEXT NOT NULL, created_at TEXT NOT NULL,"
+             " updated_at TEXT NOT NULL)",
+             "CREATE INDEX users_organisation ON users(organisation_id, name)",
+             "CREATE TABLE web_sessions (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),"
+             " csrf_token TEXT NOT NULL, created_at_ms BIGINT NOT NULL, last_seen_at_ms BIGINT NOT NULL,"
+             " expires_at_ms BIGINT NOT NULL)",
+             "CREATE INDEX web_sessions_user ON web_sessions(user_id)",
+             "CREATE TABLE login_throttle (throttle_key TEXT PRIMARY KEY, failures BIGINT NOT NULL,"
+             " last_failure_at_ms BIGINT NOT NULL, locked_until_ms BIGINT NOT NULL)",
+             "CREATE TABLE dossier_index (dossier_id TEXT PRIMARY KEY REFERENCES dossiers(id),"
+             " association_id TEXT NOT NULL, search_text TEXT NOT NULL, referent_user_id TEXT NOT NULL)",
+             "CREATE INDEX dossier_index_association ON dossier_index(association_id, referent_user_id)",
+         }},
+        // Issue 9: drafts of documents, saved at any moment (storage::DraftStore,
+        // DraftStore.cpp). A draft is not a document: no artefact, never transmitted.
+        {5, "brouillons de documents",
+         {
+             "CREATE TABLE drafts (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES organisations(id),"
+             " dossier_id TEXT REFERENCES dossiers(id), action_id TEXT REFERENCES actions(id), form TEXT NOT NULL,"
+             " variant TEXT NOT NULL, document_id TEXT REFERENCES documents(id), base_revision BIGINT NOT NULL,"
+             " values_json TEXT NOT NULL, created_by TEXT NOT NULL, updated_by TEXT NOT NULL, version BIGINT NOT NULL,"
+             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, finalised_document_id TEXT NOT NULL,"
+             " finalised_revision BIGINT NOT NULL)",
+             "CREATE INDEX drafts_dossier ON drafts(dossier_id, updated_at)",
+             "CREATE INDEX drafts_action ON drafts(action_id, updated_at)",
          }},
         // Signed documents (issue 10): a signing per revision, its signatories
         // (each signature with who, how, when, the hash signed, image, IP and
@@ -723,6 +757,7 @@ Status PocoStore::migrate() {
                 Poco::replaceInPlace(sql, std::string("{BLOB}"), std::string(_sqlite ? "BLOB" : "BYTEA"));
                 exec(s, sql);
             }
+            if (m.version == 4) backfillDossierIndex(s); // dossiers created before the search index
             Params p;
             exec(s, "INSERT INTO schema_migrations (version, description, applied_at)" +
                         values({p.num(m.version), p.str(m.description), p.str(nowIso())}), p);
@@ -970,6 +1005,7 @@ Result<Dossier> PocoStore::createDossier(const Dossier& dossier) {
         exec(s, std::string("INSERT INTO dossiers (") + DOSSIER_COLUMNS + ")" +
                     values({p.str(d.id), p.str(d.associationId), p.str(d.reference), p.str(d.statut), p.str(d.menageJson),
                             p.str(d.logementJson), p.num(d.version), p.str(d.createdAt), p.str(d.updatedAt)}), p);
+        indexDossierIn(s, d); // search text (migration 4, DossierIndex.cpp)
         Impl::step(*this, "dossier.committed");
         return d;
     });
@@ -1015,7 +1051,9 @@ Result<Dossier> PocoStore::updateDossier(const Dossier& dossier) {
             return Status::failedPrecondition("dossier_conflict",
                                               "Le dossier a été modifié entre-temps : relisez-le puis recommencez.");
         }
-        return Impl::dossier(s, dossier.id);
+        auto updated = Impl::dossier(s, dossier.id);
+        if (updated.isOk()) indexDossierIn(s, updated.value()); // search text (migration 4, DossierIndex.cpp)
+        return updated;
     });
 }
 
@@ -1682,5 +1720,28 @@ Status PocoStore::markFailed(const std::string& id, int attempts, std::int64_t n
         exec(s, sql, p);
     });
 }
+
+// ---------------------------------------------------------------------------
+// Session access for the aggregate files (AccountStore.cpp, …).
+
+Status PocoStore::readSession(const std::string& op, const std::function<Status(Session&)>& fn) {
+    return Impl::read<int>(*this, op, [&](Session& s) -> Result<int> {
+               Status st = fn(s);
+               if (!st.isOk()) return st;
+               return 0;
+           })
+        .status();
+}
+
+Status PocoStore::writeTransaction(const std::string& op, const std::function<Status(Session&)>& fn) {
+    return Impl::write<int>(*this, op, [&](Session& s) -> Result<int> {
+               Status st = fn(s);
+               if (!st.isOk()) return st;
+               return 0;
+           })
+        .status();
+}
+
+void PocoStore::appendAuditInTransaction(Session& s, const AuditEvent& audit) { appendAuditIn(*this, s, _sqlite, audit); }
 
 } // namespace passerelle::storage

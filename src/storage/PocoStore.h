@@ -160,6 +160,35 @@ public:
     Status markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
                       const std::string& error) override;
 
+    // Accounts and web sessions (issue 9), in AccountStore.cpp.
+    Result<User> createUser(const User& user, const AuditEvent& audit) override;
+    Result<User> findUser(const std::string& id) override;
+    Result<User> findUserByEmail(const std::string& email) override;
+    Result<std::vector<User>> listUsers(const std::string& organisationId) override;
+    Result<User> updateUser(const User& user, const AuditEvent& audit) override;
+    Status createWebSession(const WebSession& session) override;
+    Result<WebSession> findWebSession(const std::string& tokenHash) override;
+    Status touchWebSession(const std::string& tokenHash, std::int64_t lastSeenAtMs) override;
+    Status deleteWebSession(const std::string& tokenHash) override;
+    Status deleteUserWebSessions(const std::string& userId) override;
+    Result<LoginThrottle> findLoginThrottle(const std::string& key) override;
+    Status saveLoginThrottle(const LoginThrottle& throttle) override;
+    Status clearLoginThrottle(const std::string& key) override;
+    Result<Page<Dossier>> searchDossiers(const DossierSearch& query) override;
+    Status setDossierReferent(const std::string& dossierId, const std::string& userId) override;
+    Result<std::string> dossierReferent(const std::string& dossierId) override;
+
+    // For the aggregate files (AccountStore.cpp, …) that keep their SQL apart:
+    // `fn` runs with a pooled session (readSession) or inside one transaction
+    // (writeTransaction: commit when it returns OK, roll back otherwise; on
+    // SQLite the process' write mutex is held). Poco exceptions become a
+    // Status once (detail logged).
+    Status readSession(const std::string& op, const std::function<Status(Poco::Data::Session&)>& fn);
+    Status writeTransaction(const std::string& op, const std::function<Status(Poco::Data::Session&)>& fn);
+    bool isSqlite() const { return _sqlite; }
+    // Appends an audit event inside the caller's writeTransaction.
+    void appendAuditInTransaction(Poco::Data::Session& s, const AuditEvent& audit);
+
     struct Impl; // SQL helpers, in PocoStore.cpp
 
 private:

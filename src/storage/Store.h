@@ -97,6 +97,9 @@ struct Dossier {
     std::int64_t version = 1; // incremented by every update
     std::string createdAt;
     std::string updatedAt;
+    // The user who follows it (migration 4, table dossier_index): written by
+    // createDossier; filled by searchDossiers only ("" elsewhere or when none).
+    std::string referentUserId;
 };
 
 struct DossierQuery {
@@ -344,6 +347,58 @@ struct AuditedState {
     };
     std::vector<ConsentState> consents;
     std::vector<TransmissionState> transmissions;
+// --- Accounts and web sessions (issue 9, migration 4) ---------------------
+
+// User roles in their organisation.
+inline constexpr const char* ROLE_ADMIN = "admin";   // manages the organisation's users
+inline constexpr const char* ROLE_MEMBRE = "membre"; // does the work
+
+// A person who signs in to the web pages ("usr_…"). `email` is stored
+// lower-cased and is unique across organisations. Only the Argon2id encoded
+// hash of the password is stored.
+struct User {
+    std::string id;
+    std::string organisationId;
+    std::string email;
+    std::string name;
+    std::string role; // admin | membre
+    std::string passwordHash;
+    bool mustChangePassword = true; // a one-time password was given
+    std::string disabledAt;         // empty while the account may sign in
+    std::string createdAt;
+    std::string updatedAt;
+};
+
+// A signed-in browser. The cookie carries a random token; the store keeps
+// only its SHA-256 (`tokenHash`). Times are epoch milliseconds.
+struct WebSession {
+    std::string tokenHash;
+    std::string userId;
+    std::string csrfToken;
+    std::int64_t createdAtMs = 0;
+    std::int64_t lastSeenAtMs = 0;
+    std::int64_t expiresAtMs = 0; // absolute end, whatever the activity
+};
+
+// Failed sign-ins counted per key ("compte:<sha256 of the e-mail>" or
+// "adresse:<client address>"), shared by every instance.
+struct LoginThrottle {
+    std::string key;
+    std::int64_t failures = 0;
+    std::int64_t lastFailureAtMs = 0;
+    std::int64_t lockedUntilMs = 0;
+};
+
+// Web search over dossiers (migration 4): `search` matches the reference,
+// the household members' names and the numéro unique, partially, ignoring
+// case and accents; `referentUserId` filters on the user who follows it.
+struct DossierSearch {
+    std::string associationId; // required
+    std::string search;        // free text, empty: any
+    std::string statut;        // empty: any
+    std::string referentUserId; // empty: any
+    int limit = 20;
+    int offset = 0;
 };
 
 class Store {
@@ -456,6 +511,29 @@ public:
     virtual Result<std::optional<audit::AuditEntry>> auditHead() = 0;
     // Consents, withdrawals and transmissions as the state tables hold them.
     virtual Result<AuditedState> auditedState() = 0;
+    // --- Accounts and web sessions (issue 9). Implemented by PocoStore in
+    // AccountStore.cpp; the defaults answer Internal "not_supported".
+    // createUser: FailedPrecondition "user_exists" when the e-mail is taken.
+    virtual Result<User> createUser(const User& user, const AuditEvent& audit);
+    virtual Result<User> findUser(const std::string& id);            // NotFound "user_not_found"
+    virtual Result<User> findUserByEmail(const std::string& email);  // lower-cased e-mail; NotFound
+    virtual Result<std::vector<User>> listUsers(const std::string& organisationId);
+    // Replaces name, role, password hash, mustChangePassword and disabledAt.
+    virtual Result<User> updateUser(const User& user, const AuditEvent& audit);
+    virtual Status createWebSession(const WebSession& session);
+    virtual Result<WebSession> findWebSession(const std::string& tokenHash); // NotFound "session_not_found"
+    virtual Status touchWebSession(const std::string& tokenHash, std::int64_t lastSeenAtMs);
+    virtual Status deleteWebSession(const std::string& tokenHash);
+    virtual Status deleteUserWebSessions(const std::string& userId);
+    // A key never seen answers a throttle with zero failures.
+    virtual Result<LoginThrottle> findLoginThrottle(const std::string& key);
+    virtual Status saveLoginThrottle(const LoginThrottle& throttle);
+    virtual Status clearLoginThrottle(const std::string& key);
+    // Dossiers for the web list (search, filters, pagination), newest first.
+    virtual Result<Page<Dossier>> searchDossiers(const DossierSearch& query);
+    // The user who follows a dossier ("" when none), set when a person creates it.
+    virtual Status setDossierReferent(const std::string& dossierId, const std::string& userId);
+    virtual Result<std::string> dossierReferent(const std::string& dossierId);
 };
 
 inline Result<SigningRecord> Store::createSigning(const Signing&, const std::vector<Signatory>&, const AuditEvent&) {
