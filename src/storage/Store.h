@@ -347,6 +347,8 @@ struct AuditedState {
     };
     std::vector<ConsentState> consents;
     std::vector<TransmissionState> transmissions;
+};
+
 // --- Accounts and web sessions (issue 9, migration 4) ---------------------
 
 // User roles in their organisation.
