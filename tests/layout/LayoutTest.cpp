@@ -147,7 +147,9 @@ TEST(Paginate, HeadingIsNeverTheLastLineOfAPage) {
     blocks.push_back(pairs);
     blocks.push_back(HeadingBlock{"Section suivante", 1});
     blocks.push_back(ParagraphBlock{"", "Contenu de la section."});
-    Document doc = paginate(blocks, PageSetup{}, kMetrics);
+    PageSetup noCompression; // compressing the spacing would fit it all on one page
+    noCompression.minSpacingScale = 1.0;
+    Document doc = paginate(blocks, noCompression, kMetrics);
     ASSERT_EQ(doc.pages.size(), 2u);
     EXPECT_EQ(countOnPage(doc.pages[1], "Section suivante"), 1);
     EXPECT_EQ(countOnPage(doc.pages[1], "Contenu de la section."), 1);
@@ -177,12 +179,15 @@ TEST(Paginate, SubHeadingKeepsItsUnitOnTheSamePage) {
     // A sub-heading followed by a level and a comment: near the bottom of a page, the whole unit moves.
     std::vector<Block> blocks;
     PairsBlock fill;
-    for (int i = 0; i < 43; ++i) fill.rows.emplace_back("L" + std::to_string(i), "v");
+    // 44 rows leave 56 pt: the heading, the level and the comment's label fit, the comment does not.
+    for (int i = 0; i < 44; ++i) fill.rows.emplace_back("L" + std::to_string(i), "v");
     blocks.push_back(fill);
     blocks.push_back(HeadingBlock{"Gestion du budget", 3});
     blocks.push_back(PairsBlock{{{"Niveau", "Point de vigilance"}}});
     blocks.push_back(ParagraphBlock{"Commentaire", "Budget tenu avec l'aide de la CESF."});
-    Document doc = paginate(blocks, PageSetup{}, kMetrics);
+    PageSetup noCompression; // compressing the spacing would fit it all on one page
+    noCompression.minSpacingScale = 1.0;
+    Document doc = paginate(blocks, noCompression, kMetrics);
     ASSERT_EQ(doc.pages.size(), 2u);
     for (const char* s : {"Gestion du budget", "Point de vigilance", "Commentaire"}) EXPECT_EQ(countOnPage(doc.pages[1], s), 1) << s;
 }
