@@ -12,24 +12,45 @@ double FixedWidthMetrics::width(std::string_view utf8, Font, double sizePt) cons
 
 namespace {
 
-// Splits `word` (no spaces) into pieces no wider than `width`, at code point boundaries.
+bool bindsLeft(std::string_view w) {
+    if (w.empty()) return false;
+    if (w.substr(0, 2) == "\xC2\xBB") return true;
+    char c = w[0];
+    return c == ';' || c == ':' || c == '!' || c == '?';
+}
+bool opensQuote(std::string_view w) { return w.size() >= 2 && w.substr(w.size() - 2) == "\xC2\xAB"; }
+
+std::string_view trimSpaces(std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+}
+
+// Splits `word` (glued words may hold spaces) into pieces no wider than `width`, at code point
+// boundaries; a piece does not end with « nor does the next start with » ; : ! ? when another
+// boundary of the piece allows it. Spaces at the breaks are dropped.
 void breakLongWord(std::string_view word, double width, Font font, double size, const FontMetrics& m,
                    std::vector<std::string>& lines) {
-    std::string current;
-    std::size_t i = 0;
-    while (i < word.size()) {
-        std::size_t n = text::sequenceLength(static_cast<unsigned char>(word[i]));
-        std::string_view cp = word.substr(i, n);
-        std::string candidate = current + std::string(cp);
-        if (!current.empty() && m.width(candidate, font, size) > width) {
-            lines.push_back(current);
-            current = std::string(cp);
-        } else {
-            current = std::move(candidate);
+    std::vector<std::size_t> bounds; // code point starts
+    for (std::size_t i = 0; i < word.size(); i += text::sequenceLength(static_cast<unsigned char>(word[i]))) bounds.push_back(i);
+    bounds.push_back(word.size());
+    std::size_t start = 0; // index into bounds
+    while (start + 1 < bounds.size()) {
+        // The longest run of code points from `start` that fits (at least one).
+        std::size_t end = start + 1;
+        while (end + 1 < bounds.size() && m.width(word.substr(bounds[start], bounds[end + 1] - bounds[start]), font, size) <= width) ++end;
+        if (end + 1 < bounds.size()) {
+            // Prefer a boundary that keeps the French no-break rules.
+            for (std::size_t e = end; e > start; --e) {
+                std::string_view before = trimSpaces(word.substr(bounds[start], bounds[e] - bounds[start]));
+                std::string_view after = trimSpaces(word.substr(bounds[e]));
+                if (!before.empty() && !opensQuote(before) && !bindsLeft(after)) { end = e; break; }
+            }
         }
-        i += n;
+        std::string_view piece = trimSpaces(word.substr(bounds[start], bounds[end] - bounds[start]));
+        if (!piece.empty()) lines.emplace_back(piece);
+        start = end;
     }
-    if (!current.empty()) lines.push_back(current);
 }
 
 void wrapParagraph(std::string_view para, double width, Font font, double size, const FontMetrics& m,
@@ -46,12 +67,6 @@ void wrapParagraph(std::string_view para, double width, Font font, double size, 
     if (words.empty()) { lines.emplace_back(); return; }
     // Pass 1b: French no-break rules. « stays with the word it opens, » with the word it closes, and
     // ; : ! ? with the word before them: such words are glued (with the space between them).
-    auto opensQuote = [](std::string_view w) { return w.size() >= 2 && w.substr(w.size() - 2) == "\xC2\xAB"; };
-    auto bindsLeft = [](std::string_view w) {
-        if (w.substr(0, 2) == "\xC2\xBB") return true;
-        char c = w[0];
-        return c == ';' || c == ':' || c == '!' || c == '?';
-    };
     std::vector<std::string_view> glued;
     for (std::size_t k = 0; k < words.size(); ++k) {
         std::string_view w = words[k];
@@ -119,6 +134,7 @@ struct Unit {
     double height = 0;
     std::vector<Item> items;      // y relative to the unit's top
     bool keepWithNext = false;
+    bool keepStrongly = false;    // kept even when the page has no other break (a signature block's rows)
     bool pageBreak = false;       // a forced break after this unit
     int header = -1;              // unit repeated above this one when it starts a page (table header)
     int lines = 1;                // body lines it counts for "at least two lines after a heading"
@@ -355,14 +371,14 @@ private:
             u.items.push_back(shape(Item::Kind::Box, _left, 0, _width, u.height, 0.45, Item::Role::TableRow, 0));
             add(std::move(u));
         }
-        // A row is one unit; a row taller than a page is split between lines, each page's part
-        // closed by its own borders.
+        // A row is one unit; a row taller than a third of a page is split between lines (two at
+        // least on each page), each page's part closed by its own borders.
         int rowIndex = 0;
         for (const auto& cells : b.rows) {
             auto r = measureRow(cells, Font::Regular);
             std::size_t n = lineCount(r);
             double h = n * lh + 2 * kCellPad;
-            if (h <= _bodyHeight - headerH - 2 * _lh) {
+            if (h <= _bodyHeight / 3 || n < 4) {
                 Unit u;
                 u.kind = Unit::Kind::Row;
                 u.height = h;
@@ -372,6 +388,7 @@ private:
                     u.items.push_back(shape(Item::Kind::Box, xs[c], 0, widths[c], h, 0.45, Item::Role::TableRow, rowIndex));
                 add(std::move(u));
             } else {
+                const std::size_t first = _units.size();
                 for (std::size_t i = 0; i < n; ++i) {
                     Unit u;
                     u.kind = Unit::Kind::Row;
@@ -390,6 +407,7 @@ private:
                     if (i + 1 == n) u.items.push_back(bottomLine); else u.ifLast.push_back(bottomLine);
                     add(std::move(u));
                 }
+                keepWidowsAndOrphans(first, n);
             }
             ++rowIndex;
         }
@@ -456,6 +474,7 @@ private:
                 u.kind = Unit::Kind::Heading;
                 u.height = _lh;
                 u.keepWithNext = true;
+                u.keepStrongly = true;
                 u.items.push_back(textItem(_left, ascent(_s.bodySize), l, Font::Regular, _s.bodySize, 0, Item::Role::SignatureMention, line++));
                 add(std::move(u));
             }
@@ -478,7 +497,7 @@ private:
             Unit u;
             u.kind = Unit::Kind::Row;
             u.height = rowH;
-            u.keepWithNext = r + 1 < rows; // the whole block stays on one page
+            u.keepWithNext = u.keepStrongly = r + 1 < rows; // the whole block stays on one page
             const int line = static_cast<int>(r);
             for (std::size_t k = 0; k < perRow && r * perRow + k < cols.size(); ++k) {
                 double bx = _left + k * (colW + gap);
@@ -512,7 +531,8 @@ private:
 // ---- Pass 2: pages ------------------------------------------------------------------------------
 // Greedy filling; when a unit does not fit, the page breaks at the last allowed break on it (before
 // a unit whose predecessor is not kept with it), and what follows moves to the next page. When no
-// break is allowed on the page, it breaks right there (a kept chain taller than a page).
+// break is allowed on the page, it breaks right there (a kept chain taller than a page), or before
+// the signature block it is in.
 class Paginator {
 public:
     Paginator(const PageSetup& s, const FontMetrics& m, const std::vector<Unit>& units) : _s(s), _m(m), _u(units) {
@@ -553,7 +573,12 @@ public:
             }
             int k = i;
             while (k > pageStart && _u[k - 1].keepWithNext) --k;
-            if (k == pageStart) k = i; // no allowed break on this page: break here
+            if (k == pageStart) {
+                // No allowed break on this page: the rules yield, except inside a signature block.
+                k = i;
+                while (k > pageStart && _u[k - 1].keepStrongly) --k;
+                if (k == pageStart) k = i;
+            }
             auto& placed = pages.back();
             placed.erase(std::remove_if(placed.begin(), placed.end(), [k](const Placed& p) { return !p.headerCopy && p.unit >= k; }),
                          placed.end());
@@ -665,12 +690,12 @@ Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, cons
     const std::vector<Unit> units = flow.take();
     Paginator p(setup, metrics, units);
     double lastFill = 0;
-    Document doc = p.run(1.0, lastFill);
+    Document doc = p.run(setup.spacingScale, lastFill);
     // A short trailing page: try a little less space between blocks, never less than minSpacingScale.
     const double body = setup.height - setup.marginTop - setup.marginBottom;
     if (doc.pages.size() > 1 && lastFill < setup.shortPageFraction * body) {
         for (double scale : {0.85, 0.7, setup.minSpacingScale}) {
-            if (scale < setup.minSpacingScale) continue;
+            if (scale < setup.minSpacingScale || scale >= setup.spacingScale) continue;
             double fill = 0;
             Document tight = p.run(scale, fill);
             if (tight.pages.size() < doc.pages.size()) {

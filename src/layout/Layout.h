@@ -109,6 +109,8 @@ struct PageSetup {
     // A last page filled less than `shortPageFraction` of its height is avoided by compressing the
     // spacing between blocks down to `minSpacingScale` of its height when that fits it on the page before.
     double minSpacingScale = 0.5;
+    double spacingScale = 1.0; // the factor of the vertical spacing tried first
+
     double shortPageFraction = 0.34;
 };
 
