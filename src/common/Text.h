@@ -27,4 +27,10 @@ std::string utf8ToCp1252(std::string_view s);
 // Trims ASCII blanks at both ends.
 std::string trim(std::string_view s);
 
+// French elision before a name or word: true when `word` starts with a vowel (accented or not)
+// or an h ("d’Agnès", "d’Habitat 76", "qu’Émile"), so "de"/"que" become "d’"/"qu’".
+bool elides(std::string_view word);
+// "de X" or "d’X" (capitalised: "De X" / "D’X").
+std::string ofName(std::string_view name, bool capitalised = false);
+
 } // namespace passerelle::text

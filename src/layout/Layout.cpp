@@ -1,6 +1,7 @@
 #include "layout/Layout.h"
 
 #include <algorithm>
+#include <array>
 
 #include "common/Text.h"
 
@@ -162,7 +163,9 @@ private:
     std::vector<Unit> _units;
     double _left, _width, _bodyHeight, _lh;
     double _pending = 0; // space owed before the next unit
-    int _need = 0;       // body lines still to keep with the last heading
+    // Body lines still to keep with the last heading of each level (0 title, 1–3 headings,
+    // 4 labels and captions).
+    std::array<int, 5> _need{};
     int _block = -1;
 
     static double ascent(double size) { return size * 0.95; }
@@ -186,9 +189,12 @@ private:
     Unit& add(Unit u) {
         u.gap += _pending;
         _pending = 0;
-        if (_need > 0 && !_units.empty() && !_units.back().pageBreak) _units.back().keepWithNext = true;
-        if (u.kind == Unit::Kind::Row) _need = 0;
-        else if (u.kind == Unit::Kind::Body) _need = std::max(0, _need - u.lines);
+        const bool wanted = std::any_of(_need.begin(), _need.end(), [](int n) { return n > 0; });
+        if (wanted && !_units.empty() && !_units.back().pageBreak) _units.back().keepWithNext = true;
+        for (int& n : _need) {
+            if (u.kind == Unit::Kind::Row) n = 0;
+            else if (u.kind == Unit::Kind::Body) n = std::max(0, n - u.lines);
+        }
         _units.push_back(std::move(u));
         return _units.back();
     }
@@ -197,7 +203,12 @@ private:
         for (std::size_t j = 0; j + 1 < n; ++j)
             if (j + 1 < 2 || n - j - 1 < 2) _units[first + j].keepWithNext = true;
     }
-    void afterHeading(int lines) { _need = std::max(_need, lines); }
+    // A heading of `level` starts: what an earlier heading of the same or a deeper level still
+    // wanted, it will not get (its content ends here).
+    void beforeHeading(int level) {
+        for (int l = level; l < static_cast<int>(_need.size()); ++l) _need[static_cast<std::size_t>(l)] = 0;
+    }
+    void afterHeading(int lines, int level) { _need[static_cast<std::size_t>(level)] = lines; }
 
     // ---- blocks ----
     void headingLine(const std::string& l, Font f, double size, double gray, Item::Role role, int line, double gap,
@@ -213,6 +224,7 @@ private:
     }
 
     void layoutBlock(const TitleBlock& b) {
+        beforeHeading(0);
         int line = 0;
         for (const auto& l : wrapText(b.title, _width, Font::Bold, 16))
             headingLine(l, Font::Bold, 16, 0, Item::Role::Title, line++, 0, /*centred=*/true);
@@ -220,12 +232,13 @@ private:
             for (const auto& l : wrapText(b.subtitle, _width, Font::Regular, 11))
                 headingLine(l, Font::Regular, 11, 0.25, Item::Role::Title, line++, 0, /*centred=*/true);
         _pending += 8;
-        afterHeading(2);
+        afterHeading(2, 0);
     }
 
     void layoutBlock(const HeadingBlock& b) {
         const double size = b.level <= 1 ? 12.5 : 11;
         auto lines = wrapText(b.text, _width, Font::Bold, size);
+        beforeHeading(std::clamp(b.level, 1, 3));
         for (std::size_t i = 0; i < lines.size(); ++i)
             headingLine(lines[i], Font::Bold, size, b.level <= 1 ? 0.1 : 0.2, Item::Role::Heading, static_cast<int>(i),
                         i == 0 ? 8 : 0, /*centred=*/false);
@@ -236,7 +249,7 @@ private:
         _pending += 4;
         // A section heading wants two body lines after it; a sub-heading (an indicator, a record)
         // heads a short unit (a level and the start of its comment), which it keeps with four.
-        afterHeading(b.level >= 3 ? 4 : 2);
+        afterHeading(b.level >= 3 ? 4 : 2, std::clamp(b.level, 1, 3));
     }
 
     void layoutBlock(const PairsBlock& b) {
@@ -278,6 +291,7 @@ private:
     }
 
     void labelLines(const std::string& label) {
+        beforeHeading(4);
         int line = 0;
         for (const auto& l : wrapText(label, _width, Font::Bold, _s.bodySize)) {
             Unit u;
@@ -292,7 +306,7 @@ private:
     void layoutBlock(const ParagraphBlock& b) {
         if (!b.label.empty()) {
             labelLines(b.label);
-            afterHeading(2);
+            afterHeading(2, 4);
         }
         auto lines = wrapText(b.text, _width, Font::Regular, _s.bodySize);
         std::size_t first = _units.size();
@@ -418,7 +432,7 @@ private:
         const double boxSize = 8;
         if (!b.label.empty()) {
             labelLines(b.label);
-            afterHeading(2);
+            afterHeading(2, 4);
         }
         // Two columns of items when there are several.
         const bool twoCols = b.items.size() > 3;
@@ -486,8 +500,12 @@ private:
             std::vector<std::string> lines;
             for (const auto& l : wrapText(p.title, colW - 8, Font::Bold, _s.bodySize)) lines.push_back("\x01" + l);
             if (!p.name.empty()) for (const auto& l : wrapText(p.name, colW - 8, Font::Regular, _s.bodySize)) lines.push_back(l);
-            for (const auto& extra : p.lines)
-                for (const auto& l : wrapText(extra, colW - 8, Font::Regular, _s.bodySize - 1)) lines.push_back("\x02" + l);
+            for (std::size_t e = 0; e < p.lines.size(); ++e) {
+                // A line ending with ":" (« Reçu le : ») gets a rule to write on, except the last one
+                // (the signature goes in the space under it).
+                const bool fillIn = e + 1 < p.lines.size() && !p.lines[e].empty() && p.lines[e].back() == ':';
+                for (const auto& l : wrapText(p.lines[e], colW - 8, Font::Regular, _s.bodySize - 1)) lines.push_back((fillIn ? "\x03" : "\x02") + l);
+            }
             maxLines = std::max(maxLines, static_cast<double>(lines.size()));
             cols.push_back(std::move(lines));
         }
@@ -506,8 +524,13 @@ private:
                 for (const auto& l : cols[r * perRow + k]) {
                     if (!l.empty() && l[0] == '\x01')
                         u.items.push_back(textItem(bx + 4, y + ascent(_s.bodySize), l.substr(1), Font::Bold, _s.bodySize, 0, Item::Role::Signature, line));
-                    else if (!l.empty() && l[0] == '\x02')
-                        u.items.push_back(textItem(bx + 4, y + ascent(_s.bodySize - 1), l.substr(1), Font::Regular, _s.bodySize - 1, 0.3, Item::Role::Signature, line));
+                    else if (!l.empty() && (l[0] == '\x02' || l[0] == '\x03')) {
+                        const double small = _s.bodySize - 1;
+                        u.items.push_back(textItem(bx + 4, y + ascent(small), l.substr(1), Font::Regular, small, 0.3, Item::Role::Signature, line));
+                        const double from = bx + 4 + _m.width(l.substr(1), Font::Regular, small) + 4;
+                        if (l[0] == '\x03' && from < bx + colW - 10)
+                            u.items.push_back(shape(Item::Kind::Line, from, y + ascent(small) + 1.5, bx + colW - 6 - from, 0, 0.5, Item::Role::Signature, line));
+                    }
                     else
                         u.items.push_back(textItem(bx + 4, y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, 0, Item::Role::Signature, line));
                     y += _lh;
@@ -524,7 +547,7 @@ private:
             _units.back().keepWithNext = false;
         }
         _pending = 0;
-        _need = 0;
+        _need.fill(0);
     }
 };
 

@@ -47,8 +47,13 @@ std::string todayFrench() {
 }
 
 std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data) {
+    return contentDocumentId(form, "", data);
+}
+
+std::string contentDocumentId(const std::string& form, const std::string& variant, const Poco::JSON::Object::Ptr& data) {
     std::ostringstream out;
     out << form << '\n';
+    if (!variant.empty()) out << "variant:" << variant << '\n';
     Poco::JSON::Stringifier::stringify(data, out);
     Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
     sha.update(out.str());
@@ -83,10 +88,11 @@ void stripPath(Poco::JSON::Object::Ptr obj, const std::string& path) {
 }
 
 // The identifier of a recipient copy must not depend on what was left out of it.
-std::string redactedDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::set<std::string>& redacted) {
+std::string redactedDocumentId(const std::string& form, const std::string& variant, const Poco::JSON::Object::Ptr& data,
+                               const std::set<std::string>& redacted) {
     auto copy = forms::deepCopy(data);
     for (const auto& p : redacted) stripPath(copy, p);
-    return contentDocumentId(form, copy);
+    return contentDocumentId(form, variant, copy);
 }
 
 
@@ -140,10 +146,15 @@ Result<Rendered> RenderService::render(const RenderRequest& request) const {
 
 Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, const RenderRequest& request) const {
     const forms::FormDef& def = *filled.form;
+    // The variant follows the data where the form says so (a grille's référentiel).
+    auto chosen = forms::chooseVariant(def, filled.data, request.variant);
+    if (!chosen.isOk()) return chosen.status();
+    const std::string variant = chosen.value();
+    const std::string idVariant = def.variants.size() > 1 ? variant : "";
     Rendered out;
     if (!request.documentId.empty()) out.documentId = request.documentId;
-    else if (request.redacted.empty()) out.documentId = contentDocumentId(def.id, request.data);
-    else out.documentId = redactedDocumentId(def.id, request.data, request.redacted);
+    else if (request.redacted.empty()) out.documentId = contentDocumentId(def.id, idVariant, request.data);
+    else out.documentId = redactedDocumentId(def.id, idVariant, request.data, request.redacted);
     const std::string today = todayFrench();
     if (request.format == "xlsx") {
         xlsx::XlsxOptions xo;
@@ -158,7 +169,6 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, co
         return out;
     }
     if (request.format != "pdf") return Status::notFound("format_unsupported", "Format inconnu : « " + request.format + " ».");
-    const std::string variant = request.variant.empty() ? def.variants.front().name : request.variant;
     auto tpl = _catalog.templates->find(def.id, variant);
     if (!tpl) return Status::notFound("variant_not_found", "Aucun modèle pour « " + def.id + " », variante « " + variant + " ».");
     // Refuse what the fonts cannot draw rather than let it vanish from the document.
@@ -166,7 +176,8 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& filled, co
     findUndrawable(filled.data, "", _catalog.fontsDir, undrawable);
     if (!undrawable.empty())
         return Status::invalidArgument("validation_failed", "Le document ne peut pas être imprimé en PDF tel quel.", undrawable);
-    templates::ComposeOptions co{out.documentId, today, request.redacted};
+    templates::ComposeOptions co{request.displayedDocumentId.empty() ? out.documentId : request.displayedDocumentId, today,
+                                 request.redacted, request.recipientNotice};
     auto composed = templates::compose(*tpl, filled, co);
     pdf::PdfOptions po;
     po.fontsDir = _catalog.fontsDir;

@@ -32,6 +32,10 @@ struct RenderRequest {
     Poco::JSON::Object::Ptr data;
     std::string documentId;           // empty: derived from the content
     std::set<std::string> redacted;   // fields left out (set by the consent gate only)
+    // Recipient copies (set by the transmit use case): the text printed under the title (to whom,
+    // when, under which consent), and the identifier the footer shows (empty: documentId).
+    std::string recipientNotice;
+    std::string displayedDocumentId;
 };
 
 struct Rendered {
@@ -62,5 +66,8 @@ private:
 std::string todayFrench();
 // A stable identifier for render-only documents: "<PREFIX>-<10 hex of SHA-256(form + input)>".
 std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data);
+// The same, for a form with several variants: the variant enters the hash (an empty variant gives
+// the identifier above), so two renderings of the same data with different variants never share an id.
+std::string contentDocumentId(const std::string& form, const std::string& variant, const Poco::JSON::Object::Ptr& data);
 
 } // namespace passerelle::service

@@ -38,9 +38,17 @@ inline std::string describe(const Item& it, std::size_t page) {
     return s.str();
 }
 
+// Level of a heading-like item: 0 title, 1–3 heading blocks, 4 labels and captions.
+inline int headingLevel(const std::vector<Block>& blocks, const Item& it) {
+    if (it.role == Role::Title) return 0;
+    if (it.role == Role::Caption) return 4;
+    if (const auto* h = std::get_if<HeadingBlock>(&blocks[static_cast<std::size_t>(it.block)])) return std::clamp(h->level, 1, 3);
+    return 4;
+}
+
 // No orphan heading: after a heading, caption or title, the same page holds at least two body
-// lines (distinct baselines), or a table row, or signature boxes — or the flow ends before
-// (end of the document or a forced page break).
+// lines (distinct baselines), or a table row, or signature boxes — or its content ends before
+// (the end of the document, a forced page break, or a heading of the same or a higher level).
 inline std::vector<std::string> orphanHeadings(const std::vector<Block>& blocks, const Document& doc) {
     std::vector<std::string> out;
     auto f = flow(doc);
@@ -65,6 +73,14 @@ inline std::vector<std::string> orphanHeadings(const std::vector<Block>& blocks,
             const Item& it = *f[k].item;
             if (it.block > flowEnd) { k = f.size(); break; }
             if (it.block == h.block && isHeadingLike(it.role)) continue;
+            // Its content ends (all of it before this item): a caption's content is its own block.
+            const bool ends = h.role == Role::Caption
+                                  ? it.block != h.block
+                                  : isHeadingLike(it.role) && it.kind == Item::Kind::Text && headingLevel(blocks, it) <= headingLevel(blocks, h);
+            if (ends) {
+                k = f.size();
+                break;
+            }
             if (f[k].page != f[i].page) { documentEnds = false; break; }
             if (it.role == Role::TableRow || it.role == Role::Signature) { satisfied = true; break; }
             if (isBodyLine(it.role) && it.kind == Item::Kind::Text) lines.insert({it.block, static_cast<long>(it.y * 10)});

@@ -273,3 +273,16 @@ TEST(PaginationProperties, TheChecksCatchABrokenLayout) {
     doc.pages[1].items.erase(doc.pages[1].items.begin());
     EXPECT_EQ(checks::signatureRules(blocks, doc).size(), 2u);
 }
+TEST(PaginationProperties, DISABLED_Dump) {
+    unsigned seed = static_cast<unsigned>(std::atoi(std::getenv("SEED")));
+    Generator g(seed);
+    PageSetup setup = setupFor(seed);
+    if (setup.height < 700) g.setMaxParties(3);
+    auto blocks = g.document();
+    FixedWidthMetrics metrics(0.45 + 0.05 * (seed % 4));
+    Document doc = paginate(blocks, setup, metrics);
+    for (std::size_t p = 0; p < doc.pages.size(); ++p)
+        for (const auto& it : doc.pages[p].items)
+            if (it.kind == Item::Kind::Text && it.role != Item::Role::Running)
+                std::printf("p%zu b%d l%d r%d y%.1f %s\n", p + 1, it.block, it.line, static_cast<int>(it.role), it.y, it.text.substr(0, 30).c_str());
+}
