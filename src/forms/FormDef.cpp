@@ -301,7 +301,7 @@ Result<std::string> chooseVariant(const FormDef& def, const Poco::JSON::Object::
                           " ne correspond pas aux données : elles renseignent le « " + (group ? group->label : filled->fills) +
                           " », que présente la variante « " + filled->name + " ».";
     return Status::invalidArgument("variant_mismatch", "Variante contradictoire avec les données.",
-                                   {{"/variant", "variante_contradictoire", message}});
+                                   {{"/" + filled->fills, "variante_contradictoire", message}});
 }
 
 const VariantDef* FormDef::variant(const std::string& name) const {

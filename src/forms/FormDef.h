@@ -83,8 +83,8 @@ bool pathCovers(const std::string& ancestor, const std::string& path);
 
 // The variant to render `data` with. When the form's variants name the group they present
 // (VariantDef::fills), the variant is the one whose group the data fills; a requested variant
-// that contradicts the data is refused (InvalidArgument, path "/variant", rule
-// "variante_contradictoire", in French, naming both variants). Otherwise: the requested variant,
+// that contradicts the data is refused (InvalidArgument, rule "variante_contradictoire", in French,
+// naming both variants; the path is the group the data fills, e.g. "/cotesDArmor"). Otherwise: the requested variant,
 // or the form's default. REQUIRES: `requested` is empty or a variant of the form.
 Result<std::string> chooseVariant(const FormDef& def, const Poco::JSON::Object::Ptr& data, const std::string& requested);
 

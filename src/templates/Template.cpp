@@ -96,9 +96,9 @@ public:
 
     Composed run() {
         Composed c;
-        // The running header never shows the redaction mention: a part naming a left-out value is dropped.
-        c.setup.headerLeft = usesRedacted(_t.headerLeft) ? "" : interpolate(_t.headerLeft);
-        c.setup.headerRight = usesRedacted(_t.headerRight) ? "" : interpolate(_t.headerRight);
+        // The running header never shows the redaction mention: a piece naming a left-out value is dropped.
+        c.setup.headerLeft = withoutRedactedPieces(_t.headerLeft);
+        c.setup.headerRight = withoutRedactedPieces(_t.headerRight);
         c.setup.footer = interpolate(_t.footer);
         blocks(_t.blocks, c.blocks);
         if (!_o.recipientNotice.empty()) {
@@ -128,6 +128,22 @@ private:
             if (_form.field(key) && redacted(key)) return true;
         }
         return false;
+    }
+
+    // A subtitle « a · {x} · {y} »: the pieces naming a left-out value are dropped rather than
+    // shown as a row of mentions.
+    std::string withoutRedactedPieces(const std::string& s) const {
+        const std::string sep = " \u00B7 ";
+        std::string out;
+        std::size_t start = 0;
+        while (true) {
+            std::size_t at = s.find(sep, start);
+            std::string piece = s.substr(start, at == std::string::npos ? std::string::npos : at - start);
+            if (!usesRedacted(piece)) out += (out.empty() ? "" : sep) + interpolate(piece);
+            if (at == std::string::npos) break;
+            start = at + sep.size();
+        }
+        return out;
     }
 
     // "5. Actions engagées et prévues" → "actions engagées et prévues": numbering and case aside.
@@ -227,7 +243,7 @@ private:
             else if (key == "form.title") value = _form.title;
             else if (key == "form.version") value = _form.version;
             else if (const FieldDef* f = _form.field(key)) value = display(*f, forms::lookup(_data, key), key);
-            if (value.empty() && blankable) value = "……………………";
+            if (value.empty() && blankable) value = "____________________"; // a line to write on
             elide(out, value);
             out += value;
             i = close + 1;
@@ -438,7 +454,10 @@ private:
                         for (const char* k : {"prenom", "nom"}) {
                             const FieldDef* c = tf->child(k);
                             Var cv = child(rows->get(r), k);
-                            if (c && !cv.isEmpty()) name += (name.empty() ? "" : " ") + display(*c, cv, forEach + "." + k);
+                            if (!c || cv.isEmpty()) continue;
+                            std::string part = display(*c, cv, forEach + "." + k);
+                            if (part == kRedactedMention && name == kRedactedMention) continue; // said once
+                            name += (name.empty() ? "" : " ") + part;
                         }
                         sb.parties.push_back({title, name, lines});
                     }
@@ -509,7 +528,7 @@ private:
             if (type == "title") {
                 flush(out);
                 out.push_back(layout::TitleBlock{interpolate(b->optValue<std::string>("text", _t.title)),
-                                                 interpolate(b->optValue<std::string>("subtitle", _t.subtitle))});
+                                                 withoutRedactedPieces(b->optValue<std::string>("subtitle", _t.subtitle))});
             } else if (type == "heading") {
                 flush(out);
                 out.push_back(layout::HeadingBlock{interpolate(b->getValue<std::string>("text")), b->optValue<int>("level", 1)});
