@@ -478,6 +478,7 @@ private:
     // whose `column` holds one of the listed values.
     std::string namesOf(const std::string& tablePath, const Object::Ptr& where) const {
         const FieldDef* tf = _form.field(tablePath);
+        if (redacted(tablePath) || redacted(tablePath + ".nom") || redacted(tablePath + ".prenom")) return kRedactedMention; // said once
         Var v = forms::lookup(_data, tablePath);
         if (!tf || v.type() != typeid(Array::Ptr)) return "";
         std::vector<std::string> names;
