@@ -7,6 +7,7 @@
 #include <Poco/StringTokenizer.h>
 
 #include "audit/AuditChain.h"
+#include "common/Text.h"
 #include "service/TransmissionService.h"
 #include "storage/ApiKeys.h"
 
@@ -110,7 +111,7 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
         if (!key.isOk()) return fail(err, key.status());
         out << "Clé créée pour « " << org.value().name << " » (" << org.value().kind << ") : " << key.value().id
             << ", préfixe " << key.value().prefix;
-        if (!options.name.empty()) out << ", au nom de " << options.name;
+        if (!options.name.empty()) out << ", au nom " << text::ofName(options.name);
         out << std::endl;
         out << "Conservez-la maintenant : elle ne sera plus jamais affichée." << std::endl;
         out << g.secret << std::endl;

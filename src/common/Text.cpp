@@ -138,4 +138,17 @@ std::string trim(std::string_view s) {
     return std::string(s.substr(b, e - b));
 }
 
+bool elides(std::string_view word) {
+    if (word.empty()) return false;
+    auto cps = decode(word.substr(0, std::min<std::size_t>(word.size(), sequenceLength(static_cast<unsigned char>(word[0])))));
+    if (cps.empty()) return false;
+    static const std::u32string kVowels = U"aeiouyhAEIOUYHàâäéèêëîïôöùûüÀÂÄÉÈÊËÎÏÔÖÙÛÜœŒæÆ";
+    return kVowels.find(cps[0]) != std::u32string::npos;
+}
+
+std::string ofName(std::string_view name, bool capitalised) {
+    if (elides(name)) return std::string(capitalised ? "D\u2019" : "d\u2019") + std::string(name);
+    return std::string(capitalised ? "De " : "de ") + std::string(name);
+}
+
 } // namespace passerelle::text

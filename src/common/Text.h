@@ -30,4 +30,10 @@ std::size_t toCp1252(std::string_view s, char* out);
 // Trims ASCII blanks at both ends.
 std::string trim(std::string_view s);
 
+// French elision before a name or word: true when `word` starts with a vowel (accented or not)
+// or an h ("d’Agnès", "d’Habitat 76", "qu’Émile"), so "de"/"que" become "d’"/"qu’".
+bool elides(std::string_view word);
+// "de X" or "d’X" (capitalised: "De X" / "D’X").
+std::string ofName(std::string_view name, bool capitalised = false);
+
 } // namespace passerelle::text

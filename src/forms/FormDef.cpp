@@ -334,6 +334,31 @@ const FieldDef* FormDef::field(const std::string& dottedPath) const {
     return found;
 }
 
+Result<std::string> chooseVariant(const FormDef& def, const Poco::JSON::Object::Ptr& data, const std::string& requested) {
+    const VariantDef* filled = nullptr;
+    int filledCount = 0;
+    bool any = false;
+    for (const auto& v : def.variants) {
+        if (v.fills.empty()) continue;
+        any = true;
+        if (data && data->has(v.fills) && data->get(v.fills).type() == typeid(Poco::JSON::Object::Ptr) &&
+            data->getObject(v.fills)->size() > 0) {
+            filled = &v;
+            ++filledCount;
+        }
+    }
+    const std::string fallback = requested.empty() ? def.variants.front().name : requested;
+    if (!any || filledCount != 1) return fallback; // none or several filled: the form's own checks report it
+    if (requested.empty() || requested == filled->name) return filled->name;
+    const VariantDef* asked = def.variant(requested);
+    const FieldDef* group = def.field(filled->fills);
+    std::string message = "La variante « " + requested + " »" + (asked && !asked->label.empty() ? " (" + asked->label + ")" : "") +
+                          " ne correspond pas aux données : elles renseignent le « " + (group ? group->label : filled->fills) +
+                          " », que présente la variante « " + filled->name + " ».";
+    return Status::invalidArgument("variant_mismatch", "Variante contradictoire avec les données.",
+                                   {{"/" + filled->fills, "variante_contradictoire", message}});
+}
+
 const VariantDef* FormDef::variant(const std::string& name) const {
     for (const auto& v : variants) if (v.name == name) return &v;
     return nullptr;
@@ -369,7 +394,8 @@ Result<std::shared_ptr<const FormDef>> parseFormDef(const Poco::JSON::Object::Pt
         for (std::size_t i = 0; i < variants->size(); ++i) {
             auto v = variants->getObject(static_cast<unsigned>(i));
             if (!v) continue;
-            VariantDef vd{v->optValue<std::string>("name", ""), v->optValue<std::string>("label", "")};
+            VariantDef vd{v->optValue<std::string>("name", ""), v->optValue<std::string>("label", ""),
+                          v->optValue<std::string>("fills", "")};
             if (!std::regex_match(vd.name, kId)) p.fail("/variants/" + std::to_string(i) + "/name", "bad_variant", "Nom de variante invalide.");
             def->variants.push_back(vd);
         }

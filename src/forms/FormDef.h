@@ -65,6 +65,9 @@ struct FieldDef {
 struct VariantDef {
     std::string name;
     std::string label;
+    // Optional: the top-level group this variant presents (a grille's référentiel). When a form's
+    // variants name their groups, the variant follows the data: see chooseVariant().
+    std::string fills;
 };
 
 struct FormDef {
@@ -90,6 +93,13 @@ struct FormDef {
 // "situation.sante" but not "situation.santeMentale"). The one rule by which a left-out
 // field hides everything beneath it, in the PDF and XLSX copies alike.
 bool pathCovers(const std::string& ancestor, const std::string& path);
+
+// The variant to render `data` with. When the form's variants name the group they present
+// (VariantDef::fills), the variant is the one whose group the data fills; a requested variant
+// that contradicts the data is refused (InvalidArgument, rule "variante_contradictoire", in French,
+// naming both variants; the path is the group the data fills, e.g. "/cotesDArmor"). Otherwise: the requested variant,
+// or the form's default. REQUIRES: `requested` is empty or a variant of the form.
+Result<std::string> chooseVariant(const FormDef& def, const Poco::JSON::Object::Ptr& data, const std::string& requested);
 
 // The categories a field may carry, with whether they can relate to housing.
 const std::vector<std::string>& knownCategories();

@@ -1,6 +1,7 @@
 #include "layout/Layout.h"
 
 #include <algorithm>
+#include <array>
 
 #include "common/Deadline.h"
 #include "common/Text.h"
@@ -14,24 +15,45 @@ double FixedWidthMetrics::width(std::string_view utf8, Font, double sizePt) cons
 
 namespace {
 
-// Splits `word` (no spaces) into pieces no wider than `width`, at code point boundaries.
+bool bindsLeft(std::string_view w) {
+    if (w.empty()) return false;
+    if (w.substr(0, 2) == "\xC2\xBB") return true;
+    char c = w[0];
+    return c == ';' || c == ':' || c == '!' || c == '?';
+}
+bool opensQuote(std::string_view w) { return w.size() >= 2 && w.substr(w.size() - 2) == "\xC2\xAB"; }
+
+std::string_view trimSpaces(std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+}
+
+// Splits `word` (glued words may hold spaces) into pieces no wider than `width`, at code point
+// boundaries; a piece does not end with « nor does the next start with » ; : ! ? when another
+// boundary of the piece allows it. Spaces at the breaks are dropped.
 void breakLongWord(std::string_view word, double width, Font font, double size, const FontMetrics& m,
                    std::vector<std::string>& lines) {
-    std::string current;
-    std::size_t i = 0;
-    while (i < word.size()) {
-        std::size_t n = text::sequenceLength(static_cast<unsigned char>(word[i]));
-        std::string_view cp = word.substr(i, n);
-        std::string candidate = current + std::string(cp);
-        if (!current.empty() && m.width(candidate, font, size) > width) {
-            lines.push_back(current);
-            current = std::string(cp);
-        } else {
-            current = std::move(candidate);
+    std::vector<std::size_t> bounds; // code point starts
+    for (std::size_t i = 0; i < word.size(); i += text::sequenceLength(static_cast<unsigned char>(word[i]))) bounds.push_back(i);
+    bounds.push_back(word.size());
+    std::size_t start = 0; // index into bounds
+    while (start + 1 < bounds.size()) {
+        // The longest run of code points from `start` that fits (at least one).
+        std::size_t end = start + 1;
+        while (end + 1 < bounds.size() && m.width(word.substr(bounds[start], bounds[end + 1] - bounds[start]), font, size) <= width) ++end;
+        if (end + 1 < bounds.size()) {
+            // Prefer a boundary that keeps the French no-break rules.
+            for (std::size_t e = end; e > start; --e) {
+                std::string_view before = trimSpaces(word.substr(bounds[start], bounds[e] - bounds[start]));
+                std::string_view after = trimSpaces(word.substr(bounds[e]));
+                if (!before.empty() && !opensQuote(before) && !bindsLeft(after)) { end = e; break; }
+            }
         }
-        i += n;
+        std::string_view piece = trimSpaces(word.substr(bounds[start], bounds[end] - bounds[start]));
+        if (!piece.empty()) lines.emplace_back(piece);
+        start = end;
     }
-    if (!current.empty()) lines.push_back(current);
 }
 
 void wrapParagraph(std::string_view para, double width, Font font, double size, const FontMetrics& m,
@@ -46,6 +68,20 @@ void wrapParagraph(std::string_view para, double width, Font font, double size, 
         if (i > start) words.push_back(para.substr(start, i - start));
     }
     if (words.empty()) { lines.emplace_back(); return; }
+    // Pass 1b: French no-break rules. « stays with the word it opens, » with the word it closes, and
+    // ; : ! ? with the word before them: such words are glued (with the space between them).
+    std::vector<std::string_view> glued;
+    for (std::size_t k = 0; k < words.size(); ++k) {
+        std::string_view w = words[k];
+        bool joinPrevious = !glued.empty() && (bindsLeft(w) || opensQuote(glued.back()));
+        if (joinPrevious) {
+            const char* begin = glued.back().data();
+            glued.back() = std::string_view(begin, static_cast<std::size_t>(w.data() + w.size() - begin));
+        } else {
+            glued.push_back(w);
+        }
+    }
+    words = std::move(glued);
     // Pass 2: greedy filling by measured width.
     const double space = m.width(" ", font, size);
     std::string line;
@@ -89,169 +125,206 @@ void wrapParagraph(std::string_view para, double width, Font font, double size, 
 constexpr double kCellPad = 3.0;
 constexpr double kHeaderGray = 0.88;
 
-class Paginator {
+// ---- Pass 1 output: a flow of unbreakable units ---------------------------------------------------
+// A unit is a line of text, a table row, a row of signature boxes…: it is never split. Between two
+// units the page may break unless the first one is kept with the next (headings, orphan and widow
+// lines, signature mention). A unit's `gap` is the space above it, dropped at the top of a page and
+// scaled by the spacing compression.
+struct Unit {
+    enum class Kind { Body, Heading, Row };
+    Kind kind = Kind::Body;
+    double gap = 0;
+    double height = 0;
+    std::vector<Item> items;      // y relative to the unit's top
+    bool keepWithNext = false;
+    bool keepStrongly = false;    // kept even when the page has no other break (a signature block's rows)
+    bool pageBreak = false;       // a forced break after this unit
+    int header = -1;              // unit repeated above this one when it starts a page (table header)
+    int lines = 1;                // body lines it counts for "at least two lines after a heading"
+    std::vector<Item> ifFirst, ifLast; // extra items when the unit starts / ends a page (split rows)
+};
+
+class FlowBuilder {
 public:
-    Paginator(const PageSetup& s, const FontMetrics& m) : _s(s), _m(m) {
+    FlowBuilder(const PageSetup& s, const FontMetrics& m) : _s(s), _m(m) {
         _left = s.marginLeft;
         _width = s.width - s.marginLeft - s.marginRight;
-        _top = s.marginTop;
-        _bottom = s.height - s.marginBottom;
+        _bodyHeight = s.height - s.marginTop - s.marginBottom;
         _lh = s.bodySize * s.lineFactor;
-        newPage();
     }
 
-    Document finish() {
-        if (_sink) {
-            flushBodies(0);
-            addRunningElements();
-            for (std::size_t i = 0; i < _doc.pages.size(); ++i) _sink->running(i, std::move(_doc.pages[i]));
-            return Document{};
-        }
-        addRunningElements();
-        return std::move(_doc);
-    }
-    void setSink(PageSink* sink) { _sink = sink; }
-    std::size_t pageCount() const { return _doc.pages.size(); }
-
-    void place(const Block& b) {
+    void place(const Block& b, int index) {
+        _block = index;
         std::visit([this](const auto& x) { this->layoutBlock(x); }, b);
     }
+    std::vector<Unit> take() { return std::move(_units); }
 
 private:
     const PageSetup& _s;
     const FontMetrics& _m;
-    Document _doc;
-    PageSink* _sink = nullptr;
-    std::size_t _flushed = 0; // pages before this one were handed to the sink (their items are gone)
-    double _left, _width, _top, _bottom, _lh, _y = 0;
+    std::vector<Unit> _units;
+    double _left, _width, _bodyHeight, _lh;
+    double _pending = 0; // space owed before the next unit
+    // Body lines still to keep with the last heading of each level (0 title, 1–3 headings,
+    // 4 labels and captions).
+    std::array<int, 5> _need{};
+    int _block = -1;
 
-    Page& page() { return _doc.pages.back(); }
-    void newPage() {
-        _doc.pages.emplace_back();
-        _y = _top;
-        if (_sink) flushBodies(2);
-    }
-    // Hands every page but the last `keep` ones to the sink.
-    void flushBodies(std::size_t keep) {
-        while (_doc.pages.size() - _flushed > keep) {
-            _sink->body(_flushed, std::move(_doc.pages[_flushed]));
-            _doc.pages[_flushed] = Page{};
-            ++_flushed;
-        }
-    }
-    double room() const { return _bottom - _y; }
-    double bodyHeight() const { return _bottom - _top; }
-    bool atTop() const { return _y <= _top + 0.01; }
-
-    void text(double x, double baseline, std::string s, Font f, double size, double gray = 0, double boxWidth = 0) {
-        Item it;
-        it.boxWidth = boxWidth;
-        it.kind = Item::Kind::Text;
-        it.x = x;
-        it.y = baseline;
-        it.text = std::move(s);
-        it.font = f;
-        it.size = size;
-        it.gray = gray;
-        page().items.push_back(std::move(it));
-    }
-    void line(double x, double y, double w, double h, double gray = 0.5) {
-        Item it;
-        it.kind = Item::Kind::Line;
-        it.x = x; it.y = y; it.w = w; it.h = h; it.gray = gray;
-        page().items.push_back(it);
-    }
-    void box(double x, double y, double w, double h, bool filled, double gray) {
-        Item it;
-        it.kind = filled ? Item::Kind::FilledBox : Item::Kind::Box;
-        it.x = x; it.y = y; it.w = w; it.h = h; it.gray = gray;
-        page().items.push_back(it);
-    }
-    std::vector<std::string> wrapText(std::string_view t, double w, Font f, double size) const {
-        return wrap(t, w, f, size, _m);
-    }
-    // Baseline offset of a line box of height lh for font size `size`.
     static double ascent(double size) { return size * 0.95; }
+    std::vector<std::string> wrapText(std::string_view t, double w, Font f, double size) const { return wrap(t, w, f, size, _m); }
+
+    Item textItem(double x, double baseline, std::string s, Font f, double size, double gray, Item::Role role, int line) const {
+        Item it;
+        it.kind = Item::Kind::Text;
+        it.x = x; it.y = baseline; it.text = std::move(s); it.font = f; it.size = size; it.gray = gray;
+        it.role = role; it.block = _block; it.line = line;
+        return it;
+    }
+    Item shape(Item::Kind k, double x, double y, double w, double h, double gray, Item::Role role, int line) const {
+        Item it;
+        it.kind = k; it.x = x; it.y = y; it.w = w; it.h = h; it.gray = gray; it.role = role; it.block = _block; it.line = line;
+        return it;
+    }
+
+    // Appends a unit, applying the keep-with-heading rule: while a heading still wants lines after
+    // it, the unit before this one may not end a page.
+    Unit& add(Unit u) {
+        u.gap += _pending;
+        _pending = 0;
+        const bool wanted = std::any_of(_need.begin(), _need.end(), [](int n) { return n > 0; });
+        if (wanted && !_units.empty() && !_units.back().pageBreak) _units.back().keepWithNext = true;
+        for (int& n : _need) {
+            if (u.kind == Unit::Kind::Row) n = 0;
+            else if (u.kind == Unit::Kind::Body) n = std::max(0, n - u.lines);
+        }
+        _units.push_back(std::move(u));
+        return _units.back();
+    }
+    // Lines of one paragraph: a break is allowed after line j only with two lines on each side.
+    void keepWidowsAndOrphans(std::size_t first, std::size_t n) {
+        for (std::size_t j = 0; j + 1 < n; ++j)
+            if (j + 1 < 2 || n - j - 1 < 2) _units[first + j].keepWithNext = true;
+    }
+    // A heading of `level` starts: what an earlier heading of the same or a deeper level still
+    // wanted, it will not get (its content ends here).
+    void beforeHeading(int level) {
+        for (int l = level; l < static_cast<int>(_need.size()); ++l) _need[static_cast<std::size_t>(l)] = 0;
+    }
+    void afterHeading(int lines, int level) { _need[static_cast<std::size_t>(level)] = lines; }
 
     // ---- blocks ----
+    void headingLine(const std::string& l, Font f, double size, double gray, Item::Role role, int line, double gap,
+                     bool centred) {
+        Unit u;
+        u.kind = Unit::Kind::Heading;
+        u.gap = gap;
+        u.height = size * 1.3;
+        double x = centred ? _left + (_width - _m.width(l, f, size)) / 2 : _left;
+        u.items.push_back(textItem(x, ascent(size), l, f, size, gray, role, line));
+        u.keepWithNext = true;
+        add(std::move(u));
+    }
+
     void layoutBlock(const TitleBlock& b) {
-        const double size = 16;
-        auto lines = wrapText(b.title, _width, Font::Bold, size);
-        for (const auto& l : lines) {
-            ensure(size * 1.3);
-            double w = _m.width(l, Font::Bold, size);
-            text(_left + (_width - w) / 2, _y + ascent(size), l, Font::Bold, size);
-            _y += size * 1.3;
-        }
-        if (!b.subtitle.empty()) {
-            const double ss = 11;
-            for (const auto& l : wrapText(b.subtitle, _width, Font::Regular, ss)) {
-                ensure(ss * 1.3);
-                double w = _m.width(l, Font::Regular, ss);
-                text(_left + (_width - w) / 2, _y + ascent(ss), l, Font::Regular, ss, 0.25);
-                _y += ss * 1.3;
-            }
-        }
-        _y += 8;
+        beforeHeading(0);
+        int line = 0;
+        for (const auto& l : wrapText(b.title, _width, Font::Bold, 16))
+            headingLine(l, Font::Bold, 16, 0, Item::Role::Title, line++, 0, /*centred=*/true);
+        if (!b.subtitle.empty())
+            for (const auto& l : wrapText(b.subtitle, _width, Font::Regular, 11))
+                headingLine(l, Font::Regular, 11, 0.25, Item::Role::Title, line++, 0, /*centred=*/true);
+        _pending += 8;
+        afterHeading(2, 0);
     }
 
     void layoutBlock(const HeadingBlock& b) {
         const double size = b.level <= 1 ? 12.5 : 11;
         auto lines = wrapText(b.text, _width, Font::Bold, size);
-        double h = 8 + lines.size() * size * 1.3 + 4;
-        // Keep with next: a heading never ends a page. A section heading wants two body lines after
-        // it; a sub-heading (an indicator, a record) heads a short unit (a level and the start of its
-        // comment), which it keeps with four.
-        const double after = (b.level >= 3 ? 4 : 2) * _lh;
-        if (!atTop() && room() < h + after) newPage();
-        if (!atTop()) _y += 8;
-        for (const auto& l : lines) {
-            ensure(size * 1.3);
-            text(_left, _y + ascent(size), l, Font::Bold, size, b.level <= 1 ? 0.1 : 0.2);
-            _y += size * 1.3;
+        beforeHeading(std::clamp(b.level, 1, 3));
+        for (std::size_t i = 0; i < lines.size(); ++i)
+            headingLine(lines[i], Font::Bold, size, b.level <= 1 ? 0.1 : 0.2, Item::Role::Heading, static_cast<int>(i),
+                        i == 0 ? 8 : 0, /*centred=*/false);
+        if (b.level <= 1 && !_units.empty()) {
+            Unit& last = _units.back();
+            last.items.push_back(shape(Item::Kind::Line, _left, last.height + 1, _width, 0, 0.4, Item::Role::Heading, 0));
         }
-        if (b.level <= 1) line(_left, _y + 1, _width, 0, 0.4);
-        _y += 4;
+        _pending += 4;
+        // A section heading wants two body lines after it; a sub-heading (an indicator, a record)
+        // heads a short unit (a level and the start of its comment), which it keeps with four.
+        afterHeading(b.level >= 3 ? 4 : 2, std::clamp(b.level, 1, 3));
     }
 
     void layoutBlock(const PairsBlock& b) {
         const double labelW = _width * 0.34;
         const double gap = 8;
         const double valueW = _width - labelW - gap;
+        int line = 0;
         for (const auto& [label, value] : b.rows) {
             auto ll = wrapText(label, labelW, Font::Bold, _s.bodySize);
             auto vl = wrapText(value, valueW, Font::Regular, _s.bodySize);
             std::size_t n = std::max(ll.size(), vl.size());
-            double h = n * _lh + 2;
-            // Short rows stay together; a long value flows over pages line by line.
-            if (h > room() && (n <= 6 || h <= bodyHeight()) && h <= bodyHeight()) newPage();
-            for (std::size_t i = 0; i < n; ++i) {
-                ensure(_lh);
-                if (i < ll.size()) text(_left, _y + ascent(_s.bodySize), ll[i], Font::Bold, _s.bodySize, 0.25);
-                if (i < vl.size()) text(_left + labelW + gap, _y + ascent(_s.bodySize), vl[i], Font::Regular, _s.bodySize, 0, valueW);
-                _y += _lh;
+            auto lineItems = [&](Unit& u, std::size_t i, double y) {
+                if (i < ll.size()) u.items.push_back(textItem(_left, y + ascent(_s.bodySize), ll[i], Font::Bold, _s.bodySize, 0.25, Item::Role::Line, line));
+                if (i < vl.size()) {
+                    u.items.push_back(textItem(_left + labelW + gap, y + ascent(_s.bodySize), vl[i], Font::Regular, _s.bodySize, 0, Item::Role::Line, line));
+                    u.items.back().boxWidth = valueW;
+                }
+            };
+            if (n <= 6) {
+                // Short rows stay together.
+                Unit u;
+                u.height = n * _lh;
+                u.lines = static_cast<int>(n);
+                for (std::size_t i = 0; i < n; ++i) lineItems(u, i, i * _lh);
+                add(std::move(u));
+                ++line;
+            } else {
+                // A long value flows over pages line by line, without widow or orphan.
+                std::size_t first = _units.size();
+                for (std::size_t i = 0; i < n; ++i) {
+                    Unit u;
+                    u.height = _lh;
+                    lineItems(u, i, 0);
+                    add(std::move(u));
+                    ++line;
+                }
+                keepWidowsAndOrphans(first, n);
             }
-            _y += 2;
+            _pending += 2;
         }
-        _y += 2;
+        _pending += 2;
+    }
+
+    void labelLines(const std::string& label) {
+        beforeHeading(4);
+        int line = 0;
+        for (const auto& l : wrapText(label, _width, Font::Bold, _s.bodySize)) {
+            Unit u;
+            u.kind = Unit::Kind::Heading;
+            u.height = _lh;
+            u.items.push_back(textItem(_left, ascent(_s.bodySize), l, Font::Bold, _s.bodySize, 0.25, Item::Role::Caption, line++));
+            u.keepWithNext = true;
+            add(std::move(u));
+        }
     }
 
     void layoutBlock(const ParagraphBlock& b) {
         if (!b.label.empty()) {
-            auto ll = wrapText(b.label, _width, Font::Bold, _s.bodySize);
-            if (room() < (ll.size() + 2) * _lh) newPage();
-            for (const auto& l : ll) {
-                ensure(_lh);
-                text(_left, _y + ascent(_s.bodySize), l, Font::Bold, _s.bodySize, 0.25);
-                _y += _lh;
-            }
+            labelLines(b.label);
+            afterHeading(2, 4);
         }
-        for (const auto& l : wrapText(b.text, _width, Font::Regular, _s.bodySize)) {
-            ensure(_lh);
-            text(_left, _y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, b.muted ? 0.35 : 0, _width);
-            _y += _lh;
+        auto lines = wrapText(b.text, _width, Font::Regular, _s.bodySize);
+        std::size_t first = _units.size();
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            Unit u;
+            u.height = _lh;
+            u.items.push_back(textItem(_left, ascent(_s.bodySize), lines[i], Font::Regular, _s.bodySize, b.muted ? 0.35 : 0,
+                                       Item::Role::ParagraphLine, static_cast<int>(i)));
+            u.items.back().boxWidth = _width;
+            add(std::move(u));
         }
-        _y += 4;
+        keepWidowsAndOrphans(first, lines.size());
+        _pending += 4;
     }
 
     void layoutBlock(const TableBlock& b) {
@@ -280,93 +353,100 @@ private:
             for (const auto& c : r) n = std::max(n, c.size());
             return n;
         };
+        auto cellText = [&](Unit& u, const std::vector<std::vector<std::string>>& cells, std::size_t from, std::size_t to,
+                            double top, Font f, Item::Role role, int line) {
+            for (std::size_t c = 0; c < cells.size(); ++c)
+                for (std::size_t i = from; i < to && i < cells[c].size(); ++i) {
+                    double tx = xs[c] + kCellPad;
+                    if (b.columns[c].align == Align::Right && f == Font::Regular)
+                        tx = xs[c] + widths[c] - kCellPad - _m.width(cells[c][i], f, size);
+                    u.items.push_back(textItem(tx, top + (i - from) * lh + ascent(size), cells[c][i], f, size, 0, role, line));
+                    if (b.columns[c].align != Align::Right) u.items.back().boxWidth = widths[c] - 2 * kCellPad;
+                }
+        };
         std::vector<std::string> titles;
         for (const auto& c : b.columns) titles.push_back(c.title);
         auto header = measureRow(titles, Font::Bold);
         const double headerH = lineCount(header) * lh + 2 * kCellPad;
 
-        if (!b.caption.empty()) {
-            if (room() < _lh + headerH + lh + 2 * kCellPad) newPage();
-            for (const auto& l : wrapText(b.caption, _width, Font::Bold, _s.bodySize)) {
-                ensure(_lh);
-                text(_left, _y + ascent(_s.bodySize), l, Font::Bold, _s.bodySize, 0.25);
-                _y += _lh;
-            }
-        }
-        auto drawHeader = [&]() {
-            box(_left, _y, _width, headerH, true, kHeaderGray);
-            drawCells(header, 0, lineCount(header), xs, widths, headerH, lh, size, Font::Bold);
-            _y += headerH;
-        };
-        if (room() < headerH + lh + 2 * kCellPad) newPage();
-        drawHeader();
+        // Pass 3: units. The caption and the header row stay with the first row.
+        if (!b.caption.empty()) labelLines(b.caption);
+        Unit hu;
+        hu.kind = Unit::Kind::Heading;
+        hu.height = headerH;
+        hu.keepWithNext = true;
+        hu.items.push_back(shape(Item::Kind::FilledBox, _left, 0, _width, headerH, kHeaderGray, Item::Role::TableHeader, -1));
+        cellText(hu, header, 0, lineCount(header), kCellPad, Font::Bold, Item::Role::TableHeader, -1);
+        for (std::size_t c = 0; c < header.size(); ++c)
+            hu.items.push_back(shape(Item::Kind::Box, xs[c], 0, widths[c], headerH, 0.45, Item::Role::TableHeader, -1));
+        add(std::move(hu));
+        const int headerUnit = static_cast<int>(_units.size()) - 1;
         if (b.rows.empty()) {
             // One cell across the whole table.
             auto lines = wrapText(b.emptyText, _width - 2 * kCellPad, Font::Regular, size);
-            double h = lines.size() * lh + 2 * kCellPad;
-            ensure(h);
+            Unit u;
+            u.kind = Unit::Kind::Row;
+            u.height = lines.size() * lh + 2 * kCellPad;
             for (std::size_t i = 0; i < lines.size(); ++i)
-                text(_left + kCellPad, _y + kCellPad + i * lh + ascent(size), lines[i], Font::Regular, size, 0.35);
-            box(_left, _y, _width, h, false, 0.45);
-            _y += h;
+                u.items.push_back(textItem(_left + kCellPad, kCellPad + i * lh + ascent(size), lines[i], Font::Regular, size, 0.35, Item::Role::TableRow, 0));
+            u.items.push_back(shape(Item::Kind::Box, _left, 0, _width, u.height, 0.45, Item::Role::TableRow, 0));
+            add(std::move(u));
         }
-        // Pass 3: place rows; a row that does not fit moves to the next page (header repeated);
-        // a row taller than a page is split between lines.
+        // A row is one unit; a row taller than a third of a page is split between lines (two at
+        // least on each page), each page's part closed by its own borders.
+        int rowIndex = 0;
         for (const auto& cells : b.rows) {
             if (Deadline::expired()) break; // the caller reports the time limit
             auto r = measureRow(cells, Font::Regular);
             std::size_t n = lineCount(r);
             double h = n * lh + 2 * kCellPad;
-            if (h > room() && h <= bodyHeight() - headerH) {
-                newPage();
-                drawHeader();
-            }
-            std::size_t from = 0;
-            while (from < n) {
-                std::size_t fit = static_cast<std::size_t>((room() - 2 * kCellPad) / lh);
-                if (fit == 0) {
-                    newPage();
-                    drawHeader();
-                    continue;
+            if (h <= _bodyHeight / 3 || n < 4) {
+                Unit u;
+                u.kind = Unit::Kind::Row;
+                u.height = h;
+                u.header = headerUnit;
+                cellText(u, r, 0, n, kCellPad, Font::Regular, Item::Role::TableRow, rowIndex);
+                for (std::size_t c = 0; c < r.size(); ++c)
+                    u.items.push_back(shape(Item::Kind::Box, xs[c], 0, widths[c], h, 0.45, Item::Role::TableRow, rowIndex));
+                add(std::move(u));
+            } else {
+                const std::size_t first = _units.size();
+                for (std::size_t i = 0; i < n; ++i) {
+                    Unit u;
+                    u.kind = Unit::Kind::Row;
+                    u.header = headerUnit;
+                    const double top = i == 0 ? kCellPad : 0;
+                    u.height = lh + top + (i + 1 == n ? kCellPad : 0);
+                    cellText(u, r, i, i + 1, top, Font::Regular, Item::Role::TableRow, rowIndex);
+                    for (std::size_t c = 0; c < r.size(); ++c) {
+                        u.items.push_back(shape(Item::Kind::Line, xs[c], 0, 0, u.height, 0.45, Item::Role::TableRow, rowIndex));
+                        if (c + 1 == r.size())
+                            u.items.push_back(shape(Item::Kind::Line, xs[c] + widths[c], 0, 0, u.height, 0.45, Item::Role::TableRow, rowIndex));
+                    }
+                    Item topLine = shape(Item::Kind::Line, _left, 0, _width, 0, 0.45, Item::Role::TableRow, rowIndex);
+                    Item bottomLine = shape(Item::Kind::Line, _left, u.height, _width, 0, 0.45, Item::Role::TableRow, rowIndex);
+                    if (i == 0) u.items.push_back(topLine); else u.ifFirst.push_back(topLine);
+                    if (i + 1 == n) u.items.push_back(bottomLine); else u.ifLast.push_back(bottomLine);
+                    add(std::move(u));
                 }
-                std::size_t to = std::min(n, from + fit);
-                double fh = (to - from) * lh + 2 * kCellPad;
-                drawCells(r, from, to, xs, widths, fh, lh, size, Font::Regular);
-                _y += fh;
-                from = to;
-                if (from < n) {
-                    newPage();
-                    drawHeader();
-                }
+                keepWidowsAndOrphans(first, n);
             }
+            ++rowIndex;
         }
-        _y += 6;
-    }
-
-    void drawCells(const std::vector<std::vector<std::string>>& cells, std::size_t from, std::size_t to,
-                   const std::vector<double>& xs, const std::vector<double>& widths, double h, double lh,
-                   double size, Font f) {
-        for (std::size_t c = 0; c < cells.size(); ++c) {
-            for (std::size_t i = from; i < to && i < cells[c].size(); ++i)
-                text(xs[c] + kCellPad, _y + kCellPad + (i - from) * lh + ascent(size), cells[c][i], f, size, 0,
-                     widths[c] - 2 * kCellPad);
-            box(xs[c], _y, widths[c], h, false, 0.45);
-        }
+        _pending += 6;
     }
 
     void layoutBlock(const CheckboxBlock& b) {
         const double boxSize = 8;
         if (!b.label.empty()) {
-            if (room() < 3 * _lh) newPage();
-            for (const auto& l : wrapText(b.label, _width, Font::Bold, _s.bodySize)) {
-                ensure(_lh);
-                text(_left, _y + ascent(_s.bodySize), l, Font::Bold, _s.bodySize, 0.25);
-                _y += _lh;
-            }
+            labelLines(b.label);
+            afterHeading(2, 4);
         }
         // Two columns of items when there are several.
         const bool twoCols = b.items.size() > 3;
         const double colW = twoCols ? _width / 2 : _width;
+        std::size_t first = _units.size();
+        int row = 0;
         for (std::size_t i = 0; i < b.items.size(); i += twoCols ? 2 : 1) {
             double rowLines = 1;
             std::vector<std::vector<std::string>> labels;
@@ -374,94 +454,227 @@ private:
                 labels.push_back(wrapText(b.items[k].label, colW - boxSize - 10, Font::Regular, _s.bodySize));
                 rowLines = std::max(rowLines, static_cast<double>(labels.back().size()));
             }
-            ensure(rowLines * _lh);
+            Unit u;
+            u.height = rowLines * _lh;
+            u.lines = static_cast<int>(rowLines);
+            u.gap = i == 0 ? 0 : 1;
             for (std::size_t k = 0; k < labels.size(); ++k) {
                 double x = _left + k * colW;
                 const auto& item = b.items[i + k];
-                box(x, _y + 1.5, boxSize, boxSize, false, 0.2);
-                if (item.checked) text(x + 1.6, _y + 1.5 + boxSize - 1.2, "X", Font::Bold, 8);
+                u.items.push_back(shape(Item::Kind::Box, x, 1.5, boxSize, boxSize, 0.2, Item::Role::Line, row));
+                if (item.checked) u.items.push_back(textItem(x + 1.6, 1.5 + boxSize - 1.2, "X", Font::Bold, 8, 0, Item::Role::Line, row));
                 for (std::size_t l = 0; l < labels[k].size(); ++l)
-                    text(x + boxSize + 5, _y + l * _lh + ascent(_s.bodySize), labels[k][l],
-                         item.checked ? Font::Bold : Font::Regular, _s.bodySize, item.checked ? 0 : 0.3);
+                    u.items.push_back(textItem(x + boxSize + 5, l * _lh + ascent(_s.bodySize), labels[k][l],
+                                               item.checked ? Font::Bold : Font::Regular, _s.bodySize, item.checked ? 0 : 0.3,
+                                               Item::Role::Line, row));
             }
-            _y += rowLines * _lh + 1;
+            add(std::move(u));
+            ++row;
         }
-        _y += 4;
+        keepWidowsAndOrphans(first, _units.size() - first);
+        _pending += 5;
     }
 
     void layoutBlock(const SignatureBlock& b) {
-        if (b.parties.empty()) return;
+        if (b.parties.empty() && b.mention.empty()) return;
         const double gap = 10;
-        const std::size_t perRow = std::min<std::size_t>(3, b.parties.size());
+        const std::size_t perRow = std::max<std::size_t>(1, std::min<std::size_t>(3, b.parties.size()));
         const double colW = (_width - gap * (perRow - 1)) / perRow;
         const double signH = 55;
-        // Keep-together: the whole block (all parties) moves to a new page if it does not fit.
+        // The signatures never stand alone on a page: whatever precedes them (their heading, and the
+        // end of the paragraph before it) moves along with them.
+        for (std::size_t j = _units.size(); j-- > 0;) {
+            if (_units[j].pageBreak) break;
+            _units[j].keepWithNext = true;
+            if (_units[j].kind != Unit::Kind::Heading) break;
+        }
+        _pending += 6;
+        if (!b.mention.empty()) {
+            int line = 0;
+            for (const auto& l : wrapText(b.mention, _width, Font::Regular, _s.bodySize)) {
+                Unit u;
+                u.kind = Unit::Kind::Heading;
+                u.height = _lh;
+                u.keepWithNext = true;
+                u.keepStrongly = true;
+                u.items.push_back(textItem(_left, ascent(_s.bodySize), l, Font::Regular, _s.bodySize, 0, Item::Role::SignatureMention, line++));
+                add(std::move(u));
+            }
+            _pending += 4;
+        }
         std::vector<std::vector<std::string>> cols;
         double maxLines = 0;
         for (const auto& p : b.parties) {
             std::vector<std::string> lines;
             for (const auto& l : wrapText(p.title, colW - 8, Font::Bold, _s.bodySize)) lines.push_back("\x01" + l);
             if (!p.name.empty()) for (const auto& l : wrapText(p.name, colW - 8, Font::Regular, _s.bodySize)) lines.push_back(l);
-            for (const auto& extra : p.lines)
-                for (const auto& l : wrapText(extra, colW - 8, Font::Regular, _s.bodySize - 1)) lines.push_back("\x02" + l);
+            for (std::size_t e = 0; e < p.lines.size(); ++e) {
+                // A line ending with ":" (« Reçu le : ») gets a rule to write on, except the last one
+                // (the signature goes in the space under it).
+                const bool fillIn = e + 1 < p.lines.size() && !p.lines[e].empty() && p.lines[e].back() == ':';
+                for (const auto& l : wrapText(p.lines[e], colW - 8, Font::Regular, _s.bodySize - 1)) lines.push_back((fillIn ? "\x03" : "\x02") + l);
+            }
             maxLines = std::max(maxLines, static_cast<double>(lines.size()));
             cols.push_back(std::move(lines));
         }
-        std::size_t rows = (b.parties.size() + perRow - 1) / perRow;
-        double rowH = maxLines * _lh + signH + 12;
-        double total = rows * rowH + 6;
-        if (total > room() && !atTop()) newPage();
-        _y += 6;
+        const std::size_t rows = (b.parties.size() + perRow - 1) / perRow;
+        const double rowH = maxLines * _lh + signH + 12;
         for (std::size_t r = 0; r < rows; ++r) {
-            ensure(rowH);
+            Unit u;
+            u.kind = Unit::Kind::Row;
+            u.height = rowH;
+            u.keepWithNext = u.keepStrongly = r + 1 < rows; // the whole block stays on one page
+            const int line = static_cast<int>(r);
             for (std::size_t k = 0; k < perRow && r * perRow + k < cols.size(); ++k) {
-                double x = _left + k * (colW + gap);
-                box(x, _y, colW, rowH - 6, false, 0.45);
-                page().items.back().signatureBox = true;
-                double y = _y + 4;
+                double bx = _left + k * (colW + gap);
+                u.items.push_back(shape(Item::Kind::Box, bx, 0, colW, rowH - 6, 0.45, Item::Role::Signature, line));
+                u.items.back().signatureBox = true; // the signing engine (src/sign) draws the signature in it
+                double y = 4;
                 for (const auto& l : cols[r * perRow + k]) {
-                    if (!l.empty() && l[0] == '\x01') text(x + 4, y + ascent(_s.bodySize), l.substr(1), Font::Bold, _s.bodySize);
-                    else if (!l.empty() && l[0] == '\x02') text(x + 4, y + ascent(_s.bodySize - 1), l.substr(1), Font::Regular, _s.bodySize - 1, 0.3);
-                    else text(x + 4, y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, 0, colW - 8);
+                    if (!l.empty() && l[0] == '\x01')
+                        u.items.push_back(textItem(bx + 4, y + ascent(_s.bodySize), l.substr(1), Font::Bold, _s.bodySize, 0, Item::Role::Signature, line));
+                    else if (!l.empty() && (l[0] == '\x02' || l[0] == '\x03')) {
+                        const double small = _s.bodySize - 1;
+                        u.items.push_back(textItem(bx + 4, y + ascent(small), l.substr(1), Font::Regular, small, 0.3, Item::Role::Signature, line));
+                        const double from = bx + 4 + _m.width(l.substr(1), Font::Regular, small) + 4;
+                        if (l[0] == '\x03' && from < bx + colW - 10)
+                            u.items.push_back(shape(Item::Kind::Line, from, y + ascent(small) + 1.5, bx + colW - 6 - from, 0, 0.5, Item::Role::Signature, line));
+                    }
+                    else
+                        u.items.push_back(textItem(bx + 4, y + ascent(_s.bodySize), l, Font::Regular, _s.bodySize, 0, Item::Role::Signature, line));
                     y += _lh;
                 }
             }
-            _y += rowH;
+            add(std::move(u));
         }
     }
 
-    // A chart and its caption on one page.
+    // A chart and its caption: one unit, never split (layout/Chart.h draws it as boxes, lines and text).
     void layoutBlock(const ChartBlock& b) {
         const double h = chartHeight(b, _width, _m);
         auto caption = wrapText(b.caption, _width, Font::Bold, _s.bodySize);
         const double captionH = b.caption.empty() ? 0 : caption.size() * _lh;
-        if (!atTop() && room() < captionH + h + 6) newPage();
-        if (!atTop()) _y += 6;
+        Unit u;
+        u.gap = 6;
+        u.height = captionH + h + 6;
+        int line = 0;
         for (const auto& l : caption) {
-            text(_left, _y + ascent(_s.bodySize), l, Font::Bold, _s.bodySize, 0.25);
-            _y += _lh;
+            u.items.push_back(textItem(_left, line * _lh + ascent(_s.bodySize), l, Font::Bold, _s.bodySize, 0.25, Item::Role::Caption, line));
+            ++line;
         }
-        for (auto& it : layoutChart(b, _left, _y, _width, _m)) page().items.push_back(std::move(it));
-        _y = std::min(_bottom, _y + h + 6);
+        for (auto& it : layoutChart(b, _left, captionH, _width, _m)) {
+            it.block = _block;
+            u.items.push_back(std::move(it));
+        }
+        add(std::move(u));
     }
 
-    void layoutBlock(const SpacerBlock& b) {
-        if (!atTop()) _y = std::min(_bottom, _y + b.height);
-    }
+    void layoutBlock(const SpacerBlock& b) { _pending += b.height; }
     void layoutBlock(const PageBreakBlock&) {
-        if (!atTop()) newPage();
+        if (!_units.empty()) {
+            _units.back().pageBreak = true;
+            _units.back().keepWithNext = false;
+        }
+        _pending = 0;
+        _need.fill(0);
+    }
+};
+
+// ---- Pass 2: pages ------------------------------------------------------------------------------
+// Greedy filling; when a unit does not fit, the page breaks at the last allowed break on it (before
+// a unit whose predecessor is not kept with it), and what follows moves to the next page. When no
+// break is allowed on the page, it breaks right there (a kept chain taller than a page), or before
+// the signature block it is in.
+class Paginator {
+public:
+    Paginator(const PageSetup& s, const FontMetrics& m, const std::vector<Unit>& units) : _s(s), _m(m), _u(units) {
+        _left = s.marginLeft;
+        _width = s.width - s.marginLeft - s.marginRight;
+        _top = s.marginTop;
+        _bottom = s.height - s.marginBottom;
     }
 
-    void ensure(double h) {
-        if (h > room() && !atTop()) newPage();
+    // Fills pages with the spacing scaled by `scale`; lastFill is the used height of the last page.
+    Document run(double scale, double& lastFill) const {
+        struct Placed { int unit; double y; bool headerCopy; };
+        std::vector<std::vector<Placed>> pages(1);
+        double y = _top;
+        int pageStart = 0;
+        const int n = static_cast<int>(_u.size());
+        auto newPage = [&](int first) {
+            pages.emplace_back();
+            y = _top;
+            pageStart = first;
+        };
+        int i = 0;
+        while (i < n) {
+            if (Deadline::expired()) break; // the caller reports the time limit
+            const Unit& u = _u[i];
+            const bool empty = pages.back().empty();
+            const double g = empty ? 0 : u.gap * scale;
+            const double hh = empty && u.header >= 0 ? _u[u.header].height : 0;
+            if (empty || y + g + hh + u.height <= _bottom + 0.01) {
+                if (hh > 0) {
+                    pages.back().push_back({u.header, y, true});
+                    y += hh;
+                }
+                pages.back().push_back({i, y + g, false});
+                y += g + u.height;
+                ++i;
+                if (u.pageBreak && i < n) newPage(i);
+                continue;
+            }
+            int k = i;
+            while (k > pageStart && _u[k - 1].keepWithNext) --k;
+            if (k == pageStart) {
+                // No allowed break on this page: the rules yield, except inside a signature block.
+                k = i;
+                while (k > pageStart && _u[k - 1].keepStrongly) --k;
+                if (k == pageStart) k = i;
+            }
+            auto& placed = pages.back();
+            placed.erase(std::remove_if(placed.begin(), placed.end(), [k](const Placed& p) { return !p.headerCopy && p.unit >= k; }),
+                         placed.end());
+            while (!placed.empty() && placed.back().headerCopy) placed.pop_back();
+            newPage(k);
+            i = k;
+        }
+        lastFill = y - _top;
+        // Emit the items of every placed unit, translated to its position.
+        Document doc;
+        for (const auto& placed : pages) {
+            Page page;
+            for (std::size_t p = 0; p < placed.size(); ++p) {
+                const Unit& u = _u[placed[p].unit];
+                auto put = [&](const Item& it) {
+                    Item c = it;
+                    c.y += placed[p].y;
+                    page.items.push_back(std::move(c));
+                };
+                for (const auto& it : u.items) put(it);
+                if (placed[p].headerCopy) continue;
+                bool first = true;
+                for (std::size_t q = 0; q < p; ++q) first = first && placed[q].headerCopy;
+                if (first) for (const auto& it : u.ifFirst) put(it);
+                if (p + 1 == placed.size()) for (const auto& it : u.ifLast) put(it);
+            }
+            doc.pages.push_back(std::move(page));
+        }
+        doc.spacingScale = scale;
+        return doc;
     }
 
     // Running header and footer, once the page count is known.
-    void addRunningElements() {
-        const std::size_t pages = _doc.pages.size();
+    void addRunningElements(Document& doc) const {
+        const std::size_t pages = doc.pages.size();
         const double small = 8;
+        auto running = [](double x, double y, std::string t, double size) {
+            Item it; it.kind = Item::Kind::Text; it.x = x; it.y = y; it.text = std::move(t); it.size = size; it.gray = 0.35;
+            it.role = Item::Role::Running;
+            return it;
+        };
         for (std::size_t i = 0; i < pages; ++i) {
-            Page& p = _doc.pages[i];
+            Page& p = doc.pages[i];
             double headerBase = _s.marginTop - 22;
             if (!_s.headerLeft.empty() || !_s.headerRight.empty()) {
                 double rightW = _s.headerRight.empty() ? 0 : _m.width(_s.headerRight, Font::Regular, small);
@@ -470,16 +683,12 @@ private:
                 // The running header is one line: a longer one continues under it rather than being cut.
                 double y = headerBase - (left.size() > 1 ? (left.size() - 1) * small * 1.2 : 0);
                 for (const auto& l : left) {
-                    Item it; it.kind = Item::Kind::Text; it.x = _left; it.y = y; it.text = l; it.size = small; it.gray = 0.35;
-                    p.items.push_back(it);
+                    p.items.push_back(running(_left, y, l, small));
                     y += small * 1.2;
                 }
-                if (rightW > 0) {
-                    Item it; it.kind = Item::Kind::Text; it.x = _left + _width - rightW; it.y = headerBase;
-                    it.text = _s.headerRight; it.size = small; it.gray = 0.35;
-                    p.items.push_back(it);
-                }
+                if (rightW > 0) p.items.push_back(running(_left + _width - rightW, headerBase, _s.headerRight, small));
                 Item ln; ln.kind = Item::Kind::Line; ln.x = _left; ln.y = headerBase + 4; ln.w = _width; ln.gray = 0.6;
+                ln.role = Item::Role::Running;
                 p.items.push_back(ln);
             }
             if (!_s.footer.empty()) {
@@ -492,13 +701,18 @@ private:
                 double y = _s.height - _s.marginBottom + 26;
                 for (const auto& l : wrap(f, _width, Font::Regular, small, _m)) {
                     double w = _m.width(l, Font::Regular, small);
-                    Item it; it.kind = Item::Kind::Text; it.x = _left + (_width - w) / 2; it.y = y; it.text = l; it.size = small; it.gray = 0.35;
-                    p.items.push_back(it);
+                    p.items.push_back(running(_left + (_width - w) / 2, y, l, small));
                     y += small * 1.2;
                 }
             }
         }
     }
+
+private:
+    const PageSetup& _s;
+    const FontMetrics& _m;
+    const std::vector<Unit>& _u;
+    double _left, _width, _top, _bottom;
 };
 
 } // namespace
@@ -524,21 +738,47 @@ std::vector<std::string> wrap(std::string_view t, double width, Font font, doubl
 }
 
 Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics) {
-    Paginator p(setup, metrics);
-    for (const auto& b : blocks) {
+    FlowBuilder flow(setup, metrics);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
         if (Deadline::expired()) break; // the caller reports the time limit
-        p.place(b);
+        flow.place(blocks[i], static_cast<int>(i));
     }
-    return p.finish();
+    const std::vector<Unit> units = flow.take();
+    Paginator p(setup, metrics, units);
+    double lastFill = 0;
+    Document doc = p.run(setup.spacingScale, lastFill);
+    // A short trailing page: try a little less space between blocks, never less than minSpacingScale.
+    const double body = setup.height - setup.marginTop - setup.marginBottom;
+    if (doc.pages.size() > 1 && lastFill < setup.shortPageFraction * body) {
+        for (double scale : {0.85, 0.7, setup.minSpacingScale}) {
+            if (scale < setup.minSpacingScale || scale >= setup.spacingScale) continue;
+            double fill = 0;
+            Document tight = p.run(scale, fill);
+            if (tight.pages.size() < doc.pages.size()) {
+                doc = std::move(tight);
+                break;
+            }
+        }
+    }
+    p.addRunningElements(doc);
+    return doc;
 }
 
+// The pagination rules need the whole flow (a break may move earlier lines along, the spacing of a
+// short last page is compressed), so pages are handed over once all are laid out: bodies first,
+// then each page's running header and footer.
 std::size_t paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics, PageSink& sink) {
-    Paginator p(setup, metrics);
-    p.setSink(&sink);
-    for (const auto& b : blocks) p.place(b);
-    std::size_t pages = p.pageCount();
-    p.finish();
-    return pages;
+    Document doc = paginate(blocks, setup, metrics);
+    std::vector<Page> running(doc.pages.size());
+    for (std::size_t i = 0; i < doc.pages.size(); ++i) {
+        Page body;
+        for (auto& it : doc.pages[i].items)
+            (it.role == Item::Role::Running ? running[i] : body).items.push_back(std::move(it));
+        doc.pages[i] = Page{};
+        sink.body(i, std::move(body));
+    }
+    for (std::size_t i = 0; i < running.size(); ++i) sink.running(i, std::move(running[i]));
+    return running.size();
 }
 
 std::vector<std::string_view> allText(const std::vector<Block>& blocks, const PageSetup& setup) {
@@ -563,6 +803,7 @@ std::vector<std::string_view> allText(const std::vector<Block>& blocks, const Pa
                 for (const auto& c : b.categories) out.push_back(c);
                 for (const auto& s : b.series) out.push_back(s.name);
             } else if constexpr (std::is_same_v<T, SignatureBlock>) {
+                out.push_back(b.mention);
                 for (const auto& p : b.parties) { out.push_back(p.title); out.push_back(p.name); for (const auto& l : p.lines) out.push_back(l); }
             }
         }, block);

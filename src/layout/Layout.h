@@ -7,8 +7,24 @@
 // Guarantee: every character of every block is placed on some page. Long
 // text wraps by measured width and continues on the next page; table rows
 // that do not fit move to the next page with the header row repeated, and a
-// row taller than a whole page is split line by line; signature blocks are
-// kept together.
+// row taller than a whole page is split line by line.
+//
+// Pagination rules (each a tested property, tests/layout/PaginationPropertiesTest.cpp):
+//  - no orphan heading: a heading (any level) stays on the page of at least the
+//    first two lines of what follows it, or of the first table row;
+//  - no widow, no orphan: a paragraph split over pages leaves at least two of
+//    its lines on each page;
+//  - a signature block is one unit with its « Fait à … , le … » mention and its
+//    heading, and never stands alone on a page: the end of the preceding
+//    paragraph moves along with it;
+//  - a short trailing page is avoided when compressing the vertical spacing
+//    (never the lines) down to PageSetup::minSpacingScale fits it on the previous page.
+// These rules yield when they cannot hold (a chain of kept-together lines
+// taller than a page is broken where it must be).
+//
+// Typography: wrap() never breaks between « and the word after it, between a
+// word and the » after it, nor before ; : ! ? (French no-break rules), for
+// template text and user text alike.
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,7 +56,8 @@ struct TitleBlock { std::string title; std::string subtitle; };
 struct HeadingBlock { std::string text; int level = 1; };
 struct PairsBlock { std::vector<std::pair<std::string, std::string>> rows; };
 struct ParagraphBlock { std::string label; std::string text; bool muted = false; };
-struct Column { std::string title; double weight = 1.0; };
+enum class Align { Left, Right };
+struct Column { std::string title; double weight = 1.0; Align align = Align::Left; };
 struct TableBlock {
     std::string caption;
     std::vector<Column> columns;
@@ -50,7 +67,8 @@ struct TableBlock {
 struct CheckboxItem { std::string label; bool checked = false; };
 struct CheckboxBlock { std::string label; std::vector<CheckboxItem> items; };
 struct SignatureParty { std::string title; std::string name; std::vector<std::string> lines; };
-struct SignatureBlock { std::vector<SignatureParty> parties; };
+// `mention` (e.g. « Fait à Rennes, le 12/03/2026 ») is printed above the boxes, on the same page.
+struct SignatureBlock { std::vector<SignatureParty> parties; std::string mention; };
 // A bar chart (e.g. households by age band, one series per target group), placed whole on one page
 // under its caption; laid out as filled boxes, lines and text (layout/Chart.h).
 struct ChartSeries { std::string name; std::vector<double> values; }; // one value per category
@@ -70,6 +88,9 @@ using Block = std::variant<TitleBlock, HeadingBlock, PairsBlock, ParagraphBlock,
 // ---- Result: what backends draw ----------------------------------------------------------------
 struct Item {
     enum class Kind { Text, Line, Box, FilledBox };
+    // What the item is part of, for checks on laid-out pages (backends ignore it).
+    enum class Role { Other, Title, Heading, Line, ParagraphLine, Caption, TableHeader, TableRow, Signature,
+                      SignatureMention, Running };
     Kind kind = Kind::Text;
     double x = 0, y = 0, w = 0, h = 0; // Line: from (x,y) to (x+w, y+h)
     std::string text;                  // UTF-8
@@ -82,9 +103,15 @@ struct Item {
     int rgb = -1;    // FilledBox: fill colour 0xRRGGBB when >= 0 (backends without colour use `gray`)
     double boxWidth = 0; // Text: width of the box the line was wrapped in, from x (0: none); a
                          // backend right-aligns a right-to-left line (an Arabic-script name) in it
+    Role role = Role::Other;
+    int block = -1; // index of the block in paginate()'s input; -1 for running header and footer
+    int line = -1;  // index of the line (or table row) within its block
 };
 struct Page { std::vector<Item> items; };
-struct Document { std::vector<Page> pages; };
+struct Document {
+    std::vector<Page> pages;
+    double spacingScale = 1.0; // the vertical spacing factor pagination settled on (1 = no compression)
+};
 
 struct PageSetup {
     double width = 595.276;  // A4 portrait
@@ -96,6 +123,12 @@ struct PageSetup {
     std::string headerLeft;   // running header, left
     std::string headerRight;  // running header, right
     std::string footer;       // "{page}" and "{pages}" are replaced
+    // A last page filled less than `shortPageFraction` of its height is avoided by compressing the
+    // spacing between blocks down to `minSpacingScale` of its height when that fits it on the page before.
+    double minSpacingScale = 0.5;
+    double spacingScale = 1.0; // the factor of the vertical spacing tried first
+
+    double shortPageFraction = 0.34;
 };
 
 // Wraps text to `width`; '\n' forces a break; a word wider than the line breaks

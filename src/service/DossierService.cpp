@@ -314,7 +314,9 @@ Result<Revision> DossierService::renderRevision(const Caller& caller, const std:
     if (!filled.isOk()) return filled.status();
     Revision r;
     r.number = number;
-    r.variant = variant.empty() ? def->variants.front().name : variant;
+    auto chosen = forms::chooseVariant(*def, filled.value().data, variant);
+    if (!chosen.isOk()) return chosen.status();
+    r.variant = chosen.value();
     r.formVersion = def->version;
     r.inputJson = toJsonText(data);
     r.createdByOrganisationId = caller.organisationId;

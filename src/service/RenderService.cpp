@@ -132,24 +132,36 @@ std::string idPrefix(const std::string& form) {
     return prefix;
 }
 
-std::string hashedDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::set<std::string>* skip) {
+// The variant is part of the id (a Côtes-d'Armor grille never shares the id of an AFFIL one).
+std::string hashedDocumentId(const std::string& form, const std::string& variant, const Poco::JSON::Object::Ptr& data,
+                             const std::set<std::string>* skip) {
     ContentHasher h(skip);
     h.feed(form);
     h.feed("\n");
+    if (!variant.empty()) {
+        h.feed("variant:");
+        h.feed(variant);
+        h.feed("\n");
+    }
     std::string path;
     h.object(data, path);
     return idPrefix(form) + "-" + h.hex().substr(0, 10);
 }
 
 // The identifier of a recipient copy must not depend on what was left out of it.
-std::string redactedDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data, const std::set<std::string>& redacted) {
-    return hashedDocumentId(form, data, &redacted);
+std::string redactedDocumentId(const std::string& form, const std::string& variant, const Poco::JSON::Object::Ptr& data,
+                               const std::set<std::string>& redacted) {
+    return hashedDocumentId(form, variant, data, &redacted);
 }
 
 } // namespace
 
 std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data) {
-    return hashedDocumentId(form, data, nullptr);
+    return hashedDocumentId(form, "", data, nullptr);
+}
+
+std::string contentDocumentId(const std::string& form, const std::string& variant, const Poco::JSON::Object::Ptr& data) {
+    return hashedDocumentId(form, variant, data, nullptr);
 }
 
 namespace {
@@ -208,10 +220,15 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& complete, 
     forms::FilledForm filled = complete;
     if (!request.redactedRows.empty()) filled.data = forms::withoutRows(complete.data, request.redactedRows);
     const forms::FormDef& def = *filled.form;
+    // The variant follows the data where the form says so (a grille's référentiel).
+    auto chosen = forms::chooseVariant(def, filled.data, request.variant);
+    if (!chosen.isOk()) return chosen.status();
+    const std::string variant = chosen.value();
+    const std::string idVariant = def.variants.size() > 1 ? variant : "";
     Rendered out;
     if (!request.documentId.empty()) out.documentId = request.documentId;
-    else if (request.redacted.empty()) out.documentId = contentDocumentId(def.id, request.data);
-    else out.documentId = redactedDocumentId(def.id, request.data, request.redacted);
+    else if (request.redacted.empty()) out.documentId = contentDocumentId(def.id, idVariant, request.data);
+    else out.documentId = redactedDocumentId(def.id, idVariant, request.data, request.redacted);
     const std::string today = todayFrench();
     if (request.format == "xlsx") {
         xlsx::XlsxOptions xo;
@@ -227,7 +244,6 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& complete, 
         return out;
     }
     if (request.format != "pdf") return Status::notFound("format_unsupported", "Format inconnu : « " + request.format + " ».");
-    const std::string variant = request.variant.empty() ? def.variants.front().name : request.variant;
     auto tpl = _catalog.templates->find(def.id, variant);
     if (!tpl) return Status::notFound("variant_not_found", "Aucun modèle pour « " + def.id + " », variante « " + variant + " ».");
     // Refuse what the fonts cannot draw rather than let it vanish from the document.
@@ -235,7 +251,8 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& complete, 
     findUndrawable(filled.data, "", _catalog.fontsDir, undrawable);
     if (!undrawable.empty())
         return Status::invalidArgument("validation_failed", "Le document ne peut pas être imprimé en PDF tel quel.", undrawable);
-    templates::ComposeOptions co{out.documentId, today, request.redacted};
+    templates::ComposeOptions co{request.displayedDocumentId.empty() ? out.documentId : request.displayedDocumentId, today,
+                                 request.redacted, request.recipientNotice};
     auto composed = templates::compose(*tpl, filled, co);
     pdf::PdfOptions po;
     po.fontsDir = _catalog.fontsDir;

@@ -37,6 +37,10 @@ struct RenderRequest {
     bool embedAllFonts = false;
     // Rows left out of tables classified by a column (consent::Decision::excludedRows; set by the gate only).
     std::map<std::string, std::set<std::size_t>> redactedRows;
+    // Recipient copies (set by the transmit use case): the text printed under the title (to whom,
+    // when, under which consent), and the identifier the footer shows (empty: documentId).
+    std::string recipientNotice;
+    std::string displayedDocumentId;
 };
 
 struct Rendered {
@@ -67,5 +71,8 @@ private:
 std::string todayFrench();
 // A stable identifier for render-only documents: "<PREFIX>-<10 hex of SHA-256(form + input)>".
 std::string contentDocumentId(const std::string& form, const Poco::JSON::Object::Ptr& data);
+// The same, for a form with several variants: the variant enters the hash (an empty variant gives
+// the identifier above), so two renderings of the same data with different variants never share an id.
+std::string contentDocumentId(const std::string& form, const std::string& variant, const Poco::JSON::Object::Ptr& data);
 
 } // namespace passerelle::service

@@ -85,6 +85,24 @@ Date parisDate(Instant t) {
     return t >= Instant::parisMidnight(next) ? next : d;
 }
 
+// dd/mm/yyyy of an instant (UTC day).
+std::string frenchDay(consent::Instant at) {
+    auto date = Date::parseIso(at.iso().substr(0, 10));
+    return date ? date->french() : at.iso();
+}
+
+// « Copie adressée à Habitat 76 le 20/11/2026, avec l’autorisation du ménage du 01/11/2026 … »
+std::string copyNotice(const std::string& recipient, consent::Instant now, const std::vector<StoredConsent>& records,
+                       const std::string& consentId, const std::string& transmissionId) {
+    std::string given;
+    for (const auto& r : records)
+        if (r.id == consentId) given = frenchDay(consent::Instant{r.givenAt});
+    std::string s = "Copie adressée à " + recipient + " le " + frenchDay(now);
+    s += given.empty() ? " avec l’autorisation du ménage" : ", avec l’autorisation du ménage du " + given;
+    s += " (transmission " + transmissionId + "). Les informations sans lien avec le logement, ou que cette autorisation ne couvre pas, n’y figurent pas.";
+    return s;
+}
+
 ConsentRecord toRecord(const StoredConsent& s) {
     ConsentRecord r;
     r.id = s.id;
@@ -557,6 +575,10 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
             rr.redacted = decision.excludedFields;
             rr.redactedRows = decision.excludedRows;
             rr.documentId = t.id;
+            // The first page says to whom, when and under which consent the copy went; the
+            // footer shows the document's identifier.
+            rr.displayedDocumentId = d.id + "-r" + std::to_string(d.currentRevision);
+            rr.recipientNotice = copyNotice(recipient.value().name, req.now, records.value(), decision.consentId, t.id);
             auto rendered = _renderer->render(rr);
             if (!rendered.isOk()) return rendered.status();
             storage::Artefact a;

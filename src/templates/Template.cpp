@@ -1,5 +1,8 @@
 #include "templates/Template.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -8,6 +11,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/Path.h>
 
+#include "common/Text.h"
 #include "forms/Format.h"
 #include "templates/CrossTab.h"
 
@@ -58,6 +62,16 @@ void forEachFieldRef(const Array::Ptr& blocks, const std::function<void(const st
         // A cross table also shows the fields its cells were derived from (templates/CrossTab.h).
         if (auto covers = b->getArray("covers"))
             for (unsigned k = 0; k < covers->size(); ++k) fn(covers->getElement<std::string>(k), w + "/covers/" + std::to_string(k));
+        // Fields shown only through the placeholders of a signature mention or a checkbox item.
+        for (const char* key : {"mention", "item"}) {
+            std::string t = b->optValue<std::string>(key, "");
+            for (std::size_t open = t.find('{'); open != std::string::npos; open = t.find('{', open + 1)) {
+                std::size_t close = t.find('}', open);
+                if (close == std::string::npos) break;
+                std::string ref = t.substr(open + 1, close - open - 1);
+                if (!ref.empty() && ref != "today" && ref != "documentId" && ref.rfind("form.", 0) != 0) fn(ref, w + "/" + key);
+            }
+        }
         if (type == "section") forEachFieldRef(b->getArray("blocks"), fn, w + "/blocks");
     }
 }
@@ -86,10 +100,18 @@ public:
 
     Composed run() {
         Composed c;
-        c.setup.headerLeft = interpolate(_t.headerLeft);
-        c.setup.headerRight = interpolate(_t.headerRight);
+        // The running header never shows the redaction mention: a piece naming a left-out value is dropped.
+        c.setup.headerLeft = withoutRedactedPieces(_t.headerLeft);
+        c.setup.headerRight = withoutRedactedPieces(_t.headerRight);
         c.setup.footer = interpolate(_t.footer);
         blocks(_t.blocks, c.blocks);
+        if (!_o.recipientNotice.empty()) {
+            // Under the title: to whom, when and under which consent this copy went.
+            auto at = c.blocks.begin();
+            if (at != c.blocks.end() && std::holds_alternative<layout::TitleBlock>(*at)) ++at;
+            c.blocks.insert(at, layout::ParagraphBlock{"Copie transmise", _o.recipientNotice});
+        }
+        dropDoubledHeadings(c.blocks);
         return c;
     }
 
@@ -99,6 +121,59 @@ private:
     Object::Ptr _data;
     const ComposeOptions& _o;
     layout::PairsBlock _pairs;
+    std::vector<std::string> _omitted; // labels of the left-out fields since the last flush
+
+    // True when a placeholder of `s` names a left-out field.
+    bool usesRedacted(const std::string& s) const {
+        for (std::size_t open = s.find('{'); open != std::string::npos; open = s.find('{', open + 1)) {
+            std::size_t close = s.find('}', open);
+            if (close == std::string::npos) break;
+            std::string key = s.substr(open + 1, close - open - 1);
+            if (_form.field(key) && redacted(key)) return true;
+        }
+        return false;
+    }
+
+    // A subtitle « a · {x} · {y} »: the pieces naming a left-out value are dropped rather than
+    // shown as a row of mentions.
+    std::string withoutRedactedPieces(const std::string& s) const {
+        const std::string sep = " \u00B7 ";
+        std::string out;
+        std::size_t start = 0;
+        while (true) {
+            std::size_t at = s.find(sep, start);
+            std::string piece = s.substr(start, at == std::string::npos ? std::string::npos : at - start);
+            if (!usesRedacted(piece)) out += (out.empty() ? "" : sep) + interpolate(piece);
+            if (at == std::string::npos) break;
+            start = at + sep.size();
+        }
+        return out;
+    }
+
+    // "5. Actions engagées et prévues" → "actions engagées et prévues": numbering and case aside.
+    static std::string headingKey(const std::string& text) {
+        std::size_t i = 0;
+        while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == ' ')) ++i;
+        std::string out;
+        for (std::size_t k = i; k < text.size(); ++k) out += static_cast<char>(std::tolower(static_cast<unsigned char>(text[k])));
+        return out;
+    }
+    // A caption, label or sub-heading that repeats the heading just above it is not printed twice.
+    static void dropDoubledHeadings(std::vector<layout::Block>& blocks) {
+        for (std::size_t i = 1; i < blocks.size(); ++i) {
+            const auto* h = std::get_if<layout::HeadingBlock>(&blocks[i - 1]);
+            if (!h) continue;
+            const std::string key = headingKey(h->text);
+            if (key.empty()) continue;
+            if (auto* t = std::get_if<layout::TableBlock>(&blocks[i]); t && headingKey(t->caption) == key) t->caption.clear();
+            else if (auto* p = std::get_if<layout::ParagraphBlock>(&blocks[i]); p && headingKey(p->label) == key) p->label.clear();
+            else if (auto* c = std::get_if<layout::CheckboxBlock>(&blocks[i]); c && headingKey(c->label) == key) c->label.clear();
+            else if (auto* sub = std::get_if<layout::HeadingBlock>(&blocks[i]); sub && sub->level > h->level && headingKey(sub->text) == key) {
+                blocks.erase(blocks.begin() + static_cast<long>(i));
+                --i;
+            }
+        }
+    }
 
     bool redacted(const std::string& path) const {
         for (const auto& r : _o.redacted)
@@ -141,7 +216,21 @@ private:
         return forms::formatValue(f, v);
     }
 
-    std::string interpolate(const std::string& s) const {
+    // French elision where a placeholder follows "de" or "que": "de {nom}" gives "d’Agnès".
+    static void elide(std::string& out, const std::string& value) {
+        if (!text::elides(value)) return;
+        for (const char* word : {"de ", "De ", "que ", "Que "}) {
+            const std::size_t n = std::strlen(word);
+            if (out.size() < n || out.compare(out.size() - n, n, word) != 0) continue;
+            if (out.size() > n && std::isalpha(static_cast<unsigned char>(out[out.size() - n - 1]))) continue; // "Bonde ", not "de "
+            out.erase(out.size() - 2); // the "e "
+            out += "\u2019";
+            return;
+        }
+    }
+
+    // `blankable`: an empty value becomes a line of dots to write on (signature mentions).
+    std::string interpolate(const std::string& s, bool blankable = false) const {
         std::string out;
         std::size_t i = 0;
         while (i < s.size()) {
@@ -151,12 +240,16 @@ private:
             if (close == std::string::npos) { out.append(s, i, std::string::npos); break; }
             out.append(s, i, open - i);
             std::string key = s.substr(open + 1, close - open - 1);
-            if (key == "page" || key == "pages") out += "{" + key + "}";
-            else if (key == "documentId") out += _o.documentId;
-            else if (key == "today") out += _o.today;
-            else if (key == "form.title") out += _form.title;
-            else if (key == "form.version") out += _form.version;
-            else if (const FieldDef* f = _form.field(key)) out += display(*f, forms::lookup(_data, key), key);
+            std::string value;
+            if (key == "page" || key == "pages") value = "{" + key + "}";
+            else if (key == "documentId") value = _o.documentId;
+            else if (key == "today") value = _o.today;
+            else if (key == "form.title") value = _form.title;
+            else if (key == "form.version") value = _form.version;
+            else if (const FieldDef* f = _form.field(key)) value = display(*f, forms::lookup(_data, key), key);
+            if (value.empty() && blankable) value = "____________________"; // a line to write on
+            elide(out, value);
+            out += value;
             i = close + 1;
         }
         return out;
@@ -167,6 +260,16 @@ private:
             out.push_back(_pairs);
             _pairs.rows.clear();
         }
+        if (!_omitted.empty()) {
+            // One mention for every value left out here, not one per field.
+            std::string list;
+            for (const auto& l : _omitted) list += (list.empty() ? "" : " ; ") + l;
+            out.push_back(layout::ParagraphBlock{"", std::string(kRedactedMention) + " : " + list + ".", /*muted=*/true});
+            _omitted.clear();
+        }
+    }
+    void omit(const std::string& label) {
+        if (std::find(_omitted.begin(), _omitted.end(), label) == _omitted.end()) _omitted.push_back(label);
     }
 
     // Columns of a table: the listed ones, or every scalar sub-field holding a value in some row.
@@ -208,14 +311,28 @@ private:
         tb.caption = spec && spec->has("caption") ? interpolate(spec->getValue<std::string>("caption")) : f.label;
         Var v = forms::lookup(_data, path);
         Array::Ptr rows = v.type() == typeid(Array::Ptr) ? v.extract<Array::Ptr>() : nullptr;
+        if (redacted(path)) {
+            // The whole table is left out: one mention, no empty grid.
+            omit(tb.caption.empty() ? f.label : tb.caption);
+            flush(out);
+            return;
+        }
         std::vector<double> weights;
         std::vector<std::string> titles;
-        auto cols = tableColumns(f, path, rows, spec ? spec->getArray("columns") : nullptr, weights, titles);
-        for (std::size_t c = 0; c < cols.size(); ++c) tb.columns.push_back({titles[c], weights[c]});
+        auto allCols = tableColumns(f, path, rows, spec ? spec->getArray("columns") : nullptr, weights, titles);
+        // A left-out column is not drawn; it is named once under the table, whether or not it was filled.
+        std::vector<const FieldDef*> cols;
+        std::vector<std::string> omittedColumns;
+        for (std::size_t c = 0; c < allCols.size(); ++c) {
+            if (redacted(path + "." + allCols[c]->name)) { omittedColumns.push_back(titles[c]); continue; }
+            cols.push_back(allCols[c]);
+            layout::Column col{titles[c], weights[c]};
+            if (allCols[c]->type == FieldType::Amount || allCols[c]->type == FieldType::Integer || allCols[c]->type == FieldType::Percent)
+                col.align = layout::Align::Right; // figures line up on their units
+            tb.columns.push_back(col);
+        }
         if (spec && spec->has("empty")) tb.emptyText = spec->getValue<std::string>("empty");
-        if (redacted(path)) {
-            tb.rows.push_back(std::vector<std::string>(cols.size(), kRedactedMention));
-        } else if (rows) {
+        if (rows) {
             for (unsigned r = 0; r < rows->size(); ++r) {
                 std::vector<std::string> cells;
                 for (const FieldDef* c : cols) cells.push_back(display(*c, child(rows->get(r), c->name), path + "." + c->name));
@@ -223,7 +340,10 @@ private:
             }
         }
         if (tb.columns.empty()) tb.columns.push_back({f.label, 1});
+        const std::string tableName = tb.caption.empty() ? f.label : tb.caption;
         out.push_back(std::move(tb));
+        for (const auto& c : omittedColumns) omit(tableName + " – " + c);
+        flush(out);
     }
 
     // A long-format table shown as a matrix, or drawn as a bar chart (templates/CrossTab.h).
@@ -248,7 +368,7 @@ private:
     // depth < 0: a group listed directly whose heading the template already gives (no sub-heading).
     void field(const FieldDef& f, const std::string& path, const Var& v, std::vector<layout::Block>& out, int depth) {
         if (f.type == FieldType::Table) { table(f, path, nullptr, out); return; }
-        if (redacted(path)) { _pairs.rows.emplace_back(f.label, kRedactedMention); return; }
+        if (redacted(path)) { omit(f.label); return; }
         if (f.isComposite()) {
             if (v.isEmpty()) return;
             flush(out);
@@ -271,12 +391,16 @@ private:
         layout::CheckboxBlock cb;
         cb.label = spec->has("label") ? interpolate(spec->getValue<std::string>("label")) : f.label;
         if (redacted(path)) {
-            out.push_back(layout::PairsBlock{{{cb.label, kRedactedMention}}});
+            omit(cb.label);
+            flush(out);
             return;
         }
         Var v = forms::lookup(_data, path);
         std::set<std::string> chosen;
-        if (f.type == FieldType::Boolean) {
+        if (f.type == FieldType::Boolean && spec->has("item")) {
+            // One box the person ticks (« J’accepte que … »), ticked already when the data says yes.
+            cb.items.push_back({interpolate(spec->getValue<std::string>("item")), !v.isEmpty() && v.convert<bool>()});
+        } else if (f.type == FieldType::Boolean) {
             cb.items.push_back({"Oui", !v.isEmpty() && v.convert<bool>()});
             cb.items.push_back({"Non", !v.isEmpty() && !v.convert<bool>()});
         } else {
@@ -294,7 +418,7 @@ private:
     void records(const FieldDef& f, const std::string& path, const Object::Ptr& spec, std::vector<layout::Block>& out) {
         flush(out);
         Var v = forms::lookup(_data, path);
-        if (redacted(path)) { _pairs.rows.emplace_back(f.label, kRedactedMention); flush(out); return; }
+        if (redacted(path)) { omit(f.label); flush(out); return; }
         if (v.type() != typeid(Array::Ptr)) return;
         auto rows = v.extract<Array::Ptr>();
         std::string titleField = spec->optValue<std::string>("titleField", "");
@@ -330,6 +454,19 @@ private:
             }
             std::string title = interpolate(p->optValue<std::string>("title", ""));
             std::string forEach = p->optValue<std::string>("forEach", "");
+            if (p->has("names")) {
+                // The household's box carries its members' names when the data gives them
+                // ("names": a table of persons; "namesWhere": {"column": [values]} keeps some rows);
+                // "ifNoName" lines are printed only when no name is known.
+                std::string name = namesOf(p->getValue<std::string>("names"), p->getObject("namesWhere"));
+                std::vector<std::string> partyLines;
+                if (name.empty())
+                    if (auto ifNo = p->getArray("ifNoName"))
+                        for (unsigned k = 0; k < ifNo->size(); ++k) partyLines.push_back(interpolate(ifNo->getElement<std::string>(k)));
+                partyLines.insert(partyLines.end(), lines.begin(), lines.end());
+                sb.parties.push_back({title, name, partyLines});
+                continue;
+            }
             if (!forEach.empty()) {
                 // One block per row of a table of persons (e.g. each adult of the household who signs).
                 const FieldDef* tf = _form.field(forEach);
@@ -341,16 +478,58 @@ private:
                         for (const char* k : {"prenom", "nom"}) {
                             const FieldDef* c = tf->child(k);
                             Var cv = child(rows->get(r), k);
-                            if (c && !cv.isEmpty()) name += (name.empty() ? "" : " ") + display(*c, cv, forEach + "." + k);
+                            if (!c || cv.isEmpty()) continue;
+                            std::string part = display(*c, cv, forEach + "." + k);
+                            if (part == kRedactedMention && name == kRedactedMention) continue; // said once
+                            name += (name.empty() ? "" : " ") + part;
                         }
                         sb.parties.push_back({title, name, lines});
                     }
                 }
                 continue;
             }
-            sb.parties.push_back({title, interpolate(p->optValue<std::string>("name", "")), lines});
+            std::string name = interpolate(p->optValue<std::string>("name", ""));
+            // A left-out name under a title that already says so is not repeated.
+            if (title.find(kRedactedMention) != std::string::npos && name.find(kRedactedMention) != std::string::npos) name.clear();
+            sb.parties.push_back({title, name, lines});
         }
+        // « Fait à … , le … » above the boxes: the template's mention, dots where a value is unknown.
+        sb.mention = interpolate(spec->optValue<std::string>("mention", "Fait à {}, le {}"), /*blankable=*/true);
         out.push_back(std::move(sb));
+    }
+
+    // "Yannick Le Gall et Anne Le Gall": the names of a table of persons, optionally only the rows
+    // whose `column` holds one of the listed values.
+    std::string namesOf(const std::string& tablePath, const Object::Ptr& where) const {
+        const FieldDef* tf = _form.field(tablePath);
+        if (redacted(tablePath) || redacted(tablePath + ".nom") || redacted(tablePath + ".prenom")) return kRedactedMention; // said once
+        Var v = forms::lookup(_data, tablePath);
+        if (!tf || v.type() != typeid(Array::Ptr)) return "";
+        std::vector<std::string> names;
+        auto rows = v.extract<Array::Ptr>();
+        for (unsigned r = 0; r < rows->size(); ++r) {
+            Var row = rows->get(r);
+            bool keep = true;
+            if (where)
+                for (const auto& column : where->getNames()) {
+                    auto allowed = where->getArray(column);
+                    Var cv = child(row, column);
+                    bool match = false;
+                    for (unsigned k = 0; allowed && k < allowed->size(); ++k) match = match || (!cv.isEmpty() && cv.toString() == allowed->getElement<std::string>(k));
+                    keep = keep && match;
+                }
+            if (!keep) continue;
+            std::string name;
+            for (const char* k : {"prenom", "nom"}) {
+                const FieldDef* c = tf->child(k);
+                Var cv = child(row, k);
+                if (c && !cv.isEmpty()) name += (name.empty() ? "" : " ") + display(*c, cv, tablePath + "." + k);
+            }
+            if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+        }
+        std::string out;
+        for (std::size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " et " : ", ") + names[i];
+        return out;
     }
 
     bool present(const std::string& path) const {
@@ -374,7 +553,7 @@ private:
             if (type == "title") {
                 flush(out);
                 out.push_back(layout::TitleBlock{interpolate(b->optValue<std::string>("text", _t.title)),
-                                                 interpolate(b->optValue<std::string>("subtitle", _t.subtitle))});
+                                                 withoutRedactedPieces(b->optValue<std::string>("subtitle", _t.subtitle))});
             } else if (type == "heading") {
                 flush(out);
                 out.push_back(layout::HeadingBlock{interpolate(b->getValue<std::string>("text")), b->optValue<int>("level", 1)});
@@ -388,7 +567,7 @@ private:
                 flush(out);
             } else if (type == "paragraph") {
                 flush(out);
-                if (redacted(path)) out.push_back(layout::ParagraphBlock{f->label, kRedactedMention});
+                if (redacted(path)) { omit(interpolate(b->optValue<std::string>("label", f->label))); flush(out); }
                 else {
                     Var v = forms::lookup(_data, path);
                     std::string text = v.isEmpty() ? b->optValue<std::string>("empty", "") : forms::formatValue(*f, v);

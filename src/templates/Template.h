@@ -35,6 +35,9 @@ struct ComposeOptions {
     std::string documentId;
     std::string today;                 // dd/mm/yyyy, shown where templates use {today}
     std::set<std::string> redacted;    // dotted field paths left out (consent gate)
+    // A recipient copy: printed on the first page, under the title (to whom, when, under which
+    // consent the copy was sent). Empty for the author's own rendering.
+    std::string recipientNotice;
 };
 
 struct Composed {

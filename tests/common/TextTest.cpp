@@ -29,3 +29,14 @@ TEST(Text, Utf8ValidationAndLength) {
     EXPECT_EQ(text::decode("é€").size(), 2u);
     EXPECT_EQ(text::encode(0x20AC), "€");
 }
+
+TEST(Text, FrenchElisionBeforeAVowelOrAnH) {
+    using passerelle::text::ofName;
+    EXPECT_EQ(ofName("Agnès"), "d\u2019Agnès");
+    EXPECT_EQ(ofName("Émile"), "d\u2019Émile");
+    EXPECT_EQ(ofName("Habitat 76"), "d\u2019Habitat 76");
+    EXPECT_EQ(ofName("ICF Habitat", /*capitalised=*/true), "D\u2019ICF Habitat");
+    EXPECT_EQ(ofName("Sophie"), "de Sophie");
+    EXPECT_EQ(ofName("Thị Lan", /*capitalised=*/true), "De Thị Lan");
+    EXPECT_EQ(ofName(""), "de ");
+}

@@ -215,21 +215,51 @@ TEST(Documents, ComputedFiguresAppearFormatted) {
     EXPECT_NE(first.find("20,67 %"), std::string::npos);
     EXPECT_EQ(first.find("dépasse le seuil"), std::string::npos);
     EXPECT_NE(first.find("Fin de l’accompagnement 15/03/2027"), std::string::npos);
-    // Three signature blocks: each party signs "Lu et approuvé" with place and date.
+    // Three signature blocks: each party signs "Lu et approuvé"; place and date once, above the boxes.
     EXPECT_EQ(count(first, "« Lu et approuvé »"), 3u);
-    EXPECT_EQ(count(first, "Fait à Thionville, le 16/03/2026"), 3u);
+    EXPECT_EQ(count(first, "Fait à Thionville, le 16/03/2026"), 1u);
 }
 
-TEST(Documents, GrilleFilledWithTheOtherReferentialLosesNothing) {
-    // A Côtes-d'Armor grid rendered with the AFFIL template (and the reverse) still shows every value.
-    struct Case { const char* file; const char* variant; const char* title; };
-    const Case cases[] = {{"grille-capacite-habiter-cotes-darmor-initiale.json", "affil", "Évaluation selon le référentiel des Côtes-d’Armor"},
-                          {"grille-capacite-habiter-affil-suivi-6-mois.json", "cotes-darmor", "Évaluation selon le référentiel AFFIL"}};
+TEST(Documents, GrilleVariantFollowsItsReferential) {
+    // Without a variant, each grid comes out with the template of the référentiel it fills (its
+    // title, its introduction, its numbering); a contradicting variant is refused, in French,
+    // naming it; the document id depends on the variant.
+    struct Case { const char* file; const char* own; const char* other; const char* title; const char* otherTitle; };
+    const Case cases[] = {{"grille-capacite-habiter-cotes-darmor-initiale.json", "cotes-darmor", "affil",
+                           "Outil d’appréciation de la capacité à habiter", "Grille d’évaluation partagée AFFIL"},
+                          {"grille-capacite-habiter-affil-suivi-6-mois.json", "affil", "cotes-darmor",
+                           "Grille d’évaluation partagée AFFIL", "Outil d’appréciation de la capacité à habiter"}};
+    service::RenderService svc(repoCatalog());
     for (const auto& c : cases) {
         auto data = load(c.file);
-        auto r = render("grille-capacite-habiter", data, c.variant);
-        expectAllPresent(r.bytes, expectedFor("grille-capacite-habiter", data, c.variant), c.file);
-        EXPECT_NE(pdfToText(r.bytes).find(c.title), std::string::npos) << c.file;
+        auto chosen = render("grille-capacite-habiter", data);
+        auto explicitly = render("grille-capacite-habiter", data, c.own);
+        expectAllPresent(chosen.bytes, expectedFor("grille-capacite-habiter", data, c.own), c.file);
+        std::string text = normaliseSpaces(pdfToText(chosen.bytes));
+        EXPECT_NE(text.find(c.title), std::string::npos) << c.file;
+        EXPECT_EQ(text.find(c.otherTitle), std::string::npos) << c.file;
+        EXPECT_EQ(chosen.documentId, explicitly.documentId) << c.file;
+        EXPECT_EQ(normaliseSpaces(pdfToText(explicitly.bytes)), text) << c.file;
+
+        service::RenderRequest req;
+        req.form = "grille-capacite-habiter";
+        req.variant = c.other;
+        req.data = data;
+        auto refused = svc.render(req);
+        ASSERT_FALSE(refused.isOk()) << c.file;
+        EXPECT_EQ(refused.status().code(), Status::Code::InvalidArgument) << c.file;
+        ASSERT_EQ(refused.status().details().size(), 1u) << c.file;
+        // The path names what the data fills, the message both variants.
+        EXPECT_EQ(refused.status().details()[0].path, std::string("/") + (std::string(c.own) == "affil" ? "affil" : "cotesDArmor"));
+        EXPECT_EQ(refused.status().details()[0].rule, "variante_contradictoire");
+        EXPECT_NE(refused.status().details()[0].message.find(std::string("La variante « ") + c.other + " »"), std::string::npos)
+            << refused.status().details()[0].message;
+        EXPECT_NE(refused.status().details()[0].message.find(std::string("« ") + c.own + " »"), std::string::npos)
+            << refused.status().details()[0].message;
+
+        EXPECT_NE(service::contentDocumentId("grille-capacite-habiter", c.own, data),
+                  service::contentDocumentId("grille-capacite-habiter", c.other, data)) << c.file;
+        EXPECT_EQ(chosen.documentId, service::contentDocumentId("grille-capacite-habiter", c.own, data)) << c.file;
     }
     // The primary rubriques come in the territory's order.
     std::string affil = normaliseSpaces(pdfToText(render("grille-capacite-habiter", load("grille-capacite-habiter-affil-suivi-6-mois.json"), "affil").bytes));

@@ -147,7 +147,9 @@ TEST(Paginate, HeadingIsNeverTheLastLineOfAPage) {
     blocks.push_back(pairs);
     blocks.push_back(HeadingBlock{"Section suivante", 1});
     blocks.push_back(ParagraphBlock{"", "Contenu de la section."});
-    Document doc = paginate(blocks, PageSetup{}, kMetrics);
+    PageSetup noCompression; // compressing the spacing would fit it all on one page
+    noCompression.minSpacingScale = 1.0;
+    Document doc = paginate(blocks, noCompression, kMetrics);
     ASSERT_EQ(doc.pages.size(), 2u);
     EXPECT_EQ(countOnPage(doc.pages[1], "Section suivante"), 1);
     EXPECT_EQ(countOnPage(doc.pages[1], "Contenu de la section."), 1);
@@ -177,12 +179,68 @@ TEST(Paginate, SubHeadingKeepsItsUnitOnTheSamePage) {
     // A sub-heading followed by a level and a comment: near the bottom of a page, the whole unit moves.
     std::vector<Block> blocks;
     PairsBlock fill;
-    for (int i = 0; i < 43; ++i) fill.rows.emplace_back("L" + std::to_string(i), "v");
+    // 44 rows leave 56 pt: the heading, the level and the comment's label fit, the comment does not.
+    for (int i = 0; i < 44; ++i) fill.rows.emplace_back("L" + std::to_string(i), "v");
     blocks.push_back(fill);
     blocks.push_back(HeadingBlock{"Gestion du budget", 3});
     blocks.push_back(PairsBlock{{{"Niveau", "Point de vigilance"}}});
     blocks.push_back(ParagraphBlock{"Commentaire", "Budget tenu avec l'aide de la CESF."});
-    Document doc = paginate(blocks, PageSetup{}, kMetrics);
+    PageSetup noCompression; // compressing the spacing would fit it all on one page
+    noCompression.minSpacingScale = 1.0;
+    Document doc = paginate(blocks, noCompression, kMetrics);
     ASSERT_EQ(doc.pages.size(), 2u);
     for (const char* s : {"Gestion du budget", "Point de vigilance", "Commentaire"}) EXPECT_EQ(countOnPage(doc.pages[1], s), 1) << s;
+}
+
+TEST(Wrap, NeverBreaksAfterAnOpeningGuillemetNorBeforeAClosingOneOrHighPunctuation) {
+    // 20 characters per line at 5 pt: a greedy wrap would break right after « and before ; and ».
+    const double width = 100;
+    auto a = wrap("organise le « chaînage juridique » ensuite", width, Font::Regular, 10, kMetrics);
+    for (const auto& l : a) {
+        EXPECT_NE(l.substr(l.size() >= 2 ? l.size() - 2 : 0), "\xC2\xAB") << l;
+        EXPECT_NE(l.rfind("\xC2\xBB", 0), 0u) << l;
+    }
+    auto b = wrap("les loyers impayées ; l’APL est versée", width, Font::Regular, 10, kMetrics);
+    for (const auto& l : b) EXPECT_NE(l[0], ';') << l;
+    EXPECT_EQ(joinWords(b), "les loyers impayées ; l’APL est versée");
+    auto c = wrap("Quel est le montant ? Il reste dû : 120 €", width, Font::Regular, 10, kMetrics);
+    for (const auto& l : c) EXPECT_TRUE(l[0] != '?' && l[0] != ':') << l;
+}
+
+TEST(Paginate, AmountColumnsAreRightAligned) {
+    TableBlock t;
+    t.columns = {{"Poste", 3}, {"Montant", 1, Align::Right}};
+    t.rows = {{"Loyer", "450,00 €"}, {"Charges", "1 234,56 €"}};
+    Document doc = paginate({t}, PageSetup{}, kMetrics);
+    PageSetup s;
+    const double right = s.width - s.marginRight;
+    int seen = 0;
+    for (const auto& it : doc.pages[0].items) {
+        if (it.kind != Item::Kind::Text || it.role != Item::Role::TableRow || it.text.find("€") == std::string::npos) continue;
+        EXPECT_NEAR(it.x + kMetrics.width(it.text, Font::Regular, it.size), right - 3.0, 0.01) << it.text;
+        ++seen;
+    }
+    EXPECT_EQ(seen, 2);
+}
+
+TEST(Paginate, SignatureMentionAboveTheBoxesAndALineToWriteOnAfterReceivedOn) {
+    SignatureBlock sb;
+    sb.mention = "Fait à Rennes, le 12/03/2026";
+    sb.parties.push_back({"Reçu par le destinataire", "Thomas Ngo", {"Reçu le :", "Signature :"}});
+    Document doc = paginate({ParagraphBlock{"", "Avant."}, sb}, PageSetup{}, kMetrics);
+    ASSERT_EQ(doc.pages.size(), 1u);
+    double mentionY = -1, boxY = -1, receivedY = -1;
+    int rules = 0;
+    for (const auto& it : doc.pages[0].items) {
+        if (it.role == Item::Role::SignatureMention) mentionY = it.y;
+        if (it.role == Item::Role::Signature && it.kind == Item::Kind::Box) boxY = it.y;
+        if (it.text == "Reçu le :") receivedY = it.y;
+        if (it.role == Item::Role::Signature && it.kind == Item::Kind::Line) {
+            ++rules;
+            EXPECT_NEAR(it.y, receivedY + 1.5, 0.01) << "the rule sits on the « Reçu le : » line";
+        }
+    }
+    EXPECT_GT(mentionY, 0);
+    EXPECT_LT(mentionY, boxY);
+    EXPECT_EQ(rules, 1) << "« Signature : » (the last line) gets none";
 }

@@ -211,6 +211,15 @@ TEST_P(TransmissionTest, AcceptanceRefusedThenSentWithoutNonHousingThenWithdrawn
     const std::string text = normaliseSpaces(pdfToText(pdf.body));
     EXPECT_NE(text.find(housing), std::string::npos) << text;
     EXPECT_NE(text.find(kMention), std::string::npos) << text;
+    // The copy says on its first page to whom, when and under which consent it went; its footer
+    // shows the document's identifier; its running header never shows the mention.
+    const std::size_t notice = text.find("Copie adressée à Côtes d'Armor Habitat le ");
+    EXPECT_NE(notice, std::string::npos) << text;
+    EXPECT_LT(notice, text.find("page 1 / ")) << "the notice is on the first page";
+    EXPECT_NE(text.find(", avec l’autorisation du ménage du "), std::string::npos) << text;
+    EXPECT_NE(text.find("(transmission " + trn + ")"), std::string::npos) << text;
+    EXPECT_NE(text.find("Grille d’appréciation " + doc + "-r1 — page 1 / "), std::string::npos) << text;
+    EXPECT_EQ(text.find(kMention + " " + kMention), std::string::npos) << "repeated mentions: " << text;
     EXPECT_EQ(text.find(health), std::string::npos) << "health comment in the landlord's PDF";
     EXPECT_EQ(text.find("Yannick"), std::string::npos) << "family composition (out of scope) in the landlord's PDF";
     auto xlsx = call("GET", "/v1/received/" + trn + "/xlsx", keyBailleur);
