@@ -58,6 +58,7 @@ private:
     const JsonLimits& _limits;
     std::size_t _i = 0;
     std::string _pointer; // of the value being read
+    std::size_t _values = 0;
 
     [[noreturn]] void fail(const std::string& rule, const std::string& message) { throw Fault{_i, rule, message}; }
     [[noreturn]] void failAt(std::size_t at, const std::string& rule, const std::string& message) {
@@ -84,6 +85,9 @@ private:
     Var value(std::size_t depth) {
         skipBlanks();
         if (_i >= _s.size()) fail("syntax", "valeur attendue, trouvé fin du texte");
+        if (++_values > _limits.maxValues)
+            fail("too_many_values", "plus de " + std::to_string(_limits.maxValues) +
+                                        " valeurs dans le document (limite du service) : envoyez-le en plusieurs fois");
         char c = _s[_i];
         if (c == '{') return object(depth + 1);
         if (c == '[') return array(depth + 1);

@@ -4,6 +4,7 @@
 #include <Poco/JSON/Object.h>
 
 #include "forms/FormRegistry.h"
+#include "forms/Json.h"
 
 using namespace passerelle;
 
@@ -119,4 +120,16 @@ TEST(Json, ValidDocumentsKeepTheirValues) {
     EXPECT_TRUE(o->get("n").isEmpty());
     ASSERT_TRUE(o->getArray("l"));
     EXPECT_EQ(o->getArray("l")->size(), 3u);
+}
+
+TEST(Json, TheNumberOfValuesIsBounded) {
+    std::string rows;
+    for (int i = 0; i < 150000; ++i) rows += i ? ",{}" : "{}";
+    Status s = parse("{\"t\": [" + rows + "]}");
+    ASSERT_FALSE(s.isOk());
+    EXPECT_EQ(rule(s), "too_many_values");
+    EXPECT_NE(s.message().find("plus de 100000 valeurs"), std::string::npos) << s.message();
+    forms::JsonLimits wide;
+    wide.maxValues = 1000000;
+    EXPECT_TRUE(forms::parseJson("[" + rows + "]", wide).isOk());
 }
