@@ -32,7 +32,12 @@ Result<std::shared_ptr<FormRegistry>> FormRegistry::loadDirectory(const std::str
             buf << in.rdbuf();
             auto json = parseJsonObject(buf.str());
             if (!json.isOk()) return Status::internal("form_file_invalid", file + " : " + json.status().message());
-            auto def = parseFormDef(json.value());
+            Result<std::shared_ptr<const FormDef>> def = Status::internal("form_file_invalid", "");
+            try {
+                def = parseFormDef(json.value());
+            } catch (const std::exception& e) {
+                return Status::internal("form_file_invalid", file + " : définition illisible (" + e.what() + ")");
+            }
             if (!def.isOk()) return Status::internal("form_file_invalid", file + " : " + def.status().toString());
             if (def.value()->id != Poco::Path(file).getBaseName())
                 return Status::internal("form_file_invalid", file + " : l'identifiant doit être le nom du fichier.");

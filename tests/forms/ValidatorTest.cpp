@@ -22,7 +22,7 @@ Poco::JSON::Object::Ptr json(const std::string& text) {
 std::shared_ptr<const forms::FormDef> testForm() {
     static auto def = [] {
         auto r = forms::parseFormDef(json(R"({
-          "id": "essai", "version": "1", "fields": [
+          "id": "essai", "version": "1", "derivations": ["tauxEffort"], "fields": [
             {"name": "nom", "type": "text", "required": true, "maxLength": 10, "minLength": 2, "category": "identite", "housing": true},
             {"name": "note", "type": "longtext", "category": "accompagnement", "housing": true},
             {"name": "date", "type": "date", "category": "administratif", "housing": true},
@@ -35,7 +35,7 @@ std::shared_ptr<const forms::FormDef> testForm() {
             {"name": "titulaire", "type": "person", "category": "identite", "housing": true},
             {"name": "lignes", "type": "table", "minItems": 1, "maxItems": 2, "category": "accompagnement", "housing": true, "fields": [
               {"name": "action", "type": "text", "required": true}]},
-            {"name": "calcul", "type": "amount", "computed": "rien", "category": "budget", "housing": true}
+            {"name": "calcul", "type": "amount", "computed": "tauxEffort", "category": "budget", "housing": true}
           ]})"));
         if (!r.isOk()) throw std::runtime_error(r.status().toString());
         return r.value();
