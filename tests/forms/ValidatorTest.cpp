@@ -187,13 +187,14 @@ TEST(Validator, RowsPastMaxItemsAreNotValidated) {
     std::string rows = "[";
     for (int i = 0; i < 650000; ++i) rows += i ? ",{}" : "{}";
     rows += "]";
+    auto data = json(R"({"nom": "Ab", "lignes": )" + rows + "}");
     auto started = std::chrono::steady_clock::now();
-    auto errors = check(R"({"nom": "Ab", "lignes": )" + rows + "}");
+    auto errors = forms::validate(*testForm(), data);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     EXPECT_TRUE(has(errors, "/lignes", "max_items"));
     EXPECT_FALSE(has(errors, "/lignes/0/action", "required"));
     EXPECT_LT(errors.size(), 5u);
-    EXPECT_LT(seconds, 5.0);
+    EXPECT_LT(seconds, 1.0); // validation only; it used to check every row
 }
 
 TEST(Validator, ErrorDetailsAreCappedWithTheTotal) {
