@@ -24,6 +24,7 @@
 #include <Poco/Util/ServerApplication.h>
 
 #include "app/AdminCommand.h"
+#include "common/Locale.h"
 #include "forms/FormRegistry.h"
 #include "http/ApiRoutes.h"
 #include "http/ConsentRoutes.h"
@@ -80,6 +81,8 @@ protected:
 
     void initialize(Application& self) override {
         ServerApplication::initialize(self);
+        // Numbers in XLSX and PDF are written with a decimal point whatever the environment (common/Locale.h).
+        enforceCNumericLocale();
         // Keep freed memory in the process: returning it to the kernel makes page faults costly here (see bench/).
         mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
         mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
