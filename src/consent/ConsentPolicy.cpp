@@ -239,7 +239,8 @@ Instant effectiveExpiry(const ConsentRecord& r, const std::optional<Date>& measu
     if (r.expiresAt) return *r.expiresAt;
     if (measureEnd) return Instant::parisMidnight(measureEnd->addDays(1));
     long days = static_cast<long>(floorDiv(r.givenAt.epochSeconds, kSecondsPerDay));
-    std::int64_t timeOfDay = r.givenAt.epochSeconds - static_cast<std::int64_t>(days) * kSecondsPerDay;
+    // The remainder, not epochSeconds - days * 86400: that product overflows at the edges of int64.
+    std::int64_t timeOfDay = ((r.givenAt.epochSeconds % kSecondsPerDay) + kSecondsPerDay) % kSecondsPerDay;
     // One calendar year, clamped to the month's end: 29/02 -> 28/02 (never 01/03: shorter is the safe side).
     Date anniversary = Date::fromDays(days).addMonths(12);
     return Instant{static_cast<std::int64_t>(anniversary.toDays()) * kSecondsPerDay + timeOfDay};

@@ -705,4 +705,16 @@ TEST(ConsentPolicy, ExtremeInstantsAreShownAtTheCalendarEdges) {
             << at << " " << d.message;
     }
 }
+
+// Second finding of fuzz/ConsentFuzzer.cpp: the default expiry of a consent given at INT64_MIN
+// overflowed (days * 86400); it is now one year after the calendar's first day, and refuses.
+TEST(ConsentPolicy, DefaultExpiryOfAnExtremeInstantStaysInTheCalendar) {
+    ConsentRecord r = consent("c1", Instant{INT64_MIN});
+    r.expiresAt.reset();
+    EXPECT_EQ(effectiveExpiry(r, std::nullopt).iso(), "0002-01-01T08:29:52Z"); // the time of day of INT64_MIN
+    EXPECT_FALSE(decide(request(), {r}).allowed);
+    r.givenAt = Instant{INT64_MAX};
+    EXPECT_EQ(effectiveExpiry(r, std::nullopt).iso(), "9999-12-31T15:30:07Z"); // clamped date, time of day of INT64_MAX
+    EXPECT_FALSE(decide(request(), {r}).allowed);
+}
 } // namespace passerelle::consent
