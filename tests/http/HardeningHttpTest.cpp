@@ -98,3 +98,15 @@ TEST_F(HardeningHttp, ThousandsOfErrorsAreCappedWithTheirTotal) {
     EXPECT_EQ(last->getValue<std::string>("rule"), "too_many_errors");
     EXPECT_NE(last->getValue<std::string>("message").find("erreurs en tout"), std::string::npos);
 }
+
+TEST_F(HardeningHttp, HeaderCodesInATitleDoNotCrashTheWorkbookWriter) {
+    // Found by fuzz_render (ASan: double free in libxlsxwriter's worksheet_set_header_opt).
+    std::string body = readFile(sourceDir() + "/examples/budget-annexe-sarthe-plateformes.json");
+    auto at = body.find("\"titre\": \"");
+    ASSERT_NE(at, std::string::npos);
+    body.insert(at + 10, "A&[Picture] B&G C&&[Picture] ");
+    HttpResult r = post("/v1/render/budget-annexe?format=xlsx", body);
+    ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+    EXPECT_GT(r.body.size(), 1000u);
+    EXPECT_EQ(httpRequest(server->port(), "GET", "/healthz").status, 200);
+}
