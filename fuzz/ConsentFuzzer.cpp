@@ -63,7 +63,7 @@ ConsentRecord record(FuzzedDataProvider& p, const std::vector<std::string>& kind
         r.how.method = consent::ConsentProof::Method::SignedAutorisation;
         r.how.documentSha256 = p.ConsumeBool() ? kSha : "zz";
     }
-    if (p.ConsumeBool()) r.expiresAt = Instant{p.ConsumeBool() ? instant(p) : r.givenAt.epochSeconds + 86400};
+    if (p.ConsumeBool()) r.expiresAt = Instant{p.ConsumeBool() ? instant(p) : (r.givenAt.epochSeconds > INT64_MAX - 86400 ? INT64_MAX : r.givenAt.epochSeconds + 86400)};
     if (p.ConsumeIntegralInRange<int>(0, 3) == 0) r.withdrawnAt = Instant{instant(p)};
     if (p.ConsumeIntegralInRange<int>(0, 2) == 0) r.supersedes = kIds[p.ConsumeIntegralInRange<std::size_t>(0, kIds.size() - 1)];
     r.copieSiao = p.ConsumeBool();
