@@ -120,7 +120,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     const std::string formId = p.ConsumeBool() ? "fiche-navette" : "grille-capacite-habiter";
     auto form = fuzz::catalog().forms->find(formId);
     std::vector<ConsentRecord> records;
-    for (int n = p.ConsumeIntegralInRange<int>(0, 6); n; --n) records.push_back(record(p, kinds));
+    for (int n = p.ConsumeIntegralInRange<int>(0, 5); n; --n) {
+        records.push_back(record(p, kinds));
+        records.back().id = kIds[records.size() - 1]; // ids are unique in the store
+    }
     consent::TransmissionRequest req;
     req.form = form;
     req.data = p.ConsumeBool() ? exampleData(formId) : nullptr;
