@@ -30,6 +30,7 @@
 #include "app/AdminCommand.h"
 #include "app/AuditSetup.h"
 #include "app/UserCommand.h"
+#include "common/Locale.h"
 #include "forms/FormRegistry.h"
 #include "http/ApiRoutes.h"
 #include "http/ConsentRoutes.h"
@@ -149,6 +150,8 @@ protected:
 
     void initialize(Application& self) override {
         ServerApplication::initialize(self);
+        // Numbers in XLSX and PDF are written with a decimal point whatever the environment (common/Locale.h).
+        enforceCNumericLocale();
         // Keep freed memory in the process: returning it to the kernel makes page faults costly here (see bench/).
         // PASSERELLE_MALLOC_DEFAULTS=1 keeps glibc's defaults (or GLIBC_TUNABLES): for bench/ comparisons.
         const char* defaults = std::getenv("PASSERELLE_MALLOC_DEFAULTS");

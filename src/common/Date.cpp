@@ -8,6 +8,7 @@ bool Date::isLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; 
 
 int Date::daysInMonth(int y, int m) {
     static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12) return 0;
     if (m == 2 && isLeap(y)) return 29;
     return kDays[m - 1];
 }
@@ -41,10 +42,13 @@ std::string Date::french() const {
 }
 
 Date Date::addMonths(int months) const {
-    int index = year * 12 + (month - 1) + months;
+    // In 64 bits, then clamped: INT_MAX months from any date is the last day of kMaxYear.
+    long long index = static_cast<long long>(year) * 12 + (month - 1) + months;
+    if (index < static_cast<long long>(kMinYear) * 12) return Date{kMinYear, 1, 1};
+    if (index > static_cast<long long>(kMaxYear) * 12 + 11) return Date{kMaxYear, 12, 31};
     Date d;
-    d.year = index / 12;
-    d.month = index % 12 + 1;
+    d.year = static_cast<int>(index / 12);
+    d.month = static_cast<int>(index % 12) + 1;
     int last = daysInMonth(d.year, d.month);
     d.day = day > last ? last : day;
     return d;
@@ -62,6 +66,10 @@ long Date::toDays() const {
 }
 
 Date Date::fromDays(long z) {
+    static const long kMinDays = Date{kMinYear, 1, 1}.toDays();
+    static const long kMaxDays = Date{kMaxYear, 12, 31}.toDays();
+    if (z < kMinDays) z = kMinDays;
+    if (z > kMaxDays) z = kMaxDays;
     z += 719468;
     long era = (z >= 0 ? z : z - 146096) / 146097;
     unsigned doe = static_cast<unsigned>(z - era * 146097);
@@ -74,6 +82,6 @@ Date Date::fromDays(long z) {
     return Date{static_cast<int>(y + (m <= 2)), static_cast<int>(m), static_cast<int>(d)};
 }
 
-Date Date::addDays(int days) const { return fromDays(toDays() + days); }
+Date Date::addDays(int days) const { return fromDays(toDays() + static_cast<long>(days)); }
 
 } // namespace passerelle

@@ -29,6 +29,15 @@ long lastSunday(int year, int month) {
     return last - weekday(last);
 }
 
+// An instant as shown: clamped to the calendar Date computes in (common/Date.h), so that an
+// extreme instant (a fuzzed or corrupt record, INT64 seconds) neither overflows nor prints nonsense.
+std::int64_t displayable(std::int64_t epochSeconds) {
+    static const std::int64_t kMin = static_cast<std::int64_t>(Date{Date::kMinYear, 1, 1}.toDays()) * kSecondsPerDay + 2 * 3600;
+    static const std::int64_t kMax = static_cast<std::int64_t>(Date{Date::kMaxYear, 12, 31}.toDays()) * kSecondsPerDay +
+                                     kSecondsPerDay - 1 - 2 * 3600;
+    return epochSeconds < kMin ? kMin : epochSeconds > kMax ? kMax : epochSeconds;
+}
+
 // EU summer time (since 1996): from the last Sunday of March 01:00 UTC to the
 // last Sunday of October 01:00 UTC, Paris is UTC+2; otherwise UTC+1.
 std::int64_t parisOffsetSeconds(Instant t) {
@@ -40,6 +49,7 @@ std::int64_t parisOffsetSeconds(Instant t) {
 
 // dd/mm/yyyy à HH:MM, Paris time: what a person reads in a message.
 std::string frenchDateTime(Instant t) {
+    t.epochSeconds = displayable(t.epochSeconds);
     std::int64_t local = t.epochSeconds + parisOffsetSeconds(t);
     long days = static_cast<long>(floorDiv(local, kSecondsPerDay));
     std::int64_t secs = local - static_cast<std::int64_t>(days) * kSecondsPerDay;
@@ -181,6 +191,10 @@ Decision refuse(Reason reason, std::string message, const forms::FormDef* form) 
 
 // ---- Instant --------------------------------------------------------------------------------------
 
+// iso() shows instants within the calendar of common/Date.h (years 1 to 9999).
+const std::int64_t kIsoMin = static_cast<std::int64_t>(Date{Date::kMinYear, 1, 1}.toDays()) * kSecondsPerDay;
+const std::int64_t kIsoMax = static_cast<std::int64_t>(Date{Date::kMaxYear, 12, 31}.toDays()) * kSecondsPerDay + kSecondsPerDay - 1;
+
 std::optional<Instant> Instant::parseIso(const std::string& t) {
     // YYYY-MM-DDTHH:MM:SS then Z or ±HH:MM
     if (t.size() < 20 || t[10] != 'T' || t[13] != ':' || t[16] != ':') return std::nullopt;
@@ -204,8 +218,9 @@ std::optional<Instant> Instant::parseIso(const std::string& t) {
 }
 
 std::string Instant::iso() const {
-    long days = static_cast<long>(floorDiv(epochSeconds, kSecondsPerDay));
-    std::int64_t secs = epochSeconds - static_cast<std::int64_t>(days) * kSecondsPerDay;
+    const std::int64_t shown = epochSeconds < kIsoMin ? kIsoMin : epochSeconds > kIsoMax ? kIsoMax : epochSeconds;
+    long days = static_cast<long>(floorDiv(shown, kSecondsPerDay));
+    std::int64_t secs = shown - static_cast<std::int64_t>(days) * kSecondsPerDay;
     char buf[16];
     std::snprintf(buf, sizeof buf, "T%02d:%02d:%02dZ", static_cast<int>(secs / 3600), static_cast<int>((secs % 3600) / 60),
                   static_cast<int>(secs % 60));
@@ -226,7 +241,8 @@ Instant effectiveExpiry(const ConsentRecord& r, const std::optional<Date>& measu
     if (r.expiresAt) return *r.expiresAt;
     if (measureEnd) return Instant::parisMidnight(measureEnd->addDays(1));
     long days = static_cast<long>(floorDiv(r.givenAt.epochSeconds, kSecondsPerDay));
-    std::int64_t timeOfDay = r.givenAt.epochSeconds - static_cast<std::int64_t>(days) * kSecondsPerDay;
+    // The remainder, not epochSeconds - days * 86400: that product overflows at the edges of int64.
+    std::int64_t timeOfDay = ((r.givenAt.epochSeconds % kSecondsPerDay) + kSecondsPerDay) % kSecondsPerDay;
     // One calendar year, clamped to the month's end: 29/02 -> 28/02 (never 01/03: shorter is the safe side).
     Date anniversary = Date::fromDays(days).addMonths(12);
     return Instant{static_cast<std::int64_t>(anniversary.toDays()) * kSecondsPerDay + timeOfDay};

@@ -1,6 +1,7 @@
 #include "forms/FormDef.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -9,6 +10,8 @@
 #include <Poco/JSON/Array.h>
 
 #include "common/Money.h"
+#include "forms/StrictObject.h"
+#include "forms/Validator.h"
 
 namespace passerelle::forms {
 
@@ -59,70 +62,113 @@ std::vector<FieldDef> organisationFields() {
     return v;
 }
 
+// Reads a definition strictly (forms/StrictObject.h): exact JSON types, known keys only,
+// keys that apply to the field's type only, coherent bounds. Every problem is listed.
 struct Parser {
     std::vector<FieldError> errors;
     bool personalData = true;
+    std::set<std::string> derivations; // those the form lists
 
     void fail(const std::string& where, const std::string& rule, const std::string& message) {
         errors.push_back({where, rule, message});
     }
 
-    std::optional<long long> bound(const Poco::JSON::Object::Ptr& o, const char* key, FieldType type, const std::string& where) {
-        if (!o->has(key)) return std::nullopt;
+    std::optional<long long> bound(StrictObject& so, const Poco::JSON::Object::Ptr& o, const char* key, FieldType type) {
+        if (!so.has(key)) return std::nullopt;
+        const std::string where = so.at(key);
         auto v = o->get(key);
         if (type == FieldType::Amount) {
             std::optional<money::Cents> c = v.isString() ? money::parse(v.toString())
-                                            : v.isNumeric() ? money::fromDouble(v.convert<double>()) : std::nullopt;
-            if (!c) fail(where + "/" + key, "bad_bound", "Borne de montant invalide.");
+                                            : v.isNumeric() && !v.isBoolean() ? money::fromDouble(v.convert<double>()) : std::nullopt;
+            if (!c) fail(where, "bad_bound", "Borne de montant invalide : montant en euros (nombre ou texte « 1234.56 ») attendu, trouvé " + describeJsonValue(v) + ".");
             return c;
         }
         if (type == FieldType::Percent) {
-            if (!v.isNumeric()) { fail(where + "/" + key, "bad_bound", "Borne invalide."); return std::nullopt; }
-            return static_cast<long long>(std::llround(v.convert<double>() * 100.0));
+            auto d = so.number(key, -1e9, 1e9);
+            if (!d) return std::nullopt;
+            return static_cast<long long>(std::llround(*d * 100.0));
         }
-        if (!v.isInteger()) { fail(where + "/" + key, "bad_bound", "Borne entière attendue."); return std::nullopt; }
-        return v.convert<long long>();
+        return so.integer(key, LLONG_MIN, LLONG_MAX);
     }
 
     void parseField(const Poco::JSON::Object::Ptr& o, const std::string& where, const std::string& inheritedCategory,
                     bool inheritedHousing, bool inheritedKnown, FieldDef& out) {
         static const std::regex kName("^[a-zA-Z][a-zA-Z0-9_]*$");
-        out.name = o->optValue<std::string>("name", "");
+        StrictObject so(o, where, errors);
+        out.name = so.str("name", /*required=*/true).value_or("");
         if (!std::regex_match(out.name, kName)) fail(where + "/name", "bad_name", "Nom de champ invalide : « " + out.name + " ».");
-        out.label = o->optValue<std::string>("label", out.name);
-        out.help = o->optValue<std::string>("help", "");
-        std::string typeName = o->optValue<std::string>("type", "");
+        out.label = so.str("label").value_or(out.name);
+        out.help = so.str("help").value_or("");
+        std::string typeName = so.str("type", /*required=*/true).value_or("");
         auto type = fieldTypeFromName(typeName);
-        if (!type) { fail(where + "/type", "bad_type", "Type de champ inconnu : « " + typeName + " »."); return; }
+        if (!type) {
+            fail(where + "/type", "bad_type", "Type de champ inconnu : « " + typeName + " ».");
+            for (const char* k : {"required", "category", "housing", "computed", "minLength", "maxLength", "min", "max",
+                                  "minItems", "maxItems", "options", "multiple", "fields"}) so.allow(k);
+            so.finish();
+            return;
+        }
         out.type = *type;
-        out.required = o->optValue<bool>("required", false);
-        out.category = o->optValue<std::string>("category", inheritedCategory);
+        out.required = so.boolean("required").value_or(false);
+        out.category = so.str("category").value_or(inheritedCategory);
+        auto housing = so.boolean("housing");
         bool hasHousing = o->has("housing");
-        out.housing = hasHousing ? o->getValue<bool>("housing") : inheritedHousing;
+        out.housing = housing.value_or(inheritedHousing);
         if (out.category.empty()) fail(where + "/category", "missing_category", "Chaque champ doit porter une catégorie de données.");
         else if (std::find(knownCategories().begin(), knownCategories().end(), out.category) == knownCategories().end())
             fail(where + "/category", "unknown_category", "Catégorie de données inconnue : « " + out.category + " ».");
         if (!hasHousing && !inheritedKnown)
             fail(where + "/housing", "missing_housing", "Préciser si l'information est liée au logement (housing).");
-        if (o->has("minLength")) out.minLength = o->getValue<long>("minLength");
-        if (o->has("maxLength")) out.maxLength = o->getValue<long>("maxLength");
+        if (auto c = so.str("computed")) {
+            out.computed = *c;
+            if (!DerivationRegistry::instance().find(*c) || !derivations.count(*c))
+                fail(where + "/computed", "unknown_derivation",
+                     "« computed » doit nommer un calcul connu de Passerelle et listé dans « derivations » du formulaire : « " + *c + " ».");
+        }
+
+        // Keys that apply to some types only.
+        const bool isText = out.type == FieldType::Text || out.type == FieldType::LongText;
+        const bool isNumber = out.type == FieldType::Amount || out.type == FieldType::Integer || out.type == FieldType::Percent;
+        const bool hasChildren = out.type == FieldType::Group || out.type == FieldType::Table || out.isComposite();
+        auto notFor = [&](const char* key, bool applies) {
+            if (applies || !o->has(key)) return false;
+            so.allow(key);
+            fail(so.at(key), "not_applicable", std::string("« ") + key + " » ne s'applique pas à un champ de type « " + typeName + " ».");
+            return true;
+        };
+        constexpr long long kMaxLength = 1000000, kMaxRows = 10000;
+        if (!notFor("minLength", isText)) if (auto v = so.integer("minLength", 0, kMaxLength)) out.minLength = static_cast<long>(*v);
+        if (!notFor("maxLength", isText)) if (auto v = so.integer("maxLength", 1, kMaxLength)) out.maxLength = static_cast<long>(*v);
+        if (out.minLength && out.maxLength && *out.minLength > *out.maxLength)
+            fail(where + "/minLength", "min_above_max", "« minLength » dépasse « maxLength ».");
         if (!out.maxLength && out.type == FieldType::Text) out.maxLength = 500;
         if (!out.maxLength && out.type == FieldType::LongText) out.maxLength = 20000;
-        out.min = bound(o, "min", out.type, where);
-        out.max = bound(o, "max", out.type, where);
-        if (o->has("minItems")) out.minItems = o->getValue<long>("minItems");
-        if (o->has("maxItems")) out.maxItems = o->getValue<long>("maxItems");
+        if (!notFor("min", isNumber)) out.min = bound(so, o, "min", out.type);
+        if (!notFor("max", isNumber)) out.max = bound(so, o, "max", out.type);
+        if (out.min && out.max && *out.min > *out.max) fail(where + "/min", "min_above_max", "« min » dépasse « max ».");
+        if (!notFor("minItems", out.type == FieldType::Table)) if (auto v = so.integer("minItems", 0, kMaxRows)) out.minItems = static_cast<long>(*v);
+        if (!notFor("maxItems", out.type == FieldType::Table)) if (auto v = so.integer("maxItems", 1, kMaxRows)) out.maxItems = static_cast<long>(*v);
+        if (out.minItems && out.maxItems && *out.minItems > *out.maxItems)
+            fail(where + "/minItems", "min_above_max", "« minItems » dépasse « maxItems ».");
         if (!out.maxItems && out.type == FieldType::Table) out.maxItems = 500;
-        out.multiple = o->optValue<bool>("multiple", false);
-        out.computed = o->optValue<std::string>("computed", "");
-        if (out.type == FieldType::Enum) {
-            auto opts = o->getArray("options");
-            if (!opts || opts->size() == 0) fail(where + "/options", "missing_options", "Une liste de choix doit avoir des options.");
-            else {
+        if (!notFor("multiple", out.type == FieldType::Enum)) out.multiple = so.boolean("multiple").value_or(false);
+        if (!notFor("options", out.type == FieldType::Enum) && out.type == FieldType::Enum) {
+            auto opts = so.array("options");
+            if (!opts || opts->size() == 0) {
+                if (!o->has("options") || opts) fail(where + "/options", "missing_options", "Une liste de choix doit avoir des options.");
+            } else {
+                std::set<std::string> values;
                 for (std::size_t i = 0; i < opts->size(); ++i) {
+                    const std::string w = where + "/options/" + std::to_string(i);
                     auto opt = opts->getObject(static_cast<unsigned>(i));
-                    if (!opt) { fail(where + "/options/" + std::to_string(i), "bad_option", "Option invalide."); continue; }
-                    out.options.push_back({opt->optValue<std::string>("value", ""), opt->optValue<std::string>("label", "")});
+                    if (!opt) { fail(w, "bad_option", "Option invalide : objet {\"value\", \"label\"} attendu."); continue; }
+                    StrictObject os(opt, w, errors);
+                    EnumOption eo{os.str("value", true).value_or(""), os.str("label", true).value_or("")};
+                    os.finish();
+                    if (eo.value.empty()) fail(w + "/value", "bad_option", "Valeur d'option vide.");
+                    else if (!values.insert(eo.value).second)
+                        fail(w + "/value", "duplicate_option", "Option définie deux fois : « " + eo.value + " ».");
+                    out.options.push_back(std::move(eo));
                 }
             }
         }
@@ -134,13 +180,15 @@ struct Parser {
             out.fields = organisationFields();
         }
         for (auto& f : out.fields) { f.category = out.category; f.housing = out.housing; }
-        if (out.type == FieldType::Group || out.type == FieldType::Table || out.isComposite()) {
-            auto children = o->getArray("fields");
-            if (!children && (out.type == FieldType::Group || out.type == FieldType::Table))
+        if (!notFor("fields", hasChildren) && hasChildren) {
+            auto children = so.array("fields");
+            if (!children && !o->has("fields") && (out.type == FieldType::Group || out.type == FieldType::Table))
                 fail(where + "/fields", "missing_fields", "Un groupe ou un tableau doit décrire ses champs.");
             if (children) parseFields(children, where + "/fields", out.category, out.housing, out.fields);
         }
+        so.allow("categoryFrom");
         if (o->has("categoryFrom")) parseCategoryFrom(o, where + "/categoryFrom", out);
+        so.finish();
     }
 
     // "categoryFrom": {"field": "<enum column>", "categories": {"<option>": {"category": "…", "housing": bool}}}
@@ -191,7 +239,7 @@ struct Parser {
         for (std::size_t i = 0; i < arr->size(); ++i) {
             std::string w = where + "/" + std::to_string(i);
             auto o = arr->getObject(static_cast<unsigned>(i));
-            if (!o) { fail(w, "bad_field", "Définition de champ invalide."); continue; }
+            if (!o) { fail(w, "bad_field", "Définition de champ invalide : objet { … } attendu."); continue; }
             FieldDef f;
             parseField(o, w, category, housing, !category.empty(), f);
             if (!seen.insert(f.name).second) {
@@ -372,38 +420,56 @@ Result<std::shared_ptr<const FormDef>> parseFormDef(const Poco::JSON::Object::Pt
     static const std::regex kId("^[a-z0-9]+(-[a-z0-9]+)*$");
     auto def = std::make_shared<FormDef>();
     Parser p;
-    def->id = json->optValue<std::string>("id", "");
+    StrictObject so(json, "", p.errors);
+    def->id = so.str("id", /*required=*/true).value_or("");
     if (!std::regex_match(def->id, kId)) p.fail("/id", "bad_id", "Identifiant de formulaire invalide (kebab-case attendu).");
-    def->version = json->optValue<std::string>("version", "");
-    if (def->version.empty()) p.fail("/version", "missing_version", "Version manquante.");
-    def->title = json->optValue<std::string>("title", def->id);
-    def->description = json->optValue<std::string>("description", "");
-    def->personalData = json->optValue<bool>("personalData", true);
+    def->version = so.str("version").value_or("");
+    if (def->version.empty() && !json->has("version")) p.fail("/version", "missing_version", "Version manquante.");
+    def->title = so.str("title").value_or(def->id);
+    def->description = so.str("description").value_or("");
+    def->personalData = so.boolean("personalData").value_or(true);
     p.personalData = def->personalData;
-    def->parameters = json->getObject("parameters");
-    def->signing = json->getObject("signing");
-    if (auto formats = json->getArray("formats")) {
-        for (std::size_t i = 0; i < formats->size(); ++i) def->formats.push_back(formats->getElement<std::string>(static_cast<unsigned>(i)));
+    def->parameters = so.object("parameters");
+    def->signing = so.object("signing");
+    if (json->has("formats")) {
+        def->formats = so.strings("formats");
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < def->formats.size(); ++i) {
+            const std::string& f = def->formats[i];
+            if (f != "pdf" && f != "xlsx") p.fail("/formats/" + std::to_string(i), "unknown_format", "Format inconnu : « " + f + " » (pdf ou xlsx).");
+            else if (!seen.insert(f).second) p.fail("/formats/" + std::to_string(i), "duplicate_format", "Format répété : « " + f + " ».");
+        }
+        if (def->formats.empty()) p.fail("/formats", "missing_formats", "Au moins un format (pdf ou xlsx) est attendu.");
     } else {
         def->formats = {"pdf"};
     }
-    if (auto derivations = json->getArray("derivations")) {
-        for (std::size_t i = 0; i < derivations->size(); ++i) def->derivations.push_back(derivations->getElement<std::string>(static_cast<unsigned>(i)));
+    def->derivations = so.strings("derivations");
+    for (std::size_t i = 0; i < def->derivations.size(); ++i) {
+        const std::string& d = def->derivations[i];
+        // Refused here rather than at every request (which would answer 500 derivation_unknown).
+        if (!DerivationRegistry::instance().find(d))
+            p.fail("/derivations/" + std::to_string(i), "unknown_derivation", "Calcul inconnu de Passerelle : « " + d + " ».");
+        p.derivations.insert(d);
     }
-    if (auto variants = json->getArray("variants")) {
+    if (auto variants = so.array("variants")) {
+        std::set<std::string> seen;
         for (std::size_t i = 0; i < variants->size(); ++i) {
+            const std::string w = "/variants/" + std::to_string(i);
             auto v = variants->getObject(static_cast<unsigned>(i));
-            if (!v) continue;
-            VariantDef vd{v->optValue<std::string>("name", ""), v->optValue<std::string>("label", ""),
-                          v->optValue<std::string>("fills", "")};
-            if (!std::regex_match(vd.name, kId)) p.fail("/variants/" + std::to_string(i) + "/name", "bad_variant", "Nom de variante invalide.");
+            if (!v) { p.fail(w, "bad_variant", "Variante invalide : objet {\"name\", \"label\"} attendu."); continue; }
+            StrictObject vo(v, w, p.errors);
+            VariantDef vd{vo.str("name", true).value_or(""), vo.str("label").value_or(""), vo.str("fills").value_or("")};
+            vo.finish();
+            if (!std::regex_match(vd.name, kId)) p.fail(w + "/name", "bad_variant", "Nom de variante invalide.");
+            else if (!seen.insert(vd.name).second) p.fail(w + "/name", "duplicate_variant", "Variante définie deux fois : « " + vd.name + " ».");
             def->variants.push_back(vd);
         }
     }
     if (def->variants.empty()) def->variants.push_back({"standard", "Modèle standard"});
-    auto fields = json->getArray("fields");
-    if (!fields) p.fail("/fields", "missing_fields", "Le formulaire ne décrit aucun champ.");
-    else p.parseFields(fields, "/fields", "", false, def->fields);
+    auto fields = so.array("fields");
+    if (!fields && !json->has("fields")) p.fail("/fields", "missing_fields", "Le formulaire ne décrit aucun champ.");
+    else if (fields) p.parseFields(fields, "/fields", "", false, def->fields);
+    so.finish();
     if (!p.errors.empty())
         return Status::invalidArgument("form_definition_invalid", "Définition de formulaire « " + def->id + " » invalide.", p.errors);
     return std::shared_ptr<const FormDef>(def);

@@ -1,74 +1,22 @@
 #include "forms/FormRegistry.h"
 
+#include "forms/Json.h"
+
 #include <fstream>
 #include <sstream>
 
 #include <Poco/DirectoryIterator.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/Path.h>
 
 namespace passerelle::forms {
 
-namespace {
-
-// Poco 1.11 reads an integer literal of 20 digits or more through a 64-bit parser that can wrap
-// around without an error (18446744073709551616 reads as 0): the value would be silently
-// replaced. Such literals are rewritten as floating-point ("…e0"), which keeps their magnitude,
-// so the validator refuses them with the field's path (out of bounds, or not an integer).
-std::string widenHugeIntegers(const std::string& text) {
-    constexpr std::size_t kMaxSafeDigits = 19;
-    std::string out;
-    bool inString = false;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        char c = text[i];
-        if (inString) {
-            out.push_back(c);
-            if (c == '\\' && i + 1 < text.size()) out.push_back(text[++i]);
-            else if (c == '"') inString = false;
-            ++i;
-        } else if (c == '"') {
-            inString = true;
-            out.push_back(c);
-            ++i;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            // A whole number token: -?digits(.digits)?([eE][+-]?digits)?
-            auto digits = [&] { std::size_t n = 0; while (i < text.size() && text[i] >= '0' && text[i] <= '9') { ++i; ++n; } return n; };
-            std::size_t start = i;
-            if (c == '-') ++i;
-            std::size_t intDigits = digits();
-            bool integer = true;
-            if (i < text.size() && text[i] == '.') { ++i; digits(); integer = false; }
-            if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-                ++i;
-                if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
-                digits();
-                integer = false;
-            }
-            out.append(text, start, i - start);
-            if (integer && intDigits > kMaxSafeDigits) out += "e0";
-        } else {
-            out.push_back(c);
-            ++i;
-        }
-    }
-    return out;
-}
-
-} // namespace
-
 Result<Poco::JSON::Object::Ptr> parseJsonObject(const std::string& text) {
-    try {
-        Poco::JSON::Parser parser;
-        Poco::Dynamic::Var v = parser.parse(widenHugeIntegers(text));
-        if (v.type() != typeid(Poco::JSON::Object::Ptr))
-            return Status::invalidArgument("json_not_object", "Le corps doit être un objet JSON ({ … }).");
-        return v.extract<Poco::JSON::Object::Ptr>();
-    } catch (const Poco::Exception& e) {
-        return Status::invalidArgument("json_invalid", "JSON invalide : " + e.message());
-    } catch (const std::exception& e) {
-        return Status::invalidArgument("json_invalid", std::string("JSON invalide : ") + e.what());
-    }
+    // The strict reader (forms/Json.h) gives the position of a fault; Poco's parser gives none.
+    auto v = parseJson(text);
+    if (!v.isOk()) return v.status();
+    if (v.value().type() != typeid(Poco::JSON::Object::Ptr))
+        return Status::invalidArgument("json_not_object", "Le corps doit être un objet JSON ({ … }).");
+    return v.value().extract<Poco::JSON::Object::Ptr>();
 }
 
 Result<std::shared_ptr<FormRegistry>> FormRegistry::loadDirectory(const std::string& directory) {
@@ -84,7 +32,12 @@ Result<std::shared_ptr<FormRegistry>> FormRegistry::loadDirectory(const std::str
             buf << in.rdbuf();
             auto json = parseJsonObject(buf.str());
             if (!json.isOk()) return Status::internal("form_file_invalid", file + " : " + json.status().message());
-            auto def = parseFormDef(json.value());
+            Result<std::shared_ptr<const FormDef>> def = Status::internal("form_file_invalid", "");
+            try {
+                def = parseFormDef(json.value());
+            } catch (const std::exception& e) {
+                return Status::internal("form_file_invalid", file + " : définition illisible (" + e.what() + ")");
+            }
             if (!def.isOk()) return Status::internal("form_file_invalid", file + " : " + def.status().toString());
             if (def.value()->id != Poco::Path(file).getBaseName())
                 return Status::internal("form_file_invalid", file + " : l'identifiant doit être le nom du fichier.");

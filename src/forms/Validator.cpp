@@ -1,5 +1,7 @@
 #include "forms/Validator.h"
 
+#include <climits>
+#include <cmath>
 #include <set>
 
 #include <Poco/JSON/Array.h>
@@ -23,10 +25,27 @@ using Poco::JSON::Object;
 
 bool isNull(const Var& v) { return v.isEmpty(); }
 
+// A value as a person would recognise it in an error message (never throws: null, objects, lists).
+std::string shown(const Var& x) {
+    if (x.isEmpty()) return "null";
+    if (x.isString()) return x.extract<std::string>();
+    if (x.type() == typeid(Object::Ptr)) return "{…}";
+    if (x.type() == typeid(Array::Ptr)) return "[…]";
+    try {
+        return x.toString();
+    } catch (...) {
+        return "?";
+    }
+}
+
 struct Checker {
     std::vector<FieldError>& errors;
+    std::size_t total = 0; // every error found, detailed or not
 
-    void add(const std::string& path, const char* rule, std::string message) { errors.push_back({path, rule, std::move(message)}); }
+    void add(const std::string& path, const char* rule, std::string message) {
+        ++total;
+        if (errors.size() < kMaxErrorDetails) errors.push_back({path, rule, std::move(message)});
+    }
 
     void checkText(const FieldDef& f, const Var& v, const std::string& path) {
         if (!v.isString()) { add(path, "type", "Doit être un texte."); return; }
@@ -66,16 +85,39 @@ struct Checker {
             break;
         case FieldType::Amount: {
             std::optional<money::Cents> c;
-            if (v.isString()) c = money::parse(v.extract<std::string>());
-            else if (v.isNumeric()) c = money::fromDouble(v.convert<double>());
+            // Only plain decimal amounts: "-0" (or -0.00) is not one, whatever it reads as.
+            if (v.isString()) {
+                const std::string& s = v.extract<std::string>();
+                c = money::parse(s);
+                if (c && *c == 0 && s.find('-') != std::string::npos) c.reset();
+            } else if (v.isNumeric()) {
+                double d = v.convert<double>();
+                c = money::fromDouble(d);
+                if (c && d == 0 && std::signbit(d)) c.reset();
+            }
             if (!c) { add(path, "amount_format", "Montant invalide : nombre en euros avec au plus deux décimales attendu (par exemple 1234.56)."); break; }
             checkBounds(f, *c, path, [](long long x) { return money::format(x); });
             break;
         }
-        case FieldType::Integer:
+        case FieldType::Integer: {
+            // Beyond 64 signed bits (a UInt64 from Poco's parser, an integral double from ours):
+            // out of any bound, said so rather than converted.
+            bool huge = false, negative = false;
+            if (v.type() == typeid(Poco::UInt64)) huge = v.extract<Poco::UInt64>() > static_cast<Poco::UInt64>(INT64_MAX);
+            else if (v.type() == typeid(double)) {
+                double d = v.extract<double>();
+                huge = std::isfinite(d) && std::floor(d) == d && std::fabs(d) >= 9223372036854775807.0;
+                negative = d < 0;
+            }
+            if (huge) {
+                if (negative) add(path, "min", f.min ? "Valeur trop petite : minimum " + std::to_string(*f.min) + "." : "Nombre entier trop petit.");
+                else add(path, "max", f.max ? "Valeur trop grande : maximum " + std::to_string(*f.max) + "." : "Nombre entier trop grand.");
+                break;
+            }
             if (!v.isInteger()) { add(path, "integer", "Nombre entier attendu."); break; }
             checkBounds(f, v.convert<long long>(), path, [](long long x) { return std::to_string(x); });
             break;
+        }
         case FieldType::Percent: {
             if (!v.isNumeric()) { add(path, "percent", "Pourcentage attendu (nombre)."); break; }
             double d = v.convert<double>();
@@ -101,7 +143,11 @@ struct Checker {
             auto arr = v.extract<Array::Ptr>();
             long n = static_cast<long>(arr->size());
             if (f.minItems && n < *f.minItems) add(path, "min_items", "Au moins " + std::to_string(*f.minItems) + " ligne(s) attendue(s).");
-            if (f.maxItems && n > *f.maxItems) add(path, "max_items", "Au plus " + std::to_string(*f.maxItems) + " lignes (reçu " + std::to_string(n) + ").");
+            if (f.maxItems && n > *f.maxItems) {
+                // The rows are not looked at: one error stands for them all.
+                add(path, "max_items", "Au plus " + std::to_string(*f.maxItems) + " lignes (reçu " + std::to_string(n) + ").");
+                break;
+            }
             for (long i = 0; i < n; ++i) {
                 std::string p = path + "/" + std::to_string(i);
                 Var item = arr->get(static_cast<unsigned>(i));
@@ -118,8 +164,7 @@ struct Checker {
         for (const auto& o : f.options) allowed += (allowed.empty() ? "" : ", ") + o.value;
         auto one = [&](const Var& x, const std::string& p) {
             if (!x.isString() || !f.option(x.extract<std::string>())) {
-                std::string shown = x.isString() ? x.extract<std::string>() : x.toString();
-                add(p, "enum", "Valeur non autorisée : « " + shown + " ». Valeurs possibles : " + allowed + ".");
+                add(p, "enum", "Valeur non autorisée : « " + shown(x) + " ». Valeurs possibles : " + allowed + ".");
             }
         };
         if (!f.multiple) { one(v, path); return; }
@@ -210,7 +255,12 @@ std::vector<FieldError> validate(const FormDef& def, const Poco::JSON::Object::P
         errors.push_back({"", "object", "Le document doit être un objet JSON."});
         return errors;
     }
-    Checker{errors}.checkObject(def.fields, data, "");
+    Checker checker{errors};
+    checker.checkObject(def.fields, data, "");
+    if (checker.total > errors.size())
+        errors.push_back({"", "too_many_errors",
+                          std::to_string(checker.total - errors.size()) + " autres erreurs non détaillées (" +
+                              std::to_string(checker.total) + " erreurs en tout) : corrigez les premières et renvoyez le document."});
     return errors;
 }
 

@@ -23,7 +23,13 @@ struct FilledForm {
     Poco::JSON::Object::Ptr data;
 };
 
-// Returns every error found (empty when the data is valid).
+// At most this many errors are detailed; when there are more, one last
+// detail (rule "too_many_errors", path "") gives the total. A table's rows are
+// not validated once it has more than its maxItems: one "max_items" error
+// stands for them (a body of 650 000 empty rows must not answer 650 000 errors).
+constexpr std::size_t kMaxErrorDetails = 100;
+
+// Returns the errors found (empty when the data is valid), capped as above.
 std::vector<FieldError> validate(const FormDef& def, const Poco::JSON::Object::Ptr& data);
 
 // A derivation computes `computed` fields of a form from its validated data

@@ -1,6 +1,7 @@
 #include "http/ApiRoutes.h"
 
 #include "forms/FormRegistry.h"
+#include "http/Idempotency.h"
 #include "http/JsonHelpers.h"
 
 namespace passerelle::http {
@@ -77,7 +78,7 @@ JObject::Ptr documentViewToJson(const service::DocumentView& v) {
     return o;
 }
 
-Result<JObject::Ptr> jsonBody(const Request& r) { return forms::parseJsonObject(r.body); }
+Result<JObject::Ptr> jsonBody(const Request& r) { return jsonRequestBody(r); }
 
 const char* ID = "([A-Za-z0-9_-]{1,64})";
 
@@ -97,13 +98,13 @@ void addApiRoutes(Router& router, std::shared_ptr<const DossierService> svc) {
     });
 
     // Dossiers.
-    router.add("POST", "/v1/dossiers", [svc](const Request& r) {
+    router.add("POST", "/v1/dossiers", idempotent(svc->store(), [svc](const Request& r) {
         auto body = jsonBody(r);
         if (!body.isOk()) return Reply::error(body.status());
         auto d = svc->createDossier(r.caller, body.value());
         if (!d.isOk()) return Reply::error(d.status());
         return created(dossierToJson(d.value()), "/v1/dossiers/" + d.value().id);
-    }, true);
+    }), true);
     router.add("GET", "/v1/dossiers", [svc](const Request& r) {
         auto pp = pageParams(r);
         if (!pp.isOk()) return Reply::error(pp.status());
@@ -147,7 +148,7 @@ void addApiRoutes(Router& router, std::shared_ptr<const DossierService> svc) {
     });
 
     // Documents.
-    router.add("POST", "/v1/documents", [svc](const Request& r) {
+    router.add("POST", "/v1/documents", idempotent(svc->store(), [svc](const Request& r) {
         auto body = jsonBody(r);
         if (!body.isOk()) return Reply::error(body.status());
         const auto& b = body.value();
@@ -162,7 +163,7 @@ void addApiRoutes(Router& router, std::shared_ptr<const DossierService> svc) {
         auto v = svc->createDocument(r.caller, in);
         if (!v.isOk()) return Reply::error(v.status());
         return created(documentViewToJson(v.value()), "/v1/documents/" + v.value().document.id);
-    }, true);
+    }), true);
     router.add("GET", "/v1/documents", [svc](const Request& r) {
         auto pp = pageParams(r);
         if (!pp.isOk()) return Reply::error(pp.status());
@@ -188,7 +189,7 @@ void addApiRoutes(Router& router, std::shared_ptr<const DossierService> svc) {
                }));
         return Reply::json(200, o);
     });
-    router.add("POST", "/v1/documents/" + id + "/revisions", [svc](const Request& r) {
+    router.add("POST", "/v1/documents/" + id + "/revisions", idempotent(svc->store(), [svc](const Request& r) {
         auto body = jsonBody(r);
         if (!body.isOk()) return Reply::error(body.status());
         const auto& b = body.value();
@@ -204,7 +205,7 @@ void addApiRoutes(Router& router, std::shared_ptr<const DossierService> svc) {
         auto v = svc->reviseDocument(r.caller, r.params[0], in);
         if (!v.isOk()) return Reply::error(v.status());
         return Reply::json(201, documentViewToJson(v.value()));
-    }, true);
+    }), true);
     router.add("GET", "/v1/documents/" + id + "/(pdf|xlsx)", [svc](const Request& r) {
         auto rev = intParam(r, "revision", 0, 1, 1000000);
         if (!rev.isOk()) return Reply::error(rev.status());

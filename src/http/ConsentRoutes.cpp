@@ -5,6 +5,7 @@
 
 #include "consent/ConsentPolicy.h"
 #include "forms/FormRegistry.h"
+#include "http/Idempotency.h"
 #include "http/JsonHelpers.h"
 
 namespace passerelle::http {
@@ -131,13 +132,13 @@ void addConsentRoutes(Router& router, std::shared_ptr<const TransmissionService>
     const std::string id = ID;
 
     // Association: consent records of its dossiers.
-    router.add("POST", "/v1/dossiers/" + id + "/consents", [svc](const Request& r) {
-        auto body = forms::parseJsonObject(r.body);
+    router.add("POST", "/v1/dossiers/" + id + "/consents", idempotent(svc->store(), [svc](const Request& r) {
+        auto body = jsonRequestBody(r);
         if (!body.isOk()) return Reply::error(body.status());
         auto c = svc->recordConsent(r.caller, r.params[0], body.value());
         if (!c.isOk()) return Reply::error(c.status());
         return created(consentToJson(c.value()), "/v1/dossiers/" + r.params[0] + "/consents");
-    }, true);
+    }), true);
     router.add("GET", "/v1/dossiers/" + id + "/consents", [svc](const Request& r) {
         auto list = svc->listConsents(r.caller, r.params[0]);
         if (!list.isOk()) return Reply::error(list.status());
@@ -157,15 +158,15 @@ void addConsentRoutes(Router& router, std::shared_ptr<const TransmissionService>
     }, true);
 
     // Association: the transmission through the gate.
-    router.add("POST", "/v1/documents/" + id + "/transmit", [svc](const Request& r) {
-        auto body = forms::parseJsonObject(r.body);
+    router.add("POST", "/v1/documents/" + id + "/transmit", idempotent(svc->store(), [svc](const Request& r) {
+        auto body = jsonRequestBody(r);
         if (!body.isOk()) return Reply::error(body.status());
         const auto& b = body.value();
         auto t = svc->transmit(r.caller, r.params[0], optString(b, "to"));
         if (!t.isOk()) return Reply::error(t.status());
         return created(transmissionToJson(t.value(), r.caller.organisationName, /*withData=*/false),
                        "/v1/received/" + t.value().id);
-    }, true);
+    }), true);
 
     // Association: delivery status of its own document's transmissions and refusals.
     router.add("GET", "/v1/documents/" + id + "/transmissions", [svc](const Request& r) {
@@ -203,7 +204,7 @@ void addConsentRoutes(Router& router, std::shared_ptr<const TransmissionService>
         return rep;
     });
     router.add("PUT", "/v1/me/webhook", [svc](const Request& r) {
-        auto body = forms::parseJsonObject(r.body);
+        auto body = jsonRequestBody(r);
         if (!body.isOk()) return Reply::error(body.status());
         auto w = svc->setWebhook(r.caller, body.value());
         if (!w.isOk()) return Reply::error(w.status());

@@ -2,6 +2,9 @@
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/NumberParser.h>
+#include <Poco/String.h>
+
+#include "forms/FormRegistry.h"
 
 namespace passerelle::http {
 
@@ -50,6 +53,18 @@ Result<PageParams> pageParams(const Request& r) {
 std::string strParam(const Request& r, const std::string& name) {
     auto it = r.query.find(name);
     return it == r.query.end() ? "" : it->second;
+}
+
+bool isJsonMediaType(const std::string& contentType) {
+    std::string type = Poco::toLower(Poco::trim(contentType.substr(0, contentType.find(';'))));
+    return type == "application/json";
+}
+
+Result<JObject::Ptr> jsonRequestBody(const Request& r) {
+    auto ct = r.headers.find("content-type");
+    if (!r.body.empty() && (ct == r.headers.end() || !isJsonMediaType(ct->second)))
+        return Status::unsupportedMedia("unsupported_media_type", "Le corps doit être du JSON (Content-Type: application/json).");
+    return forms::parseJsonObject(r.body);
 }
 
 std::string optString(const JObject::Ptr& o, const std::string& key) {

@@ -64,6 +64,14 @@ Result<PageParams> pageParams(const Request& r);
 // Query parameter; "" when absent.
 std::string strParam(const Request& r, const std::string& name);
 
+// Whether a Content-Type names JSON exactly: "application/json", any case, optionally
+// followed by parameters ("; charset=utf-8"). "application/jsonx" is not JSON.
+bool isJsonMediaType(const std::string& contentType);
+
+// The request body as a JSON object (forms::parseJsonObject: a French message with the
+// position), after checking its Content-Type exactly (415 otherwise).
+Result<JObject::Ptr> jsonRequestBody(const Request& r);
+
 // String member of a JSON body; "" when absent or not a string.
 std::string optString(const JObject::Ptr& o, const std::string& key);
 

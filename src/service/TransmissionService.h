@@ -109,6 +109,9 @@ public:
     // Display name of an organisation ("" when unknown).
     std::string organisationName(const std::string& id) const;
 
+    // The store (the HTTP adapter's Idempotency-Key records live there too).
+    const std::shared_ptr<storage::Store>& store() const { return _store; }
+
 private:
     Result<storage::Dossier> ownDossier(const Caller& caller, const std::string& id) const;
     std::vector<ConsentView> views(const std::vector<storage::StoredConsent>& records) const;

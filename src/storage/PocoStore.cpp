@@ -168,6 +168,16 @@ const std::vector<Migration>& migrations() {
              "CREATE INDEX drafts_dossier ON drafts(dossier_id, updated_at)",
              "CREATE INDEX drafts_action ON drafts(action_id, updated_at)",
          }},
+        // Idempotency-Key of the creating POSTs (issue 15 §5; storage/Idempotency.h). Times are
+        // epoch seconds; status 0 while the answer is not stored yet.
+        {6, "clés d'idempotence des requêtes de création (Idempotency-Key)",
+         {
+             "CREATE TABLE idempotency_keys (organisation_id TEXT NOT NULL, idem_key TEXT NOT NULL,"
+             " request_hash TEXT NOT NULL, resource_kind TEXT NOT NULL, resource_id TEXT NOT NULL,"
+             " status BIGINT NOT NULL, response TEXT NOT NULL, location TEXT NOT NULL,"
+             " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (organisation_id, idem_key))",
+             "CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at)",
+         }},
         // Signed documents (issue 10): a signing per revision, its signatories
         // (each signature with who, how, when, the hash signed, image, IP and
         // agent) and the sealed PDF once everyone signed.
@@ -493,8 +503,10 @@ struct PocoStore::Impl {
                 Result<T> r = f(s);
                 if (r.isOk()) s.commit();
                 else s.rollback();
+                settleClaim(r.isOk());
                 return r;
             } catch (...) {
+                settleClaim(false);
                 try {
                     s.rollback();
                 } catch (...) {
@@ -516,6 +528,41 @@ struct PocoStore::Impl {
                    return 0;
                })
             .status();
+    }
+
+    // Idempotency-Key (storage/Idempotency.h): inside a creating transaction, inserts the record
+    // of the request's key, so that it is committed with the creation or not at all. A key
+    // committed meanwhile by another request makes the INSERT fail: the transaction rolls
+    // back and the claim says so (the caller then answers with the other request's result).
+    static void claimIdempotency(PocoStore& store, Session& s, const char* kind, const std::string& resourceId) {
+        IdempotencyClaim* c = IdempotencyScope::current();
+        if (!c || c->claimed || c->insertedInTxn) return;
+        (void)store;
+        Params d;
+        exec(s, "DELETE FROM idempotency_keys WHERE organisation_id = " + d.str(c->organisationId) +
+                    " AND idem_key = " + d.str(c->key) + " AND expires_at <= " + d.num(c->nowSeconds), d);
+        Params p;
+        try {
+            exec(s, "INSERT INTO idempotency_keys (organisation_id, idem_key, request_hash, resource_kind, resource_id,"
+                    " status, response, location, created_at, expires_at)" +
+                        values({p.str(c->organisationId), p.str(c->key), p.str(c->requestHash), p.str(kind), p.str(resourceId),
+                                p.num(0), p.str(""), p.str(""), p.num(c->nowSeconds),
+                                p.num(c->nowSeconds + kIdempotencyRetentionSeconds)}), p);
+        } catch (...) {
+            c->conflict = true;
+            throw;
+        }
+        c->insertedInTxn = true;
+        c->resourceKind = kind;
+        c->resourceId = resourceId;
+    }
+
+    static void settleClaim(bool committed) {
+        IdempotencyClaim* c = IdempotencyScope::current();
+        if (!c || !c->insertedInTxn) return;
+        c->insertedInTxn = false;
+        if (committed) c->claimed = true;
+        else { c->resourceKind.clear(); c->resourceId.clear(); }
     }
 
     static void step(PocoStore& store, const std::string& name) {
@@ -1000,6 +1047,7 @@ Result<Dossier> PocoStore::createDossier(const Dossier& dossier) {
     d.version = 1;
     d.createdAt = d.updatedAt = nowIso();
     return Impl::write<Dossier>(*this, "createDossier", [&](Session& s) -> Result<Dossier> {
+        Impl::claimIdempotency(*this, s, "dossier", d.id);
         Impl::step(*this, "dossier.insert");
         Params p;
         exec(s, std::string("INSERT INTO dossiers (") + DOSSIER_COLUMNS + ")" +
@@ -1068,6 +1116,7 @@ Result<Document> PocoStore::createDocument(const Document& document, const Revis
     d.formVersion = first.formVersion;
     d.createdAt = d.updatedAt = nowIso();
     return Impl::write<Document>(*this, "createDocument", [&](Session& s) -> Result<Document> {
+        Impl::claimIdempotency(*this, s, "document", d.id);
         Impl::step(*this, "document.insert");
         {
             Params p;
@@ -1115,6 +1164,7 @@ Result<Page<Document>> PocoStore::listDocuments(const DocumentQuery& q) {
 Result<Document> PocoStore::addRevision(const std::string& documentId, std::int64_t expectedRevision,
                                         const Revision& revision) {
     return Impl::write<Document>(*this, "addRevision", [&](Session& s) -> Result<Document> {
+        Impl::claimIdempotency(*this, s, "revision", documentId);
         const std::string now = nowIso();
         const std::int64_t next = expectedRevision + 1;
         Impl::step(*this, "document.bump");
@@ -1357,6 +1407,7 @@ Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, con
     c.createdAt = nowIso();
     c.withdrawnAt.reset();
     return Impl::write<StoredConsent>(*this, "recordConsent", [&](Session& s) -> Result<StoredConsent> {
+        Impl::claimIdempotency(*this, s, "consent", c.id);
         Impl::step(*this, "consent.insert");
         {
             Params p;
@@ -1460,6 +1511,7 @@ Result<Transmission> PocoStore::recordTransmission(const Transmission& transmiss
     if (t.id.empty()) t.id = newId("trn_");
     t.createdAt = nowIso();
     auto r = Impl::write<Transmission>(*this, "recordTransmission", [&](Session& s) -> Result<Transmission> {
+        Impl::claimIdempotency(*this, s, "transmission", t.id);
         if (guard) {
             // The decision was made on records read before this transaction: check they still hold.
             Impl::step(*this, "transmission.guard");
@@ -1743,5 +1795,50 @@ Status PocoStore::writeTransaction(const std::string& op, const std::function<St
 }
 
 void PocoStore::appendAuditInTransaction(Session& s, const AuditEvent& audit) { appendAuditIn(*this, s, _sqlite, audit); }
+
+// Idempotency-Key records (migration 6; storage/Idempotency.h). The record is
+// inserted by Impl::claimIdempotency inside the creating transaction; here it
+// is read, completed with the answer, and purged once expired.
+
+namespace {
+using IdemRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, std::string,
+                            std::string, Int64, Int64>;
+} // namespace
+
+Result<std::optional<IdempotencyRecord>> PocoStore::findIdempotencyRecord(const std::string& organisationId,
+                                                                          const std::string& key, std::int64_t nowSeconds) {
+    using R = std::optional<IdempotencyRecord>;
+    return Impl::read<R>(*this, "findIdempotencyRecord", [&](Session& s) -> Result<R> {
+        Params p;
+        auto rows = selectRows<IdemRow>(
+            s, "SELECT organisation_id, idem_key, request_hash, resource_kind, resource_id, status, response, location,"
+               " created_at, expires_at FROM idempotency_keys WHERE organisation_id = " + p.str(organisationId) +
+                   " AND idem_key = " + p.str(key) + " AND expires_at > " + p.num(nowSeconds),
+            p);
+        if (rows.empty()) return R();
+        const IdemRow& r = rows.front();
+        IdempotencyRecord rec{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), static_cast<int>(r.get<5>()),
+                              r.get<6>(), r.get<7>(), r.get<8>(), r.get<9>()};
+        return R(std::move(rec));
+    });
+}
+
+Status PocoStore::completeIdempotencyRecord(const std::string& organisationId, const std::string& key, int status,
+                                            const std::string& response, const std::string& location) {
+    return Impl::run(*this, "completeIdempotencyRecord", [&](Session& s) {
+        Params p;
+        exec(s, "UPDATE idempotency_keys SET status = " + p.num(status) + ", response = " + p.str(response) +
+                    ", location = " + p.str(location) + " WHERE organisation_id = " + p.str(organisationId) +
+                    " AND idem_key = " + p.str(key) + " AND status = 0",
+             p);
+    });
+}
+
+Result<int> PocoStore::purgeIdempotencyRecords(std::int64_t nowSeconds) {
+    return Impl::write<int>(*this, "purgeIdempotencyRecords", [&](Session& s) -> Result<int> {
+        Params p;
+        return static_cast<int>(exec(s, "DELETE FROM idempotency_keys WHERE expires_at <= " + p.num(nowSeconds), p));
+    });
+}
 
 } // namespace passerelle::storage

@@ -154,6 +154,13 @@ public:
     void appendAuditInTransaction(Poco::Data::Session& s, const AuditEvent& audit);
     bool isSqlite() const { return _sqlite; }
 
+    // Idempotency-Key records (end of PocoStore.cpp; storage/Idempotency.h).
+    Result<std::optional<IdempotencyRecord>> findIdempotencyRecord(const std::string& organisationId, const std::string& key,
+                                                                   std::int64_t nowSeconds) override;
+    Status completeIdempotencyRecord(const std::string& organisationId, const std::string& key, int status,
+                                     const std::string& response, const std::string& location) override;
+    Result<int> purgeIdempotencyRecords(std::int64_t nowSeconds) override;
+
     // delivery::OutboxStore
     Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) override;
     Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) override;

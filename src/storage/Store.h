@@ -28,6 +28,7 @@
 #include "audit/AuditChain.h"
 #include "common/Status.h"
 #include "delivery/Outbox.h"
+#include "storage/Idempotency.h"
 
 namespace passerelle::storage {
 
@@ -536,6 +537,26 @@ public:
     // The user who follows a dossier ("" when none), set when a person creates it.
     virtual Status setDossierReferent(const std::string& dossierId, const std::string& userId);
     virtual Result<std::string> dossierReferent(const std::string& dossierId);
+    // Idempotency-Key records (storage/Idempotency.h; migration 6). The record of
+    // (organisation, key) unless absent or expired at `nowSeconds`. The defaults keep
+    // the feature off for a store that does not implement it.
+    virtual Result<std::optional<IdempotencyRecord>> findIdempotencyRecord(const std::string& organisationId,
+                                                                           const std::string& key,
+                                                                           std::int64_t nowSeconds) {
+        (void)organisationId, (void)key, (void)nowSeconds;
+        return std::optional<IdempotencyRecord>();
+    }
+    // Stores the answer of a claimed key (after the creation was committed).
+    virtual Status completeIdempotencyRecord(const std::string& organisationId, const std::string& key, int status,
+                                             const std::string& response, const std::string& location) {
+        (void)organisationId, (void)key, (void)status, (void)response, (void)location;
+        return Status::ok();
+    }
+    // Deletes the records expired at `nowSeconds`; returns how many.
+    virtual Result<int> purgeIdempotencyRecords(std::int64_t nowSeconds) {
+        (void)nowSeconds;
+        return 0;
+    }
 };
 
 inline Result<SigningRecord> Store::createSigning(const Signing&, const std::vector<Signatory>&, const AuditEvent&) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include <Poco/DirectoryIterator.h>
@@ -14,6 +15,7 @@
 #include "common/Text.h"
 #include "forms/Format.h"
 #include "templates/CrossTab.h"
+#include "forms/StrictObject.h"
 
 namespace passerelle::templates {
 
@@ -609,25 +611,38 @@ private:
 } // namespace
 
 Result<std::shared_ptr<const TemplateDef>> parseTemplate(const Object::Ptr& json) {
+    // Strict (forms/StrictObject.h): exact JSON types and known keys only; the blocks are
+    // checked key by key against the form in checkTemplate.
     auto t = std::make_shared<TemplateDef>();
-    t->form = json->optValue<std::string>("form", "");
-    t->variant = json->optValue<std::string>("variant", "");
-    t->label = json->optValue<std::string>("label", t->variant);
-    t->title = json->optValue<std::string>("title", "");
-    t->subtitle = json->optValue<std::string>("subtitle", "");
-    if (auto header = json->getObject("header")) {
-        t->headerLeft = header->optValue<std::string>("left", "");
-        t->headerRight = header->optValue<std::string>("right", "");
-    }
-    t->footer = json->optValue<std::string>("footer", "{form.title} — {documentId} — page {page} / {pages}");
-    t->blocks = json->getArray("blocks");
     std::vector<FieldError> errors;
-    if (t->form.empty()) errors.push_back({"/form", "missing_form", "Le modèle doit nommer son formulaire."});
-    if (t->variant.empty()) errors.push_back({"/variant", "missing_variant", "Le modèle doit nommer sa variante."});
-    if (!t->blocks) errors.push_back({"/blocks", "missing_blocks", "Le modèle ne contient aucun bloc."});
+    forms::StrictObject so(json, "", errors);
+    t->form = so.str("form").value_or("");
+    t->variant = so.str("variant").value_or("");
+    t->label = so.str("label").value_or(t->variant);
+    t->title = so.str("title").value_or("");
+    t->subtitle = so.str("subtitle").value_or("");
+    if (auto header = so.object("header")) {
+        forms::StrictObject ho(header, "/header", errors);
+        t->headerLeft = ho.str("left").value_or("");
+        t->headerRight = ho.str("right").value_or("");
+        ho.finish();
+    }
+    t->footer = so.str("footer").value_or("{form.title} — {documentId} — page {page} / {pages}");
+    t->blocks = so.array("blocks");
+    so.finish();
+    if (t->form.empty() && !json->has("form")) errors.push_back({"/form", "missing_form", "Le modèle doit nommer son formulaire."});
+    if (t->variant.empty() && !json->has("variant")) errors.push_back({"/variant", "missing_variant", "Le modèle doit nommer sa variante."});
+    if (!t->blocks && !json->has("blocks")) errors.push_back({"/blocks", "missing_blocks", "Le modèle ne contient aucun bloc."});
     if (!errors.empty()) return Status::invalidArgument("template_invalid", "Modèle invalide.", errors);
     return std::shared_ptr<const TemplateDef>(t);
 }
+
+// Bounds of the numeric layout parameters (points, levels, relative weights): a value outside
+// them would draw outside the page or corrupt the content stream (a spacer of -1e308).
+constexpr double kMaxSpacerPt = 400;      // about half an A4 page
+constexpr double kMinColumnWeight = 0.05; // relative to the other columns of the table
+constexpr double kMaxColumnWeight = 100;
+constexpr long long kMaxHeadingLevel = 3;
 
 std::vector<FieldError> checkTemplate(const TemplateDef& t, const forms::FormDef& form) {
     std::vector<FieldError> errors;
@@ -635,16 +650,24 @@ std::vector<FieldError> checkTemplate(const TemplateDef& t, const forms::FormDef
         for (unsigned i = 0; blocks && i < blocks->size(); ++i) {
             std::string w = where + "/" + std::to_string(i);
             auto b = blocks->getObject(i);
-            if (!b) { errors.push_back({w, "bad_block", "Bloc invalide."}); continue; }
-            std::string type = b->optValue<std::string>("type", "");
-            if (!blockTypes().count(type)) { errors.push_back({w + "/type", "unknown_block", "Type de bloc inconnu : « " + type + " »."}); continue; }
+            if (!b) { errors.push_back({w, "bad_block", "Bloc invalide : objet { \"type\": … } attendu."}); continue; }
+            forms::StrictObject so(b, w, errors);
+            std::string type = so.str("type", /*required=*/true).value_or("");
+            if (!blockTypes().count(type)) {
+                if (b->has("type") && b->get("type").isString())
+                    errors.push_back({w + "/type", "unknown_block", "Type de bloc inconnu : « " + type + " »."});
+                continue;
+            }
             bool needsField = type == "paragraph" || type == "table" || type == "checkboxes" || type == "records" || type == "chart";
             if (type == "chart" && !b->getObject("pivot"))
                 errors.push_back({w + "/pivot", "missing_pivot", "Un graphique décrit ses lignes et colonnes dans « pivot »."});
-            if (needsField && !b->has("field")) errors.push_back({w + "/field", "missing_field", "Ce bloc doit nommer un champ."});
-            if (b->has("field")) {
-                const FieldDef* f = form.field(b->getValue<std::string>("field"));
-                if (!f) continue; // reported by forEachFieldRef below
+            std::optional<std::string> fieldName;
+            if (needsField) {
+                fieldName = so.str("field");
+                if (!b->has("field")) errors.push_back({w + "/field", "missing_field", "Ce bloc doit nommer un champ."});
+            }
+            const FieldDef* f = fieldName ? form.field(*fieldName) : nullptr; // unknown: reported by forEachFieldRef
+            if (f) {
                 if ((type == "table" || type == "records" || type == "chart") && f->type != FieldType::Table)
                     errors.push_back({w + "/field", "not_a_table", "Ce bloc attend un champ de type tableau."});
                 else if (auto pivot = b->getObject("pivot"))
@@ -656,22 +679,95 @@ std::vector<FieldError> checkTemplate(const TemplateDef& t, const forms::FormDef
                 if (type == "paragraph" && !isScalar(*f))
                     errors.push_back({w + "/field", "not_a_text", "Ce bloc attend un champ simple."});
             }
-            if ((type == "heading" || type == "text") && !b->has("text"))
-                errors.push_back({w + "/text", "missing_text", "Ce bloc doit avoir un texte."});
-            if (type == "fields" && !b->getArray("fields")) errors.push_back({w + "/fields", "missing_fields", "Liste de champs attendue."});
-            if (type == "section") walk(b->getArray("blocks"), w + "/blocks");
-            if (type == "signatures") {
-                auto parties = b->getArray("parties");
-                for (unsigned k = 0; parties && k < parties->size(); ++k) {
-                    auto p = parties->getObject(k);
-                    std::string fe = p ? p->optValue<std::string>("forEach", "") : "";
-                    if (!fe.empty() && (!form.field(fe) || form.field(fe)->type != FieldType::Table))
-                        errors.push_back({w + "/parties/" + std::to_string(k) + "/forEach", "not_a_table", "forEach doit nommer un tableau."});
+            if (type == "title") {
+                so.str("text");
+                so.str("subtitle");
+            } else if (type == "heading" || type == "text") {
+                so.str("text");
+                if (!b->has("text")) errors.push_back({w + "/text", "missing_text", "Ce bloc doit avoir un texte."});
+                if (type == "heading") so.integer("level", 1, kMaxHeadingLevel);
+                else { so.str("label"); so.boolean("muted"); }
+            } else if (type == "fields") {
+                so.strings("fields");
+                if (!b->has("fields")) errors.push_back({w + "/fields", "missing_fields", "Liste de champs attendue."});
+                so.boolean("headings");
+            } else if (type == "paragraph") {
+                so.str("label");
+                so.str("empty");
+            } else if (type == "checkboxes") {
+                so.str("label");
+                so.str("item");
+            } else if (type == "records") {
+                if (auto tf = so.str("titleField"); tf && f && f->type == FieldType::Table && !f->child(*tf))
+                    errors.push_back({w + "/titleField", "unknown_field", "Colonne inconnue du tableau : « " + *tf + " »."});
+            } else if (type == "table" || type == "chart") {
+                so.str("caption");
+                so.str("empty");
+                // Cross tables and charts (templates/CrossTab.h): checked when composed.
+                so.object("pivot");
+                so.strings("covers");
+                if (type == "chart") {
+                    so.boolean("stacked");
+                    so.str("categoryTitle");
+                    so.str("valueTitle");
                 }
+                auto cols = so.array("columns");
+                for (unsigned c = 0; cols && c < cols->size(); ++c) {
+                    const std::string cw = w + "/columns/" + std::to_string(c);
+                    Var col = cols->get(c);
+                    if (col.isString()) continue;
+                    if (col.type() != typeid(Object::Ptr)) {
+                        errors.push_back({cw, "type", "Type incorrect : nom de colonne ou objet {\"field\", \"weight\", \"title\"} attendu, trouvé " +
+                                                          forms::describeJsonValue(col) + "."});
+                        continue;
+                    }
+                    forms::StrictObject co(col.extract<Object::Ptr>(), cw, errors);
+                    co.str("field", /*required=*/true);
+                    co.number("weight", kMinColumnWeight, kMaxColumnWeight);
+                    co.str("title");
+                    co.finish();
+                }
+            } else if (type == "signatures") {
+                so.strings("lines");
+                so.str("mention");
+                auto parties = so.array("parties");
+                for (unsigned k = 0; parties && k < parties->size(); ++k) {
+                    const std::string pw = w + "/parties/" + std::to_string(k);
+                    auto p = parties->getObject(k);
+                    if (!p) {
+                        errors.push_back({pw, "type", "Type incorrect : objet {\"title\", \"name\", \"lines\", \"forEach\"} attendu, trouvé " +
+                                                          forms::describeJsonValue(parties->get(k)) + "."});
+                        continue;
+                    }
+                    forms::StrictObject po(p, pw, errors);
+                    po.str("title");
+                    po.str("name");
+                    po.strings("lines");
+                    po.str("names");
+                    po.object("namesWhere");
+                    po.strings("ifNoName");
+                    std::string fe = po.str("forEach").value_or("");
+                    po.finish();
+                    if (!fe.empty() && (!form.field(fe) || form.field(fe)->type != FieldType::Table))
+                        errors.push_back({pw + "/forEach", "not_a_table", "forEach doit nommer un tableau."});
+                }
+            } else if (type == "spacer") {
+                so.number("height", 0, kMaxSpacerPt);
+            } else if (type == "section") {
+                so.str("title");
+                so.integer("level", 1, kMaxHeadingLevel);
+                if (auto when = so.str("when"); when && !when->empty() && !form.field(*when))
+                    errors.push_back({w + "/when", "unknown_field", "Champ inconnu du formulaire : « " + *when + " »."});
+                auto inner = so.array("blocks");
+                if (!b->has("blocks")) errors.push_back({w + "/blocks", "missing_blocks", "Une section doit contenir des blocs."});
+                walk(inner, w + "/blocks");
             }
+            so.finish();
         }
     };
     walk(t.blocks, "/blocks");
+    // The field references are read only from blocks whose keys have the right types.
+    if (!errors.empty()) return errors;
     forEachFieldRef(t.blocks, [&](const std::string& path, const std::string& where) {
         if (!form.field(path)) errors.push_back({where, "unknown_field", "Champ inconnu du formulaire : « " + path + " »."});
     }, "/blocks");
@@ -710,7 +806,12 @@ Result<std::shared_ptr<TemplateRegistry>> TemplateRegistry::loadDirectory(const 
             if (!form) return Status::internal("template_file_invalid", file + " : formulaire inconnu « " + def.form + " ».");
             if (!form->variant(def.variant))
                 return Status::internal("template_file_invalid", file + " : variante « " + def.variant + " » non déclarée par le formulaire.");
-            auto errors = checkTemplate(def, *form);
+            std::vector<FieldError> errors;
+            try {
+                errors = checkTemplate(def, *form);
+            } catch (const std::exception& e) {
+                return Status::internal("template_file_invalid", file + " : modèle illisible (" + e.what() + ")");
+            }
             if (!errors.empty())
                 return Status::internal("template_file_invalid",
                                         file + " : " + Status::invalidArgument("template_invalid", "Modèle invalide.", errors).toString());

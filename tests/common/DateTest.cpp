@@ -1,3 +1,5 @@
+#include <climits>
+
 #include <gtest/gtest.h>
 
 #include "common/Date.h"
@@ -36,4 +38,45 @@ TEST(Date, DayArithmeticRoundTrips) {
     EXPECT_EQ(Date::parseIso("2026-12-31")->addDays(1).iso(), "2027-01-01");
     for (long day = -1000; day < 100000; day += 37) EXPECT_EQ(Date::fromDays(day).toDays(), day);
     EXPECT_TRUE(*Date::parseIso("2026-01-01") < *Date::parseIso("2026-01-02"));
+}
+
+// ---- Bounds (issue 15 §6): extreme instants reach Date through the consent policy ---------------
+
+namespace {
+bool sane(const passerelle::Date& d) {
+    return d.year >= passerelle::Date::kMinYear && d.year <= passerelle::Date::kMaxYear && d.month >= 1 && d.month <= 12 &&
+           d.day >= 1 && d.day <= passerelle::Date::daysInMonth(d.year, d.month);
+}
+} // namespace
+
+TEST(DateBounds, ExtremeDayCountsAreClampedToTheSupportedRange) {
+    using passerelle::Date;
+    for (long days : {LONG_MIN, LONG_MIN + 1, -1000000000L, 1000000000L, LONG_MAX - 1, LONG_MAX}) {
+        Date d = Date::fromDays(days);
+        EXPECT_TRUE(sane(d)) << days << " -> " << d.year << "-" << d.month << "-" << d.day;
+    }
+    EXPECT_EQ(Date::fromDays(LONG_MAX), (Date{Date::kMaxYear, 12, 31}));
+    EXPECT_EQ(Date::fromDays(LONG_MIN), (Date{Date::kMinYear, 1, 1}));
+}
+
+TEST(DateBounds, MonthArithmeticNeverLeavesTheCalendar) {
+    using passerelle::Date;
+    Date d{2026, 1, 31};
+    for (int months : {INT_MIN, -1000000, -24312, 24312, 1000000, INT_MAX}) {
+        Date r = d.addMonths(months);
+        EXPECT_TRUE(sane(r)) << months << " -> " << r.year << "-" << r.month << "-" << r.day;
+    }
+    EXPECT_EQ(d.addMonths(INT_MAX), (Date{Date::kMaxYear, 12, 31}));
+    EXPECT_EQ(d.addMonths(INT_MIN), (Date{Date::kMinYear, 1, 1}));
+    EXPECT_EQ(d.addMonths(1), (Date{2026, 2, 28}));
+    EXPECT_EQ((Date{9999, 12, 31}).addDays(INT_MAX), (Date{Date::kMaxYear, 12, 31}));
+    EXPECT_EQ((Date{1, 1, 1}).addDays(INT_MIN), (Date{Date::kMinYear, 1, 1}));
+    EXPECT_EQ((Date{2026, 12, 31}).addDays(1), (Date{2027, 1, 1}));
+}
+
+TEST(DateBounds, OutOfRangeMonthsDoNotIndexOutsideTheTable) {
+    using passerelle::Date;
+    EXPECT_EQ(Date::daysInMonth(2026, 0), 0);
+    EXPECT_EQ(Date::daysInMonth(2026, 13), 0);
+    EXPECT_EQ(Date::daysInMonth(2026, -5), 0);
 }

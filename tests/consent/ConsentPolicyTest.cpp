@@ -1,5 +1,6 @@
 // Unit tests of the consent gate (src/consent/ConsentPolicy.h). Table-driven:
 // each assertion names its case.
+#include <climits>
 #include <functional>
 #include <random>
 #include <sstream>
@@ -688,4 +689,32 @@ TEST(ConsentPolicy, ReasonCodesAreStable) {
 }
 
 } // namespace
+} // namespace passerelle::consent
+
+// Found by fuzz/ConsentFuzzer.cpp (issue 15 §6): an instant at the edge of int64 overflowed
+// (UBSan: signed integer overflow in frenchDateTime) when decide() wrote its message.
+namespace passerelle::consent {
+TEST(ConsentPolicy, ExtremeInstantsAreShownAtTheCalendarEdges) {
+    EXPECT_EQ((Instant{INT64_MAX}).iso(), "9999-12-31T23:59:59Z");
+    EXPECT_EQ((Instant{INT64_MIN}).iso(), "0001-01-01T00:00:00Z");
+    for (std::int64_t at : std::vector<std::int64_t>{INT64_MIN, INT64_MIN + 1, INT64_MIN / 2, INT64_MAX / 2, INT64_MAX}) {
+        Decision d = decide(request(), {refusal("c1", Instant{at})});
+        EXPECT_FALSE(d.allowed);
+        EXPECT_EQ(d.reason, Reason::RefusedByHousehold);
+        EXPECT_TRUE(d.message.find("/0001 à ") != std::string::npos || d.message.find("/9999 à ") != std::string::npos)
+            << at << " " << d.message;
+    }
+}
+
+// Second finding of fuzz/ConsentFuzzer.cpp: the default expiry of a consent given at INT64_MIN
+// overflowed (days * 86400); it is now one year after the calendar's first day, and refuses.
+TEST(ConsentPolicy, DefaultExpiryOfAnExtremeInstantStaysInTheCalendar) {
+    ConsentRecord r = consent("c1", Instant{INT64_MIN});
+    r.expiresAt.reset();
+    EXPECT_EQ(effectiveExpiry(r, std::nullopt).iso(), "0002-01-01T08:29:52Z"); // the time of day of INT64_MIN
+    EXPECT_FALSE(decide(request(), {r}).allowed);
+    r.givenAt = Instant{INT64_MAX};
+    EXPECT_EQ(effectiveExpiry(r, std::nullopt).iso(), "9999-12-31T15:30:07Z"); // clamped date, time of day of INT64_MAX
+    EXPECT_FALSE(decide(request(), {r}).allowed);
+}
 } // namespace passerelle::consent

@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "forms/FormDef.h"
+#include "forms/FormRegistry.h"
 #include "support/TestSupport.h"
 
 using namespace passerelle;
@@ -136,4 +137,117 @@ TEST(FormDef, ObjectiveTablesClassifyTheirRowsByDomain) {
             EXPECT_FALSE(t->rowCategories.at(theme).housing) << form << " " << theme;
         EXPECT_TRUE(t->rowCategories.at("budget").housing) << form;
     }
+
+// ---- Strict definitions (issue 15 §1) -----------------------------------------------------------
+
+namespace {
+
+Status loadStrict(const std::string& text) {
+    auto json = forms::parseJsonObject(text);
+    if (!json.isOk()) return json.status();
+    return forms::parseFormDef(json.value()).status();
+}
+
+const char* kOk = R"({"name": "a", "type": "text", "category": "logement", "housing": true})";
+
+std::string withField(const std::string& field) {
+    return std::string(R"({"id": "x", "version": "1", "fields": [)") + field + "]}";
+}
+
+} // namespace
+
+TEST(FormDefStrict, HousingMustBeABooleanNotAString) {
+    // "housing": "non" used to read as true: a health field reported as housing-related (consent bypass).
+    Status s = loadStrict(withField(R"({"name": "sante", "type": "longtext", "category": "sante", "housing": "non"})"));
+    ASSERT_FALSE(s.isOk());
+    EXPECT_TRUE(hasRule(s, "/fields/0/housing", "type")) << s.toString();
+    EXPECT_NE(s.toString().find("true ou false"), std::string::npos) << s.toString();
+}
+
+TEST(FormDefStrict, EveryKeyHasItsExactType) {
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "text", "category": "logement", "housing": true, "required": "oui"})")),
+                        "/fields/0/required", "type"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "enum", "category": "logement", "housing": true, "multiple": 1,
+                                                 "options": [{"value": "v", "label": "V"}]})")),
+                        "/fields/0/multiple", "type"));
+    EXPECT_TRUE(hasRule(loadStrict(R"({"id": "x", "version": "1", "personalData": "false", "fields": [)" + std::string(kOk) + "]}"),
+                        "/personalData", "type"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "text", "category": "logement", "housing": true, "maxLength": "12"})")),
+                        "/fields/0/maxLength", "type"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "text", "category": "logement", "housing": true, "maxLength": 1.5})")),
+                        "/fields/0/maxLength", "type"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": 3, "type": "text", "category": "logement", "housing": true})")),
+                        "/fields/0/name", "type"));
+    EXPECT_TRUE(hasRule(loadStrict(R"({"id": "x", "version": 1, "fields": [)" + std::string(kOk) + "]}"), "/version", "type"));
+    EXPECT_TRUE(hasRule(loadStrict(R"({"id": "x", "version": "1", "formats": ["pdf", "docx"], "fields": [)" + std::string(kOk) + "]}"),
+                        "/formats/1", "unknown_format"));
+}
+
+TEST(FormDefStrict, UnknownKeysAreRefused) {
+    Status s = loadStrict(withField(R"({"name": "a", "type": "text", "category": "logement", "housing": true, "requried": true})"));
+    EXPECT_TRUE(hasRule(s, "/fields/0/requried", "unknown_key")) << s.toString();
+    s = loadStrict(R"({"id": "x", "version": "1", "titre": "T", "fields": [)" + std::string(kOk) + "]}");
+    EXPECT_TRUE(hasRule(s, "/titre", "unknown_key")) << s.toString();
+    s = loadStrict(withField(R"({"name": "a", "type": "enum", "category": "logement", "housing": true,
+                                 "options": [{"value": "v", "label": "V", "libelle": "W"}]})"));
+    EXPECT_TRUE(hasRule(s, "/fields/0/options/0/libelle", "unknown_key")) << s.toString();
+}
+
+TEST(FormDefStrict, KeysThatDoNotApplyToTheTypeAreRefused) {
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "text", "category": "logement", "housing": true, "maxItems": 3})")),
+                        "/fields/0/maxItems", "not_applicable"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "integer", "category": "logement", "housing": true, "options": []})")),
+                        "/fields/0/options", "not_applicable"));
+}
+
+TEST(FormDefStrict, BoundsAreCoherent) {
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "text", "category": "logement", "housing": true, "maxLength": -1})")),
+                        "/fields/0/maxLength", "out_of_range"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "text", "category": "logement", "housing": true, "minLength": 5, "maxLength": 2})")),
+                        "/fields/0/minLength", "min_above_max"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "integer", "category": "logement", "housing": true, "min": 5, "max": 2})")),
+                        "/fields/0/min", "min_above_max"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "t", "type": "table", "category": "logement", "housing": true, "maxItems": 100000000,
+                                                 "fields": [{"name": "c", "type": "text"}]})")),
+                        "/fields/0/maxItems", "out_of_range"));
+    EXPECT_TRUE(hasRule(loadStrict(withField(R"({"name": "a", "type": "enum", "category": "logement", "housing": true,
+                                                 "options": [{"value": "v", "label": "V"}, {"value": "v", "label": "W"}]})")),
+                        "/fields/0/options/1/value", "duplicate_option"));
+}
+
+TEST(FormDefStrict, UnknownDerivationsAreRefusedAtLoad) {
+    // Used to load, then answer 500 derivation_unknown to every request.
+    Status s = loadStrict(R"({"id": "x", "version": "1", "derivations": ["tauxDEffort"], "fields": [)" + std::string(kOk) + "]}");
+    EXPECT_TRUE(hasRule(s, "/derivations/0", "unknown_derivation")) << s.toString();
+    s = loadStrict(withField(R"({"name": "a", "type": "amount", "category": "budget", "housing": true, "computed": "tauxEffort"})"));
+    EXPECT_TRUE(hasRule(s, "/fields/0/computed", "unknown_derivation")) << s.toString();
+}
+
+TEST(FormDefStrict, TheRegistryNamesTheFileAndThePointer) {
+    passerelle::testing::TempDir dir;
+    for (const char* f : {"fiche-navette.json", "activite.json"}) {
+        std::string text = passerelle::testing::readFile(passerelle::testing::sourceDir() + "/forms/" + f);
+        if (std::string(f) == "fiche-navette.json") {
+            const std::string from = R"("category": "sante", "housing": false)";
+            auto at = text.find(from);
+            ASSERT_NE(at, std::string::npos);
+            text.replace(at, from.size(), R"("category": "sante", "housing": "non")");
+        }
+        passerelle::testing::writeFile(dir.file(f), text);
+    }
+    auto r = forms::FormRegistry::loadDirectory(dir.path());
+    ASSERT_FALSE(r.isOk());
+    const std::string m = r.status().toString();
+    EXPECT_NE(m.find("fiche-navette.json"), std::string::npos) << m;
+    EXPECT_NE(m.find("/fields/12/fields/7/housing"), std::string::npos) << m;
+    EXPECT_EQ(m.find("illisible"), std::string::npos) << m;
+}
+
+TEST(FormDefStrict, TheRegistryNamesTheFileOfBadJson) {
+    passerelle::testing::TempDir dir;
+    passerelle::testing::writeFile(dir.file("x.json"), "{\"id\": \"x\",\n \"id\": \"y\"}");
+    auto r = forms::FormRegistry::loadDirectory(dir.path());
+    ASSERT_FALSE(r.isOk());
+    EXPECT_NE(r.status().toString().find("x.json"), std::string::npos);
+    EXPECT_NE(r.status().toString().find("ligne 2"), std::string::npos) << r.status().toString();
 }

@@ -3,7 +3,10 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <chrono>
+
 #include "forms/FormDef.h"
+#include "forms/FormRegistry.h"
 #include "forms/Validator.h"
 #include "support/TestSupport.h"
 
@@ -19,7 +22,7 @@ Poco::JSON::Object::Ptr json(const std::string& text) {
 std::shared_ptr<const forms::FormDef> testForm() {
     static auto def = [] {
         auto r = forms::parseFormDef(json(R"({
-          "id": "essai", "version": "1", "fields": [
+          "id": "essai", "version": "1", "derivations": ["tauxEffort"], "fields": [
             {"name": "nom", "type": "text", "required": true, "maxLength": 10, "minLength": 2, "category": "identite", "housing": true},
             {"name": "note", "type": "longtext", "category": "accompagnement", "housing": true},
             {"name": "date", "type": "date", "category": "administratif", "housing": true},
@@ -32,7 +35,7 @@ std::shared_ptr<const forms::FormDef> testForm() {
             {"name": "titulaire", "type": "person", "category": "identite", "housing": true},
             {"name": "lignes", "type": "table", "minItems": 1, "maxItems": 2, "category": "accompagnement", "housing": true, "fields": [
               {"name": "action", "type": "text", "required": true}]},
-            {"name": "calcul", "type": "amount", "computed": "rien", "category": "budget", "housing": true}
+            {"name": "calcul", "type": "amount", "computed": "tauxEffort", "category": "budget", "housing": true}
           ]})"));
         if (!r.isOk()) throw std::runtime_error(r.status().toString());
         return r.value();
@@ -146,4 +149,62 @@ TEST(Validator, FicheNavetteExamplesAreValidAndABrokenOneListsEveryProblem) {
     EXPECT_TRUE(has(errors, "/menage/composition", "min_items")) << dump(errors);
     EXPECT_TRUE(has(errors, "/logement/codePostal", "min_length")) << dump(errors);
     EXPECT_TRUE(has(errors, "/objet", "enum")) << dump(errors);
+}
+
+// ---- Hardening (issue 15 §2, §3) ----------------------------------------------------------------
+
+TEST(Validator, NullInsideAMultipleChoiceIsAnErrorNotAnException) {
+    std::vector<FieldError> errors;
+    ASSERT_NO_THROW(errors = check(R"({"nom": "Ab", "lignes": [{"action": "x"}], "cases": [null, 3]})"));
+    EXPECT_TRUE(has(errors, "/cases/0", "enum"));
+    EXPECT_TRUE(has(errors, "/cases/1", "enum"));
+    ASSERT_NO_THROW(errors = check(R"({"nom": "Ab", "lignes": [{"action": "x"}], "choix": [null]})"));
+    EXPECT_TRUE(has(errors, "/choix", "enum"));
+}
+
+TEST(Validator, UnsignedIntegerAboveInt64IsOutOfBoundsNotAnException) {
+    // Poco's own parser hands such a literal over as a UInt64; the validator must not convert it blindly.
+    std::vector<FieldError> errors;
+    ASSERT_NO_THROW(errors = check(R"({"nom": "Ab", "lignes": [{"action": "x"}], "nombre": 9223372036854775808})"));
+    EXPECT_TRUE(has(errors, "/nombre", "max")) << errors.size();
+    ASSERT_NO_THROW(errors = check(R"({"nom": "Ab", "lignes": [{"action": "x"}], "nombre": 18446744073709551615})"));
+    EXPECT_TRUE(has(errors, "/nombre", "max"));
+}
+
+TEST(Validator, NegativeZeroAmountsAreRefused) {
+    auto errors = forms::validate(*testForm(), forms::parseJsonObject(R"({"nom": "Ab", "lignes": [{"action": "x"}], "montant": -0})").value());
+    EXPECT_TRUE(has(errors, "/montant", "amount_format"));
+    errors = forms::validate(*testForm(), forms::parseJsonObject(R"({"nom": "Ab", "lignes": [{"action": "x"}], "montant": -0.0})").value());
+    EXPECT_TRUE(has(errors, "/montant", "amount_format"));
+    errors = check(R"({"nom": "Ab", "lignes": [{"action": "x"}], "montant": "-0,00"})");
+    EXPECT_TRUE(has(errors, "/montant", "amount_format"));
+    errors = check(R"({"nom": "Ab", "lignes": [{"action": "x"}], "montant": "0,00"})");
+    EXPECT_FALSE(has(errors, "/montant", "amount_format"));
+}
+
+TEST(Validator, RowsPastMaxItemsAreNotValidated) {
+    // 650 000 empty rows: one max_items error, not 650 000 "required" errors.
+    std::string rows = "[";
+    for (int i = 0; i < 650000; ++i) rows += i ? ",{}" : "{}";
+    rows += "]";
+    auto data = json(R"({"nom": "Ab", "lignes": )" + rows + "}");
+    auto started = std::chrono::steady_clock::now();
+    auto errors = forms::validate(*testForm(), data);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    EXPECT_TRUE(has(errors, "/lignes", "max_items"));
+    EXPECT_FALSE(has(errors, "/lignes/0/action", "required"));
+    EXPECT_LT(errors.size(), 5u);
+    EXPECT_LT(seconds, 1.0); // validation only; it used to check every row
+}
+
+TEST(Validator, ErrorDetailsAreCappedWithTheTotal) {
+    // 300 unknown keys: the first 100 are detailed, then one line gives the total.
+    std::string body = R"({"nom": "Ab", "lignes": [{"action": "x"}])";
+    for (int i = 0; i < 300; ++i) body += ", \"inconnu" + std::to_string(i) + "\": 1";
+    body += "}";
+    auto errors = check(body);
+    ASSERT_EQ(errors.size(), forms::kMaxErrorDetails + 1);
+    EXPECT_EQ(errors.back().rule, "too_many_errors");
+    EXPECT_NE(errors.back().message.find("300 erreurs"), std::string::npos) << errors.back().message;
+    EXPECT_NE(errors.back().message.find("200 autres"), std::string::npos) << errors.back().message;
 }
