@@ -153,11 +153,15 @@ Status writeCheckpoint(storage::Store& store, const audit::AuditKeyring& keys, c
     if (!head.isOk()) return head.status();
     const std::int64_t count = head.value() ? head.value()->seq : 0;
     const std::string hash = head.value() ? head.value()->hash : audit::kGenesis;
+    const std::string database = audit::databaseTag(store.describe());
     auto existing = readCheckpoints(settings.checkpointFile);
-    if (existing.isOk() && !existing.value().empty() && existing.value().back().count == count &&
-        existing.value().back().headHash == hash)
-        return Status::ok();
-    const std::string line = audit::formatCheckpoint(audit::makeCheckpoint(count, hash, nowIso(), keys)) + "\n";
+    if (existing.isOk())
+        for (auto it = existing.value().rbegin(); it != existing.value().rend(); ++it) {
+            if (it->database != database) continue;
+            if (it->count == count && it->headHash == hash) return Status::ok();
+            break;
+        }
+    const std::string line = audit::formatCheckpoint(audit::makeCheckpoint(count, hash, nowIso(), keys, database)) + "\n";
     Poco::File(Poco::Path(settings.checkpointFile).makeParent()).createDirectories();
     int fd = ::open(settings.checkpointFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd < 0)
@@ -252,7 +256,19 @@ int runAudit(storage::Store& store, const std::vector<std::string>& args, const 
         err << "erreur : " << checkpoints.status().toString() << std::endl;
         return EXIT_DATAERR_;
     }
-    audit::VerifyResult r = audit::verify(entries.value(), *keys.value(), checkpoints.value());
+    // Only this database's checkpoints (the file may also hold those of another database used
+    // with the same data directory, e.g. `--db` on another server).
+    const std::string database = audit::databaseTag(store.describe());
+    std::vector<audit::Checkpoint> mine;
+    for (const auto& c : checkpoints.value()) {
+        // Every line must be authentic, whichever database it names: a retagged line is a forgery.
+        if (!audit::checkpointAuthentic(c, *keys.value())) {
+            err << "journal altéré : point de contrôle du " << c.at << " (checkpoint_forged) — signature invalide." << std::endl;
+            return EXIT_DATAERR_;
+        }
+        if (c.database == database) mine.push_back(c);
+    }
+    audit::VerifyResult r = audit::verify(entries.value(), *keys.value(), mine);
     if (!r.ok) {
         err << "journal altéré : entrée n° " << r.firstBadSeq << " (" << r.problem << ") — " << r.message << std::endl;
         return EXIT_DATAERR_;
@@ -271,7 +287,7 @@ int runAudit(storage::Store& store, const std::vector<std::string>& args, const 
     out << "journal intègre : " << r.entries << " entrées (" << r.keyed << " signées), " << r.checkpoints
         << " point(s) de contrôle, " << state.value().consents.size() << " consentement(s) et "
         << state.value().transmissions.size() << " transmission(s) conformes au journal" << std::endl;
-    if (checkpoints.value().empty())
+    if (mine.empty())
         out << "attention : aucun point de contrôle (" << settings.checkpointFile
             << ") : une suppression des dernières entrées ne serait pas vue." << std::endl;
     return EXIT_OK_;

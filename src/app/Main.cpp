@@ -459,6 +459,8 @@ private:
         accountSettings.maxDelaySeconds = config().getInt("passerelle.web.maxDelaySeconds", accountSettings.maxDelaySeconds);
         accountSettings.lockAfterFailures = config().getInt("passerelle.web.lockAfterFailures", accountSettings.lockAfterFailures);
         accountSettings.lockMinutes = config().getInt("passerelle.web.lockMinutes", accountSettings.lockMinutes);
+        accountSettings.addressDelayAfterFailures =
+            config().getInt("passerelle.web.addressDelayAfterFailures", accountSettings.addressDelayAfterFailures);
         accountSettings.addressLockAfterFailures =
             config().getInt("passerelle.web.addressLockAfterFailures", accountSettings.addressLockAfterFailures);
         auto accounts = std::make_shared<const service::AccountService>(store.value(), accountSettings);

@@ -49,6 +49,7 @@ std::string checkpointMessage(const Checkpoint& c) {
     field(m, c.headHash);
     field(m, c.at);
     field(m, c.keyId);
+    field(m, c.database);
     return m;
 }
 
@@ -119,7 +120,7 @@ void chain(const std::optional<AuditEntry>& last, AuditEntry& next) { chain(last
 
 std::string formatCheckpoint(const Checkpoint& c) {
     return "v1 count=" + std::to_string(c.count) + " head=" + c.headHash + " at=" + c.at + " key=" + c.keyId +
-           " mac=" + c.mac;
+           " db=" + c.database + " mac=" + c.mac;
 }
 
 std::optional<Checkpoint> parseCheckpoint(const std::string& line) {
@@ -142,17 +143,31 @@ std::optional<Checkpoint> parseCheckpoint(const std::string& line) {
     c.at = kv["at"];
     c.keyId = kv["key"];
     c.mac = kv["mac"];
+    c.database = kv["db"];
     if (!isHex(c.headHash, 64) || !isHex(c.mac, 64) || c.keyId.empty() || c.at.empty()) return std::nullopt;
     return c;
 }
 
+bool checkpointAuthentic(const Checkpoint& c, const AuditKeyring& keys) {
+    const std::string* key = keys.find(c.keyId);
+    return key && hmacSha256Hex(*key, checkpointMessage(c)) == c.mac;
+}
+
+std::string databaseTag(const std::string& description) {
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update("passerelle-audit-database");
+    sha.update(description);
+    return Poco::DigestEngine::digestToHex(sha.digest()).substr(0, 12);
+}
+
 Checkpoint makeCheckpoint(std::int64_t count, const std::string& headHash, const std::string& at,
-                          const AuditKeyring& keys) {
+                          const AuditKeyring& keys, const std::string& database) {
     Checkpoint c;
     c.count = count;
     c.headHash = count == 0 ? kGenesis : headHash;
     c.at = at;
     c.keyId = keys.currentId();
+    c.database = database;
     c.mac = hmacSha256Hex(*keys.find(c.keyId), checkpointMessage(c));
     return c;
 }
@@ -204,8 +219,7 @@ VerifyResult verify(const std::vector<AuditEntry>& entries, const AuditKeyring& 
     const std::int64_t count = expected - 1;
     for (const auto& c : checkpoints) {
         ++r.checkpoints;
-        const std::string* key = keys.find(c.keyId);
-        if (!key || hmacSha256Hex(*key, checkpointMessage(c)) != c.mac)
+        if (!checkpointAuthentic(c, keys))
             return fail(c.count, "checkpoint_forged",
                         "Point de contrôle du " + c.at + " (" + std::to_string(c.count) +
                             " entrées) dont la signature ne correspond à aucune clé d'audit.");

@@ -84,16 +84,22 @@ struct Checkpoint {
     std::string headHash;    // hash of entry `count` (kGenesis when count is 0)
     std::string at;          // ISO 8601 UTC
     std::string keyId;
+    std::string database;    // which database's journal (12 hex of a hash of its location): a data
+                             // directory's checkpoints say nothing of another database's journal
     std::string mac;         // HMAC over the fields above
 };
+// True when the checkpoint's MAC verifies under one of `keys`.
+bool checkpointAuthentic(const Checkpoint& c, const AuditKeyring& keys);
+// The `database` tag of a store described as `description` (e.g. "SQLite /srv/var/passerelle.db").
+std::string databaseTag(const std::string& description);
 
-// "v1 count=<n> head=<hex> at=<iso> key=<id> mac=<hex>" (one line, no newline).
+// "v1 count=<n> head=<hex> at=<iso> key=<id> db=<tag> mac=<hex>" (one line, no newline).
 std::string formatCheckpoint(const Checkpoint& c);
 // Parses one line; nullopt when it is not a checkpoint line.
 std::optional<Checkpoint> parseCheckpoint(const std::string& line);
 // Signs a checkpoint of the current head with the current key. REQUIRES: !keys.empty().
 Checkpoint makeCheckpoint(std::int64_t count, const std::string& headHash, const std::string& at,
-                          const AuditKeyring& keys);
+                          const AuditKeyring& keys, const std::string& database = "");
 
 struct VerifyResult {
     bool ok = true;

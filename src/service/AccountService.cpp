@@ -295,7 +295,7 @@ Result<SignedIn> AccountService::signIn(const std::string& emailInput, const std
                                                                 std::to_string(minutes) + " minute" + (minutes > 1 ? "s" : "") +
                                                                 ". Réessayez plus tard ou demandez à votre administrateur.");
         }
-        const int threshold = _settings.delayAfterFailures;
+        const int threshold = i == 0 ? _settings.delayAfterFailures : _settings.addressDelayAfterFailures;
         if (x.failures >= threshold) {
             int exponent = static_cast<int>(std::min<std::int64_t>(x.failures - threshold, 16));
             std::int64_t delayMs = std::min<std::int64_t>(1000LL << exponent, _settings.maxDelaySeconds * 1000LL);

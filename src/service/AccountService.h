@@ -41,6 +41,8 @@ struct AccountSettings {
     int maxDelaySeconds = 60;
     int lockAfterFailures = 10;
     int lockMinutes = 15;
+    // Per client address (an office behind one NAT shares it): a delay only after many failures.
+    int addressDelayAfterFailures = 20;
     int addressLockAfterFailures = 50;
     std::size_t minPasswordChars = 12;
     // Epoch milliseconds; tests pass their own clock.

@@ -1794,7 +1794,6 @@ Status PocoStore::writeTransaction(const std::string& op, const std::function<St
         .status();
 }
 
-void PocoStore::appendAuditInTransaction(Session& s, const AuditEvent& audit) { appendAuditIn(*this, s, _sqlite, audit); }
 
 // Idempotency-Key records (migration 6; storage/Idempotency.h). The record is
 // inserted by Impl::claimIdempotency inside the creating transaction; here it

@@ -192,9 +192,7 @@ public:
     // Status once (detail logged).
     Status readSession(const std::string& op, const std::function<Status(Poco::Data::Session&)>& fn);
     Status writeTransaction(const std::string& op, const std::function<Status(Poco::Data::Session&)>& fn);
-    bool isSqlite() const { return _sqlite; }
-    // Appends an audit event inside the caller's writeTransaction.
-    void appendAuditInTransaction(Poco::Data::Session& s, const AuditEvent& audit);
+    // (isSqlite() and appendAuditInTransaction() above serve these too.)
 
     struct Impl; // SQL helpers, in PocoStore.cpp
 

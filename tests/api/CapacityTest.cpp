@@ -19,11 +19,13 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/StreamCopier.h>
 
 #include "api/ServeProcess.h"
 #include "service/DossierService.h"
 #include "support/RawClient.h"
+#include "support/TestSupport.h"
 
 namespace passerelle::testing {
 namespace {
@@ -213,7 +215,15 @@ TEST_P(CapacityTest, SigtermLetsRequestsInFlightComplete) {
     ASSERT_TRUE(up);
     auto dossier = httpCall(port, "POST", "/v1/dossiers", key, R"({"reference":"ADG-2026-0147"})");
     ASSERT_EQ(dossier.status, 201) << dossier.body;
-    const std::string body = documentBody("fiche-navette", dossier.json()->getValue<std::string>("id"), "", FICHE);
+    // A contrat d'objectifs of 155 objectives (several pages): heavy enough that 24 of them on 2 workers
+    // still run after the 60 ms before SIGTERM, even on a quiet machine.
+    Poco::JSON::Object::Ptr contrat = readJson(sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+    auto objectifs = contrat->getArray("objectifs");
+    for (int k = 0; k < 150; ++k) objectifs->add(objectifs->getObject(static_cast<unsigned>(k % 5)));
+    std::ostringstream data;
+    Poco::JSON::Stringifier::stringify(contrat, data);
+    const std::string body = "{\"form\":\"contrat-objectifs\",\"dossier\":\"" + dossier.json()->getValue<std::string>("id") +
+                             "\",\"data\":" + data.str() + "}";
 
     // 24 creating requests at once on 2 workers: most are queued or running when SIGTERM arrives.
     const int kClients = 24;

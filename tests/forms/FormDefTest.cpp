@@ -137,6 +137,7 @@ TEST(FormDef, ObjectiveTablesClassifyTheirRowsByDomain) {
             EXPECT_FALSE(t->rowCategories.at(theme).housing) << form << " " << theme;
         EXPECT_TRUE(t->rowCategories.at("budget").housing) << form;
     }
+}
 
 // ---- Strict definitions (issue 15 §1) -----------------------------------------------------------
 

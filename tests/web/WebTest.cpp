@@ -77,6 +77,9 @@ struct Browser {
     }
 };
 
+// Failures from one address before it waits (above the 6 failures of the per-account test).
+constexpr int kAddressDelayAfter = 8;
+
 class WebTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -91,6 +94,7 @@ protected:
         settings.lockAfterFailures = 5;
         settings.maxDelaySeconds = 60;
         settings.lockMinutes = 15;
+        settings.addressDelayAfterFailures = kAddressDelayAfter;
         accounts = std::make_shared<const service::AccountService>(store, settings);
         auto views = Views::load(testing::sourceDir() + "/web/views");
         ASSERT_TRUE(views.isOk()) << views.status().toString();
@@ -332,7 +336,7 @@ TEST_F(WebTest, SignInIsThrottledPerAddressBehindATrustedProxy) {
     Browser b = browser();
     b.extraHeaders["X-Forwarded-For"] = "203.0.113.7";
     // Failures spread over many accounts from one address.
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(b.signIn("inconnu" + std::to_string(i) + "@x.fr", "mauvais").status, 200);
+    for (int i = 0; i < kAddressDelayAfter; ++i) EXPECT_EQ(b.signIn("inconnu" + std::to_string(i) + "@x.fr", "mauvais").status, 200);
     auto r = b.signIn("marc@adgesti.fr", PASSWORD);
     EXPECT_EQ(r.status, 429) << "the address waits too";
     Browser elsewhere = browser();

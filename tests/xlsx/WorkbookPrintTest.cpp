@@ -254,7 +254,7 @@ TEST(ActivitePdf, AgeCibleMatrixAndChart) {
     // The chart: its caption, the bands, the stack totals and the legend on one page.
     const int chartPage = pageWith("Graphique AGE/CIBLE");
     ASSERT_GE(chartPage, 0);
-    for (const std::string t : {"Tranche d'âge", "Ménages", "20-30", "70-80", "17", "Habitat adapté sur mesure", "Violences conjugales"})
+    for (const std::string t : {"Tranche d’âge", "Ménages", "20-30", "70-80", "17", "Habitat adapté sur mesure", "Violences conjugales"})
         EXPECT_NE(pages[static_cast<std::size_t>(chartPage)].find(t), std::string::npos) << t;
     // Bars in colour: the series' fills (RGB "rg" operators) are in the content stream.
     CommandResult q = run({"/usr/bin/qpdf", "--qdf", "--object-streams=disable", dir.file("a.pdf"), dir.file("q.pdf")});
