@@ -185,7 +185,7 @@ TEST_P(CapacityTest, SigtermLetsRequestsInFlightComplete) {
     // The real executable, on this database.
     std::vector<std::string> dbArgs;
     if (GetParam() == "sqlite") dbArgs = {"--data-dir", db->dir() + "/var"};
-    else dbArgs = {"--db", db->url()};
+    else dbArgs = {"--db", db->url(), "--data-dir", db->dir() + "/var"}; // keys, checkpoints, seal: never the source tree's var/
     auto admin = [&](std::vector<std::string> args) {
         args.insert(args.begin(), {PASSERELLE_BINARY, "admin"});
         args.insert(args.end(), dbArgs.begin(), dbArgs.end());

@@ -89,7 +89,7 @@ protected:
         db = std::make_unique<TestDatabase>(GetParam());
         if (!db->available()) GTEST_SKIP() << db->skipReason();
         if (GetParam() == "sqlite") dbArgs = {"--data-dir", db->dir() + "/var"};
-        else dbArgs = {"--db", db->url()};
+        else dbArgs = {"--db", db->url(), "--data-dir", db->dir() + "/var"}; // keys, checkpoints, seal: never the source tree's var/
     }
 
     // `passerelle admin <args> <dbArgs>`

@@ -276,20 +276,20 @@ TEST_P(TransmissionTest, AcceptanceRefusedThenSentWithoutNonHousingThenWithdrawn
         EXPECT_EQ(e.details.find(health), std::string::npos) << e.event;
         EXPECT_EQ(e.details.find("Yannick"), std::string::npos) << e.event << ": personal data in the audit trail";
     }
-    auto verify = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()});
+    auto verify = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url(), "--data-dir", db->dir() + "/var"});
     EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err;
     const std::size_t n = auditEntries().size();
     EXPECT_NE(verify.out.find("journal intègre : " + std::to_string(n) + " entrées"), std::string::npos) << verify.out;
     EXPECT_GE(n, 8u);
     const auto third = auditEntries().at(2);
     db->execute("UPDATE audit_log SET subject = 'trn_forged' WHERE seq = 3");
-    auto altered = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()});
+    auto altered = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url(), "--data-dir", db->dir() + "/var"});
     EXPECT_NE(altered.exitCode, 0);
     EXPECT_NE(altered.err.find("entrée n° 3 (altered)"), std::string::npos) << altered.err;
     db->execute("UPDATE audit_log SET subject = '" + third.subject + "' WHERE seq = 3");
-    EXPECT_EQ(run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()}).exitCode, 0) << "restored";
+    EXPECT_EQ(run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url(), "--data-dir", db->dir() + "/var"}).exitCode, 0) << "restored";
     db->execute("DELETE FROM audit_log WHERE seq = 5");
-    auto removed = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url()});
+    auto removed = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url(), "--data-dir", db->dir() + "/var"});
     EXPECT_NE(removed.exitCode, 0);
     EXPECT_NE(removed.err.find("entrée n° 5 (removed)"), std::string::npos) << removed.err;
 }
