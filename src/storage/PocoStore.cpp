@@ -1641,24 +1641,6 @@ Result<std::vector<OutboxStatus>> PocoStore::listOutbox(const std::string& trans
     });
 }
 
-Status PocoStore::inWriteTransaction(const std::string& op, const std::function<Status(Session&)>& f) {
-    return Impl::write<int>(*this, op, [&](Session& s) -> Result<int> {
-               Status st = f(s);
-               if (!st.isOk()) return st;
-               return 0;
-           })
-        .status();
-}
-
-Status PocoStore::inReadSession(const std::string& op, const std::function<Status(Session&)>& f) {
-    return Impl::read<int>(*this, op, [&](Session& s) -> Result<int> {
-               Status st = f(s);
-               if (!st.isOk()) return st;
-               return 0;
-           })
-        .status();
-}
-
 void PocoStore::appendAuditInTransaction(Session& s, const AuditEvent& audit) { appendAuditIn(*this, s, _sqlite, audit); }
 
 Status PocoStore::appendAudit(const AuditEvent& audit) {

@@ -146,11 +146,8 @@ public:
     Result<Artefact> storeSignedDocument(const std::string& signingId, const Artefact& pdf, const AuditEvent& audit) override;
     Result<Artefact> fetchSignedDocument(const std::string& signingId) override;
 
-    // For the store files of other aggregates (SigningStore.cpp): one write
-    // transaction (commit when `f` returns OK), one read session, and the
-    // audit append inside a write transaction. Exceptions become a Status.
-    Status inWriteTransaction(const std::string& op, const std::function<Status(Poco::Data::Session&)>& f);
-    Status inReadSession(const std::string& op, const std::function<Status(Poco::Data::Session&)>& f);
+    // For the store files of other aggregates (SigningStore.cpp, AccountStore.cpp, DraftStore.cpp):
+    // the audit append inside a writeTransaction (below).
     void appendAuditInTransaction(Poco::Data::Session& s, const AuditEvent& audit);
     bool isSqlite() const { return _sqlite; }
 

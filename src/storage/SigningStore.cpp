@@ -1,6 +1,6 @@
 // PocoStore: signed documents (issue 10, migration 7). Tables signings,
 // signatories and signed_documents; every write goes with its audit event in
-// one transaction (PocoStore::inWriteTransaction). A signature is one guarded
+// one transaction (PocoStore::writeTransaction). A signature is one guarded
 // UPDATE (state still 'en-attente', signing still 'en-cours'); the signing row
 // is touched first, which locks it on PostgreSQL, so two signatures of one
 // signing never both miss that the other completed it.
@@ -157,7 +157,7 @@ Result<SigningRecord> readSigning(Session& s, const std::string& where, const st
 Result<SigningRecord> PocoStore::createSigning(const Signing& signing, const std::vector<Signatory>& signatories,
                                                const AuditEvent& audit) {
     SigningRecord out;
-    Status st = inWriteTransaction("createSigning", [&](Session& s) -> Status {
+    Status st = writeTransaction("createSigning", [&](Session& s) -> Status {
         Signing g = signing;
         if (g.id.empty()) g.id = newId("sgn_");
         g.createdAt = nowIso();
@@ -194,7 +194,7 @@ Result<SigningRecord> PocoStore::createSigning(const Signing& signing, const std
 
 Result<SigningRecord> PocoStore::findSigning(const std::string& id, bool withImages) {
     SigningRecord out;
-    Status st = inReadSession("findSigning", [&](Session& s) -> Status {
+    Status st = readSession("findSigning", [&](Session& s) -> Status {
         auto rec = readSigning(s, "id", id, withImages);
         if (!rec.isOk()) return rec.status();
         out = rec.take();
@@ -206,7 +206,7 @@ Result<SigningRecord> PocoStore::findSigning(const std::string& id, bool withIma
 
 Result<SigningRecord> PocoStore::latestSigning(const std::string& documentId) {
     SigningRecord out;
-    Status st = inReadSession("latestSigning", [&](Session& s) -> Status {
+    Status st = readSession("latestSigning", [&](Session& s) -> Status {
         auto rec = readSigning(s, "document_id", documentId, false);
         if (!rec.isOk()) return rec.status();
         out = rec.take();
@@ -218,7 +218,7 @@ Result<SigningRecord> PocoStore::latestSigning(const std::string& documentId) {
 
 Result<SigningRecord> PocoStore::recordSignature(const Signatory& sig, const AuditEvent& audit) {
     SigningRecord out;
-    Status st = inWriteTransaction("recordSignature", [&](Session& s) -> Status {
+    Status st = writeTransaction("recordSignature", [&](Session& s) -> Status {
         // Lock the signing (PostgreSQL row lock) and check it is still open.
         {
             Binds b;
@@ -263,7 +263,7 @@ Result<SigningRecord> PocoStore::recordSignature(const Signatory& sig, const Aud
 }
 
 Result<Artefact> PocoStore::storeSignedDocument(const std::string& signingId, const Artefact& pdf, const AuditEvent& audit) {
-    Status st = inWriteTransaction("storeSignedDocument", [&](Session& s) -> Status {
+    Status st = writeTransaction("storeSignedDocument", [&](Session& s) -> Status {
         Int64 existing = 0;
         {
             Binds b;
@@ -283,7 +283,7 @@ Result<Artefact> PocoStore::storeSignedDocument(const std::string& signingId, co
 
 Result<Artefact> PocoStore::fetchSignedDocument(const std::string& signingId) {
     Artefact a;
-    Status st = inReadSession("fetchSignedDocument", [&](Session& s) -> Status {
+    Status st = readSession("fetchSignedDocument", [&](Session& s) -> Status {
         std::vector<Poco::Tuple<std::string, Int64, Poco::Data::BLOB>> rows;
         Binds b;
         b.exec(s, "SELECT sha256, size_bytes, bytes FROM signed_documents WHERE signing_id = " + b.str(signingId), into(rows));

@@ -133,7 +133,9 @@ TEST_P(ServeWebhookProcessTest, PushedWithIdempotencyKeyAndExactlyOnceAcrossSigk
     EXPECT_EQ(push->getValue<int>("attempts"), 2);
     // The landlord has both copies; the audit chain is intact.
     EXPECT_EQ(again.call("GET", "/v1/received", keyBailleur).json()->getValue<int>("total"), 2);
-    auto verify = run({PASSERELLE_BINARY, "audit", "verify", dbArgs[0], dbArgs[1]});
+    std::vector<std::string> verifyArgs = {PASSERELLE_BINARY, "audit", "verify"};
+    verifyArgs.insert(verifyArgs.end(), dbArgs.begin(), dbArgs.end());
+    auto verify = run(verifyArgs);
     EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err;
 }
 
