@@ -5,10 +5,10 @@
 # time), and after 3 s idle; with the render rate of the ordinary phase.
 #   bench/malloc_trim.sh [build dir]          (needs wrk, curl)
 # Settings compared (one server each, same data):
-#   shipped      mallopt(M_TRIM_THRESHOLD 64 MB, M_MMAP_THRESHOLD 32 MB) + malloc_trim after requests > 1 MB
+#   shipped      mallopt(M_TRIM_THRESHOLD 64 MB, M_MMAP_THRESHOLD 256 KB) + malloc_trim after requests > 1 MB
 #   no-trim      the same without malloc_trim (--trim-after-request-kb 0 via properties)
 #   glibc        glibc's defaults (PASSERELLE_MALLOC_DEFAULTS=1), malloc_trim after heavy requests
-#   arena2       shipped + GLIBC_TUNABLES=glibc.malloc.arena_max=2
+#   mmap32m      the previous setting: M_TRIM_THRESHOLD 64 MB, M_MMAP_THRESHOLD 32 MB (through GLIBC_TUNABLES)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-build}")/src/app/passerelle"
@@ -66,4 +66,4 @@ measure() { # name, env..., -- serve args...
 measure shipped --
 measure no-trim -- --config "$data/notrim.properties"
 measure glibc PASSERELLE_MALLOC_DEFAULTS=1 --
-measure arena2 GLIBC_TUNABLES=glibc.malloc.arena_max=2 --
+measure mmap32m PASSERELLE_MALLOC_DEFAULTS=1 GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=33554432 --

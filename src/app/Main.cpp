@@ -152,12 +152,14 @@ protected:
         ServerApplication::initialize(self);
         // Numbers in XLSX and PDF are written with a decimal point whatever the environment (common/Locale.h).
         enforceCNumericLocale();
-        // Keep freed memory in the process: returning it to the kernel makes page faults costly here (see bench/).
+        // Keep freed memory of ordinary documents in the process (returning it to the kernel makes page faults
+        // costly: zlib's state, libharu's streams), but give blocks of 256 KiB and more (large bodies and
+        // outputs) their own mappings, returned at free (bench/malloc_trim.sh, docs/operations.md).
         // PASSERELLE_MALLOC_DEFAULTS=1 keeps glibc's defaults (or GLIBC_TUNABLES): for bench/ comparisons.
         const char* defaults = std::getenv("PASSERELLE_MALLOC_DEFAULTS");
         if (!defaults || std::string(defaults) != "1") {
             mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-            mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+            mallopt(M_MMAP_THRESHOLD, 256 * 1024);
         }
     }
 
