@@ -407,12 +407,29 @@ namespace {
 // Draws pages as the layout hands them over (layout::PageSink): fills, then strokes, then all
 // text in one text object; the running header and footer are added to each page at the end.
 // The first failure is kept and the rest is skipped.
+// 2000 → "2 000" (no-break space between groups), for messages.
+std::string grouped(std::size_t n) {
+    std::string digits = std::to_string(n), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += "\u00a0";
+        out += digits[i];
+    }
+    return out;
+}
+
 class Drawer : public layout::PageSink {
 public:
-    Drawer(Session& s, const layout::PageSetup& setup, bool embedAll) : _s(s), _setup(setup), _embedAll(embedAll) {}
+    Drawer(Session& s, const layout::PageSetup& setup, bool embedAll, std::size_t maxPages)
+        : _s(s), _setup(setup), _embedAll(embedAll), _maxPages(maxPages) {}
 
     void body(std::size_t index, layout::Page&& p) override {
         if (!_status.isOk() || Deadline::expired()) return; // the caller reports the time limit
+        if (index >= _maxPages) {
+            _status = Status::payloadTooLarge("document_too_large", "Le document compterait plus de " +
+                                              grouped(_maxPages) +
+                                              " pages, la limite de ce service par document.");
+            return;
+        }
         HPDF_Page page = HPDF_AddPage(_s.doc.get());
         if (!page || index != _pages.size()) { _status = _s.failed("page"); return; }
         HPDF_Page_SetWidth(page, static_cast<HPDF_REAL>(_setup.width));
@@ -510,6 +527,7 @@ private:
     Session& _s;
     const layout::PageSetup& _setup;
     bool _embedAll;
+    std::size_t _maxPages;
     std::vector<HPDF_Page> _pages;
     std::vector<SignatureBox> _boxes;
     Status _status;
@@ -535,7 +553,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
 
     // Pass 3: layout with exact metrics (embedded fonts are subset and loaded on first need), each
     // page drawn as soon as it is laid out and then forgotten; running header and footer at the end.
-    Drawer drawer(s, setup, options.embedAllFonts);
+    Drawer drawer(s, setup, options.embedAllFonts, options.maxPages);
     const std::size_t pages = layout::paginate(blocks, setup, *s.metrics, drawer);
     if (fonts.subsetFailed()) return s.fontFailed();
     if (!drawer.status().isOk()) return drawer.status();
@@ -545,6 +563,12 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     // Pass 5: serialise in memory.
     if (HPDF_SaveToStream(d) != HPDF_OK || s.err.errorNo) return s.failed("enregistrement");
     HPDF_UINT32 size = HPDF_GetStreamSize(d);
+    if (size > options.maxBytes)
+        return Status::payloadTooLarge("document_too_large",
+                                       "Le document PDF dépasserait " +
+                                           (options.maxBytes >= 1024 * 1024 ? grouped(options.maxBytes / (1024 * 1024)) + " Mo"
+                                                                            : grouped(options.maxBytes / 1024) + " ko") +
+                                           ", la limite de ce service par document.");
     PdfResult result;
     result.bytes.resize(size);
     HPDF_UINT32 read = 0;

@@ -30,6 +30,9 @@ struct PdfOptions {
     // with the embedded Liberation Sans subset (metric-compatible: the layout is the same).
     // Default false (Helvetica for Windows-1252 text: smaller and faster).
     bool embedAllFonts = false;
+    // Bounds per document: past them the document is refused (413 document_too_large), never cut.
+    std::size_t maxPages = 2000;
+    std::size_t maxBytes = 64u * 1024 * 1024;
 };
 
 // A signature party's box, in PDF user space (origin bottom-left), in document order.

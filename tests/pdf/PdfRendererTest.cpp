@@ -128,3 +128,28 @@ TEST(PdfFonts, EmbedAllFontsLeavesNoBase14Font) {
     ASSERT_TRUE(plain.isOk());
     EXPECT_EQ(pdfToText(r.value().bytes, /*layout=*/true), pdfToText(plain.value().bytes, /*layout=*/true));
 }
+
+// A document past the page bound is refused whole, with the limit named; under it, it renders.
+TEST(PdfBounds, DocumentPastThePageLimitIsRefusedNotCut) {
+    layout::TableBlock t;
+    t.columns = {{"N°", 1}, {"Libellé", 4}};
+    for (int i = 0; i < 300; ++i) t.rows.push_back({std::to_string(i), "ligne " + std::to_string(i) + " avec un texte assez long pour passer à la ligne"});
+    std::vector<layout::Block> blocks{layout::HeadingBlock{"Actions", 1}, t};
+    layout::PageSetup setup;
+    pdf::PdfOptions o;
+    o.fontsDir = sourceDir() + "/fonts";
+    auto whole = pdf::render(blocks, setup, o);
+    ASSERT_TRUE(whole.isOk()) << whole.status().toString();
+    ASSERT_GT(whole.value().pages, 3);
+    o.maxPages = 3;
+    auto cut = pdf::render(blocks, setup, o);
+    ASSERT_FALSE(cut.isOk());
+    EXPECT_EQ(cut.status().code(), Status::Code::PayloadTooLarge);
+    EXPECT_EQ(cut.status().errorCode(), "document_too_large");
+    EXPECT_NE(cut.status().message().find("plus de 3 pages"), std::string::npos) << cut.status().message();
+    o.maxPages = 2000;
+    o.maxBytes = 1024; // far below this document's size
+    auto big = pdf::render(blocks, setup, o);
+    ASSERT_FALSE(big.isOk());
+    EXPECT_EQ(big.status().errorCode(), "document_too_large");
+}
