@@ -384,7 +384,7 @@ int main(int argc, char** argv) {
     // Same allocator settings as the server (src/app/Main.cpp); PASSERELLE_BENCH_DEFAULT_MALLOC=1 to compare.
     if (!std::getenv("PASSERELLE_BENCH_DEFAULT_MALLOC")) {
         mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     }
     if (argc >= 2 && std::string(argv[1]) == "--memory") return memoryReport();
     if (argc >= 3 && std::string(argv[1]) == "--dump-layout") return dumpLayout(argv[2]);

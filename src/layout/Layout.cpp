@@ -587,7 +587,10 @@ private:
 // the signature block it is in.
 class Paginator {
 public:
-    Paginator(const PageSetup& s, const FontMetrics& m, const std::vector<Unit>& units) : _s(s), _m(m), _u(units) {
+    Paginator(const PageSetup& s, const FontMetrics& m, std::vector<Unit>& units) : _s(s), _m(m), _u(units) {
+        _isHeader.assign(units.size(), false);
+        for (const auto& u : units)
+            if (u.header >= 0) _isHeader[static_cast<std::size_t>(u.header)] = true;
         _left = s.marginLeft;
         _width = s.width - s.marginLeft - s.marginRight;
         _top = s.marginTop;
@@ -595,9 +598,19 @@ public:
     }
 
     // Fills pages with the spacing scaled by `scale`; lastFill is the used height of the last page.
-    Document run(double scale, double& lastFill) const {
-        struct Placed { int unit; double y; bool headerCopy; };
-        std::vector<std::vector<Placed>> pages(1);
+    struct Placed { int unit; double y; bool headerCopy; };
+    // Where each unit goes, page by page (no item copied yet); lastFill is the height used on the last page.
+    struct Placement {
+        std::vector<std::vector<Placed>> pages;
+        double scale = 1;
+        double lastFill = 0;
+    };
+
+    Placement place(double scale) const {
+        Placement out;
+        out.scale = scale;
+        auto& pages = out.pages;
+        pages.resize(1);
         double y = _top;
         int pageStart = 0;
         const int n = static_cast<int>(_u.size());
@@ -639,42 +652,66 @@ public:
             newPage(k);
             i = k;
         }
-        lastFill = y - _top;
-        // Emit the items of every placed unit, translated to its position.
-        Document doc;
-        for (const auto& placed : pages) {
-            Page page;
-            for (std::size_t p = 0; p < placed.size(); ++p) {
-                const Unit& u = _u[placed[p].unit];
-                auto put = [&](const Item& it) {
-                    Item c = it;
-                    c.y += placed[p].y;
-                    page.items.push_back(std::move(c));
-                };
-                for (const auto& it : u.items) put(it);
-                if (placed[p].headerCopy) continue;
-                bool first = true;
-                for (std::size_t q = 0; q < p; ++q) first = first && placed[q].headerCopy;
-                if (first) for (const auto& it : u.ifFirst) put(it);
-                if (p + 1 == placed.size()) for (const auto& it : u.ifLast) put(it);
+        out.lastFill = y - _top;
+        return out;
+    }
+
+    // The spacing: the template's, or a little less when that leaves a short trailing page and
+    // the tighter spacing saves it (never less than minSpacingScale).
+    Placement choose() const {
+        Placement best = place(_s.spacingScale);
+        const double body = _s.height - _s.marginTop - _s.marginBottom;
+        if (best.pages.size() > 1 && best.lastFill < _s.shortPageFraction * body) {
+            for (double scale : {0.85, 0.7, _s.minSpacingScale}) {
+                if (scale < _s.minSpacingScale || scale >= _s.spacingScale) continue;
+                Placement tight = place(scale);
+                if (tight.pages.size() < best.pages.size()) return tight;
             }
-            doc.pages.push_back(std::move(page));
         }
-        doc.spacingScale = scale;
-        return doc;
+        return best;
+    }
+
+    // The items of one placed page, translated to their positions. Each unit is placed once (a table
+    // header is also repeated on the pages its table continues on): its items are moved out, except a
+    // header's, so that the flow shrinks as pages are handed over.
+    Page emit(const std::vector<Placed>& placed) {
+        Page page;
+        for (std::size_t p = 0; p < placed.size(); ++p) {
+            Unit& u = _u[placed[p].unit];
+            const bool keep = placed[p].headerCopy || _isHeader[placed[p].unit];
+            auto put = [&](std::vector<Item>& items) {
+                for (auto& it : items) {
+                    page.items.push_back(keep ? it : std::move(it));
+                    page.items.back().y += placed[p].y;
+                }
+                if (!keep) std::vector<Item>().swap(items);
+            };
+            put(u.items);
+            if (placed[p].headerCopy) continue;
+            bool first = true;
+            for (std::size_t q = 0; q < p; ++q) first = first && placed[q].headerCopy;
+            if (first) put(u.ifFirst);
+            if (p + 1 == placed.size()) put(u.ifLast);
+        }
+        return page;
     }
 
     // Running header and footer, once the page count is known.
     void addRunningElements(Document& doc) const {
-        const std::size_t pages = doc.pages.size();
+        for (std::size_t i = 0; i < doc.pages.size(); ++i)
+            for (auto& it : running(i, doc.pages.size()).items) doc.pages[i].items.push_back(std::move(it));
+    }
+
+    // Page i's running header and footer (of `pages` pages).
+    Page running(std::size_t i, std::size_t pages) const {
+        Page p;
         const double small = 8;
         auto running = [](double x, double y, std::string t, double size) {
             Item it; it.kind = Item::Kind::Text; it.x = x; it.y = y; it.text = std::move(t); it.size = size; it.gray = 0.35;
             it.role = Item::Role::Running;
             return it;
         };
-        for (std::size_t i = 0; i < pages; ++i) {
-            Page& p = doc.pages[i];
+        {
             double headerBase = _s.marginTop - 22;
             if (!_s.headerLeft.empty() || !_s.headerRight.empty()) {
                 double rightW = _s.headerRight.empty() ? 0 : _m.width(_s.headerRight, Font::Regular, small);
@@ -706,12 +743,14 @@ public:
                 }
             }
         }
+        return p;
     }
 
 private:
     const PageSetup& _s;
     const FontMetrics& _m;
-    const std::vector<Unit>& _u;
+    std::vector<Unit>& _u;
+    std::vector<bool> _isHeader;
     double _left, _width, _top, _bottom;
 };
 
@@ -737,48 +776,42 @@ std::vector<std::string> wrap(std::string_view t, double width, Font font, doubl
     return lines;
 }
 
-Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics) {
+namespace {
+
+std::vector<Unit> flowOf(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics) {
     FlowBuilder flow(setup, metrics);
     for (std::size_t i = 0; i < blocks.size(); ++i) {
         if (Deadline::expired()) break; // the caller reports the time limit
         flow.place(blocks[i], static_cast<int>(i));
     }
-    const std::vector<Unit> units = flow.take();
+    return flow.take();
+}
+
+} // namespace
+
+Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics) {
+    std::vector<Unit> units = flowOf(blocks, setup, metrics);
     Paginator p(setup, metrics, units);
-    double lastFill = 0;
-    Document doc = p.run(setup.spacingScale, lastFill);
-    // A short trailing page: try a little less space between blocks, never less than minSpacingScale.
-    const double body = setup.height - setup.marginTop - setup.marginBottom;
-    if (doc.pages.size() > 1 && lastFill < setup.shortPageFraction * body) {
-        for (double scale : {0.85, 0.7, setup.minSpacingScale}) {
-            if (scale < setup.minSpacingScale || scale >= setup.spacingScale) continue;
-            double fill = 0;
-            Document tight = p.run(scale, fill);
-            if (tight.pages.size() < doc.pages.size()) {
-                doc = std::move(tight);
-                break;
-            }
-        }
-    }
+    const auto placement = p.choose();
+    Document doc;
+    for (const auto& placed : placement.pages) doc.pages.push_back(p.emit(placed));
+    doc.spacingScale = placement.scale;
     p.addRunningElements(doc);
     return doc;
 }
 
 // The pagination rules need the whole flow (a break may move earlier lines along, the spacing of a
-// short last page is compressed), so pages are handed over once all are laid out: bodies first,
-// then each page's running header and footer.
+// short last page is compressed), so the places of every unit are decided first; then each page's
+// items are made and handed over one at a time (bodies first, then each page's running header and
+// footer), so that only one page's items exist at once beside the flow.
 std::size_t paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics, PageSink& sink) {
-    Document doc = paginate(blocks, setup, metrics);
-    std::vector<Page> running(doc.pages.size());
-    for (std::size_t i = 0; i < doc.pages.size(); ++i) {
-        Page body;
-        for (auto& it : doc.pages[i].items)
-            (it.role == Item::Role::Running ? running[i] : body).items.push_back(std::move(it));
-        doc.pages[i] = Page{};
-        sink.body(i, std::move(body));
-    }
-    for (std::size_t i = 0; i < running.size(); ++i) sink.running(i, std::move(running[i]));
-    return running.size();
+    std::vector<Unit> units = flowOf(blocks, setup, metrics);
+    Paginator p(setup, metrics, units);
+    const auto placement = p.choose();
+    const std::size_t n = placement.pages.size();
+    for (std::size_t i = 0; i < n; ++i) sink.body(i, p.emit(placement.pages[i]));
+    for (std::size_t i = 0; i < n; ++i) sink.running(i, p.running(i, n));
+    return n;
 }
 
 std::vector<std::string_view> allText(const std::vector<Block>& blocks, const PageSetup& setup) {
