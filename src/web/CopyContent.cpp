@@ -65,9 +65,6 @@ std::string valueText(const FieldDef& f, const Poco::Dynamic::Var& v) {
     }
 }
 
-void addEntries(const FieldDef& f, const Poco::Dynamic::Var& v, const std::string& prefix, mstch::array& entries,
-                mstch::array& tables);
-
 // A table's rows: one column per field of a row (composite columns joined "label : value").
 mstch::map tableOf(const FieldDef& f, const JArray::Ptr& rows, const std::string& caption) {
     mstch::array headers;
@@ -101,24 +98,41 @@ mstch::map tableOf(const FieldDef& f, const JArray::Ptr& rows, const std::string
     return mstch::map{{"caption", caption}, {"headers", headers}, {"rows", outRows}, {"hasRows", !outRows.empty()}};
 }
 
-void addEntries(const FieldDef& f, const Poco::Dynamic::Var& v, const std::string& prefix, mstch::array& entries,
-                mstch::array& tables) {
-    const std::string label = prefix.empty() ? f.label : prefix + SEP + f.label;
-    if (f.type == FieldType::Table) {
-        if (v.type() != typeid(JArray::Ptr)) return;
-        auto t = tableOf(f, v.extract<JArray::Ptr>(), label);
-        if (boost::get<bool>(t["hasRows"])) tables.push_back(t);
-        return;
+// The groups of a composite value: its own scalar fields (and tables) under `title`, then one
+// group per composite child, titled by the label path below the section ("Pouvoir louer › Ressources").
+void addGroups(const FieldDef& f, const JObject::Ptr& o, const std::string& title, mstch::array& groups) {
+    if (!o) return;
+    mstch::array entries, tables;
+    std::vector<const FieldDef*> children;
+    for (const auto& c : f.fields) {
+        if (!o->has(c.name)) continue;
+        auto v = o->get(c.name);
+        if (c.type == FieldType::Table) {
+            if (v.type() != typeid(JArray::Ptr)) continue;
+            auto t = tableOf(c, v.extract<JArray::Ptr>(), title.empty() ? c.label : title + SEP + c.label);
+            if (boost::get<bool>(t["hasRows"])) tables.push_back(t);
+        } else if (c.isComposite()) {
+            children.push_back(&c);
+        } else {
+            std::string text = valueText(c, v);
+            if (!text.empty()) entries.push_back(mstch::map{{"label", c.label}, {"value", text}});
+        }
     }
-    if (f.isComposite()) {
-        if (v.type() != typeid(JObject::Ptr)) return;
-        auto o = v.extract<JObject::Ptr>();
-        for (const auto& c : f.fields)
-            if (o && o->has(c.name)) addEntries(c, o->get(c.name), label, entries, tables);
-        return;
+    if (!entries.empty() || !tables.empty())
+        groups.push_back(mstch::map{{"title", title},
+                                    {"hasTitle", !title.empty()},
+                                    {"entries", entries},
+                                    {"hasEntries", !entries.empty()},
+                                    {"tables", tables}});
+    for (const FieldDef* c : children) {
+        auto v = o->get(c->name);
+        if (v.type() == typeid(JObject::Ptr))
+            addGroups(*c, v.extract<JObject::Ptr>(), title.empty() ? c->label : title + SEP + c->label, groups);
     }
-    std::string text = valueText(f, v);
-    if (!text.empty()) entries.push_back(mstch::map{{"label", label}, {"value", text}});
+}
+
+mstch::map section(const std::string& title, mstch::array groups) {
+    return mstch::map{{"title", title}, {"groups", std::move(groups)}};
 }
 
 } // namespace
@@ -126,36 +140,30 @@ void addEntries(const FieldDef& f, const Poco::Dynamic::Var& v, const std::strin
 mstch::array copySections(const forms::FormDef& def, const Poco::JSON::Object::Ptr& data) {
     mstch::array sections;
     if (!data) return sections;
-    mstch::array generalEntries, generalTables;
+    // The top-level scalar fields first, as one section.
+    forms::FieldDef top;
+    top.type = FieldType::Group;
+    for (const auto& f : def.fields)
+        if (!f.isComposite() && f.type != FieldType::Table) top.fields.push_back(f);
+    mstch::array general;
+    addGroups(top, data, "", general);
+    if (!general.empty()) sections.push_back(section("Informations générales", general));
     for (const auto& f : def.fields) {
         if (!data->has(f.name)) continue;
         auto v = data->get(f.name);
-        if (f.isComposite() || f.type == FieldType::Table) {
-            mstch::array entries, tables;
-            if (f.type == FieldType::Table) addEntries(f, v, "", entries, tables);
-            else if (v.type() == typeid(JObject::Ptr)) {
-                auto o = v.extract<JObject::Ptr>();
-                for (const auto& c : f.fields)
-                    if (o && o->has(c.name)) addEntries(c, o->get(c.name), "", entries, tables);
-            }
-            if (entries.empty() && tables.empty()) continue;
-            if (f.type == FieldType::Table)
-                for (auto& t : tables) boost::get<mstch::map>(t)["caption"] = f.label;
-            sections.push_back(mstch::map{{"title", f.label},
-                                          {"entries", entries},
-                                          {"hasEntries", !entries.empty()},
-                                          {"tables", tables},
-                                          {"hasTables", !tables.empty()}});
-        } else {
-            addEntries(f, v, "", generalEntries, generalTables);
+        mstch::array groups;
+        if (f.type == FieldType::Table) {
+            forms::FieldDef wrapper;
+            wrapper.type = FieldType::Group;
+            wrapper.fields.push_back(f);
+            Poco::JSON::Object::Ptr o = new JObject;
+            o->set(f.name, v);
+            addGroups(wrapper, o, "", groups);
+        } else if (f.isComposite() && v.type() == typeid(JObject::Ptr)) {
+            addGroups(f, v.extract<JObject::Ptr>(), "", groups);
         }
+        if (!groups.empty()) sections.push_back(section(f.label, groups));
     }
-    if (!generalEntries.empty())
-        sections.insert(sections.begin(), mstch::map{{"title", std::string("Informations générales")},
-                                                     {"entries", generalEntries},
-                                                     {"hasEntries", true},
-                                                     {"tables", mstch::array{}},
-                                                     {"hasTables", false}});
     return sections;
 }
 

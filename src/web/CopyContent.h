@@ -5,9 +5,11 @@
 // reads the dossier or the original document, so a page built from it shows
 // only what the gate let through.
 //
-// Sections (mstch): {title, hasEntries, entries: [{label, value}], hasTables,
-// tables: [{caption, headers: [{label}], rows: [{cells: [{value}]}]}]}; the
-// top-level scalar fields go to a first section « Informations générales ».
+// Sections (mstch): {title, groups: [{hasTitle, title, hasEntries, entries:
+// [{label, value}], tables: [{caption, headers: [{label}], rows: [{cells:
+// [{value}]}]}]}]}: one section per top-level group or table, one group per
+// group inside it (titled by its label path); the top-level scalar fields go
+// to a first section « Informations générales ».
 #include <string>
 
 #include <Poco/JSON/Object.h>

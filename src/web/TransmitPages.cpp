@@ -78,7 +78,7 @@ std::vector<TimelineEvent> deliveryEvents(const std::vector<service::DeliveryVie
         const auto& t = d.status.transmission;
         const bool siao = !t.copyOf.empty();
         const std::string who = d.status.recipientName.empty() ? t.recipientOrgId : d.status.recipientName;
-        std::string what = siao ? "Copie transmise au SIAO " : t.allowed ? "Transmis à " : "Transmission refusée à ";
+        std::string what = siao ? "Copie au SIAO transmise à " : t.allowed ? "Transmis à " : "Transmission refusée à ";
         std::string detail;
         if (!t.allowed) detail = "Motif : " + kit::reasonText(t.decisionCode).title + ".";
         else detail = "Envoyé.";
@@ -88,7 +88,7 @@ std::vector<TimelineEvent> deliveryEvents(const std::vector<service::DeliveryVie
             TimelineEvent e;
             e.at = consent::Instant{*d.readAtMs / 1000}.iso();
             e.kind = "lecture";
-            e.title = std::string(siao ? "Lu par le SIAO " : "Lu par le bailleur ") + who + " : " + documentTitle;
+            e.title = "Lu par " + std::string(siao ? "" : "le bailleur ") + who + (siao ? " (SIAO)" : "") + " : " + documentTitle;
             out.push_back(e);
         }
         if (!d.status.push.empty()) {

@@ -13,6 +13,7 @@
 
 #include "forms/FormRegistry.h"
 #include "web/StaticFiles.h"
+#include "web/PageKit.h"
 #include "web/TransmissionPages.h"
 
 namespace passerelle::web {
@@ -479,7 +480,7 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
         std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.at < b.at; });
         mstch::array timeline;
         for (const auto& e : events)
-            timeline.push_back(mstch::map{{"date", frenchDateTime(e.at)}, {"kind", e.kind}, {"title", e.title}, {"detail", e.detail}});
+            timeline.push_back(mstch::map{{"date", kit::parisDateTimeOfIso(e.at)}, {"kind", e.kind}, {"title", e.title}, {"detail", e.detail}});
         mstch::array newDocuments;
         for (const auto& def : forms.all())
             // The household's receipt of consents is generated from the consent records, never filled in.
