@@ -1,4 +1,4 @@
-// The pages of issue 12 through a real in-process server (port 0) on a SQLite store: the
+// The pages of issue 12 through a real in-process server (port 0) on SQLite (and PostgreSQL): the
 // « Transmettre » page shows the gate's decision before anything goes (refused without
 // consent, with a link to record one; allowed: what goes, what is withheld and why, the
 // consent, the SIAO copy), nothing is sent without the confirmation POST and its CSRF token;
@@ -95,10 +95,11 @@ std::string textOf(const std::string& html) {
 
 bool has(const std::string& body, const std::string& needle) { return body.find(needle) != std::string::npos; }
 
-class TransmissionPagesTest : public ::testing::Test {
+class TransmissionPagesTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        db = std::make_unique<testing::TestDatabase>("sqlite");
+        db = std::make_unique<testing::TestDatabase>(GetParam());
+        if (!db->available()) GTEST_SKIP() << db->skipReason();
         store = db->open();
         renderer = std::make_shared<const service::RenderService>(testing::repoCatalog());
         dossiers = std::make_shared<const service::DossierService>(store, renderer);
@@ -216,7 +217,7 @@ protected:
     storage::Organisation adgesti, other, bailleur, otherBailleur, siao;
 };
 
-TEST_F(TransmissionPagesTest, WithoutConsentThePageSaysWhatIsMissingAndNothingGoes) {
+TEST_P(TransmissionPagesTest, WithoutConsentThePageSaysWhatIsMissingAndNothingGoes) {
     Browser claire = signedIn("claire@adgesti.fr");
     std::string dossier = createDossier(claire, "ADG-2026-0147", "Diallo");
     std::string doc = createGrille(dossier);
@@ -251,7 +252,7 @@ TEST_F(TransmissionPagesTest, WithoutConsentThePageSaysWhatIsMissingAndNothingGo
     EXPECT_EQ(transmissionCount(doc), 1u);
 }
 
-TEST_F(TransmissionPagesTest, ConsentIsRecordedWithCsrfAndErrorsNameTheField) {
+TEST_P(TransmissionPagesTest, ConsentIsRecordedWithCsrfAndErrorsNameTheField) {
     Browser claire = signedIn("claire@adgesti.fr");
     std::string dossier = createDossier(claire, "ADG-2026-0147", "Diallo");
     auto form = claire.get("/dossiers/" + dossier + "/consentements/nouveau?destinataire=" + bailleur.id +
@@ -291,7 +292,7 @@ TEST_F(TransmissionPagesTest, ConsentIsRecordedWithCsrfAndErrorsNameTheField) {
     EXPECT_TRUE(has(testing::normaliseSpaces(testing::pdfToText(receipt.body)), "Sarthe Habitat"));
 }
 
-TEST_F(TransmissionPagesTest, PreviewConfirmInboxCopyAndWithdrawal) {
+TEST_P(TransmissionPagesTest, PreviewConfirmInboxCopyAndWithdrawal) {
     Browser claire = signedIn("claire@adgesti.fr");
     std::string dossier = createDossier(claire, "ADG-2026-0147", "Diallo");
     std::string doc = createGrille(dossier);
@@ -406,7 +407,7 @@ TEST_F(TransmissionPagesTest, PreviewConfirmInboxCopyAndWithdrawal) {
     EXPECT_EQ(one.json()->getValue<std::string>("consentWithdrawnAt"), consent::Instant{*withdrawnAt}.iso());
 }
 
-TEST_F(TransmissionPagesTest, TheSiaoSeesNothingWithoutTheHouseholdsAgreement) {
+TEST_P(TransmissionPagesTest, TheSiaoSeesNothingWithoutTheHouseholdsAgreement) {
     Browser claire = signedIn("claire@adgesti.fr");
     std::string dossier = createDossier(claire, "ADG-2026-0200", "Martin");
     std::string doc = createGrille(dossier);
@@ -423,7 +424,7 @@ TEST_F(TransmissionPagesTest, TheSiaoSeesNothingWithoutTheHouseholdsAgreement) {
     EXPECT_EQ(siaoUser.get("/recus/" + trn + ".pdf").status, 404);
 }
 
-TEST_F(TransmissionPagesTest, WhatIsNotYoursIsTheFrench404) {
+TEST_P(TransmissionPagesTest, WhatIsNotYoursIsTheFrench404) {
     Browser claire = signedIn("claire@adgesti.fr");
     std::string dossier = createDossier(claire, "ADG-2026-0147", "Diallo");
     std::string doc = createGrille(dossier);
@@ -458,6 +459,37 @@ TEST_F(TransmissionPagesTest, WhatIsNotYoursIsTheFrench404) {
     EXPECT_EQ(claire.get("/recus").status, 404);
     EXPECT_EQ(claire.get("/recus/" + trn).status, 404);
 }
+
+TEST_P(TransmissionPagesTest, TheInboxPaginatesTwentyAPage) {
+    Browser claire = signedIn("claire@adgesti.fr");
+    std::string dossier = createDossier(claire, "ADG-2026-0300", "Keita");
+    std::string doc = createGrille(dossier);
+    ASSERT_EQ(recordConsent(claire, dossier, /*copieSiao=*/false).status, 303);
+    service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
+    for (int i = 0; i < 21; ++i) ASSERT_TRUE(transmissions->transmit(assoc, doc, bailleur.id).isOk());
+    Browser landlord = signedIn("cesf@sarthe-habitat.fr");
+    auto first = landlord.get("/recus");
+    ASSERT_EQ(first.status, 200);
+    std::string text = textOf(first.body);
+    EXPECT_TRUE(has(text, "21 documents reçus. 21 nouveaux au total.")) << text;
+    EXPECT_TRUE(has(text, "Page 1 sur 2"));
+    auto count = [](const std::string& body) {
+        std::size_t n = 0;
+        for (std::size_t pos = 0; (pos = body.find("href=\"&#x2F;recus&#x2F;trn_", pos)) != std::string::npos; ++pos) ++n;
+        for (std::size_t pos = 0; (pos = body.find("href=\"/recus/trn_", pos)) != std::string::npos; ++pos) ++n;
+        return n;
+    };
+    EXPECT_EQ(count(first.body), 20u);
+    EXPECT_TRUE(has(decodeEntities(first.body), "href=\"/recus?page=2\"")) << "a link to the next page";
+    auto second = landlord.get("/recus?page=2");
+    EXPECT_EQ(count(second.body), 1u);
+    EXPECT_TRUE(has(textOf(second.body), "Page 2 sur 2"));
+    EXPECT_EQ(landlord.get("/recus?page=abc").status, 200) << "a bad page number is page 1";
+}
+
+// Every body on SQLite, and on PostgreSQL when PASSERELLE_TEST_PG is set (the first readings of migration 12).
+INSTANTIATE_TEST_SUITE_P(Backends, TransmissionPagesTest, ::testing::ValuesIn(testing::storeBackends()),
+                         [](const auto& info) { return testing::backendName(info.param); });
 
 } // namespace
 } // namespace passerelle::web
