@@ -85,7 +85,7 @@ async function transmitConfirmed(h, page, docId, { siao, tag }) {
   assert.match(page.url(), /\/documents\/doc_[0-9a-f]{16}\/transmissions\/trn_[0-9a-f]{16}/);
   text = await mainText(page);
   assert.ok(text.includes('Document transmis à Sarthe Habitat') && text.includes('Pas encore lu'), text);
-  if (siao) assert.ok(text.includes('Copie au SIAO SIAO de la Sarthe'), text);
+  if (siao) assert.ok(text.includes('Copie au SIAO : SIAO de la Sarthe'), text);
   await h.checkPage(page, `transmission-${tag}`);
 }
 
@@ -184,7 +184,7 @@ export default [{
     // --- The association sees the reading, then withdraws the consent ------------------------
     await assoc.goto(dossierA);
     text = await mainText(assoc);
-    assert.ok(text.includes('Lu par le bailleur Sarthe Habitat') && text.includes('Lu par le SIAO SIAO de la Sarthe'), text);
+    assert.ok(text.includes('Lu par le bailleur Sarthe Habitat') && text.includes('Lu par SIAO de la Sarthe (SIAO)'), text);
     await h.checkPage(assoc, 'dossier-historique');
     await clickAndWait(assoc, assoc.getByRole('link', { name: /^Retirer/ }));
     text = await mainText(assoc);
