@@ -124,6 +124,12 @@ JObject::Ptr statusToJson(const service::TransmissionStatus& v) {
     return o;
 }
 
+// Issue 12: a landlord's copies stay readable after a withdrawal but say so:
+// "consentWithdrawnAt" is the withdrawal's ISO time, or null.
+void setConsentWithdrawnAt(JObject::Ptr o, const std::optional<std::int64_t>& at) {
+    o->set("consentWithdrawnAt", at ? Poco::Dynamic::Var(iso(*at)) : Poco::Dynamic::Var());
+}
+
 const char* ID = "([A-Za-z0-9_-]{1,64})";
 
 } // namespace
@@ -187,17 +193,23 @@ void addConsentRoutes(Router& router, std::shared_ptr<const TransmissionService>
         if (!page.isOk()) return Reply::error(page.status());
         return Reply::json(200, pageToJson("received", page.value(), pp.value().limit, pp.value().offset,
                                            [&](const storage::Transmission& t) {
-                                               return transmissionToJson(t, svc->organisationName(t.senderOrgId),
-                                                                         /*withData=*/false);
+                                               auto o = transmissionToJson(t, svc->organisationName(t.senderOrgId),
+                                                                           /*withData=*/false);
+                                               setConsentWithdrawnAt(o, svc->consentWithdrawnAt(t));
+                                               return o;
                                            }));
     });
     router.add("GET", "/v1/received/" + id, [svc](const Request& r) {
-        auto t = svc->getReceived(r.caller, r.params[0]);
-        if (!t.isOk()) return Reply::error(t.status());
-        return Reply::json(200, transmissionToJson(t.value(), svc->organisationName(t.value().senderOrgId), /*withData=*/true));
+        // Audited as "landlord.fetch"; the copy's first reading is recorded (issue 12).
+        auto c = svc->openReceived(r.caller, r.params[0]);
+        if (!c.isOk()) return Reply::error(c.status());
+        const auto& t = c.value().transmission;
+        auto o = transmissionToJson(t, c.value().senderName, /*withData=*/true);
+        setConsentWithdrawnAt(o, c.value().consent ? c.value().consent->withdrawnAt : std::nullopt);
+        return Reply::json(200, o);
     });
     router.add("GET", "/v1/received/" + id + "/(pdf|xlsx)", [svc](const Request& r) {
-        auto a = svc->getReceivedCopy(r.caller, r.params[0], r.params[1]);
+        auto a = svc->downloadReceived(r.caller, r.params[0], r.params[1]);
         if (!a.isOk()) return Reply::error(a.status());
         Reply rep = attachment(a.value().contentType, std::move(a.value().bytes), r.params[0] + "." + r.params[1]);
         rep.headers["ETag"] = "\"" + a.value().sha256 + "\"";

@@ -820,4 +820,6 @@ void DeliveryLoop::stop() {
     if (_thread.joinable() && _thread.get_id() != std::this_thread::get_id()) _thread.join();
 }
 
+consent::ConsentRecord consentRecordOf(const storage::StoredConsent& stored) { return toRecord(stored); }
+
 } // namespace passerelle::service

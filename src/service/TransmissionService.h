@@ -34,8 +34,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +45,7 @@
 #include <Poco/JSON/Object.h>
 
 #include "common/Status.h"
+#include "consent/ConsentPolicy.h"
 #include "delivery/Outbox.h"
 #include "service/Caller.h"
 #include "service/RenderService.h"
@@ -68,6 +71,77 @@ struct TransmissionStatus {
     std::string recipientName;
     std::string recipientKind;               // bailleur | siao
     std::vector<storage::OutboxStatus> push; // empty: not pushed (no webhook)
+};
+
+// --- Issue 12: what the web pages show (TransmissionQueries.cpp) ---------
+
+// The gate's decision on a document for one bailleur, made as transmit() would
+// make it now, with nothing recorded, rendered nor sent (the « Transmettre »
+// page shows it before the confirmation).
+struct TransmissionPreview {
+    storage::Organisation recipient;
+    std::string documentId;
+    std::string dossierId;
+    std::string form;
+    std::int64_t revision = 0;
+    consent::Decision decision;
+    // What the bailleur would receive (consent::permittedData); empty when refused.
+    Poco::JSON::Object::Ptr permittedData;
+    // decision.exclusions limited to the paths that hold a value in the document
+    // (what is really withheld), path -> kExcludedNotHousing | kExcludedOutOfScope.
+    std::map<std::string, std::string> withheld;
+    // The governing record when the decision names one (also on most refusals).
+    std::optional<ConsentView> consent;
+    // The partnership's SIAO ("" when it names none) and whether it would get the copy.
+    std::string siaoId;
+    std::string siaoName;
+    bool siaoCopy = false;
+};
+
+// One transmission of an association's document with its delivery state.
+struct DeliveryView {
+    TransmissionStatus status;
+    std::optional<std::int64_t> readAtMs; // first reading by the recipient (landlord or SIAO)
+};
+
+// A consent as its recipient may see it: no household name, no purpose text.
+struct ConsentSummary {
+    std::string id;
+    std::int64_t givenAt = 0;
+    std::optional<std::int64_t> expiresAt;
+    std::optional<std::int64_t> withdrawnAt;
+    std::vector<std::string> documentKinds;
+    std::vector<std::string> categories;
+    bool copieSiao = false;
+};
+
+// A received copy, as its recipient's pages show it.
+struct ReceivedCopy {
+    storage::Transmission transmission;
+    std::string senderName;
+    std::string referentName;      // the association's user who follows the dossier ("" when none)
+    std::string dossierReference;  // the association's reference of the dossier ("" when none)
+    std::optional<std::int64_t> readAtMs;
+    std::optional<ConsentSummary> consent;
+};
+
+// The inbox's search (every criterion optional).
+struct ReceivedFilter {
+    std::string text;        // household reference (numéro unique…), dossier reference, document or transmission id: partial, no case, no accents
+    std::string form;        // document kind (form id)
+    std::string senderOrgId; // sending association
+    std::string from, to;    // received on or after / on or before, YYYY-MM-DD (UTC day)
+    std::string state;       // "" | "nouveau" | "lu"
+    int limit = 20;
+    int offset = 0;
+};
+
+struct ReceivedInbox {
+    std::vector<ReceivedCopy> items;   // newest first; referentName not filled
+    std::int64_t total = 0;            // matching the filter
+    std::int64_t unread = 0;           // of all received copies
+    std::vector<std::pair<std::string, std::string>> senders; // every sending association (id, name)
+    std::vector<std::string> forms;    // every document kind received
 };
 
 class TransmissionService {
@@ -106,6 +180,25 @@ public:
     // body: {"url": "http://…"} — the bailleur's (or SIAO's) own webhook.
     Result<storage::Webhook> setWebhook(const Caller& caller, const Poco::JSON::Object::Ptr& body) const;
 
+    // --- Issue 12 (TransmissionQueries.cpp) ---
+    // The bailleurs of the caller's partnerships (an association), by name.
+    Result<std::vector<storage::Organisation>> partnerLandlords(const Caller& caller) const;
+    // The dry run of transmit(): the same checks and the same decision, nothing recorded nor sent.
+    // NotFound for a document that is not the caller's; InvalidArgument for an unknown recipient.
+    Result<TransmissionPreview> previewTransmission(const Caller& caller, const std::string& documentId,
+                                                    const std::string& to) const;
+    // documentTransmissions() with each recipient's first reading.
+    Result<std::vector<DeliveryView>> documentDeliveries(const Caller& caller, const std::string& documentId) const;
+    // Recipient side: the inbox (audited "landlord.list" with the ids shown).
+    Result<ReceivedInbox> searchReceived(const Caller& caller, const ReceivedFilter& filter) const;
+    // One received copy: getReceived() (audited "landlord.fetch"), then its first reading is recorded.
+    Result<ReceivedCopy> openReceived(const Caller& caller, const std::string& transmissionId) const;
+    // getReceivedCopy() (audited "landlord.download"), then its first reading is recorded.
+    Result<storage::Artefact> downloadReceived(const Caller& caller, const std::string& transmissionId,
+                                               const std::string& format) const;
+    // When the consent a copy rests on was withdrawn (nullopt: not withdrawn, or no consent named).
+    std::optional<std::int64_t> consentWithdrawnAt(const storage::Transmission& t) const;
+
     // Display name of an organisation ("" when unknown).
     std::string organisationName(const std::string& id) const;
 
@@ -120,6 +213,9 @@ private:
     std::shared_ptr<const RenderService> _renderer;
     Clock _clock;
 };
+
+// The policy's view of a stored record (the one conversion transmit() uses).
+consent::ConsentRecord consentRecordOf(const storage::StoredConsent& stored);
 
 // Validates a webhook URL (http://host[:port]/path; TLS ends at a proxy).
 Status checkWebhookUrl(const std::string& url);

@@ -207,6 +207,14 @@ const std::vector<Migration>& migrations() {
          {
              "ALTER TABLE audit_log ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
          }},
+        // Issue 12: the first reading of a received copy by its recipient (landlord or SIAO),
+        // for the inbox's « nouveau / lu » and the association's « lu par le bailleur »
+        // (ReceivedStore.cpp). One row per transmission; the first reading stays.
+        {12, "lecture des copies reçues par les bailleurs et le SIAO",
+         {
+             "CREATE TABLE transmission_reads (transmission_id TEXT PRIMARY KEY REFERENCES transmissions(id),"
+             " organisation_id TEXT NOT NULL, user_id TEXT NOT NULL, read_at_ms BIGINT NOT NULL)",
+         }},
     };
     return all;
 }

@@ -158,6 +158,11 @@ public:
                                      const std::string& response, const std::string& location) override;
     Result<int> purgeIdempotencyRecords(std::int64_t nowSeconds) override;
 
+    // First readings of received copies (ReceivedStore.cpp, migration 12).
+    Status markTransmissionRead(const std::string& transmissionId, const std::string& organisationId,
+                                const std::string& userId, std::int64_t atMs) override;
+    Result<std::map<std::string, std::int64_t>> transmissionReads(const std::vector<std::string>& transmissionIds) override;
+
     // delivery::OutboxStore
     Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) override;
     Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) override;

@@ -557,6 +557,19 @@ public:
         (void)nowSeconds;
         return 0;
     }
+    // First reading of a received copy by its recipient (issue 12, migration 12;
+    // PocoStore in ReceivedStore.cpp). Records the first reading only: a later
+    // call keeps the first one and answers OK. `userId` may be "" (an API key).
+    virtual Status markTransmissionRead(const std::string& transmissionId, const std::string& organisationId,
+                                        const std::string& userId, std::int64_t atMs) {
+        (void)transmissionId, (void)organisationId, (void)userId, (void)atMs;
+        return Status::internal("not_supported", "Opération non prise en charge par ce stockage.");
+    }
+    // The first reading (epoch milliseconds) of each of `transmissionIds` that was read; unread ones are absent.
+    virtual Result<std::map<std::string, std::int64_t>> transmissionReads(const std::vector<std::string>& transmissionIds) {
+        (void)transmissionIds;
+        return std::map<std::string, std::int64_t>();
+    }
 };
 
 inline Result<SigningRecord> Store::createSigning(const Signing&, const std::vector<Signatory>&, const AuditEvent&) {

@@ -215,6 +215,7 @@ Reply WebApp::render(const Page& page, const std::string& view, mstch::map conte
         mstch::array nav;
         if (page.caller.kind == "association") nav.push_back(navItem("/dossiers", "Dossiers"));
         else nav.push_back(navItem("/accueil", "Accueil"));
+        if (page.caller.kind == "bailleur" || page.caller.kind == "siao") nav.push_back(navItem("/recus", "Documents reçus"));
         if (page.caller.role == "admin") nav.push_back(navItem("/utilisateurs", "Utilisateurs"));
         nav.push_back(navItem("/mot-de-passe", "Mot de passe"));
         layout["hasNav"] = !nav.empty();

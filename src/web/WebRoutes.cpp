@@ -13,6 +13,8 @@
 
 #include "forms/FormRegistry.h"
 #include "web/StaticFiles.h"
+#include "web/PageKit.h"
+#include "web/TransmissionPages.h"
 
 namespace passerelle::web {
 
@@ -268,7 +270,8 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
         if (page.caller.kind == "association") return app.redirect("/dossiers");
         std::string space = page.caller.kind == "financeur" ? "espace financeur"
                             : page.caller.kind == "bailleur" ? "espace bailleur" : "espace partenaire";
-        return app.render(page, "accueil", {{"kindLabel", std::string(kindLabel(page.caller.kind))}, {"spaceLabel", space}},
+        return app.render(page, "accueil", {{"kindLabel", std::string(kindLabel(page.caller.kind))}, {"spaceLabel", space},
+                                            {"isRecipient", page.caller.kind == "bailleur" || page.caller.kind == "siao"}},
                           "Accueil");
     });
 
@@ -442,20 +445,13 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
                     revisions.push_back(mstch::map{{"number", std::to_string(r.number)}, {"date", frenchDate(r.createdAt)}});
             std::string state = "Finalisé";
             if (transmissions) {
-                auto ts = transmissions->documentTransmissions(page.caller, doc.id);
-                if (ts.isOk()) {
-                    bool sent = false;
-                    for (const auto& t : ts.value()) {
-                        const auto& tr = t.transmission;
-                        if (tr.allowed) sent = true;
-                        std::string what = tr.copyOf.empty() ? (tr.allowed ? "Transmis à " : "Transmission refusée à ")
-                                                             : "Copie transmise à ";
-                        events.push_back({tr.createdAt, tr.allowed ? "transmission" : "refus",
-                                          what + t.recipientName + " : " + formTitle(tr.form) + ", révision " +
-                                              std::to_string(tr.revision),
-                                          tr.allowed ? "" : "Motif : " + tr.decisionCode});
-                    }
-                    if (sent) state = "Finalisé, transmis";
+                // Sent or refused, read by the recipient, pushed or failed (TransmitPages.cpp).
+                auto ds = transmissions->documentDeliveries(page.caller, doc.id);
+                if (ds.isOk()) {
+                    for (const auto& t : ds.value())
+                        if (t.status.transmission.allowed) state = "Finalisé, transmis";
+                    for (auto& e : deliveryEvents(ds.value(), formTitle(doc.form)))
+                        events.push_back({e.at, e.kind, e.title, e.detail});
                 }
             }
             documents.push_back(mstch::map{{"id", doc.id},
@@ -464,8 +460,10 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
                                            {"state", state},
                                            {"updated", frenchDate(doc.updatedAt)}});
         }
+        mstch::array consentTable;
         if (transmissions) {
             auto consents = transmissions->listConsents(page.caller, id);
+            if (consents.isOk()) consentTable = consentRows(consents.value(), forms, id);
             if (consents.isOk())
                 for (const auto& c : consents.value()) {
                     const auto& rec = c.record;
@@ -482,14 +480,18 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
         std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.at < b.at; });
         mstch::array timeline;
         for (const auto& e : events)
-            timeline.push_back(mstch::map{{"date", frenchDateTime(e.at)}, {"kind", e.kind}, {"title", e.title}, {"detail", e.detail}});
+            timeline.push_back(mstch::map{{"date", kit::parisDateTimeOfIso(e.at)}, {"kind", e.kind}, {"title", e.title}, {"detail", e.detail}});
         mstch::array newDocuments;
         for (const auto& def : forms.all())
             // The household's receipt of consents is generated from the consent records, never filled in.
             if (def->personalData && def->id != "recu-consentements") newDocuments.push_back(mstch::map{{"form", def->id}, {"label", def->title}});
         mstch::map ctx{{"dossier", dm}, {"membres", membres}, {"documents", documents}, {"timeline", timeline},
-                       {"newDocuments", newDocuments}};
-        if (page.query.get("message") == "cree") ctx["message"] = std::string("Le dossier a été créé.");
+                       {"newDocuments", newDocuments}, {"consents", consentTable}, {"canTransmit", transmissions != nullptr}};
+        const std::string message = page.query.get("message");
+        if (message == "cree") ctx["message"] = std::string("Le dossier a été créé.");
+        else if (message == "consentement") ctx["message"] = std::string("Le consentement du ménage a été enregistré.");
+        else if (message == "refus") ctx["message"] = std::string("Le refus du ménage a été enregistré : rien ne sera transmis à ce bailleur.");
+        else if (message == "retire") ctx["message"] = std::string("Le consentement a été retiré : il ne permet plus aucune transmission.");
         return app.render(page, "dossier", ctx, "Dossier " + reference);
     });
 
@@ -573,6 +575,8 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
                  return app.redirect(std::string("/utilisateurs?message=") + (action == "desactiver" ? "desactive" : "reactive"));
              },
              Access::Admin);
+    // Issue 12: transmission step, consents, landlord's and SIAO's inbox (TransmissionPages.h).
+    addTransmissionPages(router, app, services);
 }
 
 void addWebFallback(http::Router& router, const WebApp& app) {
