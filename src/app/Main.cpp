@@ -43,6 +43,8 @@
 #include "service/RenderService.h"
 #include "service/TransmissionService.h"
 #include "web/WebApp.h"
+#include "web/AdminPages.h"
+#include "web/FunderPages.h"
 #include "web/form/FormRoutes.h"
 #include "web/WebRoutes.h"
 
@@ -477,6 +479,10 @@ private:
         auto drafts = std::make_shared<const service::DraftService>(
             std::make_shared<storage::PocoDraftStore>(store.value()), dossiers);
         web::addFormRoutes(*router, *webApp, web::FormServices{dossiers, drafts});
+        // Organisation admin pages (keys, partnerships, webhook) and the actions' funders' documents (issue 12).
+        auto organisations = std::make_shared<const service::OrganisationService>(store.value(), transmissions);
+        web::addAdminPages(*router, *webApp, web::AdminServices{organisations});
+        web::addFunderPages(*router, *webApp, web::FunderServices{dossiers, drafts, organisations});
         web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));
