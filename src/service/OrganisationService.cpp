@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <Poco/JSON/Object.h>
+#include <Poco/RandomStream.h>
 #include <Poco/String.h>
 
 #include "common/Text.h"
@@ -24,8 +25,11 @@ std::string jsonText(const std::string& s) {
 } // namespace
 
 OrganisationService::OrganisationService(std::shared_ptr<storage::Store> store,
-                                         std::shared_ptr<const TransmissionService> transmissions)
-    : _store(std::move(store)), _transmissions(std::move(transmissions)) {}
+                                         std::shared_ptr<const TransmissionService> transmissions,
+                                         std::shared_ptr<storage::WebhookSecretStore> secrets,
+                                         std::shared_ptr<delivery::Sender> sender)
+    : _store(std::move(store)), _transmissions(std::move(transmissions)), _secrets(std::move(secrets)),
+      _sender(std::move(sender)) {}
 
 Status OrganisationService::requireAdmin(const Caller& caller) const {
     if (caller.organisationId.empty() || caller.userId.empty() || caller.role != "admin")
@@ -116,6 +120,64 @@ Result<storage::Webhook> OrganisationService::setWebhook(const Caller& admin, co
     body->set("url", Poco::trim(url));
     // The same use case as PUT /v1/me/webhook.
     return _transmissions->setWebhook(admin, body);
+}
+
+Result<std::string> OrganisationService::newWebhookSecret(const Caller& admin) const {
+    if (Status st = requireAdmin(admin); !st.isOk()) return st;
+    if (!receivesWebhook(admin))
+        return Status::permissionDenied("forbidden_role", "Seul un bailleur (ou un SIAO) déclare un webhook de réception.");
+    if (!_secrets) return Status::unavailable("webhook_secret_unavailable", "Les secrets de webhook ne sont pas disponibles ici.");
+    Poco::RandomInputStream rnd;
+    static const char* hex = "0123456789abcdef";
+    std::string secret = "whsec_";
+    for (int i = 0; i < 32; ++i) {
+        unsigned char c = static_cast<unsigned char>(rnd.get());
+        secret.push_back(hex[c >> 4]);
+        secret.push_back(hex[c & 0xF]);
+    }
+    // Identifiers only: never the secret.
+    auto saved = _secrets->setWebhookSecret(admin.organisationId, secret,
+                                            {"webhook.secret_set", admin.organisationId, admin.organisationId,
+                                             "{\"user\":" + jsonText(admin.userId) + "}"});
+    if (!saved.isOk()) return saved.status();
+    return secret;
+}
+
+Result<std::string> OrganisationService::webhookSecretCreatedAt(const Caller& admin) const {
+    if (Status st = requireAdmin(admin); !st.isOk()) return st;
+    if (!_secrets || !receivesWebhook(admin)) return std::string();
+    auto s = _secrets->findWebhookSecret(admin.organisationId);
+    if (!s.isOk()) {
+        if (s.status().code() == Status::Code::NotFound) return std::string();
+        return s.status();
+    }
+    return s.value().createdAt;
+}
+
+Result<WebhookTest> OrganisationService::testWebhook(const Caller& admin) const {
+    auto w = webhook(admin);
+    if (!w.isOk()) return w.status();
+    if (!w.value()) return Status::failedPrecondition("webhook_missing", "Déclarez d’abord l’adresse du webhook.");
+    if (!_sender) return Status::unavailable("webhook_test_unavailable", "L’essai d’envoi n’est pas disponible ici.");
+    auto createdAt = webhookSecretCreatedAt(admin);
+    if (!createdAt.isOk()) return createdAt.status();
+    delivery::OutboxMessage m;
+    m.id = storage::newId("essai_");
+    m.recipientOrgId = admin.organisationId;
+    m.url = w.value()->url;
+    m.transmissionId = "essai";
+    Poco::JSON::Object body;
+    body.set("type", "essai");
+    body.set("id", m.id);
+    body.set("organisation", admin.organisationId);
+    std::ostringstream out;
+    body.stringify(out);
+    m.body = out.str();
+    WebhookTest t{_sender->send(m), !createdAt.value().empty()};
+    (void)_store->appendAudit({"webhook.tested", admin.organisationId, m.id,
+                               "{\"user\":" + jsonText(admin.userId) + ",\"httpStatus\":" + std::to_string(t.result.httpStatus) +
+                                   ",\"delivered\":" + (t.result.delivered ? "true" : "false") + "}"});
+    return t;
 }
 
 Result<std::vector<DeliveryView>> OrganisationService::recentDeliveries(const Caller& admin, int limit) const {

@@ -9,7 +9,8 @@
 //     one side alone never creates it — an association declaring itself the
 //     partner of a landlord would open itself a channel to that landlord);
 //   - the webhook of a landlord (or SIAO): the same use case as
-//     PUT /v1/me/webhook (TransmissionService::setWebhook), and the delivery
+//     PUT /v1/me/webhook (TransmissionService::setWebhook), its signing secret
+//     (shown once; see service/WebhookSigning.h), a test push and the delivery
 //     state of the last pushes made to it.
 // Rules: organisation admins only (a signed-in user whose role is admin);
 // anything else is PermissionDenied. A key of another organisation is
@@ -24,7 +25,9 @@
 #include "common/Status.h"
 #include "service/Caller.h"
 #include "service/TransmissionService.h"
+#include "delivery/Outbox.h"
 #include "storage/Store.h"
+#include "storage/WebhookSecretStore.h"
 
 namespace passerelle::service {
 
@@ -52,9 +55,19 @@ struct DeliveryView {
 
 inline constexpr std::size_t MAX_KEY_NAME_CHARS = 100;
 
+// The outcome of a test push to the webhook.
+struct WebhookTest {
+    delivery::SendResult result;
+    bool signed_ = false; // the push carried X-Passerelle-Signature
+};
+
 class OrganisationService {
 public:
-    OrganisationService(std::shared_ptr<storage::Store> store, std::shared_ptr<const TransmissionService> transmissions);
+    // `secrets` (webhook signing secrets) and `sender` (the push sender, for the test push) may be
+    // null: the webhook page then offers neither.
+    OrganisationService(std::shared_ptr<storage::Store> store, std::shared_ptr<const TransmissionService> transmissions,
+                        std::shared_ptr<storage::WebhookSecretStore> secrets = nullptr,
+                        std::shared_ptr<delivery::Sender> sender = nullptr);
 
     Result<std::vector<storage::ApiKey>> listKeys(const Caller& admin) const;
     // `name`: who (or what) uses the key, required, at most MAX_KEY_NAME_CHARS characters.
@@ -69,6 +82,15 @@ public:
     // The declared webhook, or nothing.
     Result<std::optional<storage::Webhook>> webhook(const Caller& admin) const;
     Result<storage::Webhook> setWebhook(const Caller& admin, const std::string& url) const;
+    // A new signing secret ("whsec_" + 64 hex digits), returned once; it replaces the previous one at once.
+    Result<std::string> newWebhookSecret(const Caller& admin) const;
+    // When the current secret was made; "" when there is none.
+    Result<std::string> webhookSecretCreatedAt(const Caller& admin) const;
+    bool offersWebhookSecret() const { return static_cast<bool>(_secrets); }
+    bool offersWebhookTest() const { return static_cast<bool>(_sender); }
+    // Sends one test push to the declared webhook now ({"type": "essai", …}, signed like the
+    // others; not through the outbox: never retried). FailedPrecondition when no webhook is declared.
+    Result<WebhookTest> testWebhook(const Caller& admin) const;
     // The pushes of the last `limit` transmissions received (those that had a webhook to go to).
     Result<std::vector<DeliveryView>> recentDeliveries(const Caller& admin, int limit = 20) const;
 
@@ -82,6 +104,8 @@ private:
 
     std::shared_ptr<storage::Store> _store;
     std::shared_ptr<const TransmissionService> _transmissions;
+    std::shared_ptr<storage::WebhookSecretStore> _secrets;
+    std::shared_ptr<delivery::Sender> _sender;
 };
 
 } // namespace passerelle::service

@@ -207,6 +207,12 @@ const std::vector<Migration>& migrations() {
          {
              "ALTER TABLE audit_log ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
          }},
+        // 9–12 and 14–: other branches of this session (numbers assigned by the lead).
+        {13, "secret de signature des webhooks des bailleurs (WebhookSecretStore.cpp)",
+         {
+             "CREATE TABLE webhook_secrets (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id),"
+             " secret TEXT NOT NULL, created_at TEXT NOT NULL)",
+         }},
     };
     return all;
 }

@@ -140,7 +140,13 @@ void addAdminPages(http::Router& router, const WebApp& app, const AdminServices&
     }, Access::Admin);
 
     // --- The landlord's webhook ------------------------------------------------------------------
-    auto webhookPage = [&app, orgs](Page& page, const Status& st, const std::string& message) {
+    // What the last action left to show: a message, the secret just made (once), a test push's outcome.
+    struct Notice {
+        std::string message, secret, test;
+        bool testOk = false;
+    };
+    auto webhookPage = [&app, orgs](Page& page, const Status& st, const Notice& notice) {
+        const std::string& message = notice.message;
         if (!service::OrganisationService::receivesWebhook(page.caller)) return app.notFound(page);
         auto w = orgs->webhook(page.caller);
         if (!w.isOk()) return app.errorPage(page, w.status());
@@ -165,18 +171,51 @@ void addAdminPages(http::Router& router, const WebApp& app, const AdminServices&
                                                    "Le TLS se termine à votre mandataire.")}};
         if (w.value()) ctx["webhook"] = mstch::map{{"url", w.value()->url}, {"updated", frenchDateTime(w.value()->updatedAt)}};
         if (!message.empty()) ctx["message"] = message;
+        auto secretAt = orgs->webhookSecretCreatedAt(page.caller);
+        if (!secretAt.isOk()) return app.errorPage(page, secretAt.status());
+        ctx["offersSecret"] = orgs->offersWebhookSecret();
+        ctx["offersTest"] = orgs->offersWebhookTest() && w.value().has_value();
+        if (!secretAt.value().empty()) ctx["secretAt"] = frenchDateTime(secretAt.value());
+        if (!notice.secret.empty()) ctx["newSecret"] = notice.secret;
+        if (!notice.test.empty()) ctx["test"] = mstch::map{{"text", notice.test}, {"ok", notice.testOk}};
         const bool failed = !summary.empty();
         return app.render(page, "webhook", ctx, failed ? "Erreur : webhook de réception" : "Webhook de réception",
                           failed ? 400 : 200);
     };
     app.page(router, "GET", "/webhook", [webhookPage](Page& page) {
-        return webhookPage(page, Status::ok(), page.query.get("message") == "enregistre" ? "L’adresse du webhook est enregistrée." : "");
+        Notice n;
+        if (page.query.get("message") == "enregistre") n.message = "L’adresse du webhook est enregistrée.";
+        return webhookPage(page, Status::ok(), n);
+    }, Access::Admin);
+    // A new signing secret: shown once, in this answer (never in a URL).
+    app.page(router, "POST", "/webhook/secret", [&app, orgs, webhookPage](Page& page) {
+        if (!service::OrganisationService::receivesWebhook(page.caller)) return app.notFound(page);
+        auto secret = orgs->newWebhookSecret(page.caller);
+        if (!secret.isOk()) return app.errorPage(page, secret.status());
+        Notice n;
+        n.message = "Le nouveau secret remplace le précédent dès maintenant.";
+        n.secret = secret.value();
+        return webhookPage(page, Status::ok(), n);
+    }, Access::Admin);
+    // A test push, now, and what the webhook answered.
+    app.page(router, "POST", "/webhook/essai", [&app, orgs, webhookPage](Page& page) {
+        if (!service::OrganisationService::receivesWebhook(page.caller)) return app.notFound(page);
+        auto t = orgs->testWebhook(page.caller);
+        if (!t.isOk()) return app.errorPage(page, t.status());
+        Notice n;
+        const auto& r = t.value().result;
+        n.testOk = r.delivered;
+        const std::string sig = t.value().signed_ ? " L’envoi était signé (X-Passerelle-Signature)." : " L’envoi n’était pas signé.";
+        if (r.delivered) n.test = "Essai reçu : votre serveur a répondu HTTP " + std::to_string(r.httpStatus) + "." + sig;
+        else if (r.httpStatus) n.test = "Essai refusé : votre serveur a répondu HTTP " + std::to_string(r.httpStatus) + "." + sig;
+        else n.test = "Essai en échec : aucune réponse de votre serveur (" + r.error.substr(0, 200) + ")." + sig;
+        return webhookPage(page, Status::ok(), n);
     }, Access::Admin);
     app.page(router, "POST", "/webhook", [&app, orgs, webhookPage](Page& page) {
         if (!service::OrganisationService::receivesWebhook(page.caller)) return app.notFound(page);
         auto w = orgs->setWebhook(page.caller, page.form.get("/url"));
         if (!w.isOk()) {
-            if (w.status().code() == Status::Code::InvalidArgument) return webhookPage(page, w.status(), "");
+            if (w.status().code() == Status::Code::InvalidArgument) return webhookPage(page, w.status(), Notice{});
             return app.errorPage(page, w.status());
         }
         return app.redirect("/webhook?message=enregistre");

@@ -9,6 +9,8 @@
 //   GET  /partenariats                   the partnerships the organisation belongs to, and its partners
 //   GET  /webhook, POST /webhook         a landlord's (or SIAO's) webhook: URL (field /url) and the
 //                                        delivery state of the last pushes; 404 for other kinds
+//   POST /webhook/secret                 a new signing secret, shown once in this answer
+//   POST /webhook/essai                  a test push now, and what the webhook answered
 #include <memory>
 
 #include "http/HttpServer.h"

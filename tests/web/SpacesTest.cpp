@@ -1,6 +1,7 @@
 // The organisation admin's pages (API keys, partnerships, webhook) and the actions with their
 // funders' documents (issue 12), through a real in-process server (port 0) on a SQLite store, with
-// the API mounted too (a key created on the page opens /v1/me, then 401 once revoked). Access rules:
+// the API mounted too (a key created on the page opens /v1/me, then 401 once revoked); on
+// PostgreSQL too when PASSERELLE_TEST_PG is set. Access rules:
 // members and other organisations get the French 404; a funder sees the actions it funds and their
 // budget annexes, never a dossier nor a household value (canary). HEAD on pages; 405 with Allow.
 #include <regex>
@@ -18,10 +19,13 @@
 #include "service/DraftService.h"
 #include "service/OrganisationService.h"
 #include "service/TransmissionService.h"
+#include "service/WebhookSigning.h"
+#include "storage/ApiKeys.h"
 #include "storage/DraftStore.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
 #include "support/TestSupport.h"
+#include "support/WebhookReceiver.h"
 #include "web/AdminPages.h"
 #include "web/FunderPages.h"
 #include "web/Views.h"
@@ -84,6 +88,23 @@ struct Browser {
     }
 };
 
+// `text` as the views print it (mstch escapes & < > " ' and /).
+std::string esc(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        case '/': out += "&#x2F;"; break;
+        default: out.push_back(c);
+        }
+    }
+    return out;
+}
+
 std::string firstMatch(const std::string& text, const std::string& pattern) {
     std::smatch m;
     return std::regex_search(text, m, std::regex(pattern)) ? m[1].str() : std::string();
@@ -99,17 +120,20 @@ std::string zipPart(const std::string& bytes, const std::string& part) {
     return r.exitCode == 0 ? r.out : std::string();
 }
 
-class SpacesTest : public ::testing::Test {
+class SpacesTest : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        db = std::make_unique<testing::TestDatabase>("sqlite");
+        db = std::make_unique<testing::TestDatabase>(GetParam());
+        if (!db->available()) GTEST_SKIP() << db->skipReason();
         store = db->open();
         renderer = std::make_shared<const service::RenderService>(testing::repoCatalog());
         dossiers = std::make_shared<const service::DossierService>(store, renderer);
         transmissions = std::make_shared<const service::TransmissionService>(store, renderer);
         accounts = std::make_shared<const service::AccountService>(store);
         drafts = std::make_shared<const service::DraftService>(std::make_shared<storage::PocoDraftStore>(store), dossiers);
-        organisations = std::make_shared<const service::OrganisationService>(store, transmissions);
+        secrets = std::make_shared<storage::PocoWebhookSecretStore>(store);
+        sender = std::make_shared<service::SignedWebhookSender>(secrets, 5);
+        organisations = std::make_shared<const service::OrganisationService>(store, transmissions, secrets, sender);
         auto views = Views::load(testing::sourceDir() + "/web/views");
         ASSERT_TRUE(views.isOk()) << views.status().toString();
         WebSettings ws;
@@ -185,6 +209,8 @@ protected:
     std::shared_ptr<const service::TransmissionService> transmissions;
     std::shared_ptr<const service::AccountService> accounts;
     std::shared_ptr<const service::DraftService> drafts;
+    std::shared_ptr<storage::PocoWebhookSecretStore> secrets;
+    std::shared_ptr<service::SignedWebhookSender> sender;
     std::shared_ptr<const service::OrganisationService> organisations;
     std::unique_ptr<WebApp> app;
     std::shared_ptr<http::Router> router;
@@ -194,7 +220,7 @@ protected:
 
 // --- API keys --------------------------------------------------------------------------------------
 
-TEST_F(SpacesTest, AnApiKeyIsShownOnceOpensTheApiAndStopsAtRevocation) {
+TEST_P(SpacesTest, AnApiKeyIsShownOnceOpensTheApiAndStopsAtRevocation) {
     Browser claire = signedIn("claire@adgesti.fr");
     auto list = claire.get("/cles-api");
     ASSERT_EQ(list.status, 200) << list.body;
@@ -248,7 +274,7 @@ TEST_F(SpacesTest, AnApiKeyIsShownOnceOpensTheApiAndStopsAtRevocation) {
     EXPECT_EQ(events, 2);
 }
 
-TEST_F(SpacesTest, AKeyNeedsANameAndCsrf) {
+TEST_P(SpacesTest, AKeyNeedsANameAndCsrf) {
     Browser claire = signedIn("claire@adgesti.fr");
     std::string token = claire.csrf("/cles-api");
     auto empty = claire.post("/cles-api", {{"_csrf", token}, {"/name", "   "}});
@@ -264,7 +290,7 @@ TEST_F(SpacesTest, AKeyNeedsANameAndCsrf) {
     EXPECT_TRUE(store->listApiKeys(adgesti.id).value().empty());
 }
 
-TEST_F(SpacesTest, AdminPagesAreTheFrench404ForMembersAndOtherOrganisations) {
+TEST_P(SpacesTest, AdminPagesAreTheFrench404ForMembersAndOtherOrganisations) {
     Browser marc = signedIn("marc@adgesti.fr");
     std::string token = marc.csrf("/dossiers");
     for (const std::string path : {"/cles-api", "/partenariats", "/webhook"}) {
@@ -276,7 +302,8 @@ TEST_F(SpacesTest, AdminPagesAreTheFrench404ForMembersAndOtherOrganisations) {
     EXPECT_TRUE(store->listApiKeys(adgesti.id).value().empty());
     // The menu does not offer them.
     auto home = marc.get("/dossiers");
-    EXPECT_EQ(home.body.find("href=\"/cles-api\""), std::string::npos);
+    EXPECT_NE(home.body.find("href=\"" + esc("/dossiers") + "\""), std::string::npos);
+    EXPECT_EQ(home.body.find("Clés d’API"), std::string::npos);
 
     // Another organisation's key: not found, and still valid.
     auto g = storage::generateApiKey();
@@ -289,12 +316,12 @@ TEST_F(SpacesTest, AdminPagesAreTheFrench404ForMembersAndOtherOrganisations) {
     EXPECT_EQ(claire.get("/cles-api").body.find(theirs.prefix), std::string::npos);
     // An association has no webhook page.
     EXPECT_EQ(claire.get("/webhook").status, 404);
-    EXPECT_NE(claire.get("/cles-api").body.find("href=\"/partenariats\""), std::string::npos);
+    EXPECT_NE(claire.get("/cles-api").body.find("href=\"" + esc("/partenariats") + "\">Partenariats</a>"), std::string::npos);
 }
 
 // --- Partnerships ----------------------------------------------------------------------------------
 
-TEST_F(SpacesTest, EachSideSeesItsPartnershipsAndPartners) {
+TEST_P(SpacesTest, EachSideSeesItsPartnershipsAndPartners) {
     ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.id, siao.id).isOk());
     Browser claire = signedIn("claire@adgesti.fr");
     auto a = claire.get("/partenariats");
@@ -317,7 +344,7 @@ TEST_F(SpacesTest, EachSideSeesItsPartnershipsAndPartners) {
 
 // --- The landlord's webhook --------------------------------------------------------------------------
 
-TEST_F(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi) {
+TEST_P(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi) {
     Browser paul = signedIn("dsi@sarthe-habitat.fr");
     auto page = paul.get("/webhook");
     ASSERT_EQ(page.status, 200) << page.body;
@@ -327,7 +354,7 @@ TEST_F(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     auto bad = paul.post("/webhook", {{"_csrf", token}, {"/url", "ftp://reception"}});
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(bad.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << bad.body;
-    EXPECT_NE(bad.body.find("value=\"ftp://reception\""), std::string::npos) << "what was typed stays";
+    EXPECT_NE(bad.body.find("value=\"" + esc("ftp://reception") + "\""), std::string::npos) << "what was typed stays";
     EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
     auto ok = paul.post("/webhook", {{"_csrf", token}, {"/url", "http://reception.sarthe-habitat.fr/passerelle"}});
     ASSERT_EQ(ok.status, 303) << ok.body;
@@ -336,7 +363,7 @@ TEST_F(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     EXPECT_EQ(w.value().url, "http://reception.sarthe-habitat.fr/passerelle");
     auto shown = paul.get("/webhook?message=enregistre");
     EXPECT_NE(shown.body.find("L’adresse du webhook est enregistrée."), std::string::npos);
-    EXPECT_NE(shown.body.find("<span class=\"code\">http://reception.sarthe-habitat.fr/passerelle</span>"), std::string::npos);
+    EXPECT_NE(shown.body.find("<span class=\"code\">" + esc("http://reception.sarthe-habitat.fr/passerelle") + "</span>"), std::string::npos);
     // The same audit event as PUT /v1/me/webhook.
     bool audited = false;
     for (const auto& e : store->listAudit().value()) audited = audited || e.event == "webhook.set";
@@ -348,9 +375,78 @@ TEST_F(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     EXPECT_EQ(store->findWebhook(bailleur.id).value().url, "http://reception.sarthe-habitat.fr/passerelle");
 }
 
+TEST_P(SpacesTest, TheWebhookSecretIsShownOnceAndSignsTheTestPushAndEveryPush) {
+    testing::WebhookReceiver receiver;
+    Browser paul = signedIn("dsi@sarthe-habitat.fr");
+    std::string token = paul.csrf("/webhook");
+    EXPECT_EQ(paul.get("/webhook").body.find("Envoyer un essai"), std::string::npos) << "no test before a URL";
+    ASSERT_EQ(paul.post("/webhook", {{"_csrf", token}, {"/url", receiver.url()}}).status, 303);
+    EXPECT_NE(paul.get("/webhook").body.find("Aucun secret : les envois ne sont pas signés."), std::string::npos);
+
+    // A test push without a secret: received, unsigned.
+    auto unsignedTest = paul.post("/webhook/essai", {{"_csrf", token}});
+    ASSERT_EQ(unsignedTest.status, 200) << unsignedTest.body;
+    EXPECT_NE(unsignedTest.body.find("Essai reçu : votre serveur a répondu HTTP 200. L’envoi n’était pas signé."),
+              std::string::npos) << unsignedTest.body;
+    ASSERT_EQ(receiver.hits().size(), 1u);
+    EXPECT_TRUE(receiver.hits()[0].signature.empty());
+    EXPECT_NE(receiver.hits()[0].body.find("\"type\":\"essai\""), std::string::npos) << receiver.hits()[0].body;
+
+    // The secret: shown once.
+    auto made = paul.post("/webhook/secret", {{"_csrf", token}});
+    ASSERT_EQ(made.status, 200) << made.body;
+    const std::string secret = firstMatch(made.body, "data-secret-webhook>(whsec_[0-9a-f]{64})<");
+    ASSERT_FALSE(secret.empty()) << made.body;
+    auto later = paul.get("/webhook");
+    EXPECT_EQ(later.body.find(secret), std::string::npos);
+    EXPECT_NE(later.body.find("Un secret est en place depuis le "), std::string::npos);
+    EXPECT_NE(later.body.find("Remplacer le secret"), std::string::npos);
+    for (const auto& e : store->listAudit().value()) EXPECT_EQ(e.details.find(secret), std::string::npos) << e.event;
+
+    // The test push is signed: HMAC-SHA256 of the body received, under that secret.
+    auto signedTest = paul.post("/webhook/essai", {{"_csrf", token}});
+    EXPECT_NE(signedTest.body.find("L’envoi était signé (X-Passerelle-Signature)."), std::string::npos) << signedTest.body;
+    ASSERT_EQ(receiver.hits().size(), 2u);
+    const auto hit = receiver.hits()[1];
+    EXPECT_EQ(hit.signature, service::webhookSignature(secret, hit.body));
+    EXPECT_EQ(hit.signature.substr(0, 7), "sha256=");
+    EXPECT_EQ(hit.signature.size(), 7u + 64u);
+    EXPECT_NE(hit.signature, service::webhookSignature(secret + "x", hit.body));
+    // A push of the outbox, to this organisation: signed the same way; to another, not.
+    delivery::OutboxMessage m;
+    m.id = "out_0123456789abcdef";
+    m.recipientOrgId = bailleur.id;
+    m.url = receiver.url();
+    m.transmissionId = "trn_0123456789abcdef";
+    m.body = R"({"transmission":"trn_0123456789abcdef"})";
+    EXPECT_TRUE(sender->send(m).delivered);
+    EXPECT_EQ(receiver.hits().back().signature, service::webhookSignature(secret, m.body));
+    m.recipientOrgId = siao.id;
+    EXPECT_TRUE(sender->send(m).delivered);
+    EXPECT_TRUE(receiver.hits().back().signature.empty());
+
+    // A failing webhook: the page says what it answered.
+    receiver.answer(503);
+    auto refused = paul.post("/webhook/essai", {{"_csrf", token}});
+    EXPECT_NE(refused.body.find("Essai refusé : votre serveur a répondu HTTP 503."), std::string::npos) << refused.body;
+    // A new secret replaces the old one at once.
+    auto again = paul.post("/webhook/secret", {{"_csrf", token}});
+    const std::string second = firstMatch(again.body, "data-secret-webhook>(whsec_[0-9a-f]{64})<");
+    ASSERT_FALSE(second.empty());
+    EXPECT_NE(second, secret);
+    EXPECT_EQ(secrets->findWebhookSecret(bailleur.id).value().secret, second);
+    // Members and other kinds: 404; no token: 403.
+    Browser anne = signedIn("cesf@sarthe-habitat.fr");
+    EXPECT_EQ(anne.post("/webhook/secret", {{"_csrf", anne.csrf("/accueil")}}).status, 404);
+    Browser claire = signedIn("claire@adgesti.fr");
+    EXPECT_EQ(claire.post("/webhook/essai", {{"_csrf", claire.csrf("/dossiers")}}).status, 404);
+    EXPECT_EQ(paul.post("/webhook/secret", {}).status, 403);
+    EXPECT_EQ(secrets->findWebhookSecret(bailleur.id).value().secret, second);
+}
+
 // --- Actions and the funder's space -------------------------------------------------------------------
 
-TEST_F(SpacesTest, TheAssociationCreatesAnActionAndStartsItsBudgetAnnex) {
+TEST_P(SpacesTest, TheAssociationCreatesAnActionAndStartsItsBudgetAnnex) {
     Browser marc = signedIn("marc@adgesti.fr");
     auto form = marc.get("/actions/nouvelle");
     ASSERT_EQ(form.status, 200) << form.body;
@@ -359,7 +455,7 @@ TEST_F(SpacesTest, TheAssociationCreatesAnActionAndStartsItsBudgetAnnex) {
     std::string token = firstMatch(form.body, "name=\"_csrf\" value=\"([0-9a-f]+)\"");
     auto missing = marc.post("/actions", {{"_csrf", token}, {"/title", " "}});
     EXPECT_EQ(missing.status, 400);
-    EXPECT_NE(missing.body.find("<a href=\"#title\">L'intitulé de l'action est obligatoire.</a>"), std::string::npos) << missing.body;
+    EXPECT_NE(missing.body.find("<a href=\"#title\">" + esc("L'intitulé de l'action est obligatoire.") + "</a>"), std::string::npos) << missing.body;
     auto notFunder = marc.post("/actions", {{"_csrf", token}, {"/title", "X"}, {"/funders", bailleur.id}});
     EXPECT_EQ(notFunder.status, 400);
     EXPECT_NE(notFunder.body.find("<a href=\"#funders\">"), std::string::npos) << notFunder.body;
@@ -384,7 +480,7 @@ TEST_F(SpacesTest, TheAssociationCreatesAnActionAndStartsItsBudgetAnnex) {
     auto draft = marc.get(draftUrl);
     ASSERT_EQ(draft.status, 200) << draft.body;
     EXPECT_NE(draft.body.find("href=\"/actions/" + actionId + "\">Retour à l’action</a>"), std::string::npos);
-    EXPECT_NE(draft.body.find("name=\"/charges/0/libelle\""), std::string::npos);
+    EXPECT_NE(draft.body.find("name=\"" + esc("/charges/0/libelle") + "\""), std::string::npos);
     // The date of the annex, typed the French way, is stored as ISO and shown back as typed.
     auto saved = marc.post(draftUrl, {{"_csrf", token}, {"_action", "enregistrer"}, {"/date", "30/09/2026"}});
     EXPECT_EQ(saved.status, 303);
@@ -392,7 +488,7 @@ TEST_F(SpacesTest, TheAssociationCreatesAnActionAndStartsItsBudgetAnnex) {
     ASSERT_TRUE(d.isOk());
     ASSERT_EQ(d.value().size(), 1u);
     EXPECT_NE(d.value()[0].valuesJson.find("\"2026-09-30\""), std::string::npos) << d.value()[0].valuesJson;
-    EXPECT_NE(marc.get(draftUrl).body.find("value=\"30/09/2026\""), std::string::npos);
+    EXPECT_NE(marc.get(draftUrl).body.find("value=\"" + esc("30/09/2026") + "\""), std::string::npos);
     EXPECT_NE(marc.get("/actions/" + actionId).body.find("Brouillons en cours"), std::string::npos);
     // A form with personal data is never started on an action.
     EXPECT_EQ(marc.post("/actions/" + actionId + "/brouillons", {{"_csrf", token}, {"_formulaire", "fiche-navette"}}).status, 404);
@@ -404,7 +500,7 @@ TEST_F(SpacesTest, TheAssociationCreatesAnActionAndStartsItsBudgetAnnex) {
     EXPECT_EQ(ines.get("/actions").body.find(actionId), std::string::npos);
 }
 
-TEST_F(SpacesTest, TheFunderOpensTheBudgetAnnexOfTheActionsItFundsAndNeverSeesADossier) {
+TEST_P(SpacesTest, TheFunderOpensTheBudgetAnnexOfTheActionsItFundsAndNeverSeesADossier) {
     Browser claire = signedIn("claire@adgesti.fr");
     const std::string actionId = createFundedAction(claire);
     ASSERT_FALSE(actionId.empty());
@@ -439,14 +535,15 @@ TEST_F(SpacesTest, TheFunderOpensTheBudgetAnnexOfTheActionsItFundsAndNeverSeesAD
     ASSERT_EQ(list.status, 200) << list.body;
     EXPECT_NE(list.body.find("Actions financées"), std::string::npos);
     EXPECT_NE(list.body.find("href=\"/actions/" + actionId + "\">Plateformes territoriales Sarthe 2027</a>"), std::string::npos);
-    EXPECT_EQ(list.body.find("href=\"/dossiers\""), std::string::npos) << "no dossiers in a funder's menu";
+    EXPECT_NE(list.body.find("href=\"" + esc("/actions") + "\" aria-current=\"page\">Actions financées</a>"), std::string::npos);
+    EXPECT_EQ(list.body.find(">Dossiers</a>"), std::string::npos) << "no dossiers in a funder's menu";
     auto page = helene.get("/actions/" + actionId);
     ASSERT_EQ(page.status, 200) << page.body;
     EXPECT_NE(page.body.find("Annexe budgétaire"), std::string::npos);
     EXPECT_EQ(page.body.find("Remplir un document"), std::string::npos) << "a funder fills nothing";
     const std::string xlsxHref = "/documents/" + annexId + "/revisions/1.xlsx";
-    EXPECT_NE(page.body.find("href=\"" + xlsxHref + "\""), std::string::npos) << page.body;
-    EXPECT_NE(page.body.find("href=\"/documents/" + annexId + "/revisions/1.pdf\""), std::string::npos);
+    EXPECT_NE(page.body.find("href=\"" + esc(xlsxHref) + "\""), std::string::npos) << page.body;
+    EXPECT_NE(page.body.find("href=\"" + esc("/documents/" + annexId + "/revisions/1.pdf") + "\""), std::string::npos);
 
     // The XLSX opens, and its cells hold the annex's lines.
     auto xlsx = helene.get(xlsxHref);
@@ -465,7 +562,7 @@ TEST_F(SpacesTest, TheFunderOpensTheBudgetAnnexOfTheActionsItFundsAndNeverSeesAD
     ASSERT_TRUE(dossiers->reviseDocument(callerOf(adgesti), annexId, rev).isOk());
     auto revised = helene.get("/actions/" + actionId);
     EXPECT_NE(revised.body.find("Révision n° 2</strong> (en cours)"), std::string::npos) << revised.body;
-    EXPECT_NE(revised.body.find("href=\"/documents/" + annexId + "/revisions/1.xlsx\""), std::string::npos);
+    EXPECT_NE(revised.body.find("href=\"" + esc("/documents/" + annexId + "/revisions/1.xlsx") + "\""), std::string::npos);
     auto docPage = helene.get("/documents/" + annexId);
     EXPECT_EQ(docPage.status, 200);
     EXPECT_NE(docPage.body.find("Retour à l’action"), std::string::npos);
@@ -480,7 +577,7 @@ TEST_F(SpacesTest, TheFunderOpensTheBudgetAnnexOfTheActionsItFundsAndNeverSeesAD
         EXPECT_EQ(r.status, 404) << path;
         EXPECT_EQ(r.body.find(CANARY), std::string::npos) << path;
     }
-    for (const std::string path : {"/actions", "/actions/" + actionId, "/documents/" + annexId, "/accueil", "/dossiers", "/"}) {
+    for (const std::string& path : std::vector<std::string>{"/actions", "/actions/" + actionId, "/documents/" + annexId, "/accueil", "/dossiers", "/"}) {
         auto r = helene.get(path);
         EXPECT_EQ(r.body.find(CANARY), std::string::npos) << path;
         EXPECT_EQ(r.body.find("ADG-2026-0999"), std::string::npos) << path;
@@ -505,7 +602,7 @@ TEST_F(SpacesTest, TheFunderOpensTheBudgetAnnexOfTheActionsItFundsAndNeverSeesAD
 
 // --- HEAD and 405 -------------------------------------------------------------------------------------
 
-TEST_F(SpacesTest, HeadAnswersLikeGetWithoutABodyAndOtherMethodsGet405WithAllow) {
+TEST_P(SpacesTest, HeadAnswersLikeGetWithoutABodyAndOtherMethodsGet405WithAllow) {
     Browser anon{server->port(), {}};
     auto get = anon.get("/connexion");
     auto head = anon.send("HEAD", "/connexion");
@@ -527,6 +624,9 @@ TEST_F(SpacesTest, HeadAnswersLikeGetWithoutABodyAndOtherMethodsGet405WithAllow)
     EXPECT_EQ(put.status, 405);
     EXPECT_EQ(put.header("allow"), "GET, HEAD, POST");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SpacesTest, ::testing::ValuesIn(testing::storeBackends()),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return testing::backendName(p.param); });
 
 } // namespace
 } // namespace passerelle::web

@@ -3,7 +3,8 @@
 //    generated form page (dates typed jj/mm/aaaa); the funder signs in, sees the action, downloads
 //    the annex's XLSX (a cell read back from the workbook's shared strings) and sees no dossier (canary).
 //  - The admin creates an API key (shown once), uses it against /v1/me, revokes it: 401.
-//  - The landlord's admin declares its webhook; the partnerships page lists the partner.
+//  - The landlord's admin declares its webhook, makes its signing secret (shown once), sends a
+//    test push; the partnerships page lists the partner.
 // axe-core on every new page (Harness.checkPage).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -164,11 +165,25 @@ export default [{
     await submit(page, 'Enregistrer l’adresse');
     assert.ok((await mainText(page)).includes('Adresse de webhook invalide'));
     await h.checkPage(page, 'webhook-erreur');
-    await page.getByLabel('Adresse du webhook').fill('http://reception.sarthe-habitat.fr/passerelle');
+    // Port 9 (discard) on this machine: nothing listens, the test push fails at once.
+    await page.getByLabel('Adresse du webhook').fill('http://127.0.0.1:9/passerelle');
     await submit(page, 'Enregistrer l’adresse');
-    const text = await mainText(page);
-    assert.ok(text.includes('L’adresse du webhook est enregistrée.') && text.includes('http://reception.sarthe-habitat.fr/passerelle'), text);
+    let text = await mainText(page);
+    assert.ok(text.includes('L’adresse du webhook est enregistrée.') && text.includes('http://127.0.0.1:9/passerelle'), text);
     await h.checkPage(page, 'webhook-enregistre');
+    // The signing secret, shown once.
+    await submit(page, 'Créer un secret');
+    const secret = (await page.locator('[data-secret-webhook]').innerText()).trim();
+    assert.match(secret, /^whsec_[0-9a-f]{64}$/);
+    await h.checkPage(page, 'webhook-secret');
+    await page.goto('/webhook');
+    assert.ok(!(await page.content()).includes(secret));
+    assert.ok((await mainText(page)).includes('Un secret est en place depuis le'));
+    // A test push: what the server answered (here: nothing).
+    await submit(page, 'Envoyer un essai');
+    text = await page.locator('[data-essai]').innerText();
+    assert.ok(text.includes('Essai en échec : aucune réponse de votre serveur') && text.includes('signé'), text);
+    await h.checkPage(page, 'webhook-essai');
     await clickAndWait(page, page.getByRole('link', { name: 'Partenariats' }));
     assert.ok((await mainText(page)).includes('ADGESTI'));
     await h.checkPage(page, 'partenariats-bailleur');
