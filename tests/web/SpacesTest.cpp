@@ -24,6 +24,7 @@
 #include "storage/DraftStore.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
+#include "support/RawClient.h"
 #include "support/TestSupport.h"
 #include "support/WebhookReceiver.h"
 #include "web/AdminPages.h"
@@ -556,6 +557,18 @@ TEST_P(SpacesTest, TheFunderOpensTheBudgetAnnexOfTheActionsItFundsAndNeverSeesAD
     auto pdf = helene.get("/documents/" + annexId + "/revisions/1.pdf");
     ASSERT_EQ(pdf.status, 200);
     EXPECT_NE(testing::pdfToText(pdf.body).find("DDCS Sarthe"), std::string::npos);
+    // The activity figures of the action: beside the annex, with their workbook.
+    service::NewDocument activite;
+    activite.form = "activite";
+    activite.actionId = actionId;
+    activite.data = testing::readJson(testing::sourceDir() + "/examples/activite-ille-et-vilaine-2016.json");
+    auto act = dossiers->createDocument(callerOf(adgesti), activite);
+    ASSERT_TRUE(act.isOk()) << act.status().toString();
+    auto withActivity = helene.get("/actions/" + actionId);
+    EXPECT_NE(withActivity.body.find("Bilan d’activité</a></h3>"), std::string::npos) << withActivity.body;
+    auto activityXlsx = helene.get("/documents/" + act.value().document.id + "/revisions/1.xlsx");
+    EXPECT_EQ(activityXlsx.status, 200);
+    EXPECT_EQ(activityXlsx.body.substr(0, 2), "PK");
     // Revisions: a second one shows beside the first, both downloadable.
     service::DocumentRevisionInput rev;
     rev.data = testing::readJson(testing::sourceDir() + "/examples/budget-annexe-sarthe-plateformes.json");
@@ -619,6 +632,17 @@ TEST_P(SpacesTest, HeadAnswersLikeGetWithoutABodyAndOtherMethodsGet405WithAllow)
     EXPECT_EQ(h.status, 200);
     EXPECT_TRUE(h.body.empty());
     EXPECT_EQ(claire.send("HEAD", "/actions").status, 200);
+    // On the wire: the head only, Content-Length of the GET's body, and not one byte after it.
+    int fd = testing::connectFrom("127.0.0.1", server->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(testing::sendAll(fd, "HEAD /connexion HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+    const std::string wire = testing::readFor(fd, 5.0); // until the server closes
+    ::close(fd);
+    EXPECT_EQ(testing::statusOf(wire), 200) << wire;
+    const std::size_t end = wire.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << wire;
+    EXPECT_EQ(wire.size(), end + 4) << "no body after the head: " << wire.substr(end);
+    EXPECT_NE(wire.find("Content-Length: " + std::to_string(get.body.size()) + "\r\n"), std::string::npos) << wire;
     // A method the path does not answer: 405 and the methods it does.
     auto put = anon.send("PUT", "/connexion", "x=1");
     EXPECT_EQ(put.status, 405);
