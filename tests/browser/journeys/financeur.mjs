@@ -182,7 +182,7 @@ export default [{
     // A test push: what the server answered (here: nothing).
     await submit(page, 'Envoyer un essai');
     text = await page.locator('[data-essai]').innerText();
-    assert.ok(text.includes('Essai en échec : aucune réponse de votre serveur') && text.includes('signé'), text);
+    assert.ok(text.includes('Essai en échec : aucune réponse de votre serveur') && text.includes('L’envoi était signé'), text);
     await h.checkPage(page, 'webhook-essai');
     await clickAndWait(page, page.getByRole('link', { name: 'Partenariats' }));
     assert.ok((await mainText(page)).includes('ADGESTI'));
