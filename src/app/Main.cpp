@@ -43,6 +43,9 @@
 #include "service/RenderService.h"
 #include "service/TransmissionService.h"
 #include "web/WebApp.h"
+#include "service/WebhookSigning.h"
+#include "web/AdminPages.h"
+#include "web/FunderPages.h"
 #include "web/form/FormRoutes.h"
 #include "web/WebRoutes.h"
 
@@ -479,9 +482,17 @@ private:
         auto drafts = std::make_shared<const service::DraftService>(
             std::make_shared<storage::PocoDraftStore>(store.value()), dossiers);
         web::addFormRoutes(*router, *webApp, web::FormServices{dossiers, drafts});
+        // Organisation admin pages (keys, partnerships, webhook) and the actions' funders' documents (issue 12).
+        // Pushes are signed with the landlord's secret when it made one (X-Passerelle-Signature, migration 13).
+        auto webhookSecrets = std::make_shared<storage::PocoWebhookSecretStore>(store.value());
+        auto webhookSender = std::make_shared<service::SignedWebhookSender>(webhookSecrets, 10);
+        auto organisations = std::make_shared<const service::OrganisationService>(store.value(), transmissions, webhookSecrets,
+                                                                                  webhookSender);
+        web::addAdminPages(*router, *webApp, web::AdminServices{organisations});
+        web::addFunderPages(*router, *webApp, web::FunderServices{dossiers, drafts, organisations});
         web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
-        service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));
+        service::DeliveryLoop deliveryLoop(store.value(), store.value(), webhookSender);
         std::cout << "Base de données : " << store.value()->describe() << " (schéma "
                   << store.value()->schemaVersion().value() << ")" << std::endl;
         auto orgs = store.value()->listOrganisations();

@@ -321,10 +321,11 @@ struct Server::Impl {
         return route.handler(req);
     }
 
-    static Reply notRouted(const std::string& path, bool pathKnown) {
+    Reply notRouted(const std::string& path, bool pathKnown) const {
         if (pathKnown) {
             Reply rep = Reply::error(Status::invalidArgument("method_not_allowed", "Méthode non autorisée pour cette adresse."));
             rep.status = 405;
+            rep.headers["Allow"] = router->allowedMethods(path); // RFC 9110 §15.5.6
             return rep;
         }
         return Reply::error(Status::notFound("not_found", "Adresse inconnue : " + path));
@@ -749,7 +750,8 @@ struct Server::Impl {
         o += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
         o += "Date: " + httpDate() + "\r\n";
         o += c.closeAfter ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
-        o += r.body;
+        // HEAD: the GET's headers (Content-Length included), never its content (RFC 9110 §9.3.2).
+        if (c.head.method != "HEAD") o += r.body;
         std::string().swap(r.body);
         c.pendingCounted = o.size();
         pendingBytes += c.pendingCounted;

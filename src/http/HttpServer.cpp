@@ -1,5 +1,7 @@
 #include "http/HttpServer.h"
 
+#include <algorithm>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Stringifier.h>
 
@@ -61,12 +63,28 @@ const Route* Router::match(const std::string& method, const std::string& path, s
         std::smatch m;
         if (!std::regex_match(path, m, r.pattern)) continue;
         pathKnown = true;
-        if (r.method != method) continue;
+        // HEAD is answered by the GET route (RFC 9110 §9.3.2: the same headers, no content; the front drops the body).
+        if (r.method != method && !(method == "HEAD" && r.method == "GET")) continue;
         params.clear();
         for (std::size_t i = 1; i < m.size(); ++i) params.push_back(m[i].str());
         return &r;
     }
     return nullptr;
+}
+
+std::string Router::allowedMethods(const std::string& path) const {
+    std::vector<std::string> methods;
+    auto add = [&](const std::string& m) {
+        if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
+    };
+    for (const auto& r : _routes) {
+        if (!std::regex_match(path, r.pattern)) continue;
+        add(r.method);
+        if (r.method == "GET") add("HEAD");
+    }
+    std::string out;
+    for (const auto& m : methods) out += (out.empty() ? "" : ", ") + m;
+    return out;
 }
 
 void Router::addInline(const std::string& method, const std::string& pattern, Handler h) {

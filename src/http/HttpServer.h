@@ -121,9 +121,11 @@ public:
     void add(const std::string& method, const std::string& pattern, Handler h, bool jsonBody = false);
     // A route answered on the I/O thread (see Route::inlineCheap); no authentication, no body.
     void addInline(const std::string& method, const std::string& pattern, Handler h);
-    // Finds the route; sets `methodAllowed` false when the path exists with another method.
+    // Finds the route (HEAD finds the GET route); sets `pathKnown` when the path exists with another method.
     const Route* match(const std::string& method, const std::string& path, std::vector<std::string>& params,
                        bool& pathKnown) const;
+    // The methods `path` answers ("GET, HEAD, POST"; HEAD wherever GET is), for a 405's Allow header.
+    std::string allowedMethods(const std::string& path) const;
     // Requires `auth` to succeed for every path starting with `prefix`
     // (known or not), before the body is read; the caller lands in
     // Request::caller. Without an authenticator nothing is checked.

@@ -124,6 +124,19 @@ Result<std::vector<storage::Draft>> DraftService::listForDossier(const Caller& c
     return out;
 }
 
+// The open drafts of an action (funders' forms), for its association only.
+Result<std::vector<storage::Draft>> DraftService::listForAction(const Caller& caller, const std::string& actionId) const {
+    if (caller.kind != storage::KIND_ASSOCIATION) return std::vector<storage::Draft>{};
+    auto action = _dossiers->getAction(caller, actionId);
+    if (!action.isOk()) return action.status();
+    auto drafts = _drafts->listOpenDrafts("", actionId);
+    if (!drafts.isOk()) return drafts.status();
+    std::vector<storage::Draft> out;
+    for (const auto& d : drafts.value())
+        if (d.ownerOrganisationId == caller.organisationId) out.push_back(d);
+    return out;
+}
+
 Result<storage::Draft> DraftService::save(const Caller& caller, const std::string& id,
                                           const Poco::JSON::Object::Ptr& values) const {
     auto d = visible(caller, id);

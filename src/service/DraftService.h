@@ -49,6 +49,8 @@ public:
     Result<storage::Draft> create(const Caller& caller, const NewDraft& input) const;
     Result<storage::Draft> get(const Caller& caller, const std::string& id) const;
     Result<std::vector<storage::Draft>> listForDossier(const Caller& caller, const std::string& dossierId) const;
+    // An action's open drafts (its association only; empty for anyone else).
+    Result<std::vector<storage::Draft>> listForAction(const Caller& caller, const std::string& actionId) const;
     // Replaces the values (whatever they hold: nothing is validated here).
     Result<storage::Draft> save(const Caller& caller, const std::string& id, const Poco::JSON::Object::Ptr& values) const;
     // Validates through RenderService::validate (the one validation use case).

@@ -215,6 +215,11 @@ const std::vector<Migration>& migrations() {
              "CREATE TABLE transmission_reads (transmission_id TEXT PRIMARY KEY REFERENCES transmissions(id),"
              " organisation_id TEXT NOT NULL, user_id TEXT NOT NULL, read_at_ms BIGINT NOT NULL)",
          }},
+        {13, "secret de signature des webhooks des bailleurs (WebhookSecretStore.cpp)",
+         {
+             "CREATE TABLE webhook_secrets (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id),"
+             " secret TEXT NOT NULL, created_at TEXT NOT NULL)",
+         }},
     };
     return all;
 }

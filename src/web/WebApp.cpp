@@ -214,9 +214,18 @@ Reply WebApp::render(const Page& page, const std::string& view, mstch::map conte
     if (signedIn && !page.mustChangePassword) {
         mstch::array nav;
         if (page.caller.kind == "association") nav.push_back(navItem("/dossiers", "Dossiers"));
-        else nav.push_back(navItem("/accueil", "Accueil"));
+        else if (page.caller.kind != "financeur") nav.push_back(navItem("/accueil", "Accueil"));
         if (page.caller.kind == "bailleur" || page.caller.kind == "siao") nav.push_back(navItem("/recus", "Documents reçus"));
+        // Actions and their funders' documents (issue 12, web/FunderPages).
+        if (page.caller.kind == "association") nav.push_back(navItem("/actions", "Actions"));
+        if (page.caller.kind == "financeur") nav.push_back(navItem("/actions", "Actions financées"));
         if (page.caller.role == "admin") nav.push_back(navItem("/utilisateurs", "Utilisateurs"));
+        // Organisation admin pages (issue 12, web/AdminPages).
+        if (page.caller.role == "admin") {
+            nav.push_back(navItem("/cles-api", "Clés d’API"));
+            nav.push_back(navItem("/partenariats", "Partenariats"));
+            if (page.caller.kind == "bailleur" || page.caller.kind == "siao") nav.push_back(navItem("/webhook", "Webhook"));
+        }
         nav.push_back(navItem("/mot-de-passe", "Mot de passe"));
         layout["hasNav"] = !nav.empty();
         layout["nav"] = nav;

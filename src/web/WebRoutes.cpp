@@ -151,7 +151,10 @@ std::map<std::string, std::string> errorsByPointer(const Status& st, mstch::arra
     return out;
 }
 
-std::string homeOf(const service::Caller& c) { return c.kind == "association" ? "/dossiers" : "/accueil"; }
+std::string homeOf(const service::Caller& c) {
+    if (c.kind == "financeur") return "/actions"; // the actions it funds (web/FunderPages)
+    return c.kind == "association" ? "/dossiers" : "/accueil";
+}
 
 } // namespace
 
@@ -268,6 +271,7 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
     // --- Home of landlords and funders -------------------------------------------
     app.page(router, "GET", "/accueil", [&app](Page& page) {
         if (page.caller.kind == "association") return app.redirect("/dossiers");
+        if (page.caller.kind == "financeur") return app.redirect("/actions");
         std::string space = page.caller.kind == "financeur" ? "espace financeur"
                             : page.caller.kind == "bailleur" ? "espace bailleur" : "espace partenaire";
         return app.render(page, "accueil", {{"kindLabel", std::string(kindLabel(page.caller.kind))}, {"spaceLabel", space},

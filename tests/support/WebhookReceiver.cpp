@@ -20,6 +20,8 @@ public:
         Poco::StreamCopier::copyToString(req.stream(), body);
         Hit h;
         h.key = req.get("Idempotency-Key", "");
+        h.signature = req.get("X-Passerelle-Signature", "");
+        h.body = body;
         try {
             h.transmission = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("transmission");
         } catch (const Poco::Exception&) {

@@ -22,6 +22,8 @@ public:
         std::string key;          // Idempotency-Key
         std::string transmission; // "transmission" of a JSON body, "" otherwise
         int answered = 0;         // the status given
+        std::string signature;    // X-Passerelle-Signature, "" when absent
+        std::string body;         // as received
     };
 
     WebhookReceiver(); // listening when constructed

@@ -105,7 +105,10 @@ TEST(FormPage, EveryFieldTypeGetsItsControl) {
     EXPECT_NE(html.find("data-counter-for=\"f-notes\""), std::string::npos);
     EXPECT_NE(html.find("jusqu’à 4\xC2\xA0" "000 caractères"), std::string::npos);
 
-    EXPECT_NE(tagWithId(html, "f-dateDebut").find("type=\"date\""), std::string::npos);
+    // A date is a text input in the French format (a browser's date picker would follow the browser's locale).
+    EXPECT_NE(tagWithId(html, "f-dateDebut").find("type=\"text\""), std::string::npos);
+    EXPECT_NE(tagWithId(html, "f-dateDebut").find("data-date"), std::string::npos);
+    EXPECT_NE(html.find("id=\"f-dateDebut--hint\">Au format jj/mm/aaaa, par exemple 22/11/2026.</div>"), std::string::npos);
     EXPECT_NE(tagWithId(html, "f-dureeMois").find("inputmode=\"numeric\""), std::string::npos);
     EXPECT_NE(tagWithId(html, "f-loyer").find("inputmode=\"decimal\""), std::string::npos);
     EXPECT_NE(html.find("aria-hidden=\"true\">€</span>"), std::string::npos);
@@ -161,7 +164,7 @@ TEST(FormPage, ValuesAreShownBackAsTyped) {
     std::string html = renderFormHtml(page(*def, values));
     EXPECT_NE(tagWithId(html, "f-nom").find("value=\"Benali &lt;script&gt;\""), std::string::npos) << "escaped";
     EXPECT_NE(html.find(">ligne 1\nligne 2</textarea>"), std::string::npos);
-    EXPECT_NE(tagWithId(html, "f-dateDebut").find("value=\"2026-11-22\""), std::string::npos);
+    EXPECT_NE(tagWithId(html, "f-dateDebut").find("value=\"22/11/2026\""), std::string::npos) << "ISO shown as jj/mm/aaaa";
     EXPECT_NE(tagWithId(html, "f-dureeMois").find("value=\"douze\""), std::string::npos);
     EXPECT_NE(tagWithId(html, "f-loyer").find("value=\"1 234,56\""), std::string::npos);
     EXPECT_NE(tagWithId(html, "f-part").find("value=\"27,5\""), std::string::npos);
@@ -257,6 +260,10 @@ TEST(FormPage, EveryExampleIsShownInInputsNamedByPointers) {
             std::string comma = escaped; // percentages are shown with a decimal comma
             for (char& c : comma)
                 if (c == '.') c = ',';
+            // Dates are shown as the page asks for them: jj/mm/aaaa.
+            static const std::regex isoDate("([0-9]{4})-([0-9]{2})-([0-9]{2})");
+            std::smatch dm;
+            if (std::regex_match(text, dm, isoDate)) escaped = dm[3].str() + "/" + dm[2].str() + "/" + dm[1].str();
             bool asInput = html.find("name=\"" + pointer + "\" value=\"" + escaped + "\"") != std::string::npos ||
                            html.find("name=\"" + pointer + "\" value=\"" + comma + "\"") != std::string::npos;
             bool asText = html.find("name=\"" + pointer + "\" rows=\"5\"") != std::string::npos &&
@@ -293,4 +300,20 @@ TEST(FormPage, QualifiedLabel) {
     EXPECT_EQ(web::qualifiedLabel(*def, "/menage/composition/1/nom"), "Ménage › Composition du ménage, ligne 2 › Nom");
     EXPECT_EQ(web::qualifiedLabel(*def, "/date"), "Date de la fiche");
     EXPECT_EQ(web::qualifiedLabel(*def, "/inconnu"), "");
+}
+
+// A date that does not read: the typed text stays in its input, and the message names the field
+// and the format the page asks for (never the ISO form of the API).
+TEST(FormPage, InvalidDateNamesTheFieldAndTheFrenchFormat) {
+    auto def = everyType();
+    auto values = parse(R"({"nom": "X", "dateDebut": "31/02/2026"})");
+    auto errors = forms::validate(*def, values);
+    std::string html = renderFormHtml(page(*def, values, errors));
+    EXPECT_NE(tagWithId(html, "f-dateDebut").find("value=\"31/02/2026\""), std::string::npos) << "as typed";
+    EXPECT_NE(tagWithId(html, "f-dateDebut").find("aria-invalid=\"true\""), std::string::npos);
+    const std::string message =
+        "« Date de début » n’est pas une date valide : saisissez-la au format jj/mm/aaaa, par exemple 22/11/2026.";
+    EXPECT_NE(html.find("<a href=\"#f-dateDebut\">" + message + "</a>"), std::string::npos) << html.substr(0, 1500);
+    EXPECT_NE(html.find("id=\"f-dateDebut--error\"><span class=\"masque\">Erreur :</span> " + message), std::string::npos);
+    EXPECT_EQ(html.find("AAAA-MM-JJ"), std::string::npos);
 }

@@ -142,3 +142,24 @@ TEST(FormPost, AddAndRemoveRowsWithoutJavaScript) {
     EXPECT_EQ(first.values->getArray("actions")->size(), 1u);
     EXPECT_EQ(web::parseTableAction("save").kind, web::TableAction::Kind::None);
 }
+
+// Dates: the French format typed on the page, or the ISO form an <input type="date"> posts, both
+// become the ISO date of the JSON; an impossible or unreadable date stays as typed (the validation
+// then names the field).
+TEST(FormPost, DatesAcceptTheFrenchFormatAndIso) {
+    auto def = form("fiche-navette");
+    ASSERT_TRUE(def);
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"22/11/2026", "2026-11-22"}, {" 2/3/2026 ", "2026-03-02"}, {"22.11.2026", "2026-11-22"},
+        {"22-11-2026", "2026-11-22"}, {"2026-11-22", "2026-11-22"}, {"31/02/2026", "31/02/2026"},
+        {"22/13/2026", "22/13/2026"}, {"demain", "demain"}, {"22/11/26", "22/11/26"}};
+    for (const auto& [typed, stored] : cases) {
+        auto posted = web::postedToJson(*def, {{"/date", typed}});
+        ASSERT_TRUE(posted.values->has("date")) << typed;
+        EXPECT_EQ(posted.values->getValue<std::string>("date"), stored) << typed;
+        auto errors = forms::validate(*def, posted.values);
+        bool dateError = false;
+        for (const auto& e : errors) dateError = dateError || (e.path == "/date" && e.rule == "date_format");
+        EXPECT_EQ(dateError, stored == typed && typed != "2026-11-22") << typed;
+    }
+}

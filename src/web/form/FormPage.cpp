@@ -1,5 +1,7 @@
 #include "web/form/FormPage.h"
 
+#include "common/Date.h"
+
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -73,7 +75,12 @@ Array::Ptr asArray(const Var& v) {
 // with a decimal comma for percentages.
 std::string inputText(const FieldDef& f, const Var& v) {
     if (v.isEmpty()) return "";
-    if (v.isString()) return v.extract<std::string>();
+    if (v.isString()) {
+        const std::string& text = v.extract<std::string>();
+        // Dates are shown in the French format the page asks for (the value stays ISO in JSON).
+        if (f.type == FieldType::Date && Date::parseIso(text)) return text.substr(8, 2) + "/" + text.substr(5, 2) + "/" + text.substr(0, 4);
+        return text;
+    }
     if (v.isBoolean()) return v.convert<bool>() ? "true" : "false";
     std::string s = v.toString();
     if (f.type == FieldType::Percent)
@@ -284,6 +291,7 @@ mstch::node toMustache(const Node& n) {
     std::string hint = f.help;
     if (is(FieldType::Amount) && hint.empty()) hint = "En euros, par exemple 1 234,56.";
     if (is(FieldType::Percent) && hint.empty()) hint = "Par exemple 27,5.";
+    if (is(FieldType::Date) && hint.empty()) hint = "Au format jj/mm/aaaa, par exemple 22/11/2026.";
     if (is(FieldType::LongText) && f.maxLength && hint.empty())
         hint = "Vous pouvez saisir jusqu’à " + groupThousands(*f.maxLength) + " caractères.";
     if (!hint.empty()) describedBy = hintId;
@@ -406,8 +414,15 @@ FormPage buildFormPage(const FormPageInput& in) {
             p = parentPointer(p);
         }
         std::string label = owner ? owner->labelChain : qualifiedLabel(*in.form, e.path);
-        std::string text = label.empty() ? e.message : label + " : " + e.message;
-        if (owner) owner->errors.push_back(e.message);
+        std::string message = e.message;
+        bool named = false;
+        // The page asks for jj/mm/aaaa (the API's message speaks of ISO dates): say so, naming the field.
+        if (e.rule == "date_format" && owner && owner->def && owner->def->type == FieldType::Date) {
+            message = "« " + owner->def->label + " » n’est pas une date valide : saisissez-la au format jj/mm/aaaa, par exemple 22/11/2026.";
+            named = true;
+        }
+        std::string text = label.empty() || named ? message : label + " : " + message;
+        if (owner) owner->errors.push_back(message);
         summary.push_back(mstch::map{{"href", owner ? "#" + owner->id : std::string()},
                                      {"hasHref", owner != nullptr},
                                      {"text", text}});

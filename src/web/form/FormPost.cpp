@@ -6,6 +6,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/NumberParser.h>
 
+#include "common/Date.h"
 #include "common/Text.h"
 
 namespace passerelle::web {
@@ -107,6 +108,20 @@ std::string normaliseNewLines(const std::string& s) {
     return out;
 }
 
+// A date as typed on the page: "22/11/2026" (also 22-11-2026, 22.11.2026, 2/3/2026) or the ISO
+// "2026-11-22" an <input type="date"> posts; the ISO text when it is a real date, else as typed
+// (the validation then names the field).
+std::string isoDateOf(const std::string& t) {
+    static const std::regex french("([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})");
+    std::smatch m;
+    if (std::regex_match(t, m, french)) {
+        auto two = [](const std::string& x) { return x.size() == 1 ? "0" + x : x; };
+        std::string iso = m[3].str() + "-" + two(m[2].str()) + "-" + two(m[1].str());
+        if (Date::parseIso(iso)) return iso;
+    }
+    return t;
+}
+
 // One scalar as its JSON type, or the text typed when it does not read as one.
 Poco::Dynamic::Var scalar(const FieldDef& f, const std::string& typed) {
     const std::string t = text::trim(typed);
@@ -134,6 +149,7 @@ Poco::Dynamic::Var scalar(const FieldDef& f, const std::string& typed) {
     case FieldType::LongText:
         return normaliseNewLines(typed);
     case FieldType::Date:
+        return isoDateOf(t);
     case FieldType::Amount:
     case FieldType::Enum:
         return t;

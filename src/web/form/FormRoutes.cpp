@@ -85,6 +85,9 @@ public:
         ctx["hasDossier"] = !f.dossierId.empty();
         ctx["dossierReference"] = reference.empty() ? f.dossierId : reference;
         ctx["isNew"] = f.draft == nullptr;
+        // A funders' form belongs to an action (web/FunderPages): the way back.
+        ctx["actionId"] = f.draft ? f.draft->actionId : std::string();
+        ctx["hasAction"] = f.draft && !f.draft->actionId.empty();
         if (f.draft) {
             const std::string base = "/brouillons/" + f.draft->id;
             ctx["draftId"] = f.draft->id;
@@ -399,6 +402,8 @@ void addFormRoutes(http::Router& router, const WebApp& app, const FormServices& 
                        {"hasNotice", !notice.empty()},
                        {"dossierId", doc.value().document.dossierId},
                        {"hasDossier", !doc.value().document.dossierId.empty()},
+                       {"actionId", doc.value().document.actionId},
+                       {"hasAction", !doc.value().document.actionId.empty()},
                        {"dossierReference", reference}};
         return h->_app.render(page, "document", ctx, (def ? def->title : std::string("Document")) + " " + id);
     });

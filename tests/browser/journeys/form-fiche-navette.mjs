@@ -30,7 +30,9 @@ function journey(js) {
       assert.match(page.url(), /\/documents\/nouveau\?formulaire=fiche-navette/);
       assert.ok((await mainText(page)).includes('Nouveau document'));
       assert.equal(await page.locator('[name="/menage/composition/0/nom"]').count(), 1);
-      assert.equal(await page.locator('[name="/date"]').getAttribute('type'), 'date');
+      // A date is a text input in the French format (jj/mm/aaaa), marked data-date.
+      assert.equal(await page.locator('[name="/date"]').getAttribute('type'), 'text');
+      assert.equal(await page.locator('[name="/date"]').getAttribute('data-date'), '');
       await h.checkPage(page, `formulaire-fiche-navette-vide-${tag}`);
 
       // Finalised empty: errors at the top, linked to their fields; nothing typed is lost (nothing was).

@@ -95,7 +95,8 @@ export async function fillForm(page, data) {
   for (const [pointer, value] of pairs) {
     const first = page.locator(`[name="${pointer}"]`).first();
     assert.ok(await first.count(), `no input named ${pointer}`);
-    const kind = await first.evaluate((e) => `${e.tagName.toLowerCase()}:${e.type || ''}:${
+    // Date inputs are text inputs marked data-date (French jj/mm/aaaa, the ISO form also accepted).
+    const kind = await first.evaluate((e) => `${e.tagName.toLowerCase()}:${e.hasAttribute('data-date') ? 'date' : e.type || ''}:${
       (e.closest('.saisie-unite') && e.closest('.saisie-unite').querySelector('.unite').textContent) || ''}`);
     if (kind.startsWith('input:radio') || kind.startsWith('input:checkbox')) {
       const option = page.locator(`[name="${pointer}"][value="${value}"]`);
@@ -114,7 +115,8 @@ export async function fillForm(page, data) {
       await first.selectOption(value);
       expected.push(await first.locator('option:checked').innerText());
     } else {
-      await first.fill(value);
+      // A date is typed as a person does, in the French format.
+      await first.fill(kind.startsWith('input:date') ? frenchDate(value) : value);
       if (kind.startsWith('input:date')) expected.push(frenchDate(value));
       else if (kind.endsWith(':€') || kind.endsWith(':%')) expected.push(frenchNumber(value, kind.slice(-1)));
       else expected.push(value);
@@ -127,9 +129,11 @@ export async function fillForm(page, data) {
 export async function assertFilled(page, pairs) {
   for (const [pointer, value] of pairs) {
     const first = page.locator(`[name="${pointer}"]`).first();
-    const type = await first.evaluate((e) => `${e.tagName.toLowerCase()}:${e.type || ''}`);
+    const type = await first.evaluate((e) => `${e.tagName.toLowerCase()}:${e.hasAttribute('data-date') ? 'date' : e.type || ''}`);
     if (type === 'input:radio' || type === 'input:checkbox') {
       assert.ok(await page.locator(`[name="${pointer}"][value="${value}"]`).isChecked(), `${pointer} = ${value} not checked`);
+    } else if (type === 'input:date') {
+      assert.equal(await first.inputValue(), frenchDate(value), `${pointer}`);
     } else {
       const shown = await first.inputValue();
       assert.equal(shown.replace(',', '.'), value.replace(',', '.'), `${pointer}`);
