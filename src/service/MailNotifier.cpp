@@ -213,6 +213,11 @@ Status NotificationPreferences::set(const std::string& userId, const std::string
     return _mail->setPreferences(userId, choices, {"notifications.preferences", organisationId, userId, json(details)});
 }
 
+std::string NotificationPreferences::addressOf(const std::string& userId) const {
+    auto u = _mail->store().findUser(userId);
+    return u.isOk() ? u.value().email : "";
+}
+
 // ---------------------------------------------------------------------------
 // The mail thread.
 

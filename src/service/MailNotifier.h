@@ -90,6 +90,8 @@ public:
     Result<std::vector<std::pair<NotificationKind, bool>>> of(const std::string& userId) const;
     // `enabled`: the kinds to keep on; every other user kind is turned off. Audited ("notifications.preferences").
     Status set(const std::string& userId, const std::string& organisationId, const std::vector<std::string>& enabled) const;
+    // The address messages go to (the sign-in e-mail), "" when unknown.
+    std::string addressOf(const std::string& userId) const;
 
 private:
     std::shared_ptr<storage::MailStore> _mail;
