@@ -44,21 +44,24 @@ std::string mailboxHeader(const std::string& mailbox) {
     bool atext = isPlainAscii(name);
     for (char c : name)
         if (c == '"' || c == '\\' || c == ',' || c == ';' || c == ':' || c == '@' || c == '<' || c == '>') atext = false;
-    return (atext ? name : encodeHeaderWords(name)) + " <" + addr + ">";
+    // An encoded name ends its line; the address follows on a folded one.
+    return atext ? name + " <" + addr + ">" : encodeHeaderWords(name, 6) + "\r\n <" + addr + ">";
 }
 
 } // namespace
 
-std::string encodeHeaderWords(const std::string& text) {
+std::string encodeHeaderWords(const std::string& text, std::size_t used) {
     if (isPlainAscii(text)) return text;
     // Chunks of at most 45 bytes, never splitting a UTF-8 sequence (RFC 2047 §5:
-    // each word holds whole characters): 12 + 60 characters per encoded word.
+    // each word holds whole characters): 12 + 60 characters per encoded word,
+    // the first one shorter by the columns the header's name takes.
     std::string out;
     std::size_t i = 0;
     while (i < text.size()) {
-        std::size_t end = std::min(text.size(), i + 45);
+        std::size_t room = out.empty() && used > 0 ? (used < 60 ? (78 - 12 - 1 - used) / 4 * 3 : 3) : 45;
+        std::size_t end = std::min(text.size(), i + std::min<std::size_t>(45, room));
         while (end < text.size() && end > i && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-        if (end == i) end = std::min(text.size(), i + 45); // not UTF-8: cut anyway
+        if (end == i) end = std::min(text.size(), i + room); // not UTF-8: cut anyway
         if (!out.empty()) out += "\r\n ";
         out += "=?UTF-8?B?" + base64(text.substr(i, end - i)) + "?=";
         i = end;
@@ -144,7 +147,7 @@ std::string composeMessage(const MailContent& m) {
     header("Date", rfc5322Date(m.dateEpochSeconds));
     header("From", mailboxHeader(m.from));
     header("To", "<" + addressOf(m.to) + ">");
-    header("Subject", encodeHeaderWords(m.subject));
+    header("Subject", encodeHeaderWords(m.subject, 9));
     header("Message-ID", "<" + m.messageId + ">");
     header("MIME-Version", "1.0");
     header("Content-Type", "text/plain; charset=UTF-8");

@@ -25,8 +25,10 @@ struct MailContent {
 std::string composeMessage(const MailContent& mail);
 
 // RFC 2047 "=?UTF-8?B?…?=" words (folded with CRLF + space) when `text` is
-// not printable ASCII; `text` itself otherwise.
-std::string encodeHeaderWords(const std::string& text);
+// not printable ASCII; `text` itself otherwise. `used`: the columns already
+// taken on the first line ("Subject: " = 9), so that every line stays within
+// 78 columns (RFC 5322 §2.1.1).
+std::string encodeHeaderWords(const std::string& text, std::size_t used = 0);
 // Quoted-printable of UTF-8 text, "\n" line ends becoming CRLF.
 std::string quotedPrintable(const std::string& text);
 // RFC 5322 date: "Tue, 01 Dec 2026 23:59:00 +0000".
