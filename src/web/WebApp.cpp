@@ -216,6 +216,7 @@ Reply WebApp::render(const Page& page, const std::string& view, mstch::map conte
         if (page.caller.kind == "association") nav.push_back(navItem("/dossiers", "Dossiers"));
         else nav.push_back(navItem("/accueil", "Accueil"));
         if (page.caller.role == "admin") nav.push_back(navItem("/utilisateurs", "Utilisateurs"));
+        nav.push_back(navItem("/preferences", "Notifications")); // e-mail preferences (PreferencesRoutes)
         nav.push_back(navItem("/mot-de-passe", "Mot de passe"));
         layout["hasNav"] = !nav.empty();
         layout["nav"] = nav;
