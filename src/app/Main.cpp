@@ -4,6 +4,7 @@
 //   passerelle forms
 //   passerelle serve [--port N] [--host H] [--data-dir DIR | --db URL]
 //   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …
+//   passerelle admin send-test-mail ADDRESS (checks the SMTP relay settings)
 //   passerelle audit verify [--data-dir DIR | --db URL]
 // Reads configuration once (command line, then --config file, then defaults)
 // and wires everything; the commands themselves are thin adapters over services.
@@ -46,6 +47,7 @@
 #include "web/form/FormRoutes.h"
 #include "web/WebRoutes.h"
 #include "delivery/Mailer.h"
+#include "delivery/Mime.h"
 #include "service/MailNotifier.h"
 #include "storage/MailStore.h"
 #include "web/PreferencesRoutes.h"
@@ -354,7 +356,45 @@ private:
                                   config().getBool("passerelle.audit.syslog", false));
     }
 
+    // `admin send-test-mail ADDRESS`: one message straight to the relay (not through the outbox), to check the
+    // SMTP settings. Names nobody and nothing; prints the relay's answer without the password.
+    int cmdSendTestMail(const std::vector<std::string>& args) {
+        if (args.size() != 2) { std::cerr << "usage : passerelle admin send-test-mail ADRESSE [--config FICHIER]" << std::endl; return EXIT_USAGE; }
+        const delivery::SmtpConfig smtp = smtpConfig();
+        if (!smtp.enabled()) {
+            std::cerr << "erreur : aucun relais SMTP configuré (passerelle.smtp.host ou --smtp-host)." << std::endl;
+            return EXIT_CONFIG;
+        }
+        if (!delivery::isPlausibleAddress(args[1])) {
+            std::cerr << "erreur : adresse électronique invalide : « " << args[1] << " »." << std::endl;
+            return EXIT_DATAERR;
+        }
+        delivery::MailContent c;
+        c.from = smtp.from;
+        c.to = args[1];
+        c.subject = "Passerelle : message d’essai";
+        c.body = "Bonjour,\n\nCe message d’essai confirme que Passerelle peut envoyer ses notifications par ce relais.\n\n-- \n"
+                 "Passerelle — message automatique, merci de ne pas y répondre.\n";
+        const std::string id = storage::newId("mail_");
+        c.messageId = id + "@" + delivery::domainOf(delivery::addressOf(smtp.from));
+        c.dateEpochSeconds = Poco::Timestamp().epochTime();
+        c.extraHeaders["X-Passerelle-Kind"] = "test";
+        delivery::OutboxMessage m;
+        m.id = id;
+        m.url = "mailto:" + args[1];
+        m.body = delivery::composeMessage(c);
+        auto r = delivery::SmtpSender(smtp).send(m);
+        if (!r.delivered) {
+            std::cerr << "erreur : message non accepté par " << smtp.host << ":" << smtp.port << " : " << r.error << std::endl;
+            return EXIT_TEMPFAIL;
+        }
+        std::cout << "Message d’essai accepté par le relais " << smtp.host << ":" << smtp.port << " pour " << args[1] << "."
+                  << std::endl;
+        return EXIT_OK;
+    }
+
     int cmdAdmin(const std::vector<std::string>& args) {
+        if (!args.empty() && args[0] == "send-test-mail") return cmdSendTestMail(args);
         auto store = openStore();
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
         if (!args.empty() && args[0] == "create-user") {

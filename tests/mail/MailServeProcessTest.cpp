@@ -75,6 +75,26 @@ TEST_P(MailServeProcessTest, CopyReceivedMailArrivesOnceAfterARefusalAndARestart
         again.stop();
     }
     EXPECT_EQ(sink.messages().size(), 1u) << "sent once, also across a restart";
+    // The journal still verifies with the mail events in it.
+    std::vector<std::string> audit{PASSERELLE_BINARY, "audit", "verify"};
+    audit.insert(audit.end(), dbArgs.begin(), dbArgs.end());
+    auto verified = run(audit);
+    EXPECT_EQ(verified.exitCode, 0) << verified.out << verified.err;
+
+    // `admin send-test-mail` checks the relay settings: one French message, straight to the relay.
+    std::vector<std::string> test{PASSERELLE_BINARY, "admin", "send-test-mail", "exploitation@example.org",
+                                  "--config", conf.file("passerelle.properties"), "--smtp-host", "127.0.0.1",
+                                  "--smtp-port", std::to_string(sink.port())};
+    auto sent = run(test);
+    EXPECT_EQ(sent.exitCode, 0) << sent.out << sent.err;
+    EXPECT_NE(sent.out.find("Message d’essai accepté par le relais 127.0.0.1:"), std::string::npos) << sent.out;
+    auto all = sink.waitFor(2);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[1].rcpt(), "exploitation@example.org");
+    EXPECT_EQ(all[1].subject(), "Passerelle : message d’essai");
+    auto none = run({PASSERELLE_BINARY, "admin", "send-test-mail", "exploitation@example.org"});
+    EXPECT_NE(none.exitCode, 0);
+    EXPECT_NE(none.err.find("aucun relais SMTP configuré"), std::string::npos) << none.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MailServeProcessTest, ::testing::ValuesIn(storeBackends()),
