@@ -4,6 +4,7 @@
 //   passerelle forms
 //   passerelle serve [--port N] [--host H] [--data-dir DIR | --db URL]
 //   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …
+//   passerelle admin send-test-mail ADDRESS (checks the SMTP relay settings)
 //   passerelle audit verify [--data-dir DIR | --db URL]
 // Reads configuration once (command line, then --config file, then defaults)
 // and wires everything; the commands themselves are thin adapters over services.
@@ -48,6 +49,11 @@
 #include "web/FunderPages.h"
 #include "web/form/FormRoutes.h"
 #include "web/WebRoutes.h"
+#include "delivery/Mailer.h"
+#include "delivery/Mime.h"
+#include "service/MailNotifier.h"
+#include "storage/MailStore.h"
+#include "web/PreferencesRoutes.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
 #define PASSERELLE_DEFAULT_DATA_DIR "."
@@ -142,6 +148,8 @@ protected:
         opt("web", "", "Répertoire des pages web (views/ et static/).", "DIR");
         opt("role", "", "Rôle d'un compte (admin create-user) : admin ou membre.", "ROLE");
         opt("password-stdin", "", "Lit le mot de passe du compte sur l'entrée standard (admin create-user).", nullptr);
+        opt("smtp-host", "", "Relais SMTP des notifications par courriel (serve ; sans relais : pas de courriel).", "HOTE");
+        opt("smtp-port", "", "Port du relais SMTP (serve ; 25 par défaut, 587 avec STARTTLS).", "N");
     }
 
     void handleOption(const std::string& name, const std::string& value) {
@@ -353,7 +361,45 @@ private:
                                   config().getBool("passerelle.audit.syslog", false));
     }
 
+    // `admin send-test-mail ADDRESS`: one message straight to the relay (not through the outbox), to check the
+    // SMTP settings. Names nobody and nothing; prints the relay's answer without the password.
+    int cmdSendTestMail(const std::vector<std::string>& args) {
+        if (args.size() != 2) { std::cerr << "usage : passerelle admin send-test-mail ADRESSE [--config FICHIER]" << std::endl; return EXIT_USAGE; }
+        const delivery::SmtpConfig smtp = smtpConfig();
+        if (!smtp.enabled()) {
+            std::cerr << "erreur : aucun relais SMTP configuré (passerelle.smtp.host ou --smtp-host)." << std::endl;
+            return EXIT_CONFIG;
+        }
+        if (!delivery::isPlausibleAddress(args[1])) {
+            std::cerr << "erreur : adresse électronique invalide : « " << args[1] << " »." << std::endl;
+            return EXIT_DATAERR;
+        }
+        delivery::MailContent c;
+        c.from = smtp.from;
+        c.to = args[1];
+        c.subject = "Passerelle : message d’essai";
+        c.body = "Bonjour,\n\nCe message d’essai confirme que Passerelle peut envoyer ses notifications par ce relais.\n\n-- \n"
+                 "Passerelle — message automatique, merci de ne pas y répondre.\n";
+        const std::string id = storage::newId("mail_");
+        c.messageId = id + "@" + delivery::domainOf(delivery::addressOf(smtp.from));
+        c.dateEpochSeconds = Poco::Timestamp().epochTime();
+        c.extraHeaders["X-Passerelle-Kind"] = "test";
+        delivery::OutboxMessage m;
+        m.id = id;
+        m.url = "mailto:" + args[1];
+        m.body = delivery::composeMessage(c);
+        auto r = delivery::SmtpSender(smtp).send(m);
+        if (!r.delivered) {
+            std::cerr << "erreur : message non accepté par " << smtp.host << ":" << smtp.port << " : " << r.error << std::endl;
+            return EXIT_TEMPFAIL;
+        }
+        std::cout << "Message d’essai accepté par le relais " << smtp.host << ":" << smtp.port << " pour " << args[1] << "."
+                  << std::endl;
+        return EXIT_OK;
+    }
+
     int cmdAdmin(const std::vector<std::string>& args) {
+        if (!args.empty() && args[0] == "send-test-mail") return cmdSendTestMail(args);
         auto store = openStore();
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
         if (!args.empty() && args[0] == "create-user") {
@@ -387,6 +433,38 @@ private:
         sc.developmentDir = setting("data-dir", "var") + "/seal";
         Poco::File(setting("data-dir", "var")).createDirectories();
         return sign::SealKey::load(sc);
+    }
+
+    // E-mail (issue 12): passerelle.smtp.* properties, --smtp-host / --smtp-port first. Off without a host.
+    delivery::SmtpConfig smtpConfig() {
+        delivery::SmtpConfig c;
+        c.host = setting("smtp-host", setting("smtp.host", ""));
+        c.port = intSetting("smtp-port", intSetting("smtp.port", 25));
+        c.user = setting("smtp.user", "");
+        c.password = setting("smtp.password", "");
+        c.from = setting("smtp.from", c.from);
+        c.starttls = setting("smtp.starttls", "auto");
+        if (c.starttls == "true" || c.starttls == "yes") c.starttls = "required";
+        if (c.starttls == "false" || c.starttls == "no") c.starttls = "off";
+        if (c.starttls != "auto" && c.starttls != "required" && c.starttls != "off")
+            throw std::invalid_argument("valeur invalide pour « smtp.starttls » : « " + c.starttls +
+                                        " » (auto, required ou off attendu)");
+        c.caFile = setting("smtp.ca-file", "");
+        c.verifyCertificate = config().getBool("passerelle.smtp.verify-certificate", true);
+        c.timeoutSeconds = intSetting("smtp.timeout-seconds", c.timeoutSeconds);
+        return c;
+    }
+
+    service::MailSettings mailSettings(const http::ServerConfig& sc, const delivery::SmtpConfig& smtp) {
+        service::MailSettings m;
+        m.publicUrl = setting("public-url", "http://" + sc.host + ":" + std::to_string(sc.port));
+        m.from = smtp.from;
+        m.consentReminderDays = intSetting("notifications.consent-reminder-days", m.consentReminderDays);
+        m.deliveryIntervalMs = std::max(100, intSetting("notifications.interval-ms", m.deliveryIntervalMs));
+        m.reminderIntervalSeconds = std::max(1, intSetting("notifications.reminder-interval-seconds", m.reminderIntervalSeconds));
+        m.retry.baseMs = std::max(1, intSetting("notifications.retry-base-ms", static_cast<int>(m.retry.baseMs)));
+        m.retry.maxAttempts = std::max(1, intSetting("notifications.max-attempts", m.retry.maxAttempts));
+        return m;
     }
 
     int cmdVerify(const std::vector<std::string>& args) {
@@ -446,8 +524,31 @@ private:
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
         auto dossiers = std::make_shared<const service::DossierService>(store.value(), renderer);
         http::addApiRoutes(*router, dossiers);
+        // E-mail notifications (issue 12): through the durable mail outbox; off (NoNotifier) without a relay.
+        const delivery::SmtpConfig smtp = smtpConfig();
+        const service::MailSettings mailSettingsValue = mailSettings(sc, smtp);
+        auto mailStore = std::make_shared<storage::MailStore>(store.value());
+        std::unique_ptr<service::MailNotifier> mailNotifier;
+        std::unique_ptr<service::MailLoop> mailLoop;
+        service::Notifier* notifier = &service::noNotifier();
+        if (smtp.enabled()) {
+            auto formTitle = [renderer](const std::string& id) {
+                auto def = renderer->catalog().forms->find(id);
+                return def ? def->title : std::string();
+            };
+            mailNotifier = std::make_unique<service::MailNotifier>(mailStore, formTitle, mailSettingsValue);
+            notifier = mailNotifier.get();
+            mailLoop = std::make_unique<service::MailLoop>(mailStore, std::make_shared<delivery::SmtpSender>(smtp), *notifier,
+                                                           mailSettingsValue);
+            std::cout << "Courriel : relais " << smtp.host << ":" << smtp.port << " (STARTTLS : " << smtp.starttls
+                      << (smtp.user.empty() ? "" : ", identifiant : " + smtp.user) << "), liens vers "
+                      << mailSettingsValue.publicUrl << std::endl;
+        } else {
+            std::cout << "Courriel : désactivé (passerelle.smtp.host non configuré)" << std::endl;
+        }
         // Consent gate, transmission to landlords and their access (issue 6).
-        auto transmissions = std::make_shared<const service::TransmissionService>(store.value(), renderer);
+        auto transmissions = std::make_shared<const service::TransmissionService>(store.value(), renderer, service::Clock{},
+                                                                                  *notifier);
         http::addConsentRoutes(*router, transmissions);
         auto sealKey = loadSealKey();
         if (!sealKey.isOk()) { printStatus(sealKey.status()); return EXIT_CONFIG; }
@@ -455,7 +556,8 @@ private:
                   << (sealKey.value()->isDevelopment() ? " — certificat de DÉVELOPPEMENT auto-signé, à remplacer en production"
                                                          : "")
                   << std::endl;
-        http::addSigningRoutes(*router, std::make_shared<const service::SigningService>(dossiers, sealKey.value()));
+        http::addSigningRoutes(*router, std::make_shared<const service::SigningService>(dossiers, sealKey.value(),
+                                                                                         service::SigningOptions{}, *notifier));
         // Web pages (issue 9): sessions, sign-in, dossiers; then the form pages; then the French 404.
         service::AccountSettings accountSettings;
         accountSettings.idleMinutes = config().getInt("passerelle.web.idleMinutes", accountSettings.idleMinutes);
@@ -490,9 +592,12 @@ private:
                                                                                   webhookSender);
         web::addAdminPages(*router, *webApp, web::AdminServices{organisations});
         web::addFunderPages(*router, *webApp, web::FunderServices{dossiers, drafts, organisations});
+        web::addPreferencesRoutes(*router, *webApp, std::make_shared<const service::NotificationPreferences>(mailStore),
+                                  smtp.enabled());
         web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), webhookSender);
+        deliveryLoop.setNotifier(*notifier); // a push dead for good: the référent is told
         std::cout << "Base de données : " << store.value()->describe() << " (schéma "
                   << store.value()->schemaVersion().value() << ")" << std::endl;
         auto orgs = store.value()->listOrganisations();
@@ -500,6 +605,7 @@ private:
         http::Server server(sc, router);
         server.start();
         deliveryLoop.start();
+        if (mailLoop) mailLoop->start();
         // Checkpoints of the audit chain's head, outside the database (every minute when it moved, and at stop).
         AuditCheckpointer checkpointer(store.value(), auditSettings(), setting("audit.checkpoint-seconds", "60"));
         std::cout << "Passerelle écoute sur http://" << sc.host << ":" << server.port() << " (formulaires : "
@@ -510,6 +616,7 @@ private:
         std::cout << "Arrêt de Passerelle : fin des requêtes en cours (" << sc.drainSeconds << " s au plus)." << std::endl;
         server.stop();
         deliveryLoop.stop();
+        if (mailLoop) mailLoop->stop();
         std::cout << "Passerelle arrêtée." << std::endl;
         return EXIT_OK;
     }

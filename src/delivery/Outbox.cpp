@@ -60,7 +60,7 @@ Result<int> OutboxWorker::runOnce(std::int64_t nowMs, int batch, std::int64_t le
             st = _store.markDelivered(m.id, nowMs, r.httpStatus);
             ++delivered;
         } else {
-            dead = attempts >= _policy.maxAttempts;
+            dead = r.permanent || attempts >= _policy.maxAttempts;
             st = _store.markFailed(m.id, attempts, nowMs + _policy.delayAfter(attempts), dead, r.error);
         }
         if (_observer) _observer(m, r, dead);

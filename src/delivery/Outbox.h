@@ -48,8 +48,10 @@ public:
 
 struct SendResult {
     bool delivered = false; // 2xx
-    int httpStatus = 0;     // 0: no answer (connection refused, timeout)
+    int httpStatus = 0;     // 0: no answer (connection refused, timeout); SMTP reply code for e-mail
     std::string error;
+    // true: retrying cannot help (e.g. an SMTP 5xx "no such mailbox"): the message is dead at once.
+    bool permanent = false;
 };
 
 class Sender {

@@ -48,8 +48,35 @@ std::string frenchDateOf(const std::string& iso) {
 } // namespace
 
 SigningService::SigningService(std::shared_ptr<const DossierService> dossiers, std::shared_ptr<const sign::SealKey> sealKey,
-                               SigningOptions options)
-    : _dossiers(std::move(dossiers)), _store(_dossiers->store()), _key(std::move(sealKey)), _options(std::move(options)) {}
+                               SigningOptions options, Notifier& notifier)
+    : _dossiers(std::move(dossiers)), _store(_dossiers->store()), _key(std::move(sealKey)), _options(std::move(options)),
+      _notifier(notifier) {}
+
+void SigningService::notifyParties(const storage::SigningRecord& record, const storage::Document& d, const char* kind) const {
+    // The landlord signs from its account: its users. The association's side: the dossier's référent
+    // (household members have no account; their personal link is kind signing_link).
+    bool bailleur = false;
+    for (const auto& s : record.signatories) bailleur = bailleur || s.party == sign::PARTY_BAILLEUR;
+    Notification n;
+    n.kind = kind;
+    n.documentKind = d.form;
+    n.senderOrganisationId = d.ownerOrganisationId;
+    n.reference = record.signing.id;
+    if (bailleur && !record.signing.bailleurOrgId.empty()) {
+        n.organisationId = record.signing.bailleurOrgId;
+        n.link = "/signatures/" + record.signing.id;
+        _notifier.notify(n);
+    }
+    if (!d.dossierId.empty()) {
+        auto referent = _store->dossierReferent(d.dossierId);
+        if (referent.isOk() && !referent.value().empty()) {
+            n.organisationId.clear();
+            n.userId = referent.value();
+            n.link = "/documents/" + d.id;
+            _notifier.notify(n);
+        }
+    }
+}
 
 Result<SigningView> SigningService::view(const storage::SigningRecord& record, const storage::Document& document) const {
     SigningView v;
@@ -139,6 +166,7 @@ Result<SigningView> SigningService::start(const Caller& caller, const std::strin
                               details({{"document", d.id}, {"revision", std::to_string(d.currentRevision)}, {"revisionSha256", sha}})};
     auto rec = _store->createSigning(g, signatories, audit);
     if (!rec.isOk()) return rec.status();
+    notifyParties(rec.value(), d, NOTIFY_SIGNATURE_AWAITED);
     return view(rec.value(), d);
 }
 
@@ -249,6 +277,7 @@ Result<SigningView> SigningService::sign(const Caller& caller, const std::string
     if (updated.value().signing.state == storage::SIGNING_SIGNED) {
         auto pdf = produceSignedPdf(updated.value(), d);
         if (!pdf.isOk()) return pdf.status();
+        notifyParties(updated.value(), d, NOTIFY_SIGNATURE_COMPLETED);
     }
     return view(updated.value(), d);
 }

@@ -32,6 +32,7 @@
 
 #include "service/Caller.h"
 #include "service/DossierService.h"
+#include "service/Notifications.h"
 #include "sign/PdfSeal.h"
 #include "sign/SealKey.h"
 #include "storage/Store.h"
@@ -64,8 +65,10 @@ struct SigningOptions {
 
 class SigningService {
 public:
+    // `notifier` (must outlive the service): told when a signature is awaited (the landlord's users, the
+    // dossier's référent) and when everyone signed, after the event's transaction committed.
     SigningService(std::shared_ptr<const DossierService> dossiers, std::shared_ptr<const sign::SealKey> sealKey,
-                   SigningOptions options = {});
+                   SigningOptions options = {}, Notifier& notifier = noNotifier());
 
     Result<SigningView> start(const Caller& caller, const std::string& documentId, const Poco::JSON::Object::Ptr& body) const;
     Result<SigningView> status(const Caller& caller, const std::string& documentId) const;
@@ -84,6 +87,9 @@ private:
     std::shared_ptr<storage::Store> _store;
     std::shared_ptr<const sign::SealKey> _key;
     SigningOptions _options;
+    Notifier& _notifier;
+    // signature_awaited / signature_completed to the parties that have an account.
+    void notifyParties(const storage::SigningRecord& record, const storage::Document& document, const char* kind) const;
 };
 
 } // namespace passerelle::service

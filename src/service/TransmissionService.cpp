@@ -185,8 +185,8 @@ std::string exclusionsJson(const consent::Decision& d) {
 } // namespace
 
 TransmissionService::TransmissionService(std::shared_ptr<storage::Store> store,
-                                         std::shared_ptr<const RenderService> renderer, Clock clock)
-    : _store(std::move(store)), _renderer(std::move(renderer)), _clock(std::move(clock)) {
+                                         std::shared_ptr<const RenderService> renderer, Clock clock, Notifier& notifier)
+    : _store(std::move(store)), _renderer(std::move(renderer)), _clock(std::move(clock)), _notifier(notifier) {
     if (!_clock) _clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
 }
 
@@ -560,6 +560,14 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
             auto rec = _store->recordTransmission(t, {"transmission.refused", caller.organisationId, t.id, json(details)},
                                                   std::nullopt, std::nullopt);
             if (!rec.isOk()) return rec.status();
+            Notification n; // to the référent: the document's kind, the landlord, the reference; nothing of the dossier
+            n.kind = NOTIFY_TRANSMISSION_REFUSED;
+            addressToReferent(*_store, d.dossierId, caller.organisationId, caller.userId, n);
+            n.documentKind = d.form;
+            n.senderOrganisationId = t.recipientOrgId;
+            n.reference = t.id;
+            n.link = "/documents/" + d.id;
+            _notifier.notify(n);
             return decision.status();
         }
 
@@ -660,6 +668,21 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
         auto rec = _store->recordTransmission(t, {"transmission.sent", caller.organisationId, t.id, json(details)}, guard,
                                               message, copies);
         if (!rec.isOk() && rec.status().errorCode() == "consent_changed") continue;
+        if (rec.isOk()) {
+            // The recipient's users (and the SIAO's, for its copy): kind, sender, reference, link to sign in.
+            auto tell = [&](const std::string& to, const std::string& trn) {
+                Notification n;
+                n.kind = NOTIFY_COPY_RECEIVED;
+                n.organisationId = to;
+                n.documentKind = d.form;
+                n.senderOrganisationId = caller.organisationId;
+                n.reference = trn;
+                n.link = "/recus/" + trn;
+                _notifier.notify(n);
+            };
+            tell(t.recipientOrgId, rec.value().id);
+            for (const auto& c : copies) tell(c.transmission.recipientOrgId, c.transmission.id);
+        }
         return rec;
     }
     return Status::failedPrecondition("consent_changed",
@@ -786,6 +809,20 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<storage::Store> audit, std::shared_pt
                   if (!r.error.empty()) details->set("error", r.error.substr(0, 200));
                   const char* event = r.delivered ? "delivery.delivered" : dead ? "delivery.dead" : "delivery.attempt";
                   _audit->appendAudit({event, "system", m.id, json(details)});
+                  if (dead) {
+                      // The push failed for good: the association's référent hears of it.
+                      auto t = _audit->findTransmission(m.transmissionId);
+                      if (t.isOk()) {
+                          Notification n;
+                          n.kind = NOTIFY_PUSH_FAILED;
+                          addressToReferent(*_audit, t.value().dossierId, t.value().senderOrgId, "", n);
+                          n.documentKind = t.value().form;
+                          n.senderOrganisationId = t.value().recipientOrgId;
+                          n.reference = t.value().id;
+                          n.link = "/documents/" + t.value().documentId;
+                          _notifier->notify(n);
+                      }
+                  }
               }),
       _intervalMs(intervalMs) {}
 

@@ -48,6 +48,7 @@
 #include "consent/ConsentPolicy.h"
 #include "delivery/Outbox.h"
 #include "service/Caller.h"
+#include "service/Notifications.h"
 #include "service/RenderService.h"
 #include "storage/Store.h"
 
@@ -146,8 +147,10 @@ struct ReceivedInbox {
 
 class TransmissionService {
 public:
+    // `notifier` (must outlive the service): told when a copy arrives (the recipient's users) and when
+    // the gate refuses (the dossier's référent), after the event's transaction committed.
     TransmissionService(std::shared_ptr<storage::Store> store, std::shared_ptr<const RenderService> renderer,
-                        Clock clock = {});
+                        Clock clock = {}, Notifier& notifier = noNotifier());
 
     // body: {"kind": "consent"|"refusal", "recipient": org id or name,
     //        "givenBy": {"name", "capacity": "household_member"|"legal_representative"},
@@ -212,6 +215,7 @@ private:
     std::shared_ptr<storage::Store> _store;
     std::shared_ptr<const RenderService> _renderer;
     Clock _clock;
+    Notifier& _notifier;
 };
 
 // The policy's view of a stored record (the one conversion transmit() uses).
@@ -234,6 +238,8 @@ public:
     void stop();
     // One pass now (also what the thread does); returns how many were delivered.
     Result<int> runOnce(std::int64_t nowMs);
+    // Told (kind push_failed, the dossier's référent) when a push is dead; must outlive the loop.
+    void setNotifier(Notifier& notifier) { _notifier = &notifier; }
 
 private:
     std::shared_ptr<storage::Store> _audit;
@@ -241,6 +247,7 @@ private:
     std::shared_ptr<delivery::Sender> _sender;
     delivery::OutboxWorker _worker;
     int _intervalMs;
+    Notifier* _notifier = &noNotifier();
     std::mutex _mu;
     std::condition_variable _cv;
     bool _stop = false;

@@ -207,6 +207,23 @@ const std::vector<Migration>& migrations() {
          {
              "ALTER TABLE audit_log ADD COLUMN key_id TEXT NOT NULL DEFAULT ''",
          }},
+        // E-mail notifications (issue 12; storage/MailStore.h, MailStore.cpp): the durable
+        // outbox of messages (dedupe_key: one message per event and recipient), each
+        // user's choices (a kind without a row is on) and the consents already reminded.
+        {9, "notifications par courriel : file d'envoi, préférences, rappels d'échéance des consentements",
+         {
+             "CREATE TABLE mail_outbox (id TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+             " reference TEXT NOT NULL, recipient_user_id TEXT NOT NULL, recipient_org_id TEXT NOT NULL,"
+             " address TEXT NOT NULL, message TEXT NOT NULL, message_sha256 TEXT NOT NULL, attempts BIGINT NOT NULL,"
+             " next_attempt_at BIGINT NOT NULL, lease_until BIGINT NOT NULL, delivered_at BIGINT,"
+             " smtp_status BIGINT NOT NULL, dead BIGINT NOT NULL, last_error TEXT NOT NULL, created_at TEXT NOT NULL)",
+             "CREATE INDEX mail_outbox_due ON mail_outbox(next_attempt_at)",
+             "CREATE INDEX mail_outbox_reference ON mail_outbox(reference)",
+             "CREATE TABLE notification_preferences (user_id TEXT NOT NULL REFERENCES users(id), kind TEXT NOT NULL,"
+             " enabled BIGINT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (user_id, kind))",
+             "CREATE TABLE consent_reminders (consent_id TEXT PRIMARY KEY REFERENCES consents(id),"
+             " reminded_at TEXT NOT NULL)",
+         }},
         // Issue 12: the first reading of a received copy by its recipient (landlord or SIAO),
         // for the inbox's « nouveau / lu » and the association's « lu par le bailleur »
         // (ReceivedStore.cpp). One row per transmission; the first reading stays.

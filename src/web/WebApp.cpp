@@ -226,6 +226,7 @@ Reply WebApp::render(const Page& page, const std::string& view, mstch::map conte
             nav.push_back(navItem("/partenariats", "Partenariats"));
             if (page.caller.kind == "bailleur" || page.caller.kind == "siao") nav.push_back(navItem("/webhook", "Webhook"));
         }
+        nav.push_back(navItem("/preferences", "Notifications")); // e-mail preferences (PreferencesRoutes)
         nav.push_back(navItem("/mot-de-passe", "Mot de passe"));
         layout["hasNav"] = !nav.empty();
         layout["nav"] = nav;
