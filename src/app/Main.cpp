@@ -45,6 +45,7 @@
 #include "web/WebApp.h"
 #include "web/form/FormRoutes.h"
 #include "web/WebRoutes.h"
+#include "web/sign/SigningPages.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
 #define PASSERELLE_DEFAULT_DATA_DIR "."
@@ -450,7 +451,12 @@ private:
                   << (sealKey.value()->isDevelopment() ? " — certificat de DÉVELOPPEMENT auto-signé, à remplacer en production"
                                                          : "")
                   << std::endl;
-        http::addSigningRoutes(*router, std::make_shared<const service::SigningService>(dossiers, sealKey.value()));
+        // Signing links go out through the notifier (e-mail delivery: branch mail; none configured: nobody is told).
+        service::SigningOptions signingOptions;
+        signingOptions.notifier = std::make_shared<service::NoNotifier>();
+        signingOptions.linkLifetimeMinutes = intSetting("signing.linkMinutes", signingOptions.linkLifetimeMinutes);
+        auto signing = std::make_shared<const service::SigningService>(dossiers, sealKey.value(), signingOptions);
+        http::addSigningRoutes(*router, signing);
         // Web pages (issue 9): sessions, sign-in, dossiers; then the form pages; then the French 404.
         service::AccountSettings accountSettings;
         accountSettings.idleMinutes = config().getInt("passerelle.web.idleMinutes", accountSettings.idleMinutes);
@@ -477,6 +483,8 @@ private:
         auto drafts = std::make_shared<const service::DraftService>(
             std::make_shared<storage::PocoDraftStore>(store.value()), dossiers);
         web::addFormRoutes(*router, *webApp, web::FormServices{dossiers, drafts});
+        // Signing in the browser: tablet page, landlord's list, links, consent from the signed autorisation.
+        web::addSigningPages(*router, *webApp, web::SigningPageServices{dossiers, signing, transmissions});
         web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), std::make_shared<delivery::HttpSender>(10));

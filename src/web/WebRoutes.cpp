@@ -268,7 +268,8 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
         if (page.caller.kind == "association") return app.redirect("/dossiers");
         std::string space = page.caller.kind == "financeur" ? "espace financeur"
                             : page.caller.kind == "bailleur" ? "espace bailleur" : "espace partenaire";
-        return app.render(page, "accueil", {{"kindLabel", std::string(kindLabel(page.caller.kind))}, {"spaceLabel", space}},
+        return app.render(page, "accueil", {{"kindLabel", std::string(kindLabel(page.caller.kind))}, {"spaceLabel", space},
+                                            {"isBailleur", page.caller.kind == "bailleur"}},
                           "Accueil");
     });
 
