@@ -13,9 +13,11 @@
     var clear = form.querySelector('[data-signature-clear]');
     var state = form.querySelector('[data-signature-etat]');
     var or = form.querySelector('[data-signature-ou]');
+    var noScript = form.querySelector('[data-signature-sans-js]');
     if (!zone || !canvas || !image || !canvas.getContext) return;
     zone.hidden = false;
     if (or) or.hidden = false;
+    if (noScript) noScript.hidden = true;
     var ctx = canvas.getContext('2d');
     var drawn = false, drawing = false, last = null;
 
