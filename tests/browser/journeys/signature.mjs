@@ -13,6 +13,7 @@
 //  5. An unknown signing link answers a French message.
 // axe-core on every new page; screenshots in build/screenshots/signature-*.png.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,9 +239,14 @@ const typedNameThenRefusal = {
     await clickAndWait(page, page.getByRole('link', { name: 'Faire signer Aïcha Kaddouri maintenant' }));
     assert.equal(await page.locator('[data-signature-zone]').isVisible(), false, 'no canvas without JavaScript');
     await h.checkPage(page, 'signature-tablette-sans-js');
-    await page.locator('label[for="luEtApprouve"]').click();
-    assert.equal(await page.isChecked('#luEtApprouve'), true);
+    // The embedded PDF (no viewer without JavaScript) may still be loading: tick once the page is still.
+    await page.waitForLoadState('networkidle');
     await page.getByLabel('Écrivez votre nom en toutes lettres').fill('Aïcha Kaddouri');
+    for (let i = 0; i < 3 && !(await page.isChecked('#luEtApprouve')); i++) {
+      await page.locator('label[for="luEtApprouve"]').click();
+      await page.waitForTimeout(200);
+    }
+    assert.equal(await page.isChecked('#luEtApprouve'), true);
     await clickAndWait(page, page.getByRole('button', { name: 'Confirmer la signature' }));
     assert.ok((await mainText(page)).includes('La signature est enregistrée.'));
     await clickAndWait(page, page.getByRole('link', { name: 'Faire signer Karim Kaddouri maintenant' }));
@@ -261,4 +267,58 @@ const typedNameThenRefusal = {
   },
 };
 
-export default [inPersonThenLandlord, typedNameThenRefusal];
+const autorisationWithPreview = {
+  name: 'autorisation de transmission : le ménage voit la copie du bailleur avant de signer, puis le consentement en découle',
+  async run(h, server) {
+    const dossier = await api(server, 'POST', '/v1/dossiers', { reference: 'AMLI-2026-0313' });
+    const canary = 'CANARI-SANTE-4d1e';
+    const grille = readExample(server.sourceDir, 'grille-capacite-habiter-cotes-darmor-initiale.json');
+    grille.cotesDArmor.situationResidentielle.santeAutonomie.commentaire = canary;
+    await api(server, 'POST', '/v1/documents', { form: 'grille-capacite-habiter', dossier: dossier.id, data: grille });
+    const aut = readExample(server.sourceDir, 'autorisation-transmission-grille-cotes-darmor.json');
+    aut.destinataire.nom = 'Présence Habitat';
+    const autDoc = await api(server, 'POST', '/v1/documents', { form: 'autorisation-transmission', dossier: dossier.id, data: aut });
+
+    const page = await h.newPage({ viewport: PORTRAIT });
+    await signIn(page, 'julie@amli.fr', PASSWORD);
+    // Not signed yet: the consent page says it is no evidence.
+    await page.goto(`/documents/${autDoc.id}/consentement`);
+    assert.ok((await mainText(page)).includes('n’est pas encore signée'));
+    await page.goto(`/documents/${autDoc.id}/signature`);
+    await clickAndWait(page, page.getByRole('button', { name: 'Faire signer' }));
+    await clickAndWait(page, page.getByRole('link', { name: 'Faire signer Yannick Le Gall maintenant' }));
+    // The copy Présence Habitat would receive, through the gate: the health comment withheld.
+    assert.ok((await mainText(page)).includes('Ce que recevra Présence Habitat'));
+    const frames = page.locator('iframe.signature__pdf');
+    assert.equal(await frames.count(), 2, 'the autorisation and the landlord\'s copy');
+    const previewSrc = (await frames.nth(1).getAttribute('src')).replace(/#.*$/, '');
+    assert.match(previewSrc, /^\/apercus\/apc_[0-9a-f]{16}\.pdf$/);
+    const preview = await (await page.request.get(previewSrc)).body();
+    const previewText = pdfText(preview);
+    assert.ok(previewText.includes('Information non transmise'), 'withheld fields are marked');
+    assert.ok(!previewText.includes(canary), 'the health comment is not in the landlord\'s copy');
+    assert.ok(previewText.includes('Imhoweb'), 'housing values are in it');
+    await h.checkPage(page, 'signature-autorisation-apercu');
+    await page.getByLabel('Lu et approuvé').check();
+    await drawSignature(page, 7);
+    await clickAndWait(page, page.getByRole('button', { name: 'Confirmer la signature' }));
+    assert.ok(/Signé par tous/i.test(await mainText(page)));
+
+    // The consent comes from the signed autorisation, with the hash of what was shown.
+    await clickAndWait(page, page.getByRole('link', { name: 'Enregistrer le consentement à partir de l’autorisation signée' }));
+    const text = await mainText(page);
+    assert.ok(text.includes('Présence Habitat'));
+    assert.ok(text.includes('PDF signé et scellé dans Passerelle'));
+    assert.ok(text.includes(createHash('sha256').update(preview).digest('hex')), 'the shown copy\'s hash');
+    await h.checkPage(page, 'signature-consentement-autorisation');
+    await clickAndWait(page, page.getByRole('button', { name: 'Enregistrer le consentement' }));
+    assert.ok((await mainText(page)).includes('Le consentement est enregistré à partir de l’autorisation signée'));
+    const consents = await api(server, 'GET', `/v1/dossiers/${dossier.id}/consents`);
+    assert.equal(consents.consents.length, 1);
+    assert.equal(consents.consents[0].how.method, 'signed_autorisation');
+    await page.goto(`/dossiers/${dossier.id}`);
+    assert.ok((await mainText(page)).includes('Consentement à la transmission à Présence Habitat'));
+  },
+};
+
+export default [inPersonThenLandlord, typedNameThenRefusal, autorisationWithPreview];
