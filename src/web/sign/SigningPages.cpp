@@ -379,8 +379,10 @@ public:
         }
         t.previewId = stored.value().id;
         t.previewUrl = "/apercus/" + stored.value().id + ".pdf";
-        t.previewNote = std::to_string(copy.value().withheld.size()) +
-                        " information(s) n’y figurent pas : elles portent la mention « Information non transmise ».";
+        const std::size_t n = copy.value().withheld.size();
+        t.previewNote = n == 0   ? std::string("Toutes les informations du document y figurent.")
+                        : n == 1 ? std::string("Une information n’y figure pas : elle porte la mention « Information non transmise ».")
+                                 : std::to_string(n) + " informations n’y figurent pas : elles portent la mention « Information non transmise ».";
     }
 
     Reply postTablet(Page& page, const std::string& id, const std::string& sgr) const {
