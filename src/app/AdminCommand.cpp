@@ -47,6 +47,7 @@ void usage(std::ostream& err) {
            "  passerelle admin create-partnership ASSOCIATION BAILLEUR [--siao SIAO]\n"
            "  passerelle admin set-partnership-siao ASSOCIATION BAILLEUR SIAO|aucun\n"
            "  passerelle admin create-action ASSOCIATION INTITULÉ [--funders FINANCEUR1,FINANCEUR2]\n"
+           "  passerelle admin set-signing-links ASSOCIATION BAILLEUR oui|non\n"
            "  passerelle admin set-webhook BAILLEUR|SIAO http://…\n"
            "Options communes : --data-dir DIR (./var par défaut) ou --db sqlite:CHEMIN | postgresql://…"
         << std::endl;
@@ -174,6 +175,24 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
         out << (cmd == "create-partnership" ? "Partenariat créé : " : "Partenariat mis à jour : ") << p.value().id
             << " — " << a.value().name << " / " << b.value().name;
         out << (siao.id.empty() ? std::string(" (pas de SIAO en copie)") : " — SIAO en copie : " + siao.name) << std::endl;
+        return EXIT_OK_;
+    }
+    // Signing links (issue 10): personal single-use links for household members, where the partnership enables them.
+    if (cmd == "set-signing-links" && n == 3) {
+        auto a = findOrg(store, args[1]);
+        if (!a.isOk()) return fail(err, a.status());
+        auto b = findOrg(store, args[2]);
+        if (!b.isOk()) return fail(err, b.status());
+        if (args[3] != "oui" && args[3] != "non")
+            return fail(err, Status::invalidArgument("bad_value", "Valeur attendue : oui ou non."));
+        auto p = store.findPartnership(a.value().id, b.value().id);
+        if (!p.isOk()) return fail(err, p.status());
+        Status st = store.setSigningLinksEnabled(a.value().id, b.value().id, args[3] == "oui",
+                                                 {"signing_links.setting", "system", p.value().id,
+                                                  std::string("{\"enabled\":") + (args[3] == "oui" ? "true}" : "false}")});
+        if (!st.isOk()) return fail(err, st);
+        out << "Signature par lien " << (args[3] == "oui" ? "activée" : "désactivée") << " : " << a.value().name << " / "
+            << b.value().name << std::endl;
         return EXIT_OK_;
     }
     if (cmd == "create-action" && n == 2) {

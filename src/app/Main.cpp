@@ -54,6 +54,7 @@
 #include "service/MailNotifier.h"
 #include "storage/MailStore.h"
 #include "web/PreferencesRoutes.h"
+#include "web/sign/SigningPages.h"
 
 #ifndef PASSERELLE_DEFAULT_DATA_DIR
 #define PASSERELLE_DEFAULT_DATA_DIR "."
@@ -556,8 +557,11 @@ private:
                   << (sealKey.value()->isDevelopment() ? " — certificat de DÉVELOPPEMENT auto-signé, à remplacer en production"
                                                          : "")
                   << std::endl;
-        http::addSigningRoutes(*router, std::make_shared<const service::SigningService>(dossiers, sealKey.value(),
-                                                                                         service::SigningOptions{}, *notifier));
+        // Signing links go out through the notifier (e-mail when an SMTP relay is configured).
+        service::SigningOptions signingOptions;
+        signingOptions.linkLifetimeMinutes = intSetting("signing.linkMinutes", signingOptions.linkLifetimeMinutes);
+        auto signing = std::make_shared<const service::SigningService>(dossiers, sealKey.value(), signingOptions, *notifier);
+        http::addSigningRoutes(*router, signing);
         // Web pages (issue 9): sessions, sign-in, dossiers; then the form pages; then the French 404.
         service::AccountSettings accountSettings;
         accountSettings.idleMinutes = config().getInt("passerelle.web.idleMinutes", accountSettings.idleMinutes);
@@ -594,6 +598,8 @@ private:
         web::addFunderPages(*router, *webApp, web::FunderServices{dossiers, drafts, organisations});
         web::addPreferencesRoutes(*router, *webApp, std::make_shared<const service::NotificationPreferences>(mailStore),
                                   smtp.enabled());
+        // Signing in the browser: tablet page, landlord's list, links, consent from the signed autorisation.
+        web::addSigningPages(*router, *webApp, web::SigningPageServices{dossiers, signing, transmissions});
         web::addWebFallback(*router, *webApp);
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), webhookSender);

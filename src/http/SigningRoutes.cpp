@@ -120,6 +120,20 @@ void addSigningRoutes(Router& router, std::shared_ptr<const service::SigningServ
         rep.headers["ETag"] = "\"" + a.value().sha256 + "\"";
         return rep;
     });
+    // Issue 11 item 4: the signed paper scan of an autorisation (body: the PDF or image).
+    router.add("POST", "/v1/documents/" + id + "/scan", [svc](const Request& r) {
+        auto scan = svc->attachAutorisationScan(r.caller, r.params[0], header(r, "content-type"), r.body);
+        if (!scan.isOk()) return Reply::error(scan.status());
+        auto o = jsonObject();
+        o->set("id", scan.value().id);
+        o->set("document", scan.value().documentId);
+        o->set("revision", scan.value().revision);
+        o->set("sha256", scan.value().sha256);
+        o->set("contentType", scan.value().contentType);
+        o->set("size", scan.value().size);
+        o->set("createdAt", scan.value().createdAt);
+        return created(o, "/v1/documents/" + r.params[0] + "/scan");
+    });
     router.add("POST", "/v1/verify", [svc](const Request& r) {
         if (r.body.empty())
             return Reply::error(Status::invalidArgument("validation_failed", "Envoyez le PDF à vérifier dans le corps de la requête.",

@@ -197,34 +197,10 @@ Result<SigningView> SigningService::sign(const Caller& caller, const std::string
         if (s.id == signatoryId) target = &s;
     if (!target) return Status::notFound("signatory_not_found", "Signataire introuvable : " + signatoryId);
 
+    auto in = parseSignature(body, /*link=*/false);
+    if (!in.isOk()) return in.status();
+    const std::string& method = in.value().method;
     // Who may record this signature, and how.
-    std::vector<FieldError> errors;
-    const std::string method = optStr(body, "method");
-    if (!body || !body->has("accepted") || !body->get("accepted").isBoolean())
-        errors.push_back({"/accepted", "required", "Indiquez true (signature) ou false (refus)."});
-    const bool accepted = body && body->has("accepted") && body->get("accepted").isBoolean() && body->getValue<bool>("accepted");
-    if (method != "in_person" && method != "account")
-        errors.push_back({"/method", "enum", method == "link" ? "La signature par lien n'est pas encore disponible."
-                                                              : "Mode de signature attendu : in_person ou account."});
-    const std::string witness = optStr(body, "witness");
-    const std::string typedName = optStr(body, "typedName");
-    const std::string image = optStr(body, "image");
-    if (method == "in_person" && witness.empty()) errors.push_back({"/witness", "required", "Nom du référent présent requis."});
-    if (witness.size() > 150) errors.push_back({"/witness", "max_length", "150 caractères au plus."});
-    if (typedName.size() > 150) errors.push_back({"/typedName", "max_length", "150 caractères au plus."});
-    std::string png;
-    if (accepted && image.empty() && typedName.empty())
-        errors.push_back({"/image", "required", "Signature dessinée (image) ou nom saisi (typedName) requis."});
-    if (!image.empty()) {
-        auto p = sign::pngFromDataUrl(image, "/image");
-        if (!p.isOk()) errors.insert(errors.end(), p.status().details().begin(), p.status().details().end());
-        else {
-            auto decoded = sign::decodePng(p.value(), "/image");
-            if (!decoded.isOk()) errors.insert(errors.end(), decoded.status().details().begin(), decoded.status().details().end());
-            else png = p.take();
-        }
-    }
-    if (!errors.empty()) return Status::invalidArgument("validation_failed", "La signature n'est pas enregistrée.", errors);
     if (target->party == sign::PARTY_BAILLEUR) {
         if (!landlord)
             return Status::permissionDenied("forbidden", "Le représentant du bailleur signe depuis le compte du bailleur.");
@@ -237,6 +213,48 @@ Result<SigningView> SigningService::sign(const Caller& caller, const std::string
             return Status::invalidArgument("validation_failed", "Le ménage signe en présence du référent.",
                                            {{"/method", "enum", "Mode attendu pour le ménage : in_person."}});
     }
+    return record(caller, d, r, *target, in.value(), context, "");
+}
+
+Result<SigningService::SignatureInput> SigningService::parseSignature(const Poco::JSON::Object::Ptr& body, bool link) const {
+    std::vector<FieldError> errors;
+    SignatureInput in;
+    in.method = link ? std::string("link") : optStr(body, "method");
+    if (!body || !body->has("accepted") || !body->get("accepted").isBoolean())
+        errors.push_back({"/accepted", "required", "Indiquez true (signature) ou false (refus)."});
+    in.accepted = body && body->has("accepted") && body->get("accepted").isBoolean() && body->getValue<bool>("accepted");
+    if (!link && in.method != "in_person" && in.method != "account")
+        errors.push_back({"/method", "enum", in.method == "link" ? "La signature par lien se fait depuis le lien personnel reçu."
+                                                                 : "Mode de signature attendu : in_person ou account."});
+    in.witness = link ? std::string() : optStr(body, "witness");
+    in.typedName = optStr(body, "typedName");
+    const std::string image = optStr(body, "image");
+    if (in.method == "in_person" && in.witness.empty()) errors.push_back({"/witness", "required", "Nom du référent présent requis."});
+    if (in.witness.size() > 150) errors.push_back({"/witness", "max_length", "150 caractères au plus."});
+    if (in.typedName.size() > 150) errors.push_back({"/typedName", "max_length", "150 caractères au plus."});
+    if (in.accepted && image.empty() && in.typedName.empty())
+        errors.push_back({"/image", "required", "Signature dessinée (image) ou nom saisi (typedName) requis."});
+    if (!image.empty()) {
+        auto p = sign::pngFromDataUrl(image, "/image");
+        if (!p.isOk()) errors.insert(errors.end(), p.status().details().begin(), p.status().details().end());
+        else {
+            auto decoded = sign::decodePng(p.value(), "/image");
+            if (!decoded.isOk()) errors.insert(errors.end(), decoded.status().details().begin(), decoded.status().details().end());
+            else in.png = p.take();
+        }
+    }
+    if (!errors.empty()) return Status::invalidArgument("validation_failed", "La signature n'est pas enregistrée.", errors);
+    return in;
+}
+
+std::int64_t SigningService::nowMs() const {
+    if (_options.nowMs) return _options.nowMs();
+    return Poco::Timestamp().epochMicroseconds() / 1000;
+}
+
+Result<SigningView> SigningService::record(const Caller& caller, const storage::Document& d, const storage::SigningRecord& r,
+                                           const storage::Signatory& target, const SignatureInput& in,
+                                           const SignatureContext& context, const std::string& linkTokenHash) const {
     if (r.signing.state != storage::SIGNING_IN_PROGRESS)
         return Status::failedPrecondition("signing_closed", r.signing.state == storage::SIGNING_REFUSED
                                                                 ? "La signature a été refusée : elle est close."
@@ -246,33 +264,41 @@ Result<SigningView> SigningService::sign(const Caller& caller, const std::string
                                                                   std::to_string(r.signing.revision) +
                                                                   ") : relancez la signature de la révision " +
                                                                   std::to_string(d.currentRevision) + ".");
-    if (target->state != storage::SIGNATORY_PENDING)
+    if (target.state != storage::SIGNATORY_PENDING)
         return Status::failedPrecondition("already_signed", "Ce signataire a déjà signé ou refusé.");
-    if (accepted) {
+    if (in.accepted) {
         for (const auto& s : r.signatories)
-            if (s.position < target->position && s.party != target->party && s.state != storage::SIGNATORY_SIGNED)
+            if (s.position < target.position && s.party != target.party && s.state != storage::SIGNATORY_SIGNED)
                 return Status::failedPrecondition("not_your_turn", "Ce n'est pas encore à ce signataire : " + s.name +
                                                                        " doit signer avant.");
     }
-    const std::int64_t now = Poco::Timestamp().epochTime();
-    storage::Signatory s = *target;
-    s.state = accepted ? storage::SIGNATORY_SIGNED : storage::SIGNATORY_REFUSED;
-    s.method = method;
-    s.witness = method == "in_person" ? witness : "";
-    s.typedName = typedName;
+    const std::int64_t now = nowMs() / 1000;
+    storage::Signatory s = target;
+    s.state = in.accepted ? storage::SIGNATORY_SIGNED : storage::SIGNATORY_REFUSED;
+    s.method = in.method;
+    s.witness = in.method == "in_person" ? in.witness : "";
+    s.typedName = in.typedName;
     s.signedAt = sign::utcIso(now);
     s.signedAtParis = sign::parisTime(now).iso;
     s.revisionSha256 = r.signing.revisionSha256;
-    s.image = png;
-    s.imageSha256 = png.empty() ? "" : sign::sha256Hex(png);
+    s.image = in.png;
+    s.imageSha256 = in.png.empty() ? "" : sign::sha256Hex(in.png);
     s.ip = context.ip.substr(0, 64);
     s.userAgent = context.userAgent.substr(0, 300);
     s.signerOrgId = caller.organisationId;
-    s.signerKeyId = caller.keyId;
-    storage::AuditEvent audit{accepted ? "signature.recorded" : "signature.refused", caller.organisationId, s.id,
-                              details({{"signing", r.signing.id}, {"revisionSha256", s.revisionSha256},
-                                       {"imageSha256", s.imageSha256}, {"method", method}})};
-    auto updated = _store->recordSignature(s, audit);
+    s.signerKeyId = caller.keyId.empty() && !caller.userId.empty() ? caller.userId : caller.keyId;
+    Poco::JSON::Object dj(Poco::JSON_PRESERVE_KEY_ORDER);
+    dj.set("signing", r.signing.id);
+    dj.set("revisionSha256", s.revisionSha256);
+    dj.set("imageSha256", s.imageSha256);
+    dj.set("method", in.method);
+    if (!context.shownSha256.empty()) dj.set("shownSha256", context.shownSha256);
+    std::ostringstream dout;
+    dj.stringify(dout);
+    storage::AuditEvent audit{in.accepted ? "signature.recorded" : "signature.refused",
+                              caller.organisationId.empty() ? std::string("system") : caller.organisationId, s.id, dout.str()};
+    auto updated = linkTokenHash.empty() ? _store->recordSignature(s, audit)
+                                         : _store->recordLinkSignature(linkTokenHash, nowMs(), s, audit);
     if (!updated.isOk()) return updated.status();
     if (updated.value().signing.state == storage::SIGNING_SIGNED) {
         auto pdf = produceSignedPdf(updated.value(), d);

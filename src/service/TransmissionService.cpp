@@ -13,6 +13,7 @@
 #include <Poco/URI.h>
 
 #include "consent/ConsentPolicy.h"
+#include "service/AutorisationEvidence.h"
 #include "forms/FormRegistry.h"
 #include "storage/ApiKeys.h"
 
@@ -229,9 +230,21 @@ std::vector<ConsentView> TransmissionService::views(const std::vector<StoredCons
 // Consent records.
 
 Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, const std::string& dossierId,
-                                                       const Poco::JSON::Object::Ptr& body) const {
+                                                       const Poco::JSON::Object::Ptr& bodyIn) const {
     auto dossier = ownDossier(caller, dossierId);
     if (!dossier.isOk()) return dossier.status();
+    // Issue 11 item 4: a consent on a signed autorisation is derived from it (AutorisationEvidence.cpp):
+    // its terms come from what the household signed, a request saying otherwise is refused, and an
+    // autorisation neither signed nor scanned is no evidence.
+    Poco::JSON::Object::Ptr body = bodyIn;
+    std::optional<AutorisationEvidence> evidence;
+    if (optString(bodyIn->getObject("how"), "method") == "signed_autorisation") {
+        AutorisationEvidence ev;
+        auto derived = consentBodyFromAutorisation(*_store, *_renderer, dossierId, bodyIn, ev);
+        if (!derived.isOk()) return derived.status();
+        body = derived.value();
+        evidence = ev;
+    }
     std::vector<FieldError> errors;
     for (const auto& key : body->getNames()) {
         static const std::set<std::string> known = {"kind", "recipient", "givenBy", "scope", "purpose", "how",
@@ -324,9 +337,8 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
             errors.push_back({"/how/documentId", "autorisation_not_found",
                               "Précisez l'autorisation de transmission signée (document « autorisation-transmission » de ce dossier)."});
         } else {
-            auto art = _store->fetchArtefact(doc.value().id, doc.value().currentRevision, "pdf");
-            if (!art.isOk()) return art.status();
-            c.proofSha256 = art.value().sha256;
+            // The proof is the sealed signed PDF, or the signed paper's scan (never the unsigned PDF).
+            if (evidence) c.proofSha256 = evidence->sha256;
         }
         c.recordedBy = Poco::trim(optString(how, "recordedBy"));
     } else if (c.howMethod == "in_person") {
@@ -368,6 +380,10 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
     details->set("how", c.howMethod);
     if (!c.proofDocumentId.empty()) details->set("proofDocument", c.proofDocumentId);
     if (!c.proofSha256.empty()) details->set("proofSha256", c.proofSha256);
+    if (evidence) {
+        details->set("evidence", evidence->kind); // signed_pdf | scan
+        if (!evidence->shownSha256.empty()) details->set("shownSha256", evidence->shownSha256);
+    }
     if (!c.supersedes.empty()) details->set("supersedes", c.supersedes);
     if (c.copieSiao) details->set("copieSiao", true);
     storage::AuditEvent ev{c.kind == "consent" ? "consent.given" : "consent.refused", caller.organisationId, c.id,

@@ -65,6 +65,16 @@ struct ConsentView {
     std::string state;
 };
 
+// What the household is shown before it signs an autorisation (issue 11 item 5):
+// the recipient copy a bailleur would receive under those terms.
+struct CopyPreview {
+    std::string documentId;
+    std::int64_t revision = 0;
+    std::string pdf;
+    std::string sha256;
+    std::vector<std::string> withheld; // paths left out (« Information non transmise »)
+};
+
 // A transmission (or refusal, or SIAO copy) of a document, as its association
 // sees it: recipient and, when pushed, the outbox messages' status.
 struct TransmissionStatus {
@@ -201,6 +211,12 @@ public:
                                                const std::string& format) const;
     // When the consent a copy rests on was withdrawn (nullopt: not withdrawn, or no consent named).
     std::optional<std::int64_t> consentWithdrawnAt(const storage::Transmission& t) const;
+    // Issue 11 item 5 (RecipientPreview.cpp): the PDF `recipientOrgId` would receive of
+    // `documentId`'s current revision under a consent with `terms` (recipient, scope, copieSiao,
+    // expiry, proof) — decided by consent::decide on that record and rendered exactly as
+    // transmit() renders a copy. Nothing is stored, nothing is sent. The owner association only.
+    Result<CopyPreview> previewRecipientCopy(const Caller& caller, const std::string& documentId,
+                                             const storage::StoredConsent& terms) const;
 
     // Display name of an organisation ("" when unknown).
     std::string organisationName(const std::string& id) const;

@@ -224,6 +224,27 @@ const std::vector<Migration>& migrations() {
              "CREATE TABLE consent_reminders (consent_id TEXT PRIMARY KEY REFERENCES consents(id),"
              " reminded_at TEXT NOT NULL)",
          }},
+        // Signing in the browser (issue 10) and the autorisation as a consent's
+        // evidence (issue 11, items 4-5): single-use signing links (only the
+        // SHA-256 of the secret), the partnership's links setting, signed paper
+        // scans and the recipient copy shown before the household signs.
+        {11, "liens de signature, scans et aperçus de l'autorisation de transmission",
+         {
+             "CREATE TABLE signing_links (token_hash TEXT PRIMARY KEY, signatory_id TEXT NOT NULL REFERENCES signatories(id),"
+             " signing_id TEXT NOT NULL REFERENCES signings(id), document_id TEXT NOT NULL, created_at_ms BIGINT NOT NULL,"
+             " expires_at_ms BIGINT NOT NULL, used_at_ms BIGINT NOT NULL, created_by_org TEXT NOT NULL)",
+             "CREATE TABLE signing_link_settings (association_id TEXT NOT NULL, bailleur_id TEXT NOT NULL,"
+             " enabled BIGINT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (association_id, bailleur_id))",
+             "CREATE TABLE autorisation_scans (id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),"
+             " revision BIGINT NOT NULL, sha256 TEXT NOT NULL, content_type TEXT NOT NULL, size_bytes BIGINT NOT NULL,"
+             " bytes {BLOB} NOT NULL, created_by_org TEXT NOT NULL, created_at TEXT NOT NULL)",
+             "CREATE INDEX autorisation_scans_document ON autorisation_scans(document_id, revision, created_at)",
+             "CREATE TABLE autorisation_previews (id TEXT PRIMARY KEY, document_id TEXT NOT NULL REFERENCES documents(id),"
+             " revision BIGINT NOT NULL, shown_document_id TEXT NOT NULL, shown_revision BIGINT NOT NULL,"
+             " recipient_id TEXT NOT NULL, sha256 TEXT NOT NULL, confirmed_by TEXT NOT NULL, created_at TEXT NOT NULL,"
+             " bytes {BLOB} NOT NULL)",
+             "CREATE INDEX autorisation_previews_document ON autorisation_previews(document_id, revision, created_at)",
+         }},
         // Issue 12: the first reading of a received copy by its recipient (landlord or SIAO),
         // for the inbox's « nouveau / lu » and the association's « lu par le bailleur »
         // (ReceivedStore.cpp). One row per transmission; the first reading stays.

@@ -145,6 +145,21 @@ public:
     Result<SigningRecord> recordSignature(const Signatory& s, const AuditEvent& audit) override;
     Result<Artefact> storeSignedDocument(const std::string& signingId, const Artefact& pdf, const AuditEvent& audit) override;
     Result<Artefact> fetchSignedDocument(const std::string& signingId) override;
+    // Signing links, autorisation scans and previews (SigningEvidenceStore.cpp, SigningStore.cpp; migration 11).
+    Result<std::vector<SigningRecord>> listSigningsOfBailleur(const std::string& bailleurOrgId) override;
+    Status createSigningLink(const SigningLink& link, const AuditEvent& audit) override;
+    Result<SigningLink> findSigningLink(const std::string& tokenHash) override;
+    Result<SigningRecord> recordLinkSignature(const std::string& tokenHash, std::int64_t nowMs, const Signatory& s,
+                                              const AuditEvent& audit) override;
+    Status setSigningLinksEnabled(const std::string& associationId, const std::string& bailleurId, bool enabled,
+                                  const AuditEvent& audit) override;
+    Result<bool> signingLinksEnabled(const std::string& associationId, const std::string& bailleurId) override;
+    Result<AutorisationScan> storeAutorisationScan(const AutorisationScan& scan, const AuditEvent& audit) override;
+    Result<AutorisationScan> latestAutorisationScan(const std::string& documentId, std::int64_t revision) override;
+    Result<AutorisationPreview> storeAutorisationPreview(const AutorisationPreview& preview) override;
+    Result<AutorisationPreview> findAutorisationPreview(const std::string& id) override;
+    Status confirmAutorisationPreview(const std::string& id, const std::string& signatoryId) override;
+    Result<AutorisationPreview> confirmedAutorisationPreview(const std::string& documentId, std::int64_t revision) override;
 
     // For the store files of other aggregates (SigningStore.cpp, AccountStore.cpp, DraftStore.cpp):
     // the audit append inside a writeTransaction (below).

@@ -18,6 +18,7 @@
 #include <Poco/Tuple.h>
 
 #include "storage/PocoStore.h"
+#include "storage/SqlBinds.h"
 
 namespace passerelle::storage {
 
@@ -28,61 +29,10 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
-std::string toBase64(const std::string& bytes) {
-    std::ostringstream s;
-    Poco::Base64Encoder enc(s);
-    enc.rdbuf()->setLineLength(0);
-    enc << bytes;
-    enc.close();
-    return s.str();
-}
-
-std::string fromBase64(const std::string& text) {
-    std::istringstream in(text);
-    Poco::Base64Decoder dec(in);
-    std::string out((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
-    return out;
-}
-
-std::string nowIso() { return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ"); }
-
-// Bound values kept alive until the statement ran; each call returns "$n".
-class Binds {
-public:
-    std::string str(const std::string& v) {
-        _s.push_back(v);
-        return push(useRef(_s.back()));
-    }
-    std::string num(Int64 v) {
-        _i.push_back(v);
-        return push(useRef(_i.back()));
-    }
-    std::string blob(const std::string& v) {
-        _b.emplace_back(reinterpret_cast<const unsigned char*>(v.data()), v.size());
-        return push(useRef(_b.back()));
-    }
-    template <typename... E>
-    std::size_t exec(Session& s, std::string sql, E... extractions) {
-        if (s.connector() == "sqlite")
-            for (char& c : sql)
-                if (c == '$') c = '?';
-        Statement st(s);
-        st << sql;
-        for (auto& b : _binds) st.addBind(b);
-        (st.addExtract(extractions), ...);
-        return st.execute();
-    }
-
-private:
-    std::string push(Poco::Data::AbstractBinding::Ptr b) {
-        _binds.push_back(std::move(b));
-        return "$" + std::to_string(_binds.size());
-    }
-    std::deque<std::string> _s;
-    std::deque<Int64> _i;
-    std::deque<Poco::Data::BLOB> _b;
-    std::vector<Poco::Data::AbstractBinding::Ptr> _binds;
-};
+using sql::Binds;
+using sql::fromBase64;
+using sql::nowIso;
+using sql::toBase64;
 
 const char* SIGNING_COLUMNS =
     "id, document_id, revision, revision_sha256, owner_id, bailleur_id, state, created_by_key, created_at, completed_at";
@@ -216,46 +166,101 @@ Result<SigningRecord> PocoStore::latestSigning(const std::string& documentId) {
     return out;
 }
 
+namespace {
+
+// One signature or refusal inside the caller's transaction (recordSignature, recordLinkSignature).
+Result<SigningRecord> recordSignatureIn(PocoStore& store, Session& s, const Signatory& sig, const AuditEvent& audit) {
+    // Lock the signing (PostgreSQL row lock) and check it is still open.
+    {
+        Binds b;
+        std::size_t n = b.exec(s, "UPDATE signings SET state = state WHERE id = " + b.str(sig.signingId) +
+                                      " AND state = " + b.str(SIGNING_IN_PROGRESS));
+        if (n == 0) return Status::failedPrecondition("signing_closed", "Cette signature est close (terminée ou refusée).");
+    }
+    {
+        Binds b;
+        std::string sql = "UPDATE signatories SET state = " + b.str(sig.state);
+        sql += ", method = " + b.str(sig.method) + ", witness = " + b.str(sig.witness) + ", typed_name = " + b.str(sig.typedName);
+        sql += ", signed_at = " + b.str(sig.signedAt) + ", signed_at_paris = " + b.str(sig.signedAtParis);
+        sql += ", revision_sha256 = " + b.str(sig.revisionSha256) + ", image_sha256 = " + b.str(sig.imageSha256);
+        sql += ", ip = " + b.str(sig.ip) + ", user_agent = " + b.str(sig.userAgent) + ", signer_org = " + b.str(sig.signerOrgId);
+        sql += ", signer_key = " + b.str(sig.signerKeyId) + ", image_base64 = " + b.str(toBase64(sig.image));
+        sql += " WHERE id = " + b.str(sig.id) + " AND signing_id = " + b.str(sig.signingId) + " AND state = " + b.str(SIGNATORY_PENDING);
+        if (b.exec(s, sql) == 0) return Status::failedPrecondition("already_signed", "Ce signataire a déjà signé ou refusé.");
+    }
+    Int64 pending = 0;
+    {
+        Binds b;
+        b.exec(s, "SELECT COUNT(*) FROM signatories WHERE signing_id = " + b.str(sig.signingId) + " AND state <> " +
+                      b.str(SIGNATORY_SIGNED),
+               into(pending));
+    }
+    std::string next = sig.state == SIGNATORY_REFUSED ? SIGNING_REFUSED : pending == 0 ? SIGNING_SIGNED : "";
+    if (!next.empty()) {
+        Binds b;
+        b.exec(s, "UPDATE signings SET state = " + b.str(next) + ", completed_at = " + b.str(nowIso()) + " WHERE id = " +
+                      b.str(sig.signingId));
+    }
+    store.appendAuditInTransaction(s, audit);
+    return readSigning(s, "id", sig.signingId, false);
+}
+
+} // namespace
+
 Result<SigningRecord> PocoStore::recordSignature(const Signatory& sig, const AuditEvent& audit) {
     SigningRecord out;
     Status st = writeTransaction("recordSignature", [&](Session& s) -> Status {
-        // Lock the signing (PostgreSQL row lock) and check it is still open.
-        {
-            Binds b;
-            std::size_t n = b.exec(s, "UPDATE signings SET state = state WHERE id = " + b.str(sig.signingId) +
-                                          " AND state = " + b.str(SIGNING_IN_PROGRESS));
-            if (n == 0)
-                return Status::failedPrecondition("signing_closed", "Cette signature est close (terminée ou refusée).");
-        }
-        {
-            Binds b;
-            std::string sql = "UPDATE signatories SET state = " + b.str(sig.state);
-            sql += ", method = " + b.str(sig.method) + ", witness = " + b.str(sig.witness) + ", typed_name = " + b.str(sig.typedName);
-            sql += ", signed_at = " + b.str(sig.signedAt) + ", signed_at_paris = " + b.str(sig.signedAtParis);
-            sql += ", revision_sha256 = " + b.str(sig.revisionSha256) + ", image_sha256 = " + b.str(sig.imageSha256);
-            sql += ", ip = " + b.str(sig.ip) + ", user_agent = " + b.str(sig.userAgent) + ", signer_org = " + b.str(sig.signerOrgId);
-            sql += ", signer_key = " + b.str(sig.signerKeyId) + ", image_base64 = " + b.str(toBase64(sig.image));
-            sql += " WHERE id = " + b.str(sig.id) + " AND signing_id = " + b.str(sig.signingId) + " AND state = " + b.str(SIGNATORY_PENDING);
-            if (b.exec(s, sql) == 0)
-                return Status::failedPrecondition("already_signed", "Ce signataire a déjà signé ou refusé.");
-        }
-        Int64 pending = 0;
-        {
-            Binds b;
-            b.exec(s, "SELECT COUNT(*) FROM signatories WHERE signing_id = " + b.str(sig.signingId) + " AND state <> " +
-                          b.str(SIGNATORY_SIGNED),
-                   into(pending));
-        }
-        std::string next = sig.state == SIGNATORY_REFUSED ? SIGNING_REFUSED : pending == 0 ? SIGNING_SIGNED : "";
-        if (!next.empty()) {
-            Binds b;
-            b.exec(s, "UPDATE signings SET state = " + b.str(next) + ", completed_at = " + b.str(nowIso()) + " WHERE id = " +
-                          b.str(sig.signingId));
-        }
-        appendAuditInTransaction(s, audit);
-        auto rec = readSigning(s, "id", sig.signingId, false);
+        auto rec = recordSignatureIn(*this, s, sig, audit);
         if (!rec.isOk()) return rec.status();
         out = rec.take();
+        return Status::ok();
+    });
+    if (!st.isOk()) return st;
+    return out;
+}
+
+Result<SigningRecord> PocoStore::recordLinkSignature(const std::string& tokenHash, std::int64_t nowMs, const Signatory& sig,
+                                                     const AuditEvent& audit) {
+    SigningRecord out;
+    Status st = writeTransaction("recordLinkSignature", [&](Session& s) -> Status {
+        // One use: the guarded UPDATE spends the link; a second one (or a concurrent one) finds it spent.
+        Binds b;
+        std::size_t n = b.exec(s, "UPDATE signing_links SET used_at_ms = " + b.num(nowMs) + " WHERE token_hash = " +
+                                      b.str(tokenHash) + " AND used_at_ms = 0 AND expires_at_ms > " + b.num(nowMs) +
+                                      " AND signatory_id = " + b.str(sig.id));
+        if (n == 0) {
+            std::vector<Poco::Tuple<Int64, Int64>> rows;
+            Binds q;
+            q.exec(s, "SELECT used_at_ms, expires_at_ms FROM signing_links WHERE token_hash = " + q.str(tokenHash), into(rows));
+            if (rows.empty()) return Status::notFound("link_not_found", "Ce lien de signature n'existe pas.");
+            if (rows.front().get<0>() != 0)
+                return Status::failedPrecondition("link_used", "Ce lien de signature a déjà servi : il ne sert qu'une fois.");
+            return Status::failedPrecondition("link_expired", "Ce lien de signature a expiré.");
+        }
+        auto rec = recordSignatureIn(*this, s, sig, audit);
+        if (!rec.isOk()) return rec.status();
+        out = rec.take();
+        return Status::ok();
+    });
+    if (!st.isOk()) return st;
+    return out;
+}
+
+Result<std::vector<SigningRecord>> PocoStore::listSigningsOfBailleur(const std::string& bailleurOrgId) {
+    std::vector<SigningRecord> out;
+    Status st = readSession("listSigningsOfBailleur", [&](Session& s) -> Status {
+        std::vector<std::string> ids;
+        {
+            Binds b;
+            b.exec(s, "SELECT id FROM signings WHERE bailleur_id = " + b.str(bailleurOrgId) + " AND state = " +
+                          b.str(SIGNING_IN_PROGRESS) + " ORDER BY created_at DESC, id DESC LIMIT 200",
+                   into(ids));
+        }
+        for (const auto& id : ids) {
+            auto rec = readSigning(s, "id", id, false);
+            if (!rec.isOk()) return rec.status();
+            out.push_back(rec.take());
+        }
         return Status::ok();
     });
     if (!st.isOk()) return st;

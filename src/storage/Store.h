@@ -29,6 +29,7 @@
 #include "common/Status.h"
 #include "delivery/Outbox.h"
 #include "storage/Idempotency.h"
+#include "storage/SigningEvidence.h"
 
 namespace passerelle::storage {
 
@@ -570,6 +571,29 @@ public:
         (void)transmissionIds;
         return std::map<std::string, std::int64_t>();
     }
+
+    // --- Signing in the browser, links, autorisation evidence (migration 11;
+    // PocoStore in SigningEvidenceStore.cpp; the defaults answer Internal "not_implemented").
+    // In-progress signings whose landlord signatory is `bailleurOrgId`'s, newest first.
+    virtual Result<std::vector<SigningRecord>> listSigningsOfBailleur(const std::string& bailleurOrgId);
+    virtual Status createSigningLink(const SigningLink& link, const AuditEvent& audit);
+    virtual Result<SigningLink> findSigningLink(const std::string& tokenHash); // NotFound "link_not_found"
+    // Spends the link (unused and not expired at `nowMs`, else FailedPrecondition "link_used" /
+    // "link_expired") and records the signature or refusal, in one transaction.
+    virtual Result<SigningRecord> recordLinkSignature(const std::string& tokenHash, std::int64_t nowMs, const Signatory& s,
+                                                      const AuditEvent& audit);
+    // Whether the association and the landlord enabled signing links for their households.
+    virtual Status setSigningLinksEnabled(const std::string& associationId, const std::string& bailleurId, bool enabled,
+                                          const AuditEvent& audit);
+    virtual Result<bool> signingLinksEnabled(const std::string& associationId, const std::string& bailleurId);
+    virtual Result<AutorisationScan> storeAutorisationScan(const AutorisationScan& scan, const AuditEvent& audit);
+    // The latest scan attached to that revision; NotFound "scan_not_found" when none.
+    virtual Result<AutorisationScan> latestAutorisationScan(const std::string& documentId, std::int64_t revision);
+    virtual Result<AutorisationPreview> storeAutorisationPreview(const AutorisationPreview& preview);
+    virtual Result<AutorisationPreview> findAutorisationPreview(const std::string& id); // NotFound "preview_not_found"
+    virtual Status confirmAutorisationPreview(const std::string& id, const std::string& signatoryId);
+    // The latest preview of that revision a household member signed after; NotFound when none.
+    virtual Result<AutorisationPreview> confirmedAutorisationPreview(const std::string& documentId, std::int64_t revision);
 };
 
 inline Result<SigningRecord> Store::createSigning(const Signing&, const std::vector<Signatory>&, const AuditEvent&) {
@@ -589,6 +613,40 @@ inline Result<Artefact> Store::storeSignedDocument(const std::string&, const Art
 }
 inline Result<Artefact> Store::fetchSignedDocument(const std::string&) {
     return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
+inline Result<std::vector<SigningRecord>> Store::listSigningsOfBailleur(const std::string&) {
+    return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
+}
+inline Status Store::createSigningLink(const SigningLink&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
+}
+inline Result<SigningLink> Store::findSigningLink(const std::string&) {
+    return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
+}
+inline Result<SigningRecord> Store::recordLinkSignature(const std::string&, std::int64_t, const Signatory&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
+}
+inline Status Store::setSigningLinksEnabled(const std::string&, const std::string&, bool, const AuditEvent&) {
+    return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
+}
+inline Result<bool> Store::signingLinksEnabled(const std::string&, const std::string&) { return false; }
+inline Result<AutorisationScan> Store::storeAutorisationScan(const AutorisationScan&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Scan non disponible dans ce stockage.");
+}
+inline Result<AutorisationScan> Store::latestAutorisationScan(const std::string&, std::int64_t) {
+    return Status::notFound("scan_not_found", "Aucun scan signé joint.");
+}
+inline Result<AutorisationPreview> Store::storeAutorisationPreview(const AutorisationPreview&) {
+    return Status::internal("not_implemented", "Aperçu non disponible dans ce stockage.");
+}
+inline Result<AutorisationPreview> Store::findAutorisationPreview(const std::string&) {
+    return Status::notFound("preview_not_found", "Aperçu introuvable.");
+}
+inline Status Store::confirmAutorisationPreview(const std::string&, const std::string&) {
+    return Status::internal("not_implemented", "Aperçu non disponible dans ce stockage.");
+}
+inline Result<AutorisationPreview> Store::confirmedAutorisationPreview(const std::string&, std::int64_t) {
+    return Status::notFound("preview_not_found", "Aucun aperçu confirmé.");
 }
 
 } // namespace passerelle::storage

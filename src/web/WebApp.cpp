@@ -130,8 +130,9 @@ WebApp::WebApp(std::shared_ptr<const Views> views, std::shared_ptr<const service
     : _views(std::move(views)), _accounts(std::move(accounts)), _settings(std::move(settings)) {}
 
 void WebApp::secure(Reply& r) {
-    r.headers["Content-Security-Policy"] = CSP;
-    r.headers["X-Frame-Options"] = "DENY";
+    // A page may set a stricter or framing-specific policy of its own (the signing page embeds the PDF).
+    if (!r.headers.count("Content-Security-Policy")) r.headers["Content-Security-Policy"] = CSP;
+    if (!r.headers.count("X-Frame-Options")) r.headers["X-Frame-Options"] = "DENY";
     r.headers["Referrer-Policy"] = "same-origin";
     r.headers["X-Content-Type-Options"] = "nosniff";
     r.headers["Cross-Origin-Opener-Policy"] = "same-origin";

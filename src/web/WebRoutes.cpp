@@ -275,7 +275,8 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
         std::string space = page.caller.kind == "financeur" ? "espace financeur"
                             : page.caller.kind == "bailleur" ? "espace bailleur" : "espace partenaire";
         return app.render(page, "accueil", {{"kindLabel", std::string(kindLabel(page.caller.kind))}, {"spaceLabel", space},
-                                            {"isRecipient", page.caller.kind == "bailleur" || page.caller.kind == "siao"}},
+                                            {"isRecipient", page.caller.kind == "bailleur" || page.caller.kind == "siao"},
+                                            {"isBailleur", page.caller.kind == "bailleur"}},
                           "Accueil");
     });
 

@@ -180,19 +180,23 @@ TEST_P(TransmissionTest, AcceptanceRefusedThenSentWithoutNonHousingThenWithdrawn
     EXPECT_EQ(countEvents("transmission.refused"), 1u);
     EXPECT_EQ(call("GET", "/v1/received", keyBailleur).json()->getValue<int>("total"), 0);
 
-    // 2. The household signs the autorisation; the association records the consent.
+    // 2. The autorisation exists but is not signed: it is no evidence (issue 11 item 4, its
+    //    derivation is tested in tests/sign/SigningEvidenceTest.cpp). The household agrees in
+    //    person; the association records the consent with its scope.
     const std::string autorisation = newDocument(keyA, "autorisation-transmission", dossier,
                                                  readJson(sourceDir() + "/examples/autorisation-transmission-grille-cotes-darmor.json"));
+    auto notEvidence = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
+                            consentBody(orgBailleur, {"grille-capacite-habiter"}, {"logement"},
+                                        R"({"method":"signed_autorisation","documentId":")" + autorisation + R"("})"));
+    EXPECT_EQ(notEvidence.status, 409) << notEvidence.body;
+    EXPECT_EQ(notEvidence.error(), "autorisation_not_signed");
     auto consent = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
                         consentBody(orgBailleur, {"grille-capacite-habiter"},
                                     {"logement", "administratif", "budget", "dette", "accompagnement", "identite", "partenaire",
                                      "vie-sociale", "sante"},
-                                    R"({"method":"signed_autorisation","documentId":")" + autorisation + R"("})"));
+                                    IN_PERSON));
     ASSERT_EQ(consent.status, 201) << consent.body;
     const std::string consentId = consent.json()->getValue<std::string>("id");
-    auto autDoc = call("GET", "/v1/documents/" + autorisation, keyA).json();
-    const std::string autSha = autDoc->getObject("revision")->getArray("artefacts")->getObject(0)->getValue<std::string>("sha256");
-    EXPECT_EQ(consent.json()->getObject("how")->getValue<std::string>("documentSha256"), autSha);
     EXPECT_EQ(consent.json()->getValue<std::string>("state"), "en-vigueur");
     EXPECT_FALSE(consent.json()->get("expiresAt").isEmpty()) << "effective expiry stored at recording time";
 

@@ -398,6 +398,8 @@ void addFormRoutes(http::Router& router, const WebApp& app, const FormServices& 
                        {"currentRevision", std::to_string(doc.value().document.currentRevision)},
                        {"revisions", revs},
                        {"writable", writable},
+                       // Signable forms (a "signing" block): « Faire signer » (SigningPages.cpp).
+                       {"signable", writable && def && def->signing},
                        {"notice", notice},
                        {"hasNotice", !notice.empty()},
                        {"dossierId", doc.value().document.dossierId},

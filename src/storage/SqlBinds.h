@@ -1,0 +1,81 @@
+#pragma once
+// Small SQL helpers shared by the signing store files (SigningStore.cpp,
+// SigningEvidenceStore.cpp): bound values kept alive until the statement ran,
+// "$n" placeholders turned into "?" on SQLite, base64 for text columns.
+#include <deque>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
+
+namespace passerelle::storage::sql {
+
+using Poco::Int64;
+using namespace Poco::Data::Keywords;
+
+inline std::string toBase64(const std::string& bytes) {
+    std::ostringstream s;
+    Poco::Base64Encoder enc(s);
+    enc.rdbuf()->setLineLength(0);
+    enc << bytes;
+    enc.close();
+    return s.str();
+}
+
+inline std::string fromBase64(const std::string& text) {
+    std::istringstream in(text);
+    Poco::Base64Decoder dec(in);
+    std::string out((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
+    return out;
+}
+
+inline std::string nowIso() { return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ"); }
+
+// Bound values kept alive until the statement ran; each call returns "$n".
+class Binds {
+public:
+    std::string str(const std::string& v) {
+        _s.push_back(v);
+        return push(useRef(_s.back()));
+    }
+    std::string num(Int64 v) {
+        _i.push_back(v);
+        return push(useRef(_i.back()));
+    }
+    std::string blob(const std::string& v) {
+        _b.emplace_back(reinterpret_cast<const unsigned char*>(v.data()), v.size());
+        return push(useRef(_b.back()));
+    }
+    template <typename... E>
+    std::size_t exec(Poco::Data::Session& s, std::string sql, E... extractions) {
+        if (s.connector() == "sqlite")
+            for (char& c : sql)
+                if (c == '$') c = '?';
+        Poco::Data::Statement st(s);
+        st << sql;
+        for (auto& b : _binds) st.addBind(b);
+        (st.addExtract(extractions), ...);
+        return st.execute();
+    }
+
+private:
+    std::string push(Poco::Data::AbstractBinding::Ptr b) {
+        _binds.push_back(std::move(b));
+        return "$" + std::to_string(_binds.size());
+    }
+    std::deque<std::string> _s;
+    std::deque<Int64> _i;
+    std::deque<Poco::Data::BLOB> _b;
+    std::vector<Poco::Data::AbstractBinding::Ptr> _binds;
+};
+
+
+} // namespace passerelle::storage::sql
