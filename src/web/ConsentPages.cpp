@@ -167,10 +167,10 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
             {"measureEnd", value("/measureEnd")},
             {"purposeField", err(purposeField, "/purpose")},
             {"purpose", value("/purpose", "Transmission au bailleur des informations liées au logement, pour le suivi de l’accompagnement.")}};
-        // sign2 (issue 10): « Faire signer l’autorisation » — the path that renders the
-        // autorisation de transmission and has the household sign it on the tablet, then
-        // records the consent on it, plugs in here: set ctx["signingHref"] to its page and
-        // the view shows the link above the methods.
+        // « Faire signer l’autorisation » (issue 10/11): a new autorisation de transmission in this
+        // dossier, which the household reads (with the landlord's copy) and signs on the tablet; the
+        // consent is then derived from it on /documents/{id}/consentement (web/sign/SigningPages).
+        ctx["signingHref"] = std::string("/dossiers/") + dossierId + "/documents/nouveau?formulaire=autorisation-transmission";
         return app.render(page, "consentement-nouveau", ctx,
                           summary.empty() ? "Enregistrer un consentement" : "Erreur : enregistrer un consentement",
                           summary.empty() ? 200 : 400);
