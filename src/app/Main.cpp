@@ -209,7 +209,7 @@ private:
         Poco::Util::HelpFormatter help(options());
         help.setCommand("passerelle");
         help.setUsage("render FORMULAIRE ENTREE.json -o SORTIE.pdf | validate FORMULAIRE ENTREE.json | forms | serve [--port N]"
-                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …"
+                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook|create-user|send-test-mail …"
                       " | audit verify | verify FICHIER.pdf");
         help.setHeader("Passerelle : documents partagés association / bailleur / financeur.");
         help.format(std::cout);

@@ -31,8 +31,16 @@ void addressToReferent(storage::Store& store, const std::string& dossierId, cons
     if (!dossierId.empty()) {
         auto referent = store.dossierReferent(dossierId);
         if (referent.isOk() && !referent.value().empty()) {
-            n.userId = referent.value();
-            return;
+            // A référent whose account is disabled (gone) hears nothing: the association does.
+            auto user = store.findUser(referent.value());
+            if (user.isOk() && user.value().disabledAt.empty()) {
+                n.userId = referent.value();
+                return;
+            }
+            if (user.isOk()) {
+                n.organisationId = associationId;
+                return;
+            }
         }
     }
     if (!fallbackUserId.empty()) {

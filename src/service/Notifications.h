@@ -38,7 +38,8 @@ inline Notifier& noNotifier() {
 
 // Addresses `n` to the référent of the dossier (the user who follows it), else
 // to `fallbackUserId` (the person who acted), else to every user of the
-// association. Never fails: on a storage error it falls back to the association.
+// association; a référent whose account is disabled: every user of the
+// association. Never fails: on a storage error it falls back as when none.
 void addressToReferent(storage::Store& store, const std::string& dossierId, const std::string& associationId,
                        const std::string& fallbackUserId, Notification& n);
 

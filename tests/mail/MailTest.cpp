@@ -450,6 +450,22 @@ TEST_P(MailFlowTest, RefusedByTheGateTellsTheReferentAndARefusingSinkGetsItOnceA
     EXPECT_EQ(countEvents("mail.sent"), 1u);
 }
 
+TEST_P(MailFlowTest, ARefusalWhoseReferentLeftGoesToTheAssociationsUsers) {
+    const std::string doc = grilleWithCanaries();
+    auto u = store->findUser(referent).value();
+    u.disabledAt = "2026-11-30T00:00:00.000Z";
+    ASSERT_TRUE(store->updateUser(u, {"user.disabled", asso, referent, "{}"}).isOk());
+    service::Caller apiKey = association;
+    apiKey.userId.clear(); // an API key: no person who acted
+    ASSERT_FALSE(transmissions->transmit(apiKey, doc, other).isOk());
+    std::set<std::string> to;
+    for (const auto& q : mailOf(*mail)) {
+        EXPECT_EQ(q.kind, "transmission_refused");
+        to.insert(q.address);
+    }
+    EXPECT_EQ(to, (std::set<std::string>{"direction@adalea.example.org"})) << "the disabled référent gets nothing";
+}
+
 TEST_P(MailFlowTest, AMessageClaimedByAnInstanceThatDiedIsSentOnceByAnotherAfterTheLease) {
     SmtpSink sink;
     service::Notification n{"copy_received", bailleur, "", "", "grille-capacite-habiter", asso, "trn_0000000000000001",
