@@ -64,7 +64,7 @@ void SigningService::notifyParties(const storage::SigningRecord& record, const s
     n.reference = record.signing.id;
     if (bailleur && !record.signing.bailleurOrgId.empty()) {
         n.organisationId = record.signing.bailleurOrgId;
-        n.link = "/signatures/" + record.signing.id;
+        n.link = "/signatures/" + d.id; // the landlord's signing page (web/sign/SigningPages)
         _notifier.notify(n);
     }
     if (!d.dossierId.empty()) {

@@ -460,6 +460,30 @@ TEST_P(TransmissionPagesTest, WhatIsNotYoursIsTheFrench404) {
     EXPECT_EQ(claire.get("/recus/" + trn).status, 404);
 }
 
+TEST_P(TransmissionPagesTest, AnExpiredConsentIsNamedWithALinkToRecordANewOne) {
+    Browser claire = signedIn("claire@adgesti.fr");
+    std::string dossier = createDossier(claire, "ADG-2026-0400", "Roux");
+    std::string doc = createGrille(dossier);
+    service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
+    auto body = Poco::JSON::Parser()
+                    .parse("{\"kind\": \"consent\", \"recipient\": \"" + bailleur.id +
+                           "\", \"givenBy\": {\"name\": \"Léa Roux\"}, \"scope\": {\"documentKinds\": [\"grille-capacite-habiter\"],"
+                           " \"categories\": [\"logement\"]}, \"how\": {\"method\": \"in_person\", \"recordedBy\": \"Claire Lefèvre\"},"
+                           " \"givenAt\": \"2024-01-10T09:00:00Z\", \"expiresAt\": \"2025-01-10T09:00:00Z\"}")
+                    .extract<Poco::JSON::Object::Ptr>();
+    auto recorded = transmissions->recordConsent(assoc, dossier, body);
+    ASSERT_TRUE(recorded.isOk()) << recorded.status().toString();
+    auto page = claire.get("/documents/" + doc + "/transmettre");
+    ASSERT_EQ(page.status, 200);
+    std::string text = textOf(page.body);
+    EXPECT_TRUE(has(text, "Transmission impossible : Le consentement du ménage a expiré")) << text;
+    EXPECT_TRUE(has(text, "Valable jusqu’au 10/01/2025")) << "the last record is shown";
+    EXPECT_TRUE(has(text, "Expiré"));
+    EXPECT_TRUE(has(text, "Enregistrer un consentement"));
+    EXPECT_FALSE(has(page.body, "Confirmer la transmission"));
+    EXPECT_TRUE(has(textOf(claire.get("/dossiers/" + dossier).body), "Expiré"));
+}
+
 TEST_P(TransmissionPagesTest, TheInboxPaginatesTwentyAPage) {
     Browser claire = signedIn("claire@adgesti.fr");
     std::string dossier = createDossier(claire, "ADG-2026-0300", "Keita");
