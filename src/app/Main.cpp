@@ -5,8 +5,10 @@
 //   passerelle serve [--port N] [--host H] [--data-dir DIR | --db URL]
 //   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …
 //   passerelle audit verify [--data-dir DIR | --db URL]
-// Reads configuration once (command line, then --config file, then defaults)
-// and wires everything; the commands themselves are thin adapters over services.
+//   passerelle config check [OPTIONS]
+// Reads configuration once (command line, then the environment, then the --config or
+// PASSERELLE_CONFIG file, then defaults: app/Settings.h) and wires everything; the
+// commands themselves are thin adapters over services.
 #include <malloc.h>
 
 #include <condition_variable>
@@ -133,7 +135,7 @@ protected:
 
     void handleOption(const std::string& name, const std::string& value) {
         if (name == "help") { _help = true; stopOptionsProcessing(); return; }
-        if (name == "config") { loadFile(value); _fromCommandLine.insert("config"); return; }
+        if (name == "config") { loadFile(value); config().setString("passerelle.config", value); _fromCommandLine.insert("config"); return; }
         if (name == "password-stdin" || name == "list-routes") { config().setBool("passerelle." + name, true); return; }
         // Options land in the application layer (priority -100), above the environment (-50) and the files (0).
         const app::Setting* st = nullptr;

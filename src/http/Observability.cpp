@@ -95,13 +95,25 @@ std::string renderHtml(const Object::Ptr& doc) {
     h += "<p>" + esc(str(info, "description")) + "</p>\n";
     h += "<p>Description lisible par machine : <a href=\"/v1/openapi.json\">/v1/openapi.json</a> (OpenAPI 3.1).</p>\n";
     auto paths = doc->getObject("paths");
-    h += "<h2>Opérations</h2>\n";
-    if (paths) {
-        for (const auto& [path, item] : *paths) {
-            auto ops = item.extract<Object::Ptr>();
+    // Operations grouped by their first tag, in the order of the document's "tags", paths in file order.
+    std::vector<std::string> tags;
+    if (auto t = doc->getArray("tags"))
+        for (unsigned i = 0; i < t->size(); ++i) tags.push_back(str(t->getObject(i), "name"));
+    h += "<nav><p>Sommaire :";
+    for (const auto& t : tags) h += " <a href=\"#tag-" + esc(t) + "\">" + esc(t) + "</a>";
+    h += " <a href=\"#schemas\">schémas</a></p></nav>\n";
+    auto firstTag = [](const Object::Ptr& op) {
+        auto t = op->getArray("tags");
+        return t && t->size() ? t->getElement<std::string>(0) : std::string();
+    };
+    for (const auto& tag : tags) {
+        if (!paths) break;
+        h += "<h2 id=\"tag-" + esc(tag) + "\">" + esc(tag) + "</h2>\n";
+        for (const auto& path : paths->getNames()) {
+            auto ops = paths->getObject(path);
             for (const char* m : {"get", "post", "put", "patch", "delete"}) {
                 auto op = ops->getObject(m);
-                if (!op) continue;
+                if (!op || firstTag(op) != tag) continue;
                 std::string id = str(op, "operationId");
                 h += "<section class=\"op\" id=\"" + esc(id) + "\"><h3><span class=\"m\">" + Poco::toUpper(std::string(m)) +
                      "</span> <code>" + esc(path) + "</code></h3>\n";
@@ -143,10 +155,11 @@ std::string renderHtml(const Object::Ptr& doc) {
             }
         }
     }
-    h += "<h2>Schémas</h2>\n";
+    h += "<h2 id=\"schemas\">Schémas</h2>\n";
     if (auto comps = doc->getObject("components"))
         if (auto schemas = comps->getObject("schemas"))
-            for (const auto& [name, schema] : *schemas) {
+            for (const auto& name : schemas->getNames()) {
+                auto schema = schemas->get(name);
                 h += "<section id=\"schema-" + esc(name) + "\"><h3>" + esc(name) + "</h3>\n";
                 auto s = schema.extract<Object::Ptr>();
                 if (!str(s, "description").empty()) h += "<p>" + esc(str(s, "description")) + "</p>\n";
