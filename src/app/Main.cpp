@@ -6,20 +6,32 @@
 //   passerelle admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook …
 //   passerelle admin send-test-mail ADDRESS (checks the SMTP relay settings)
 //   passerelle audit verify [--data-dir DIR | --db URL]
-// Reads configuration once (command line, then --config file, then defaults)
-// and wires everything; the commands themselves are thin adapters over services.
+//   passerelle config check [OPTIONS]
+// Reads configuration once (command line, then the environment, then the --config or
+// PASSERELLE_CONFIG file, then defaults: app/Settings.h) and wires everything; the
+// commands themselves are thin adapters over services.
 #include <malloc.h>
 
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include <Poco/AsyncChannel.h>
+#include <Poco/ConsoleChannel.h>
 #include <Poco/File.h>
+#include <Poco/FileChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/String.h>
+#include <Poco/Timestamp.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/Path.h>
 #include <Poco/Util/HelpFormatter.h>
@@ -30,6 +42,9 @@
 
 #include "app/AdminCommand.h"
 #include "app/AuditSetup.h"
+#include "app/Settings.h"
+#include "common/Metrics.h"
+#include "http/Observability.h"
 #include "app/UserCommand.h"
 #include "common/Locale.h"
 #include "forms/FormRegistry.h"
@@ -121,46 +136,51 @@ protected:
             o.callback(Poco::Util::OptionCallback<PasserelleApp>(this, &PasserelleApp::handleOption));
             options.addOption(o);
         };
-        opt("help", "h", "Affiche l'aide.", nullptr);
-        opt("output", "o", "Fichier de sortie (render).", "FICHIER");
-        opt("format", "f", "Format de sortie : pdf ou xlsx (par défaut : extension du fichier).", "FORMAT");
-        opt("variant", "V", "Variante du modèle (territoire).", "NOM");
-        opt("port", "p", "Port HTTP (serve ; 8080 par défaut).", "N");
-        opt("host", "H", "Adresse d'écoute (serve ; 127.0.0.1 par défaut).", "ADRESSE");
-        opt("forms", "", "Répertoire des formulaires.", "DIR");
-        opt("templates", "", "Répertoire des modèles.", "DIR");
-        opt("fonts", "", "Répertoire des polices.", "DIR");
-        opt("data-dir", "", "Répertoire des données (base SQLite).", "DIR");
-        opt("db", "", "Base de données : sqlite:CHEMIN ou postgresql://…", "URL");
-        opt("max-body", "", "Taille maximale d'un corps de requête, en octets.", "N");
-        opt("workers", "", "Threads qui traitent les requêtes (serve ; 2 × cœurs par défaut).", "N");
-        opt("queue-length", "", "Requêtes en attente d'un thread au plus ; au-delà : 429 (serve ; 32 × threads par défaut).", "N");
-        opt("db-pool", "", "Sessions de base de données (serve ; threads + 4 par défaut).", "N");
-        opt("max-connections", "", "Connexions ouvertes au plus (serve ; 10 000 par défaut).", "N");
-        opt("max-connections-per-client", "", "Connexions ouvertes au plus par adresse cliente, 0 : sans limite (serve ; 256).", "N");
-        opt("request-timeout", "", "Durée maximale du traitement d'une requête, en millisecondes (serve ; 10 000).", "MS");
-        opt("config", "c", "Fichier de configuration (.properties).", "FICHIER");
-        opt("kind", "", "Type d'organisation (admin create-org) : association, bailleur, financeur ou siao.", "TYPE");
-        opt("name", "", "Personne qui utilise la clé (admin create-key).", "NOM");
-        opt("funders", "", "Financeurs d'une action, séparés par des virgules (admin create-action).", "ORGS");
-        opt("siao", "", "SIAO mis en copie des transmissions du partenariat (admin create-partnership).", "ORG");
-        opt("audit-key-file", "", "Fichier des clés du journal d'audit (par défaut : DATA_DIR/audit.key).", "FICHIER");
-        opt("audit-checkpoints", "", "Fichier des points de contrôle du journal (par défaut : DATA_DIR/audit-checkpoints.log).", "FICHIER");
-        opt("web", "", "Répertoire des pages web (views/ et static/).", "DIR");
-        opt("role", "", "Rôle d'un compte (admin create-user) : admin ou membre.", "ROLE");
-        opt("password-stdin", "", "Lit le mot de passe du compte sur l'entrée standard (admin create-user).", nullptr);
-        opt("smtp-host", "", "Relais SMTP des notifications par courriel (serve ; sans relais : pas de courriel).", "HOTE");
-        opt("smtp-port", "", "Port du relais SMTP (serve ; 25 par défaut, 587 avec STARTTLS).", "N");
+        // Every option comes from the settings table (app/Settings.cpp): help, environment and config check share it.
+        for (const auto& st : app::settings()) {
+            if (st.option.empty()) continue;
+            opt(st.option.c_str(), st.shortOption.c_str(), st.help.c_str(), st.argument.empty() ? nullptr : st.argument.c_str());
+        }
     }
 
     void handleOption(const std::string& name, const std::string& value) {
         if (name == "help") { _help = true; stopOptionsProcessing(); return; }
-        if (name == "config") { loadConfiguration(value); return; }
-        if (name == "password-stdin") { config().setBool("passerelle.password-stdin", true); return; }
-        config().setString("passerelle." + name, value);
+        if (name == "config") { loadFile(value); config().setString("passerelle.config", value); _fromCommandLine.insert("config"); return; }
+        if (name == "password-stdin" || name == "list-routes") { config().setBool("passerelle." + name, true); return; }
+        // Options land in the application layer (priority -100), above the environment (-50) and the files (0).
+        const app::Setting* st = nullptr;
+        for (const auto& s : app::settings())
+            if (s.option == name) st = &s;
+        const std::string key = st ? st->key : name;
+        config().setString("passerelle." + key, value);
+        _fromCommandLine.insert(key);
     }
 
+    // A configuration file (.properties; other extensions as Poco reads them), below the environment.
+    void loadFile(const std::string& path) {
+        _configFiles.push_back(path);
+        if (Poco::endsWith(path, std::string(".properties"))) {
+            Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> f(new Poco::Util::PropertyFileConfiguration(path));
+            _fileLayers.push_back(f);
+            config().add(f, Poco::Util::Application::PRIO_DEFAULT, false);
+        } else {
+            loadConfiguration(path);
+        }
+    }
+
+public:
+    PasserelleApp() {
+        // Precedence (docs/operations.md): command line (-100) > environment (-50) > properties file (0) > defaults.
+        _environment = app::environmentLayer();
+        config().add(_environment, -50, false);
+    }
+
+protected:
+
     void initialize(Application& self) override {
+        // PASSERELLE_CONFIG names the file when --config does not.
+        if (!_fromCommandLine.count("config") && _environment->hasProperty("passerelle.config"))
+            loadFile(_environment->getString("passerelle.config"));
         ServerApplication::initialize(self);
         // Numbers in XLSX and PDF are written with a decimal point whatever the environment (common/Locale.h).
         enforceCNumericLocale();
@@ -177,7 +197,7 @@ protected:
 
     int main(const std::vector<std::string>& args) override {
         if (_help || args.empty()) {
-            usage();
+            usage(_help ? std::cout : std::cerr);
             return _help ? EXIT_OK : EXIT_USAGE;
         }
         const std::string& command = args[0];
@@ -190,6 +210,7 @@ protected:
             if (command == "admin") return cmdAdmin(rest);
             if (command == "audit") return cmdAudit(rest);
             if (command == "verify") return cmdVerify(rest);
+            if (command == "config") return cmdConfig(rest);
         } catch (const Poco::Exception& e) {
             std::cerr << "erreur : " << e.displayText() << std::endl;
             return EXIT_SOFTWARE;
@@ -197,22 +218,73 @@ protected:
             std::cerr << "erreur : " << e.what() << std::endl;
             return EXIT_SOFTWARE;
         }
-        std::cerr << "erreur : commande inconnue « " << command << " »." << std::endl;
-        usage();
+        std::cerr << "erreur : commande inconnue « " << command << " » (passerelle --help pour la liste)." << std::endl;
         return EXIT_USAGE;
     }
 
 private:
     bool _help = false;
+    Poco::AutoPtr<Poco::Util::MapConfiguration> _environment;
+    std::vector<Poco::AutoPtr<Poco::Util::PropertyFileConfiguration>> _fileLayers;
+    std::vector<std::string> _configFiles;
+    std::set<std::string> _fromCommandLine;
 
-    void usage() {
-        Poco::Util::HelpFormatter help(options());
-        help.setCommand("passerelle");
-        help.setUsage("render FORMULAIRE ENTREE.json -o SORTIE.pdf | validate FORMULAIRE ENTREE.json | forms | serve [--port N]"
-                      " | admin create-org|create-key|revoke-key|list-orgs|list-keys|create-partnership|set-partnership-siao|create-action|set-webhook|create-user|send-test-mail …"
-                      " | audit verify | verify FICHIER.pdf");
-        help.setHeader("Passerelle : documents partagés association / bailleur / financeur.");
-        help.format(std::cout);
+    void usage(std::ostream& out) { app::printHelp(out); }
+
+    // Where a setting's effective value comes from (config check).
+    app::Source sourceOf(const std::string& key) {
+        const std::string prop = "passerelle." + key;
+        if (_fromCommandLine.count(key)) return app::Source::CommandLine;
+        if (_environment->hasProperty(prop)) return app::Source::Environment;
+        if (config().hasProperty(prop)) return app::Source::File;
+        return app::Source::Default;
+    }
+
+    // passerelle config check: the effective configuration without secrets, then the checks.
+    int cmdConfig(const std::vector<std::string>& args) {
+        if (args.size() != 1 || args[0] != "check") {
+            std::cerr << "usage : passerelle config check [--config FICHIER] [OPTIONS]" << std::endl;
+            return EXIT_USAGE;
+        }
+        std::map<std::string, app::Source> sources;
+        for (const auto& s : app::settings()) sources[s.key] = sourceOf(s.key);
+        std::cout << "# Configuration effective (ligne de commande > environnement > fichier > défaut)" << std::endl;
+        for (const auto& f : _configFiles) std::cout << "# Fichier : " << f << std::endl;
+        auto problems = app::printEffectiveConfiguration(std::cout, config(), sources);
+        auto catalog = loadCatalog();
+        if (!catalog.isOk()) problems.push_back(catalog.status().toString());
+        else std::cout << "# Formulaires : " << catalog.value().forms->all().size() << " chargés depuis " << dataDir("forms") << std::endl;
+        auto api = loadApiDescription();
+        if (!api.isOk()) problems.push_back(api.status().toString());
+        try {
+            (void)serverConfig();
+        } catch (const std::exception& e) {
+            problems.push_back(e.what());
+        }
+        if (problems.empty()) {
+            std::cout << "Configuration valide." << std::endl;
+            return EXIT_OK;
+        }
+        for (const auto& p : problems) std::cerr << "erreur : " << p << std::endl;
+        return EXIT_CONFIG;
+    }
+
+    // docs/openapi.json: the configured file, else ./docs/openapi.json, the source tree's, or the installed one.
+    Result<std::shared_ptr<const http::ApiDescription>> loadApiDescription() {
+        std::string file = setting("openapi", "");
+        if (file.empty()) {
+            for (const std::string& c : {std::string("docs/openapi.json"), std::string(PASSERELLE_DEFAULT_DATA_DIR) + "/docs/openapi.json",
+                                         installedDir() + "/openapi.json"})
+                if (Poco::File(c).exists()) { file = c; break; }
+        }
+        if (file.empty()) return Status::notFound("openapi_not_found", "Description de l’API introuvable (réglage passerelle.openapi).");
+        return http::ApiDescription::load(file);
+    }
+
+    // <prefix>/share/passerelle beside an installed binary (cmake --install).
+    std::string installedDir() {
+        Poco::Path exe(config().getString("application.path", ""));
+        return exe.parent().parent().toString() + "share/passerelle";
     }
 
     std::string setting(const std::string& key, const std::string& fallback) {
@@ -224,7 +296,11 @@ private:
         std::string v = setting(name, "");
         if (!v.empty()) return v;
         if (Poco::File(name).exists() && Poco::File(name).isDirectory()) return name;
-        return std::string(PASSERELLE_DEFAULT_DATA_DIR) + "/" + name;
+        const std::string source = std::string(PASSERELLE_DEFAULT_DATA_DIR) + "/" + name;
+        if (Poco::File(source).exists()) return source;
+        const std::string installed = installedDir() + "/" + name;
+        if (Poco::File(installed).exists()) return installed;
+        return source;
     }
 
     Result<service::Catalog> loadCatalog() {
@@ -244,6 +320,8 @@ private:
     }
 
     int exitFor(const Status& s) {
+        // A format the form does not have is a usage error, not an unknown form (docs/operations.md).
+        if (s.errorCode() == "format_unsupported") return EXIT_USAGE;
         switch (s.code()) {
         case Status::Code::InvalidArgument: return EXIT_DATAERR;
         case Status::Code::NotFound: return EXIT_NOINPUT;
@@ -511,6 +589,57 @@ private:
         return EXIT_OK;
     }
 
+    // The access log (one JSON line per request): DATA_DIR/access.log by default, "-" for the standard
+    // output, "off" for none. A rotating file (10 MB, 10 archives).
+    Poco::Logger* openAccessLog() {
+        const std::string where = setting("access-log", setting("data-dir", "var") + "/access.log");
+        if (where == "off") return nullptr;
+        Poco::Logger& logger = Poco::Logger::get("passerelle.access");
+        logger.setLevel(Poco::Message::PRIO_INFORMATION);
+        Poco::AutoPtr<Poco::PatternFormatter> pattern(new Poco::PatternFormatter("%t"));
+        Poco::AutoPtr<Poco::Channel> sink;
+        if (where == "-") {
+            sink = new Poco::ConsoleChannel(std::cout);
+        } else {
+            Poco::File(Poco::Path(where).parent()).createDirectories();
+            Poco::AutoPtr<Poco::FileChannel> file(new Poco::FileChannel(where));
+            file->setProperty("rotation", "10 M");
+            file->setProperty("archive", "timestamp");
+            file->setProperty("purgeCount", "10");
+            file->setProperty("flush", "false");
+            sink = file;
+        }
+        Poco::AutoPtr<Poco::AsyncChannel> async(new Poco::AsyncChannel(new Poco::FormattingChannel(pattern, sink)));
+        logger.setChannel(async);
+        return &logger;
+    }
+
+    // Gauges read from the store at scrape time: pool use, outbox depth, web sessions.
+    static void registerStoreGauges(std::shared_ptr<storage::PocoStore> store) {
+        using Samples = std::vector<std::pair<metrics::Labels, double>>;
+        auto& reg = metrics::Registry::global();
+        reg.gauge("passerelle_db_pool_sessions", "Sessions du pool de base de données par état (capacity, allocated, used, idle).",
+                  [store] {
+                      auto u = store->poolUse();
+                      return Samples{{{{"state", "capacity"}}, double(u.capacity)},
+                                     {{{"state", "allocated"}}, double(u.allocated)},
+                                     {{{"state", "used"}}, double(u.used)},
+                                     {{{"state", "idle"}}, double(u.idle)}};
+                  });
+        reg.gauge("passerelle_outbox_messages", "Messages webhook de la boîte d’envoi par état (pending, due, dead).", [store] {
+            auto c = store->operationalCounts(static_cast<std::int64_t>(Poco::Timestamp().epochMicroseconds() / 1000));
+            if (!c.isOk()) return Samples{};
+            return Samples{{{{"state", "pending"}}, double(c.value().outboxPending)},
+                           {{{"state", "due"}}, double(c.value().outboxDue)},
+                           {{{"state", "dead"}}, double(c.value().outboxDead)}};
+        });
+        reg.gauge("passerelle_web_sessions", "Sessions web non expirées.", [store] {
+            auto c = store->operationalCounts(static_cast<std::int64_t>(Poco::Timestamp().epochMicroseconds() / 1000));
+            if (!c.isOk()) return Samples{};
+            return Samples{{{}, double(c.value().webSessions)}};
+        });
+    }
+
     int cmdServe() {
         auto catalog = loadCatalog();
         if (!catalog.isOk()) { printStatus(catalog.status()); return EXIT_CONFIG; }
@@ -600,7 +729,17 @@ private:
                                   smtp.enabled());
         // Signing in the browser: tablet page, landlord's list, links, consent from the signed autorisation.
         web::addSigningPages(*router, *webApp, web::SigningPageServices{dossiers, signing, transmissions});
+        // Operations (issue 16): the API description, /metrics; before the web fallback (it takes every other path).
+        auto api = loadApiDescription();
+        if (!api.isOk() && !setting("openapi", "").empty()) { printStatus(api.status()); return EXIT_CONFIG; }
+        if (!api.isOk()) std::cerr << "avertissement : " << api.status().message() << " /v1/openapi.json non servi." << std::endl;
+        std::shared_ptr<const http::ApiDescription> apiDescription = api.isOk() ? api.value() : nullptr;
+        http::addOpsRoutes(*router, http::OpsSettings{setting("metrics-token", ""), apiDescription});
         web::addWebFallback(*router, *webApp);
+        if (config().getBool("passerelle.list-routes", false)) {
+            for (const auto& r : router->routes()) std::cout << r.method << " " << r.pathTemplate << std::endl;
+            return EXIT_OK;
+        }
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
         service::DeliveryLoop deliveryLoop(store.value(), store.value(), webhookSender);
         deliveryLoop.setNotifier(*notifier); // a push dead for good: the référent is told
@@ -609,6 +748,10 @@ private:
         auto orgs = store.value()->listOrganisations();
         if (orgs.isOk() && orgs.value().empty()) std::cout << app::firstStartHelp() << std::endl;
         http::Server server(sc, router);
+        Poco::Logger* accessLog = openAccessLog();
+        server.setObserver(http::requestObserver(apiDescription, accessLog));
+        http::registerServerGauges(server);
+        registerStoreGauges(store.value());
         server.start();
         deliveryLoop.start();
         if (mailLoop) mailLoop->start();
@@ -623,6 +766,7 @@ private:
         server.stop();
         deliveryLoop.stop();
         if (mailLoop) mailLoop->stop();
+        metrics::Registry::global().removeGauges();
         std::cout << "Passerelle arrêtée." << std::endl;
         return EXIT_OK;
     }

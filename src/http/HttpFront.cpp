@@ -39,6 +39,7 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -99,6 +100,27 @@ bool isJsonMediaType(const std::string& contentType) {
     return t == "application/json";
 }
 
+// A request id the logs can carry: the client's X-Request-Id when it is 1–128 characters of
+// [A-Za-z0-9._:-] (a proxy's UUID), else 32 random hex digits (a given value that is not valid is replaced).
+std::string newRequestId() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static const char* hex = "0123456789abcdef";
+    std::string id(32, '0');
+    std::uint64_t a = rng(), b = rng();
+    for (int i = 0; i < 16; ++i) {
+        id[i] = hex[(a >> (i * 4)) & 0xF];
+        id[16 + i] = hex[(b >> (i * 4)) & 0xF];
+    }
+    return id;
+}
+
+bool validRequestId(const std::string& v) {
+    if (v.empty() || v.size() > 128) return false;
+    for (unsigned char ch : v)
+        if (!(std::isalnum(ch) || ch == '.' || ch == '_' || ch == ':' || ch == '-')) return false;
+    return true;
+}
+
 struct Conn {
     enum class State {
         Head,       // waiting for (the rest of) a request head
@@ -131,6 +153,12 @@ struct Conn {
     std::shared_ptr<std::atomic<bool>> cancelled;
     std::size_t pendingCounted = 0; // bytes of `out` counted in pendingResponseBytes
     bool rejectAfterBody = false;   // saturated: read the (small) body, answer 429, keep the connection
+    // For the access log and the metrics (RequestRecord).
+    Clock::time_point started;
+    std::string requestId;
+    std::string organisationId;
+    const Route* matched = nullptr;
+    std::size_t requestBytes = 0;
 };
 
 struct Job {
@@ -149,6 +177,8 @@ struct Completion {
     Request req;
     const Route* route = nullptr;
     std::size_t counted = 0; // bytes of reply.body already added to pendingBytes by the worker
+    const Route* matched = nullptr;  // the route found (access log, metrics)
+    std::string organisationId;      // the authenticated caller's
 };
 
 } // namespace
@@ -156,6 +186,7 @@ struct Completion {
 struct Server::Impl {
     ServerConfig config;
     std::shared_ptr<Router> router;
+    RequestObserver observer;
     HeadLimits limits;
 
     int listenFd = -1;
@@ -270,6 +301,14 @@ struct Server::Impl {
     }
 
     Completion run(Job& job) {
+        Completion c = runJob(job);
+        c.matched = c.route ? c.route : job.route;
+        c.organisationId = job.req.caller.organisationId;
+        if (c.organisationId.empty()) c.organisationId = c.req.caller.organisationId;
+        return c;
+    }
+
+    Completion runJob(Job& job) {
         Completion c;
         c.connId = job.connId;
         try {
@@ -300,14 +339,17 @@ struct Server::Impl {
             }
             c.reply = handle(*job.route, job.req, job.cancelled.get());
         } catch (const std::exception& e) {
-            log.error("requête " + job.req.method + " " + job.req.path + " : exception : " + e.what());
+            log.error("requête " + job.req.requestId + " " + job.req.method + " " + routeName(job) + " : exception : " + e.what());
             c.reply = Reply::error(Status::internal("internal", "Erreur interne du service."));
         } catch (...) {
-            log.error("requête " + job.req.method + " " + job.req.path + " : exception inconnue");
+            log.error("requête " + job.req.requestId + " " + job.req.method + " " + routeName(job) + " : exception inconnue");
             c.reply = Reply::error(Status::internal("internal", "Erreur interne du service."));
         }
         return c;
     }
+
+    // The route's template, never the path itself (it may hold an identifier a log need not keep).
+    static std::string routeName(const Job& job) { return job.route ? job.route->pathTemplate : std::string("(routage)"); }
 
     Reply handle(const Route& route, const Request& req, const std::atomic<bool>* cancelled) {
         // A body must be JSON; an empty one (an action such as a withdrawal) needs no Content-Type.
@@ -547,6 +589,12 @@ struct Server::Impl {
                 return;
             }
             if (p.state == HeadParse::State::Error) {
+                c.started = c.waitStart;
+                c.requestId = newRequestId();
+                c.matched = nullptr;
+                c.organisationId.clear();
+                c.head.method.clear();
+                c.req.path.clear();
                 reply(c, errorReply(p.status, p.error, p.message), /*close=*/true, /*linger=*/true);
                 return;
             }
@@ -570,6 +618,16 @@ struct Server::Impl {
         c.req.method = c.head.method;
         c.req.headers = c.head.headers;
         c.req.clientAddress = c.peer;
+        c.started = Clock::now();
+        {
+            auto rid = c.head.headers.find("x-request-id");
+            c.requestId = rid != c.head.headers.end() && validRequestId(rid->second) ? rid->second : newRequestId();
+        }
+        c.req.requestId = c.requestId;
+        c.req.headers["x-request-id"] = c.requestId;
+        c.matched = nullptr;
+        c.organisationId.clear();
+        c.requestBytes = 0;
         c.route = nullptr;
         c.chunks = ChunkedDecoder{};
         c.rejectAfterBody = false;
@@ -604,6 +662,7 @@ struct Server::Impl {
             reply(c, notRouted(c.req.path, pathKnown), bodyAnnounced(c), bodyAnnounced(c));
             return;
         }
+        c.matched = route;
         if (route->inlineCheap && !bodyAnnounced(c)) {
             Reply r;
             try {
@@ -698,6 +757,7 @@ struct Server::Impl {
         }
         if (overloaded()) { rejectSaturated(c, false); return; }
         c.state = Conn::State::Handling;
+        c.requestBytes = c.req.body.size();
         watch(c, 0);
         Job job;
         job.connId = c.id;
@@ -723,9 +783,13 @@ struct Server::Impl {
             if (comp.needBody) {
                 c.req = std::move(comp.req);
                 c.route = comp.route;
+                c.matched = comp.route;
+                c.organisationId = comp.organisationId;
                 beginBody(c);
                 continue;
             }
+            if (comp.matched) c.matched = comp.matched;
+            if (!comp.organisationId.empty()) c.organisationId = comp.organisationId;
             bool close = comp.reply.headers.count("Connection") && comp.reply.headers["Connection"] == "close";
             comp.reply.headers.erase("Connection");
             // Closing before the body was read: drain what the client still sends (linger).
@@ -736,7 +800,34 @@ struct Server::Impl {
     // Serialises `r` and starts writing it. `close`: no further request on this connection;
     // `linger`: the client may still be sending (a body we do not read): drain before closing.
     void reply(Conn& c, Reply r, bool close, bool linger, std::size_t counted = 0) {
+        const bool wasCancelled = c.cancelled && c.cancelled->load();
         c.cancelled.reset();
+        if (c.requestId.empty()) c.requestId = newRequestId();
+        r.headers["X-Request-Id"] = c.requestId;
+        if (observer) {
+            RequestRecord rec;
+            rec.requestId = c.requestId;
+            rec.method = c.head.method;
+            const Route* labelled = c.matched;
+            if (!labelled && !c.req.path.empty()) {
+                // Refused before routing (401, 429 during authentication): named by the route the path would take.
+                std::vector<std::string> ignored;
+                bool known = false;
+                labelled = router->match(c.req.method, c.req.path, ignored, known);
+            }
+            rec.route = labelled ? labelled->pathTemplate : "";
+            rec.status = r.status;
+            rec.durationSeconds =
+                std::chrono::duration<double>(Clock::now() - (c.started == Clock::time_point{} ? c.waitStart : c.started)).count();
+            rec.organisationId = c.organisationId;
+            rec.requestBytes = c.requestBytes;
+            rec.responseBytes = r.body.size();
+            rec.cancelled = wasCancelled || c.peerClosed;
+            try {
+                observer(rec);
+            } catch (...) {
+            }
+        }
         c.closeAfter = c.closeAfter || close || draining || c.peerClosed;
         c.linger = linger;
         std::string& o = c.out;
@@ -797,6 +888,13 @@ struct Server::Impl {
         }
         // Keep-alive: the next request (maybe already buffered: pipelining).
         c.state = Conn::State::Head;
+        c.started = Clock::time_point{};
+        c.requestId.clear();
+        c.matched = nullptr;
+        c.organisationId.clear();
+        c.requestBytes = 0;
+        c.head.method.clear();
+        c.req.path.clear();
         c.waitStart = Clock::now();
         if (c.in.size() > 64 * 1024) c.in.shrink_to_fit();
         watch(c, EPOLLIN);
@@ -889,6 +987,7 @@ void Server::start() {
     auto impl = std::make_unique<Impl>();
     impl->config = _config;
     impl->router = _router;
+    impl->observer = _observer;
     impl->open();
     Impl* p = impl.get();
     for (int i = 0; i < _config.workers; ++i) impl->workerThreads.emplace_back([p] { p->workerLoop(); });

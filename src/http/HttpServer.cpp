@@ -52,9 +52,49 @@ Reply Reply::json(int status, const Poco::JSON::Object::Ptr& obj) {
 
 Reply Reply::error(const Status& s) { return json(errorToHttpStatus(s), statusToJson(s)); }
 
-void Router::add(const std::string& method, const std::string& pattern, Handler h, bool jsonBody) {
-    _routes.push_back({method, std::regex("^" + pattern + "$"), std::move(h), jsonBody});
+std::string routeTemplate(const std::string& pattern) {
+    std::string out;
+    std::size_t i = 0;
+    if (!pattern.empty() && pattern[0] == '^') i = 1;
+    for (; i < pattern.size(); ++i) {
+        char c = pattern[i];
+        if (c == '\\' && i + 1 < pattern.size()) { out += pattern[++i]; continue; }
+        if (c == '$' && i + 1 == pattern.size()) break;
+        if (c == '.' && i + 1 < pattern.size() && (pattern[i + 1] == '*' || pattern[i + 1] == '+')) {
+            out += "{}";
+            ++i;
+            continue;
+        }
+        if (c != '(') { out += c; continue; }
+        // Lookarounds ("(?!v1/)") constrain, they match nothing: dropped.
+        const bool lookaround = pattern.compare(i, 3, "(?!") == 0 || pattern.compare(i, 3, "(?=") == 0;
+        // Skip to the matching parenthesis (escapes and bracket expressions respected).
+        int depth = 0;
+        bool inClass = false;
+        for (; i < pattern.size(); ++i) {
+            char d = pattern[i];
+            if (d == '\\') { ++i; continue; }
+            if (inClass) { if (d == ']') inClass = false; continue; }
+            if (d == '[') { inClass = true; continue; }
+            if (d == '(') ++depth;
+            else if (d == ')' && --depth == 0) break;
+        }
+        if (!lookaround) out += "{}";
+    }
+    return out;
 }
+
+void Router::add(const std::string& method, const std::string& pattern, Handler h, bool jsonBody) {
+    Route r;
+    r.method = method;
+    r.pattern = std::regex("^" + pattern + "$");
+    r.handler = std::move(h);
+    r.jsonBody = jsonBody;
+    r.pathTemplate = routeTemplate(pattern);
+    _routes.push_back(std::move(r));
+}
+
+void Router::allowAnonymous(const std::string& path) { _anonymous.push_back(path); }
 
 const Route* Router::match(const std::string& method, const std::string& path, std::vector<std::string>& params,
                            bool& pathKnown) const {
@@ -88,11 +128,20 @@ std::string Router::allowedMethods(const std::string& path) const {
 }
 
 void Router::addInline(const std::string& method, const std::string& pattern, Handler h) {
-    _routes.push_back({method, std::regex("^" + pattern + "$"), std::move(h), false, true});
+    Route r;
+    r.method = method;
+    r.pattern = std::regex("^" + pattern + "$");
+    r.handler = std::move(h);
+    r.inlineCheap = true;
+    r.pathTemplate = routeTemplate(pattern);
+    _routes.push_back(std::move(r));
 }
 
 bool Router::requiresAuthentication(const std::string& path) const {
-    return _authenticator && path.compare(0, _authPrefix.size(), _authPrefix) == 0;
+    if (!_authenticator || path.compare(0, _authPrefix.size(), _authPrefix) != 0) return false;
+    for (const auto& a : _anonymous)
+        if (a == path) return false;
+    return true;
 }
 
 void Router::requireAuthentication(Authenticator auth, std::string prefix) {
@@ -101,7 +150,7 @@ void Router::requireAuthentication(Authenticator auth, std::string prefix) {
 }
 
 std::optional<Result<service::Caller>> Router::authenticate(const Request& request) const {
-    if (!_authenticator || request.path.compare(0, _authPrefix.size(), _authPrefix) != 0) return std::nullopt;
+    if (!requiresAuthentication(request.path)) return std::nullopt;
     return _authenticator(request);
 }
 

@@ -83,6 +83,7 @@ struct Request {
     std::string body;
     service::Caller caller;                     // set when the router has an authenticator
     std::string clientAddress;                  // the peer's IP address (signatures and sign-in throttling record it)
+    std::string requestId;                      // X-Request-Id: the client's when valid, else generated (logs carry it)
 };
 
 struct Reply {
@@ -110,7 +111,28 @@ struct Route {
     // Runs on the I/O thread, never queued (health probes answer under saturation).
     // REQUIRES: the handler neither blocks nor takes more than microseconds.
     bool inlineCheap = false;
+    // The path with every capture group replaced by "{}" and escapes removed, e.g.
+    // "/v1/documents/{}/pdf" (routeTemplate()): what metrics, logs and the OpenAPI coverage name it by.
+    std::string pathTemplate;
 };
+
+// "^/v1/documents/([A-Za-z0-9_-]{1,64})/signed\\.pdf$" → "/v1/documents/{}/signed.pdf".
+std::string routeTemplate(const std::string& pattern);
+
+// What the front reports once per request, when its reply is ready (access log, metrics).
+// Holds no body, no header value, no query: nothing personal.
+struct RequestRecord {
+    std::string requestId;
+    std::string method;
+    std::string route;           // Route::pathTemplate; "" when no route matched
+    int status = 0;
+    double durationSeconds = 0;  // from the complete head (or the first byte of a refused one) to the reply
+    std::string organisationId;  // the authenticated caller's organisation, "" otherwise
+    std::size_t requestBytes = 0;
+    std::size_t responseBytes = 0;
+    bool cancelled = false;      // the client went away before its reply
+};
+using RequestObserver = std::function<void(const RequestRecord&)>;
 
 // Resolves the caller of a request (e.g. from "Authorization: Bearer …");
 // an error status is sent as the reply (401 adds WWW-Authenticate).
@@ -134,9 +156,14 @@ public:
     std::optional<Result<service::Caller>> authenticate(const Request& request) const;
     // True when authenticate() would call the authenticator for `path`.
     bool requiresAuthentication(const std::string& path) const;
+    // `path` (exact) needs no key even under the authenticated prefix (the API description).
+    void allowAnonymous(const std::string& path);
+    // Every route, in registration order (OpenAPI coverage, `serve --list-routes`).
+    const std::vector<Route>& routes() const { return _routes; }
 
 private:
     std::vector<Route> _routes;
+    std::vector<std::string> _anonymous;
     Authenticator _authenticator;
     std::string _authPrefix;
 };
@@ -159,12 +186,15 @@ public:
     ServerStats stats() const;
     // The configuration in use (after start(): resolved).
     const ServerConfig& config() const { return _config; }
+    // Called on the I/O thread once per request (keep it short); set before start().
+    void setObserver(RequestObserver observer) { _observer = std::move(observer); }
 
     struct Impl;
 
 private:
     ServerConfig _config;
     std::shared_ptr<Router> _router;
+    RequestObserver _observer;
     std::unique_ptr<Impl> _impl;
 };
 

@@ -180,22 +180,22 @@ Result<WebhookTest> OrganisationService::testWebhook(const Caller& admin) const 
     return t;
 }
 
-Result<std::vector<DeliveryView>> OrganisationService::recentDeliveries(const Caller& admin, int limit) const {
+Result<std::vector<WebhookDeliveryView>> OrganisationService::recentDeliveries(const Caller& admin, int limit) const {
     if (Status st = requireAdmin(admin); !st.isOk()) return st;
-    if (!receivesWebhook(admin)) return std::vector<DeliveryView>{};
+    if (!receivesWebhook(admin)) return std::vector<WebhookDeliveryView>{};
     storage::TransmissionQuery q;
     q.recipientOrgId = admin.organisationId;
     q.limit = limit;
     auto page = _store->listTransmissions(q);
     if (!page.isOk()) return page.status();
-    std::vector<DeliveryView> out;
+    std::vector<WebhookDeliveryView> out;
     for (const auto& t : page.value().items) {
         auto pushes = _store->listOutbox(t.id);
         if (!pushes.isOk()) return pushes.status();
         for (const auto& m : pushes.value())
             if (m.recipientOrgId == admin.organisationId) out.push_back({t.id, t.form, nameOf(t.senderOrgId), t.createdAt, m});
     }
-    std::sort(out.begin(), out.end(), [](const DeliveryView& a, const DeliveryView& b) { return a.createdAt > b.createdAt; });
+    std::sort(out.begin(), out.end(), [](const WebhookDeliveryView& a, const WebhookDeliveryView& b) { return a.createdAt > b.createdAt; });
     return out;
 }
 

@@ -45,7 +45,7 @@ struct PartnershipView {
 };
 
 // One push to the organisation's webhook (the last ones first).
-struct DeliveryView {
+struct WebhookDeliveryView {
     std::string transmissionId;
     std::string form;
     std::string senderName;
@@ -92,7 +92,7 @@ public:
     // others; not through the outbox: never retried). FailedPrecondition when no webhook is declared.
     Result<WebhookTest> testWebhook(const Caller& admin) const;
     // The pushes of the last `limit` transmissions received (those that had a webhook to go to).
-    Result<std::vector<DeliveryView>> recentDeliveries(const Caller& admin, int limit = 20) const;
+    Result<std::vector<WebhookDeliveryView>> recentDeliveries(const Caller& admin, int limit = 20) const;
 
     // Every funder organisation (an association picks the funders of an action among them).
     Result<std::vector<storage::Organisation>> funders() const;

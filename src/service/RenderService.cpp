@@ -1,5 +1,9 @@
 #include "service/RenderService.h"
 
+#include <chrono>
+
+#include "common/Metrics.h"
+
 #include "common/Deadline.h"
 #include "forms/RowFilter.h"
 
@@ -211,11 +215,26 @@ Result<Rendered> RenderService::render(const RenderRequest& request) const {
         return Status::notFound("format_unsupported", "Le formulaire « " + request.form + " » n'existe pas au format « " + request.format + " ».");
     auto filled = forms::fill(def, request.data);
     if (Deadline::expired()) return Deadline::status();
-    if (!filled.isOk()) return filled.status();
+    if (!filled.isOk()) {
+        metrics::inc("passerelle_renders_total", {{"form", request.form}, {"format", request.format}, {"outcome", "invalid"}});
+        return filled.status();
+    }
     return renderFilled(filled.value(), request);
 }
 
 Result<Rendered> RenderService::renderFilled(const forms::FilledForm& complete, const RenderRequest& request) const {
+    // Metrics: renders by form and format (known forms and formats: labels stay bounded), outcome and duration.
+    const auto started = std::chrono::steady_clock::now();
+    Result<Rendered> r = renderValidated(complete, request);
+    const std::string& form = complete.form->id;
+    metrics::inc("passerelle_renders_total", {{"form", form}, {"format", request.format}, {"outcome", r.isOk() ? "ok" : "error"}});
+    if (r.isOk())
+        metrics::observe("passerelle_render_duration_seconds", {{"form", form}, {"format", request.format}},
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return r;
+}
+
+Result<Rendered> RenderService::renderValidated(const forms::FilledForm& complete, const RenderRequest& request) const {
     // A recipient copy never carries the rows the consent gate withheld, in any format.
     forms::FilledForm filled = complete;
     if (!request.redactedRows.empty()) filled.data = forms::withoutRows(complete.data, request.redactedRows);

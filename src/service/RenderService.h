@@ -64,6 +64,7 @@ public:
     Result<Rendered> renderFilled(const forms::FilledForm& filled, const RenderRequest& request) const;
 
 private:
+    Result<Rendered> renderValidated(const forms::FilledForm& filled, const RenderRequest& request) const;
     Catalog _catalog;
 };
 

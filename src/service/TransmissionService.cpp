@@ -1,3 +1,4 @@
+#include "common/Metrics.h"
 #include "service/TransmissionService.h"
 
 #include <algorithm>
@@ -547,6 +548,7 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
         std::vector<ConsentRecord> recs;
         for (const auto& r : records.value()) recs.push_back(toRecord(r));
         const consent::Decision decision = consent::decide(req, recs);
+        metrics::inc("passerelle_consent_decisions_total", {{"code", decision.code()}});
 
         Transmission t;
         t.id = storage::newId("trn_");
@@ -824,6 +826,8 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<storage::Store> audit, std::shared_pt
                   details->set("httpStatus", r.httpStatus);
                   if (!r.error.empty()) details->set("error", r.error.substr(0, 200));
                   const char* event = r.delivered ? "delivery.delivered" : dead ? "delivery.dead" : "delivery.attempt";
+                  metrics::inc("passerelle_delivery_attempts_total",
+                               {{"outcome", r.delivered ? "delivered" : dead ? "dead" : "retry"}});
                   _audit->appendAudit({event, "system", m.id, json(details)});
                   if (dead) {
                       // The push failed for good: the association's référent hears of it.

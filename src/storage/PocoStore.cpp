@@ -1,6 +1,7 @@
 #include "storage/PocoStore.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <type_traits>
@@ -21,6 +22,7 @@
 #include <Poco/Tuple.h>
 #include <Poco/URI.h>
 
+#include "common/Metrics.h"
 #include "storage/DossierIndex.h"
 
 namespace passerelle::storage {
@@ -528,11 +530,24 @@ auto selectPage(Session& s, const std::string& from, const std::string& select, 
 // ---------------------------------------------------------------------------
 // Session and transaction helpers.
 struct PocoStore::Impl {
+    // A pooled session; the wait (write mutex included, from `since`) and pool exhaustion go to the metrics.
+    static Session acquire(PocoStore& store, std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now()) {
+        try {
+            Session s(store._pool->get());
+            metrics::observe("passerelle_db_session_wait_seconds", {},
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count());
+            return s;
+        } catch (const Poco::Data::SessionPoolExhaustedException&) {
+            metrics::inc("passerelle_db_pool_exhausted_total");
+            throw;
+        }
+    }
+
     // Runs `f(session)` outside any explicit transaction; converts exceptions once.
     template <typename T, typename F>
     static Result<T> read(PocoStore& store, const std::string& op, F&& f) {
         try {
-            Session s(store._pool->get());
+            Session s(acquire(store));
             return f(s);
         } catch (const Poco::Exception& e) {
             return failure(op, e.displayText());
@@ -545,10 +560,11 @@ struct PocoStore::Impl {
     // back when it returns an error or throws.
     template <typename T, typename F>
     static Result<T> write(PocoStore& store, const std::string& op, F&& f) {
+        const auto waitStart = std::chrono::steady_clock::now();
         std::unique_lock<std::mutex> lock(store._writeMutex, std::defer_lock);
         if (store._sqlite) lock.lock();
         try {
-            Session s(store._pool->get());
+            Session s(acquire(store, waitStart));
             s.begin();
             try {
                 Result<T> r = f(s);

@@ -213,6 +213,22 @@ public:
 
     struct Impl; // SQL helpers, in PocoStore.cpp
 
+    // Operations (metrics, OpsStore.cpp): the session pool's use, and counts read at scrape time.
+    struct PoolUse {
+        int capacity = 0;  // sessions at most
+        int allocated = 0; // open now
+        int used = 0;      // lent out now
+        int idle = 0;      // open and free
+    };
+    PoolUse poolUse() const;
+    struct OperationalCounts {
+        std::int64_t outboxPending = 0; // webhook messages not yet delivered nor dead
+        std::int64_t outboxDead = 0;
+        std::int64_t outboxDue = 0;     // pending and due now
+        std::int64_t webSessions = 0;   // web sessions not yet expired
+    };
+    Result<OperationalCounts> operationalCounts(std::int64_t nowMs);
+
 private:
     explicit PocoStore(StoreConfig config);
     Status migrate();

@@ -1,5 +1,7 @@
 #include "support/HttpClient.h"
 
+#include "support/OpenApiCheck.h"
+
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -53,6 +55,7 @@ HttpResult httpRequest(unsigned short port, const std::string& method, const std
     r.contentType = resp.getContentType();
     for (const auto& [k, v] : resp) r.headers[Poco::toLower(k)] = v;
     Poco::StreamCopier::copyToString(in, r.body);
+    checkResponseAgainstOpenApi(method, uri, r.status, r.contentType, r.body);
     return r;
 }
 
