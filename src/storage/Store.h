@@ -561,10 +561,11 @@ public:
     // First reading of a received copy by its recipient (issue 12, migration 12;
     // PocoStore in ReceivedStore.cpp). Records the first reading only: a later
     // call keeps the first one and answers OK. `userId` may be "" (an API key).
+    // The default records nothing (a store without it shows every copy as new).
     virtual Status markTransmissionRead(const std::string& transmissionId, const std::string& organisationId,
                                         const std::string& userId, std::int64_t atMs) {
         (void)transmissionId, (void)organisationId, (void)userId, (void)atMs;
-        return Status::internal("not_supported", "Opération non prise en charge par ce stockage.");
+        return Status::ok();
     }
     // The first reading (epoch milliseconds) of each of `transmissionIds` that was read; unread ones are absent.
     virtual Result<std::map<std::string, std::int64_t>> transmissionReads(const std::vector<std::string>& transmissionIds) {
