@@ -73,6 +73,19 @@ async function drawSignature(page, seed = 0) {
 }
 
 // The PDF shown in the page is the revision being signed.
+// Chromium's own PDF viewer, loading inside the page's iframe, moves the page and takes clicks on a
+// loaded machine (the journeys' checkbox clicks missed). It is the browser's code, not ours: the
+// journeys give the iframe a still placeholder, and assertPdfShown() checks what the iframe points
+// at (status, type, frame-ancestors, the PDF's text) with a direct request.
+async function stillPdfFrames(page) {
+  await page.route(/\.pdf(\?|#|$)/, (route, request) => {
+    if (request.frame() !== page.mainFrame() && request.resourceType() === 'document')
+      return route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><html lang="fr"><title>PDF</title><p>PDF</p></html>' });
+    return route.continue();
+  });
+  return page;
+}
+
 async function assertPdfShown(page, what) {
   const src = (await page.getAttribute('iframe.signature__pdf', 'src') || '').replace(/#.*$/, '');
   assert.ok(src, `${what}: no embedded PDF`);
@@ -137,7 +150,7 @@ const inPersonThenLandlord = {
   name: 'contrat d’objectifs signé sur la tablette par le ménage et l’association, puis par le bailleur depuis son compte ; PDF signé scellé',
   async run(h, server) {
     const { dossier, doc } = await newContract(server, 'AMLI-2026-0311');
-    const page = await h.newPage({ viewport: LANDSCAPE });
+    const page = await stillPdfFrames(await h.newPage({ viewport: LANDSCAPE }));
     await signIn(page, 'julie@amli.fr', PASSWORD);
 
     // The finalised document's page offers « Faire signer ».
@@ -182,7 +195,7 @@ const inPersonThenLandlord = {
     await api(server, 'POST', `/v1/documents/${doc}/transmit`, { to: 'Présence Habitat' });
 
     // The landlord's representative, from its own account.
-    const landlord = await h.newPage({ viewport: PORTRAIT });
+    const landlord = await stillPdfFrames(await h.newPage({ viewport: PORTRAIT }));
     await signIn(landlord, 'mohamed@presence-habitat.fr', PASSWORD);
     await clickAndWait(landlord, landlord.getByRole('link', { name: 'Documents à signer' }));
     assert.match(landlord.url(), /\/signatures$/);
@@ -232,7 +245,7 @@ const typedNameThenRefusal = {
   name: 'sans JavaScript : nom saisi au lieu du dessin, puis un refus visible qui arrête la signature',
   async run(h, server) {
     const { doc } = await newContract(server, 'AMLI-2026-0312');
-    const page = await h.newPage({ javaScript: false, viewport: PORTRAIT });
+    const page = await stillPdfFrames(await h.newPage({ javaScript: false, viewport: PORTRAIT }));
     await signIn(page, 'julie@amli.fr', PASSWORD);
     await page.goto(`/documents/${doc}/signature`);
     await clickAndWait(page, page.getByRole('button', { name: 'Faire signer' }));
@@ -279,7 +292,7 @@ const autorisationWithPreview = {
     aut.destinataire.nom = 'Présence Habitat';
     const autDoc = await api(server, 'POST', '/v1/documents', { form: 'autorisation-transmission', dossier: dossier.id, data: aut });
 
-    const page = await h.newPage({ viewport: PORTRAIT });
+    const page = await stillPdfFrames(await h.newPage({ viewport: PORTRAIT }));
     await signIn(page, 'julie@amli.fr', PASSWORD);
     // Not signed yet: the consent page says it is no evidence.
     await page.goto(`/documents/${autDoc.id}/consentement`);
