@@ -179,7 +179,9 @@ TEST_P(SigningEvidenceTest, SigningLinkIsPersonalSingleUseAndExpires) {
     const std::string secret = n.link.substr(std::string("/signature/").size());
     EXPECT_TRUE(store->findSigningLink(storage::sha256Hex(secret)).isOk());
     EXPECT_EQ(store->findSigningLink(secret).status().code(), Status::Code::NotFound) << "the secret itself is not stored";
-    for (const auto& e : store->listAudit().value()) {
+    const auto audit1 = store->listAudit(); // keep the Result alive: value() is a reference into it
+    ASSERT_TRUE(audit1.isOk());
+    for (const auto& e : audit1.value()) {
         EXPECT_EQ(e.details.find(secret), std::string::npos) << e.event;
         EXPECT_EQ(e.details.find("exemple.fr"), std::string::npos) << "no address in the audit: " << e.event;
     }

@@ -367,7 +367,9 @@ TEST_P(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     EXPECT_NE(shown.body.find("<span class=\"code\">" + esc("http://reception.sarthe-habitat.fr/passerelle") + "</span>"), std::string::npos);
     // The same audit event as PUT /v1/me/webhook.
     bool audited = false;
-    for (const auto& e : store->listAudit().value()) audited = audited || e.event == "webhook.set";
+    const auto audit1 = store->listAudit(); // keep the Result alive: value() is a reference into it
+    ASSERT_TRUE(audit1.isOk());
+    for (const auto& e : audit1.value()) audited = audited || e.event == "webhook.set";
     EXPECT_TRUE(audited);
     // The landlord's member: 404; without the token: 403.
     Browser anne = signedIn("cesf@sarthe-habitat.fr");
@@ -402,7 +404,9 @@ TEST_P(SpacesTest, TheWebhookSecretIsShownOnceAndSignsTheTestPushAndEveryPush) {
     EXPECT_EQ(later.body.find(secret), std::string::npos);
     EXPECT_NE(later.body.find("Un secret est en place depuis le "), std::string::npos);
     EXPECT_NE(later.body.find("Remplacer le secret"), std::string::npos);
-    for (const auto& e : store->listAudit().value()) EXPECT_EQ(e.details.find(secret), std::string::npos) << e.event;
+    const auto audit2 = store->listAudit(); // keep the Result alive: value() is a reference into it
+    ASSERT_TRUE(audit2.isOk());
+    for (const auto& e : audit2.value()) EXPECT_EQ(e.details.find(secret), std::string::npos) << e.event;
 
     // The test push is signed: HMAC-SHA256 of the body received, under that secret.
     auto signedTest = paul.post("/webhook/essai", {{"_csrf", token}});
