@@ -415,6 +415,10 @@ struct Server::Impl {
                     watch(c, 0);
                     continue;
                 }
+                if ((ev & EPOLLRDHUP) && (c.state == Conn::State::Routing || c.state == Conn::State::Handling)) {
+                    onDeparture(c);
+                    continue;
+                }
                 if (ev & EPOLLIN) onReadable(c);
                 if (conns.count(key) && (ev & EPOLLOUT)) flush(*conns[key]);
             }
@@ -533,6 +537,19 @@ struct Server::Impl {
         c.events = events;
     }
 
+    // While a request is worked on, nothing more is read, but the client's end of stream is watched:
+    // a client that leaves (FIN or RST) stops its work (see onDeparture).
+    void watchDeparture(Conn& c) { watch(c, c.peerClosed ? 0 : EPOLLRDHUP); }
+
+    // End of stream while the request is worked on: the client left (a normal close sends the same
+    // FIN as a half-close, and only a write could tell them apart), so its work stops, as nginx does.
+    // The answer (503 client_gone if the work noticed) is still written for a half-closed client.
+    void onDeparture(Conn& c) {
+        if (c.cancelled) c.cancelled->store(true);
+        c.peerClosed = true;
+        watch(c, 0); // stop hearing the same end of stream again and again
+    }
+
     void close(Conn& c) {
         if (c.cancelled) c.cancelled->store(true);
         pendingBytes -= c.pendingCounted;
@@ -607,8 +624,7 @@ struct Server::Impl {
             (void)id;
             return;
         }
-        if ((c.state == Conn::State::Routing || c.state == Conn::State::Handling) && c.peerClosed)
-            watch(c, 0); // half-closed: the answer is still written; stop reading EOF again and again
+        if ((c.state == Conn::State::Routing || c.state == Conn::State::Handling) && c.peerClosed) onDeparture(c);
     }
 
     void startRequest(Conn& c) {
@@ -646,7 +662,7 @@ struct Server::Impl {
             if (overloaded()) { rejectSaturated(c, /*bodyUnread=*/true); return; }
             // Pass 2 on a worker: the key lookup reads the database.
             c.state = Conn::State::Routing;
-            watch(c, 0);
+            watchDeparture(c);
             Job job;
             job.connId = c.id;
             job.routing = true;
@@ -758,7 +774,7 @@ struct Server::Impl {
         if (overloaded()) { rejectSaturated(c, false); return; }
         c.state = Conn::State::Handling;
         c.requestBytes = c.req.body.size();
-        watch(c, 0);
+        watchDeparture(c);
         Job job;
         job.connId = c.id;
         job.req = std::move(c.req);

@@ -15,6 +15,7 @@
 #include "common/Text.h"
 #include "storage/DossierIndex.h"
 #include "storage/PocoStore.h"
+#include "storage/SqlBinds.h"
 
 namespace passerelle::storage {
 
@@ -25,41 +26,9 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
-// One statement: text with "$n" placeholders and the values bound to them, in order.
-class Sql {
-public:
-    explicit Sql(Session& s) : _s(s) {}
-    std::string str(const std::string& v) {
-        _strings.push_back(v);
-        _binds.push_back(useRef(_strings.back()));
-        return "$" + std::to_string(_binds.size());
-    }
-    std::string num(Int64 v) {
-        _ints.push_back(v);
-        _binds.push_back(useRef(_ints.back()));
-        return "$" + std::to_string(_binds.size());
-    }
-    template <typename... E>
-    std::size_t run(const std::string& sql, E... extractions) {
-        std::string text = sql;
-        if (_s.connector() == "sqlite")
-            for (char& c : text)
-                if (c == '$') c = '?';
-        Statement st(_s);
-        st << text;
-        for (auto& b : _binds) st.addBind(b);
-        (st.addExtract(extractions), ...);
-        return st.execute();
-    }
+using sql::Sql;
+using sql::nowIso;
 
-private:
-    Session& _s;
-    std::deque<std::string> _strings;
-    std::deque<Int64> _ints;
-    std::vector<Poco::Data::AbstractBinding::Ptr> _binds;
-};
-
-std::string nowIso() { return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ"); }
 
 using UserRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, Int64,
                             std::string, std::string, std::string>;

@@ -1,7 +1,6 @@
 #pragma once
-// Small SQL helpers shared by the signing store files (SigningStore.cpp,
-// SigningEvidenceStore.cpp): bound values kept alive until the statement ran,
-// "$n" placeholders turned into "?" on SQLite, base64 for text columns.
+// Small SQL helpers shared by the store files: bound values kept alive until the
+// statement ran, "$n" placeholders turned into "?" on SQLite, base64 for text columns.
 #include <deque>
 #include <iterator>
 #include <sstream>
@@ -77,5 +76,21 @@ private:
     std::vector<Poco::Data::AbstractBinding::Ptr> _binds;
 };
 
+// One statement on a session: text with "$n" placeholders and the values bound to them, in order.
+class Sql {
+public:
+    explicit Sql(Poco::Data::Session& s) : _s(s) {}
+    std::string str(const std::string& v) { return _b.str(v); }
+    std::string num(Int64 v) { return _b.num(v); }
+    std::string blob(const std::string& v) { return _b.blob(v); }
+    template <typename... E>
+    std::size_t run(const std::string& sql, E... extractions) {
+        return _b.exec(_s, sql, extractions...);
+    }
+
+private:
+    Poco::Data::Session& _s;
+    Binds _b;
+};
 
 } // namespace passerelle::storage::sql

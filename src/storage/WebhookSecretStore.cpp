@@ -12,6 +12,7 @@
 #include "storage/WebhookSecretStore.h"
 
 #include "storage/PocoStore.h"
+#include "storage/SqlBinds.h"
 
 namespace passerelle::storage {
 
@@ -21,35 +22,9 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
-std::string nowIso() { return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ"); }
 
-// One statement with "$n" placeholders ("?" on SQLite) and its bound strings.
-class Sql {
-public:
-    explicit Sql(Session& s) : _s(s) {}
-    std::string str(const std::string& v) {
-        _strings.push_back(v);
-        _binds.push_back(useRef(_strings.back()));
-        return "$" + std::to_string(_binds.size());
-    }
-    template <typename... E>
-    std::size_t run(const std::string& sql, E... extractions) {
-        std::string text = sql;
-        if (_s.connector() == "sqlite")
-            for (char& c : text)
-                if (c == '$') c = '?';
-        Statement st(_s);
-        st << text;
-        for (auto& b : _binds) st.addBind(b);
-        (st.addExtract(extractions), ...);
-        return st.execute();
-    }
-
-private:
-    Session& _s;
-    std::deque<std::string> _strings;
-    std::vector<Poco::Data::AbstractBinding::Ptr> _binds;
-};
+using sql::Sql;
+using sql::nowIso;
 
 } // namespace
 

@@ -290,3 +290,33 @@ TEST(HttpFront, StopDrainsRequestsInFlight) {
     ::close(idle);
     EXPECT_LT(connectFrom("127.0.0.1", port), 0) << "no longer listening";
 }
+
+// A client that leaves while its request is worked on — closing normally (FIN), resetting (RST) or
+// shutting down its sending side — stops the work: the only worker is free again at once, not when
+// the 30 s limit ends it. (As nginx does, an end of stream during a request means the client left.)
+TEST(HttpFront, ADepartedClientStopsItsWork) {
+    struct Way { const char* name; int how; };
+    for (const Way& way : {Way{"close (FIN)", 0}, Way{"reset (RST)", 1}, Way{"shutdown(SHUT_WR)", 2}}) {
+        SCOPED_TRACE(way.name);
+        http::ServerConfig config;
+        config.workers = 1;
+        config.requestTimeoutMs = 30000;
+        auto server = start(config);
+        int fd = connectFrom("127.0.0.1", server->port());
+        ASSERT_GE(fd, 0);
+        ASSERT_TRUE(sendAll(fd, "GET /spin HTTP/1.1\r\nHost: x\r\n\r\n"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200)); // the worker is spinning
+        if (way.how == 1) {
+            linger l{1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        }
+        if (way.how == 2) ::shutdown(fd, SHUT_WR);
+        else ::close(fd);
+        auto t0 = Clock::now();
+        HttpResult r = get(server->port(), "/slow/1", 5);
+        EXPECT_EQ(r.status, 200) << r.body;
+        EXPECT_LT(secondsSince(t0), 2.0) << "the departed client's work went on";
+        if (way.how == 2) ::close(fd);
+        server->stop();
+    }
+}

@@ -24,6 +24,7 @@
 #include "storage/DraftStore.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
+#include "support/WebBrowser.h"
 #include "support/RawClient.h"
 #include "support/TestSupport.h"
 #include "support/WebhookReceiver.h"
@@ -42,52 +43,7 @@ using testing::HttpResult;
 const std::string PASSWORD = "un mot de passe solide 2026";
 const std::string CANARY = "CANARI-7731-Zéphyrine";
 
-std::string formEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
-    std::string out;
-    for (const auto& [k, v] : fields) {
-        std::string ek, ev;
-        Poco::URI::encode(k, "&=+%#?/ ", ek);
-        Poco::URI::encode(v, "&=+%#?/ ", ev);
-        out += (out.empty() ? "" : "&") + ek + "=" + ev;
-    }
-    return out;
-}
-
-// A browser's cookie jar over testing::httpRequest.
-struct Browser {
-    unsigned short port;
-    std::map<std::string, std::string> cookies;
-
-    HttpResult send(const std::string& method, const std::string& path, const std::string& body = "") {
-        testing::HttpOptions o;
-        std::string c;
-        for (const auto& [k, v] : cookies) c += (c.empty() ? "" : "; ") + k + "=" + v;
-        if (!c.empty()) o.headers["Cookie"] = c;
-        auto r = testing::httpRequest(port, method, path, body, "application/x-www-form-urlencoded", o);
-        std::string set = r.header("set-cookie");
-        if (!set.empty()) {
-            std::string pair = set.substr(0, set.find(';'));
-            auto eq = pair.find('=');
-            if (set.find("Max-Age=0") != std::string::npos) cookies.erase(pair.substr(0, eq));
-            else cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
-        }
-        return r;
-    }
-    HttpResult get(const std::string& path) { return send("GET", path); }
-    HttpResult post(const std::string& path, std::vector<std::pair<std::string, std::string>> fields) {
-        return send("POST", path, formEncode(fields));
-    }
-    std::string csrf(const std::string& path) {
-        auto r = get(path);
-        std::smatch m;
-        if (!std::regex_search(r.body, m, std::regex("name=\"_csrf\" value=\"([0-9a-f]+)\""))) return {};
-        return m[1];
-    }
-    HttpResult signIn(const std::string& email, const std::string& password) {
-        std::string token = csrf("/connexion");
-        return post("/connexion", {{"_csrf", token}, {"email", email}, {"password", password}});
-    }
-};
+using Browser = testing::WebBrowser;
 
 // `text` as the views print it (mstch escapes & < > " ' and /).
 std::string esc(const std::string& text) {

@@ -21,6 +21,7 @@
 #include "service/TransmissionService.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
+#include "support/WebBrowser.h"
 #include "support/TestSupport.h"
 #include "web/Views.h"
 #include "web/WebApp.h"
@@ -35,63 +36,10 @@ const std::string PASSWORD = "un mot de passe solide 2026";
 const std::string CANARY = "CANARI-SANTE-4412";
 const std::string HOUSING_TEXT = "Six quittances payées à date";
 
-std::string formEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
-    std::string out;
-    for (const auto& [k, v] : fields) {
-        std::string ek, ev;
-        Poco::URI::encode(k, "&=+%#?/ ", ek);
-        Poco::URI::encode(v, "&=+%#?/ ", ev);
-        out += (out.empty() ? "" : "&") + ek + "=" + ev;
-    }
-    return out;
-}
+using Browser = testing::WebBrowser;
 
-// A browser's cookie jar over testing::httpRequest.
-struct Browser {
-    unsigned short port;
-    std::map<std::string, std::string> cookies;
-    std::map<std::string, std::string> headers;
-
-    HttpResult send(const std::string& method, const std::string& path, const std::string& body = "") {
-        testing::HttpOptions o;
-        o.headers = headers;
-        std::string c;
-        for (const auto& [k, v] : cookies) c += (c.empty() ? "" : "; ") + k + "=" + v;
-        if (!c.empty()) o.headers["Cookie"] = c;
-        auto r = testing::httpRequest(port, method, path, body, "application/x-www-form-urlencoded", o);
-        std::string set = r.header("set-cookie");
-        if (!set.empty()) {
-            std::string pair = set.substr(0, set.find(';'));
-            auto eq = pair.find('=');
-            if (set.find("Max-Age=0") != std::string::npos) cookies.erase(pair.substr(0, eq));
-            else cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
-        }
-        return r;
-    }
-    HttpResult get(const std::string& path) { return send("GET", path); }
-    HttpResult post(const std::string& path, std::vector<std::pair<std::string, std::string>> fields) {
-        return send("POST", path, formEncode(fields));
-    }
-    std::string csrf(const std::string& path) {
-        auto r = get(path);
-        std::smatch m;
-        if (!std::regex_search(r.body, m, std::regex("name=\"_csrf\" value=\"([0-9a-f]+)\""))) return {};
-        return m[1];
-    }
-};
-
-// The text of a page without its tags, spaces normalised (what a person reads).
-std::string decodeEntities(std::string s) {
-    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-             {"&#x2F;", "/"}, {"&#39;", "'"}, {"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}, {"&#x3D;", "="}, {"&#x60;", "`"}, {"&amp;", "&"}}) {
-        for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
-    }
-    return s;
-}
-std::string textOf(const std::string& html) {
-    std::string out = std::regex_replace(html, std::regex("<[^>]*>"), " ");
-    return testing::normaliseSpaces(decodeEntities(out));
-}
+using testing::decodeEntities;
+std::string textOf(const std::string& html) { return testing::pageText(html); }
 
 bool has(const std::string& body, const std::string& needle) { return body.find(needle) != std::string::npos; }
 

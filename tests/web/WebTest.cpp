@@ -15,6 +15,7 @@
 #include "service/TransmissionService.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
+#include "support/WebBrowser.h"
 #include "support/TestSupport.h"
 #include "web/Views.h"
 #include "web/WebApp.h"
@@ -27,55 +28,7 @@ using testing::HttpResult;
 
 const std::string PASSWORD = "un mot de passe solide 2026";
 
-std::string formEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
-    std::string out;
-    for (const auto& [k, v] : fields) {
-        std::string ek, ev;
-        Poco::URI::encode(k, "&=+%#?/ ", ek);
-        Poco::URI::encode(v, "&=+%#?/ ", ev);
-        out += (out.empty() ? "" : "&") + ek + "=" + ev;
-    }
-    return out;
-}
-
-// A browser's cookie jar over testing::httpRequest.
-struct Browser {
-    unsigned short port;
-    std::map<std::string, std::string> cookies;
-    std::map<std::string, std::string> extraHeaders;
-
-    HttpResult send(const std::string& method, const std::string& path, const std::string& body = "") {
-        testing::HttpOptions o;
-        o.headers = extraHeaders;
-        std::string c;
-        for (const auto& [k, v] : cookies) c += (c.empty() ? "" : "; ") + k + "=" + v;
-        if (!c.empty()) o.headers["Cookie"] = c;
-        auto r = testing::httpRequest(port, method, path, body, "application/x-www-form-urlencoded", o);
-        std::string set = r.header("set-cookie");
-        if (!set.empty()) {
-            std::string pair = set.substr(0, set.find(';'));
-            auto eq = pair.find('=');
-            if (set.find("Max-Age=0") != std::string::npos) cookies.erase(pair.substr(0, eq));
-            else cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
-        }
-        return r;
-    }
-    HttpResult get(const std::string& path) { return send("GET", path); }
-    HttpResult post(const std::string& path, std::vector<std::pair<std::string, std::string>> fields) {
-        return send("POST", path, formEncode(fields));
-    }
-    // The session's CSRF token, read from a page's form.
-    std::string csrf(const std::string& path) {
-        auto r = get(path);
-        std::smatch m;
-        if (!std::regex_search(r.body, m, std::regex("name=\"_csrf\" value=\"([0-9a-f]+)\""))) return {};
-        return m[1];
-    }
-    HttpResult signIn(const std::string& email, const std::string& password) {
-        std::string token = csrf("/connexion");
-        return post("/connexion", {{"_csrf", token}, {"email", email}, {"password", password}});
-    }
-};
+using Browser = testing::WebBrowser;
 
 // Failures from one address before it waits (above the 6 failures of the per-account test).
 constexpr int kAddressDelayAfter = 8;
@@ -202,7 +155,7 @@ TEST_F(WebTest, UnknownPathsAre404InFrenchButTheApiKeepsItsJson) {
     EXPECT_EQ(css.status, 200);
     EXPECT_EQ(css.contentType, "text/css; charset=utf-8");
     EXPECT_NE(css.header("cache-control").find("max-age="), std::string::npos);
-    b.extraHeaders["If-None-Match"] = css.header("etag");
+    b.headers["If-None-Match"] = css.header("etag");
     EXPECT_EQ(b.get("/static/passerelle.css").status, 304);
 }
 
@@ -247,7 +200,7 @@ TEST_F(WebTest, SessionCookieFlagsAndSecureBehindATlsProxy) {
     ASSERT_EQ(session.size(), 64u);
     EXPECT_FALSE(store->findWebSession(session).isOk());
     Browser proxied = browser();
-    proxied.extraHeaders["X-Forwarded-Proto"] = "https";
+    proxied.headers["X-Forwarded-Proto"] = "https";
     auto s = proxied.signIn("marc@adgesti.fr", PASSWORD);
     EXPECT_NE(s.header("set-cookie").find("; Secure"), std::string::npos) << s.header("set-cookie");
 }
@@ -334,13 +287,13 @@ TEST_F(WebTest, SignInIsThrottledThenLockedPerAccountWithOneGenericMessage) {
 
 TEST_F(WebTest, SignInIsThrottledPerAddressBehindATrustedProxy) {
     Browser b = browser();
-    b.extraHeaders["X-Forwarded-For"] = "203.0.113.7";
+    b.headers["X-Forwarded-For"] = "203.0.113.7";
     // Failures spread over many accounts from one address.
     for (int i = 0; i < kAddressDelayAfter; ++i) EXPECT_EQ(b.signIn("inconnu" + std::to_string(i) + "@x.fr", "mauvais").status, 200);
     auto r = b.signIn("marc@adgesti.fr", PASSWORD);
     EXPECT_EQ(r.status, 429) << "the address waits too";
     Browser elsewhere = browser();
-    elsewhere.extraHeaders["X-Forwarded-For"] = "198.51.100.1";
+    elsewhere.headers["X-Forwarded-For"] = "198.51.100.1";
     EXPECT_EQ(elsewhere.signIn("marc@adgesti.fr", PASSWORD).status, 303);
 }
 

@@ -155,8 +155,25 @@ const autosave = {
     assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length]), [0, 0], 'nothing kept in the browser');
     await page.reload();
     assert.equal(await page.inputValue('[name="/observations"]'), 'Visite à domicile le 22/11 : le ménage souhaite un point d’étape.');
+    const draftUrl = page.url();
+
+    // Leaving while a change is not yet saved: the browser asks first; staying keeps what was typed.
+    const dialogs = [];
+    page.on('dialog', async (d) => { dialogs.push(d.type()); await d.dismiss(); });
+    await page.fill('[name="/observations"]', 'Changement pas encore enregistré.');
+    await page.goto(`${dossierUrl}/brouillons`, { timeout: 5000 }).catch(() => {}); // the dismissed prompt cancels it
+    assert.deepEqual(dialogs, ['beforeunload'], 'an unsaved change makes the browser ask before leaving');
+    assert.equal(page.url(), draftUrl, 'the person stayed on the form');
+    assert.equal(await page.inputValue('[name="/observations"]'), 'Changement pas encore enregistré.');
+    // Once saved (by itself), leaving asks nothing, and the change is on the server.
+    await page.waitForFunction(() => /enregistré automatiquement/.test(
+      document.querySelector('[data-autosave-status]').textContent), null, { timeout: 15000 });
+    await page.waitForTimeout(200);
     await page.goto(`${dossierUrl}/brouillons`);
+    assert.deepEqual(dialogs, ['beforeunload'], 'no prompt once everything is saved');
     assert.equal(await page.locator('a[href^="/brouillons/brl_"]').count(), 1);
+    await page.goto(draftUrl);
+    assert.equal(await page.inputValue('[name="/observations"]'), 'Changement pas encore enregistré.');
   },
 };
 
