@@ -24,8 +24,6 @@ using storage::Transmission;
 
 namespace {
 
-const int MAX_RECEIVED_SCANNED = 10000; // copies an inbox search looks through at most
-
 Poco::JSON::Object::Ptr object() { return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
 std::string json(const Poco::JSON::Object::Ptr& o) {
@@ -36,22 +34,6 @@ std::string json(const Poco::JSON::Object::Ptr& o) {
 
 bool isRecipientKind(const std::string& kind) {
     return kind == storage::KIND_BAILLEUR || kind == storage::KIND_SIAO;
-}
-
-// Every string (and number) value of a JSON value, for the inbox's text search.
-void collectText(const Poco::Dynamic::Var& v, std::string& out) {
-    if (v.type() == typeid(Poco::JSON::Object::Ptr)) {
-        auto o = v.extract<Poco::JSON::Object::Ptr>();
-        if (!o) return;
-        for (const auto& name : o->getNames()) collectText(o->get(name), out);
-    } else if (v.type() == typeid(Poco::JSON::Array::Ptr)) {
-        auto a = v.extract<Poco::JSON::Array::Ptr>();
-        if (!a) return;
-        for (unsigned i = 0; i < a->size(); ++i) collectText(a->get(i), out);
-    } else if (v.isString() || v.isNumeric()) {
-        out += v.toString();
-        out += '\n';
-    }
 }
 
 bool holdsValue(const Poco::Dynamic::Var& v) {
@@ -237,81 +219,61 @@ std::optional<std::int64_t> TransmissionService::consentWithdrawnAt(const Transm
 Result<ReceivedInbox> TransmissionService::searchReceived(const Caller& caller, const ReceivedFilter& f) const {
     if (!isRecipientKind(caller.kind))
         return Status::permissionDenied("forbidden_role", "Seul un bailleur (ou le SIAO mis en copie) reçoit des documents transmis.");
-    // Every copy received (bounded), newest first: the filters apply to what
-    // the recipient may see of them (permitted data, sender, dates, reading).
-    std::vector<Transmission> all;
-    storage::TransmissionQuery q;
+    // The database searches and pages the recipient's copies (storage::ReceivedQuery): what the
+    // recipient may see of them only — permitted data, references, sender, dates, reading.
+    storage::ReceivedQuery q;
     q.recipientOrgId = caller.organisationId;
-    q.allowedOnly = true;
-    q.limit = 500;
-    for (q.offset = 0; q.offset < MAX_RECEIVED_SCANNED; q.offset += q.limit) {
-        auto page = _store->listTransmissions(q);
-        if (!page.isOk()) return page.status();
-        for (auto& t : page.value().items) all.push_back(std::move(t));
-        if (page.value().items.size() < static_cast<std::size_t>(q.limit)) break;
-    }
+    q.text = f.text;
+    q.form = f.form;
+    q.senderOrgId = f.senderOrgId;
+    q.fromDay = f.from;
+    q.toDay = f.to;
+    q.state = f.state;
+    q.limit = std::max(1, f.limit);
+    q.offset = std::max(0, f.offset);
+    auto found = _store->searchReceived(q);
+    if (!found.isOk()) return found.status();
     std::vector<std::string> ids;
-    for (const auto& t : all) ids.push_back(t.id);
+    for (const auto& t : found.value().items) ids.push_back(t.id);
     auto reads = _store->transmissionReads(ids);
     if (!reads.isOk()) return reads.status();
 
     ReceivedInbox inbox;
+    inbox.total = found.value().total;
+    inbox.unread = found.value().unread;
+    inbox.forms = found.value().forms;
     std::map<std::string, std::string> senderNames;
+    for (const auto& id : found.value().senderOrgIds) {
+        senderNames[id] = organisationName(id);
+        inbox.senders.emplace_back(id, senderNames[id]);
+    }
+    std::sort(inbox.senders.begin(), inbox.senders.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     std::map<std::string, std::string> dossierRefs;
     std::map<std::string, std::optional<ConsentSummary>> consents;
-    std::set<std::string> forms;
-    const std::string needle = storage::foldForSearch(f.text);
-    std::vector<ReceivedCopy> matching;
-    for (const auto& t : all) {
-        if (!senderNames.count(t.senderOrgId)) {
-            senderNames[t.senderOrgId] = organisationName(t.senderOrgId);
-            inbox.senders.emplace_back(t.senderOrgId, senderNames[t.senderOrgId]);
-        }
-        forms.insert(t.form);
-        auto read = reads.value().find(t.id);
-        const bool isRead = read != reads.value().end();
-        if (!isRead) ++inbox.unread;
-        if (!f.form.empty() && t.form != f.form) continue;
-        if (!f.senderOrgId.empty() && t.senderOrgId != f.senderOrgId) continue;
-        const std::string day = t.createdAt.substr(0, 10);
-        if (!f.from.empty() && day < f.from) continue;
-        if (!f.to.empty() && day > f.to) continue;
-        if (f.state == "nouveau" && isRead) continue;
-        if (f.state == "lu" && !isRead) continue;
+    for (auto& t : found.value().items) {
         if (!dossierRefs.count(t.dossierId)) {
             auto dossier = _store->findDossier(t.dossierId);
             dossierRefs[t.dossierId] = dossier.isOk() ? dossier.value().reference : "";
         }
-        if (!needle.empty()) {
-            // Only what the gate let through, and the references of the copy.
-            std::string hay = t.id + "\n" + t.documentId + "\n" + dossierRefs[t.dossierId] + "\n";
-            try {
-                collectText(Poco::JSON::Parser().parse(t.permittedJson), hay);
-            } catch (const Poco::Exception&) {
-            }
-            if (storage::foldForSearch(hay).find(needle) == std::string::npos) continue;
-        }
         ReceivedCopy c;
-        c.transmission = t;
+        c.transmission = std::move(t);
         c.transmission.permittedJson = "{}"; // the list shows no content
-        c.senderName = senderNames[t.senderOrgId];
-        c.dossierReference = dossierRefs[t.dossierId];
-        if (isRead) c.readAtMs = read->second;
-        if (!t.consentId.empty()) {
-            if (!consents.count(t.consentId)) {
-                auto rec = _store->findConsent(t.consentId);
-                consents[t.consentId] = rec.isOk() ? std::optional<ConsentSummary>(summaryOf(rec.value())) : std::nullopt;
+        if (!senderNames.count(c.transmission.senderOrgId))
+            senderNames[c.transmission.senderOrgId] = organisationName(c.transmission.senderOrgId);
+        c.senderName = senderNames[c.transmission.senderOrgId];
+        c.dossierReference = dossierRefs[c.transmission.dossierId];
+        auto read = reads.value().find(c.transmission.id);
+        if (read != reads.value().end()) c.readAtMs = read->second;
+        const std::string consentId = c.transmission.consentId;
+        if (!consentId.empty()) {
+            if (!consents.count(consentId)) {
+                auto rec = _store->findConsent(consentId);
+                consents[consentId] = rec.isOk() ? std::optional<ConsentSummary>(summaryOf(rec.value())) : std::nullopt;
             }
-            c.consent = consents[t.consentId];
+            c.consent = consents[consentId];
         }
-        matching.push_back(std::move(c));
+        inbox.items.push_back(std::move(c));
     }
-    inbox.total = static_cast<std::int64_t>(matching.size());
-    inbox.forms.assign(forms.begin(), forms.end());
-    std::sort(inbox.senders.begin(), inbox.senders.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-    const std::size_t start = static_cast<std::size_t>(std::max(0, f.offset));
-    const std::size_t count = static_cast<std::size_t>(std::max(1, f.limit));
-    for (std::size_t i = start; i < matching.size() && i < start + count; ++i) inbox.items.push_back(std::move(matching[i]));
 
     // Audited as the API's list: the ids shown.
     auto details = object();

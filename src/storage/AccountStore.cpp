@@ -78,16 +78,6 @@ Dossier toDossier(const DossierRow& r) {
     return d;
 }
 
-// A LIKE pattern matching `word` anywhere ('\' escapes % and _).
-std::string containsPattern(const std::string& word) {
-    std::string out = "%";
-    for (char c : word) {
-        if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-        out.push_back(c);
-    }
-    return out + "%";
-}
-
 // Lower-case Latin letter without its accent, or 0 when `cp` is not one.
 const char* foldLetter(char32_t cp) {
     switch (cp) {
@@ -124,6 +114,31 @@ Poco::JSON::Object::Ptr parseObject(const std::string& json) {
 }
 
 } // namespace
+
+// A LIKE pattern matching `word` anywhere ('\' escapes % and _).
+std::string containsPattern(const std::string& word) {
+    std::string out = "%";
+    for (char c : word) {
+        if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out + "%";
+}
+
+std::vector<std::string> searchWords(std::string_view query) {
+    std::vector<std::string> words;
+    std::string folded = foldForSearch(query), w;
+    for (char c : folded) {
+        if (c == ' ') {
+            if (!w.empty()) words.push_back(w);
+            w.clear();
+        } else {
+            w.push_back(c);
+        }
+    }
+    if (!w.empty()) words.push_back(w);
+    return words;
+}
 
 std::string foldForSearch(std::string_view utf8) {
     if (!text::isValidUtf8(utf8)) return {};
@@ -398,19 +413,7 @@ Status PocoStore::clearLoginThrottle(const std::string& key) {
 Result<Page<Dossier>> PocoStore::searchDossiers(const DossierSearch& query) {
     Page<Dossier> page;
     // Every word of the query must appear in the folded search text.
-    std::vector<std::string> words;
-    {
-        std::string folded = foldForSearch(query.search), w;
-        for (char c : folded) {
-            if (c == ' ') {
-                if (!w.empty()) words.push_back(w);
-                w.clear();
-            } else {
-                w.push_back(c);
-            }
-        }
-        if (!w.empty()) words.push_back(w);
-    }
+    const std::vector<std::string> words = searchWords(query.search);
     auto where = [&](Sql& q) {
         std::string w = " FROM dossiers d LEFT JOIN dossier_index x ON x.dossier_id = d.id WHERE d.association_id = " +
                         q.str(query.associationId);

@@ -4,6 +4,7 @@
 // or updates it; searchDossiers (AccountStore.cpp) reads it.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/Store.h"
 
@@ -25,5 +26,19 @@ std::string dossierSearchText(const Dossier& dossier);
 void indexDossierIn(Poco::Data::Session& s, const Dossier& dossier);
 // Indexes every dossier that has no row yet (migration 4).
 void backfillDossierIndex(Poco::Data::Session& s);
+
+// The folded words of a search (each must match).
+std::vector<std::string> searchWords(std::string_view query);
+// A LIKE pattern (ESCAPE '\\') matching `word` anywhere.
+std::string containsPattern(const std::string& word);
+
+// What a received copy is found by in its recipient's inbox (migration 17, table
+// transmission_index; ReceivedStore.cpp): its id, its document's id, its dossier's
+// reference and every value of its permitted data — only what the gate let through.
+std::string transmissionSearchText(const Transmission& t, const std::string& dossierReference);
+// Writes an allowed transmission's search row (inside the caller's transaction).
+void indexTransmissionIn(Poco::Data::Session& s, const Transmission& t);
+// Indexes every allowed transmission that has no row yet (migration 17).
+void backfillTransmissionIndex(Poco::Data::Session& s);
 
 } // namespace passerelle::storage

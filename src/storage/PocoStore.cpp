@@ -260,6 +260,14 @@ const std::vector<Migration>& migrations() {
              "CREATE TABLE webhook_secrets (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id),"
              " secret TEXT NOT NULL, created_at TEXT NOT NULL)",
          }},
+        // The inbox of a landlord or the SIAO is searched and paged by the database
+        // (ReceivedStore.cpp): one row per allowed transmission, written with it.
+        {17, "index de recherche des copies reçues",
+         {
+             "CREATE TABLE transmission_index (transmission_id TEXT PRIMARY KEY REFERENCES transmissions(id),"
+             " recipient_id TEXT NOT NULL, search_text TEXT NOT NULL)",
+             "CREATE INDEX transmission_index_recipient ON transmission_index(recipient_id)",
+         }},
     };
     return all;
 }
@@ -872,6 +880,7 @@ Status PocoStore::migrate() {
                 exec(s, sql);
             }
             if (m.version == 4) backfillDossierIndex(s); // dossiers created before the search index
+            if (m.version == 17) backfillTransmissionIndex(s); // copies received before the inbox index
             Params p;
             exec(s, "INSERT INTO schema_migrations (version, description, applied_at)" +
                         values({p.num(m.version), p.str(m.description), p.str(nowIso())}), p);
@@ -1557,6 +1566,7 @@ void insertTransmissionIn(PocoStore& store, Session& s, const Transmission& t,
                     values({p.str(t.id), p.str(a.format), p.str(a.contentType), p.str(a.sha256),
                             p.num(static_cast<Int64>(a.bytes.size())), p.blob(a.bytes)}), p);
     }
+    if (t.allowed) indexTransmissionIn(s, t);
     if (outbox) {
         PocoStore::Impl::step(store, "transmission.outbox");
         const delivery::OutboxMessage& m = *outbox;

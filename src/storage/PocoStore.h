@@ -177,6 +177,7 @@ public:
     Status markTransmissionRead(const std::string& transmissionId, const std::string& organisationId,
                                 const std::string& userId, std::int64_t atMs) override;
     Result<std::map<std::string, std::int64_t>> transmissionReads(const std::vector<std::string>& transmissionIds) override;
+    Result<ReceivedPage> searchReceived(const ReceivedQuery& query) override;
 
     // delivery::OutboxStore
     Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) override;

@@ -247,6 +247,25 @@ struct TransmissionQuery {
     int offset = 0;
 };
 
+// A recipient's inbox search (landlord or SIAO): its allowed copies only.
+struct ReceivedQuery {
+    std::string recipientOrgId;
+    std::string text;        // the person's words: each must appear (folded) in what the copy is found by
+    std::string form;        // document kind
+    std::string senderOrgId; // sending association
+    std::string fromDay, toDay; // received on or after / on or before, YYYY-MM-DD (UTC day)
+    std::string state;       // "" | "nouveau" (never read) | "lu"
+    int limit = 20;
+    int offset = 0;
+};
+struct ReceivedPage {
+    std::vector<Transmission> items;       // the page, newest first
+    std::int64_t total = 0;                // copies matching the query
+    std::int64_t unread = 0;               // of every copy received
+    std::vector<std::string> senderOrgIds; // of every copy received
+    std::vector<std::string> forms;        // of every copy received
+};
+
 // Checked inside the transaction that records an allowed transmission: the
 // governing consent is still not withdrawn (row locked on PostgreSQL, so a
 // concurrent withdrawal waits and lands after), and the dossier still has
@@ -572,6 +591,9 @@ public:
         (void)transmissionIds;
         return std::map<std::string, std::int64_t>();
     }
+    // A recipient's inbox (migration 17, table transmission_index; PocoStore in ReceivedStore.cpp):
+    // its allowed copies matching the query, newest first, searched and counted by the database.
+    virtual Result<ReceivedPage> searchReceived(const ReceivedQuery& query);
 
     // --- Signing in the browser, links, autorisation evidence (migration 11;
     // PocoStore in SigningEvidenceStore.cpp; the defaults answer Internal "not_implemented").

@@ -25,6 +25,7 @@ Result<LoginThrottle> Store::findLoginThrottle(const std::string&) { return unsu
 Status Store::saveLoginThrottle(const LoginThrottle&) { return unsupported(); }
 Status Store::clearLoginThrottle(const std::string&) { return unsupported(); }
 Result<Page<Dossier>> Store::searchDossiers(const DossierSearch&) { return unsupported(); }
+Result<ReceivedPage> Store::searchReceived(const ReceivedQuery&) { return unsupported(); }
 Status Store::setDossierReferent(const std::string&, const std::string&) { return unsupported(); }
 Result<std::string> Store::dossierReferent(const std::string&) { return unsupported(); }
 

@@ -459,6 +459,41 @@ TEST_P(TransmissionPagesTest, TheInboxPaginatesTwentyAPage) {
     EXPECT_EQ(landlord.get("/recus?page=abc").status, 200) << "a bad page number is page 1";
 }
 
+// The inbox is searched by the database (migration 17): on what the gate let through only — a
+// withheld health comment finds nothing — with every word of the query, and copies received
+// before the index existed are indexed when it is created.
+TEST_P(TransmissionPagesTest, TheInboxSearchesOnlyWhatTheGateLetThroughInTheDatabase) {
+    Browser claire = signedIn("claire@adgesti.fr");
+    std::string dossier = createDossier(claire, "ADG-2026-0310", "Traoré");
+    std::string doc = createGrille(dossier);
+    ASSERT_EQ(recordConsent(claire, dossier, /*copieSiao=*/false).status, 303);
+    ASSERT_FALSE(confirm(claire, doc).empty());
+    Browser landlord = signedIn("cesf@sarthe-habitat.fr");
+    auto search = [&](const std::string& q) {
+        std::string encoded;
+        Poco::URI::encode(q, "&=+%#?/ ", encoded);
+        return textOf(landlord.get("/recus?q=" + encoded).body);
+    };
+    EXPECT_TRUE(has(search("adg 0310"), "1 document reçu correspondant")) << "every word, in any order";
+    EXPECT_TRUE(has(search("0310 ADG-2026"), "1 document reçu correspondant"));
+    EXPECT_TRUE(has(search("ADG-2026-0310 introuvable"), "Aucun document reçu ne correspond")) << "every word must match";
+    EXPECT_TRUE(has(search(CANARY), "Aucun document reçu ne correspond")) << "a withheld value is not searchable";
+    EXPECT_TRUE(has(search("CANARI"), "Aucun document reçu ne correspond"));
+    EXPECT_TRUE(has(search("50%"), "Aucun document reçu ne correspond")) << "LIKE wildcards are plain characters";
+
+    // A database from before migration 17: the index is built from the stored copies.
+    server->stop();
+    db->execute("DROP TABLE transmission_index");
+    db->execute("DELETE FROM schema_migrations WHERE version = 17");
+    auto reopened = db->open();
+    auto again = reopened->searchReceived(storage::ReceivedQuery{bailleur.id, "adg-2026-0310"});
+    ASSERT_TRUE(again.isOk()) << again.status().toString();
+    EXPECT_EQ(again.value().total, 1);
+    ASSERT_EQ(again.value().items.size(), 1u);
+    EXPECT_EQ(again.value().items[0].documentId, doc);
+    EXPECT_EQ(reopened->searchReceived(storage::ReceivedQuery{bailleur.id, CANARY}).value().total, 0);
+}
+
 // Every body on SQLite, and on PostgreSQL when PASSERELLE_TEST_PG is set (the first readings of migration 12).
 INSTANTIATE_TEST_SUITE_P(Backends, TransmissionPagesTest, ::testing::ValuesIn(testing::storeBackends()),
                          [](const auto& info) { return testing::backendName(info.param); });
