@@ -40,6 +40,9 @@ inline constexpr const char* STATUT_OUVERT = "ouvert";
 inline constexpr const char* STATUT_SUSPENDU = "suspendu";
 inline constexpr const char* STATUT_CLOS = "clos";
 
+// "2026-11-22T10:15:00.123Z" -> "22/11/2026" (the text itself when it is not an ISO date).
+std::string frenchDateOfIso(const std::string& iso);
+
 struct DossierFilter {
     std::string statut;
     std::string reference;
