@@ -252,6 +252,10 @@ void printHelp(std::ostream& out, int width) {
         {"admin SOUS-COMMANDE …", "Organisations, clés, comptes, partenariats, actions, webhooks (passerelle admin sans argument "
                                   "pour la liste)."},
         {"audit verify | audit checkpoint", "Vérifie le journal d’audit, ou signe sa tête dans le fichier des points de contrôle."},
+        {"export-household DOSSIER --out FICHIER.zip",
+         "Droit d’accès du ménage : toutes les données du dossier (JSON, PDF) dans une archive ZIP, inscrite au journal."},
+        {"retention --dry-run | --apply",
+         "Durées de conservation : liste (ou applique) l’archivage et l’effacement des dossiers clos échus (docs/rgpd.md)."},
         {"config check", "Affiche la configuration effective et son origine, sans les secrets, puis la vérifie."},
     };
     for (const auto& [c, h] : commands) {

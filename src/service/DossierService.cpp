@@ -141,6 +141,13 @@ static Status dossierArchived(const Dossier& d) {
                                           " (durée de conservation) : il ne peut plus être modifié, ni recevoir de document.");
 }
 
+Status DossierService::checkNotArchived(const std::string& dossierId) const {
+    if (dossierId.empty()) return Status::ok();
+    auto d = _store->findDossier(dossierId);
+    if (!d.isOk()) return d.status().code() == Status::Code::NotFound ? Status::ok() : d.status();
+    return d.value().archivedAt.empty() ? Status::ok() : dossierArchived(d.value());
+}
+
 Result<DossierService::Access> DossierService::dossierAccess(const Caller& caller, const Dossier& dossier) const {
     // An archived dossier (retention, docs/rgpd.md) is read-only, even for its association.
     if (caller.kind == storage::KIND_ASSOCIATION && dossier.associationId == caller.organisationId)

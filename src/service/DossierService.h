@@ -113,6 +113,10 @@ public:
     Result<storage::Artefact> getRendition(const Caller& caller, const std::string& id, const std::string& format,
                                            std::int64_t revision) const;
 
+    // Retention (docs/rgpd.md): FailedPrecondition "dossier_archived" (409, French) when the
+    // dossier is archived; OK for "" (an action's document) or a dossier still in use.
+    Status checkNotArchived(const std::string& dossierId) const;
+
     // True for funders' forms: definitions with "personalData": false.
     bool isFunderForm(const std::string& formId) const;
 
