@@ -407,7 +407,13 @@ private:
 
     // The store of retention and export-household: never created by them (a missing database is an error).
     Result<std::shared_ptr<storage::PocoStore>> openExistingStore() {
-        auto keys = app::loadAuditKeys(auditSettings(), /*createIfMissing=*/true);
+        auto keys = app::loadAuditKeys(auditSettings(), /*createIfMissing=*/false);
+        if (!keys.isOk() && keys.status().code() == Status::Code::NotFound) {
+            // No key yet: create it (as serve and admin do) only for a database that exists.
+            auto probe = app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), 0, nullptr, /*mustExist=*/true);
+            if (!probe.isOk()) return probe.status();
+            keys = app::loadAuditKeys(auditSettings(), /*createIfMissing=*/true);
+        }
         if (!keys.isOk()) return keys.status();
         return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), 0, keys.value(), /*mustExist=*/true);
     }
