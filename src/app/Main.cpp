@@ -42,6 +42,7 @@
 
 #include "app/AdminCommand.h"
 #include "app/AuditSetup.h"
+#include "app/RgpdCommands.h"
 #include "app/Settings.h"
 #include "common/Metrics.h"
 #include "http/Observability.h"
@@ -146,7 +147,10 @@ protected:
     void handleOption(const std::string& name, const std::string& value) {
         if (name == "help") { _help = true; stopOptionsProcessing(); return; }
         if (name == "config") { loadFile(value); config().setString("passerelle.config", value); _fromCommandLine.insert("config"); return; }
-        if (name == "password-stdin" || name == "list-routes") { config().setBool("passerelle." + name, true); return; }
+        if (name == "password-stdin" || name == "list-routes" || name == "dry-run" || name == "apply") {
+            config().setBool("passerelle." + name, true);
+            return;
+        }
         // Options land in the application layer (priority -100), above the environment (-50) and the files (0).
         const app::Setting* st = nullptr;
         for (const auto& s : app::settings())
@@ -209,6 +213,8 @@ protected:
             if (command == "serve") return cmdServe();
             if (command == "admin") return cmdAdmin(rest);
             if (command == "audit") return cmdAudit(rest);
+            if (command == "retention") return cmdRetention(rest);
+            if (command == "export-household") return cmdExportHousehold(rest);
             if (command == "verify") return cmdVerify(rest);
             if (command == "config") return cmdConfig(rest);
         } catch (const Poco::Exception& e) {
@@ -399,6 +405,19 @@ private:
         return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), maxSessions, keys.value());
     }
 
+    // The store of retention and export-household: never created by them (a missing database is an error).
+    Result<std::shared_ptr<storage::PocoStore>> openExistingStore() {
+        auto keys = app::loadAuditKeys(auditSettings(), /*createIfMissing=*/false);
+        if (!keys.isOk() && keys.status().code() == Status::Code::NotFound) {
+            // No key yet: create it (as serve and admin do) only for a database that exists.
+            auto probe = app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), 0, nullptr, /*mustExist=*/true);
+            if (!probe.isOk()) return probe.status();
+            keys = app::loadAuditKeys(auditSettings(), /*createIfMissing=*/true);
+        }
+        if (!keys.isOk()) return keys.status();
+        return app::openConfiguredStore(setting("data-dir", "var"), setting("db", ""), 0, keys.value(), /*mustExist=*/true);
+    }
+
     int intSetting(const std::string& key, int fallback) {
         std::string v = setting(key, "");
         if (v.empty()) return fallback;
@@ -499,6 +518,34 @@ private:
             return store.status().code() == Status::Code::NotFound ? EXIT_NOINPUT : EXIT_CONFIG;
         }
         return app::runAudit(*store.value(), args, auditSettings(), std::cout, std::cerr);
+    }
+
+    // Retention of closed dossiers (docs/rgpd.md): --dry-run reports, --apply archives and erases.
+    int cmdRetention(const std::vector<std::string>& args) {
+        app::RetentionOptions o;
+        o.dryRun = config().getBool("passerelle.dry-run", false);
+        o.apply = config().getBool("passerelle.apply", false);
+        o.today = setting("today", "");
+        o.policy.archiveAfterMonths = intSetting("retention.archive-after-months", o.policy.archiveAfterMonths);
+        o.policy.eraseAfterMonths = intSetting("retention.erase-after-months", o.policy.eraseAfterMonths);
+        if (!args.empty() || o.dryRun == o.apply) return app::runRetention(nullptr, {}, o, std::cout, std::cerr);
+        auto store = openExistingStore();
+        if (!store.isOk()) { printStatus(store.status()); return store.status().code() == Status::Code::NotFound ? EXIT_NOINPUT : EXIT_CONFIG; }
+        return app::runRetention(store.value(), args, o, std::cout, std::cerr);
+    }
+
+    // The household's right of access (docs/rgpd.md): the ZIP of one dossier, audited.
+    int cmdExportHousehold(const std::vector<std::string>& args) {
+        const std::string out = setting("out", "");
+        if (args.size() != 1 || out.empty()) {
+            std::cerr << "usage : passerelle export-household DOSSIER --out FICHIER.zip [--data-dir DIR | --db URL]" << std::endl;
+            return EXIT_USAGE;
+        }
+        auto store = openExistingStore();
+        if (!store.isOk()) { printStatus(store.status()); return store.status().code() == Status::Code::NotFound ? EXIT_NOINPUT : EXIT_CONFIG; }
+        auto catalog = loadCatalog();
+        if (!catalog.isOk()) { printStatus(catalog.status()); return EXIT_CONFIG; }
+        return app::runExportHousehold(store.value(), catalog.value(), args[0], out, std::cout, std::cerr);
     }
 
     // The seal: passerelle.seal.pkcs12 (+ .password) or .key/.cert (PEM); else the

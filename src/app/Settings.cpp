@@ -18,6 +18,7 @@ const char* SEAL = "Cachet des documents signés (docs/signatures.md)";
 const char* WEB = "Application web (docs/web.md)";
 const char* MAIL = "Courriel des notifications (serve ; docs/notifications.md)";
 const char* SIGNING = "Signature (docs/signatures.md)";
+const char* RETENTION = "Conservation des données (retention ; docs/rgpd.md)";
 const char* COMMAND = "Arguments des commandes (ligne de commande seulement)";
 
 std::vector<Setting> makeTable() {
@@ -124,6 +125,13 @@ std::vector<Setting> makeTable() {
         {"notifications.max-attempts", "", "", "PASSERELLE_NOTIFICATIONS_MAX_ATTEMPTS", "N", MAIL, "Tentatives d’envoi au plus.", "12"},
         {"signing.linkMinutes", "", "", "PASSERELLE_SIGNING_LINK_MINUTES", "MIN", SIGNING,
          "Durée de vie d’un lien de signature personnel.", "2880"},
+        // Retention (issue 11, item 12): the CNIL's référentiel for social and medico-social support.
+        {"retention.archive-after-months", "", "", "PASSERELLE_RETENTION_ARCHIVE_AFTER_MONTHS", "MOIS", RETENTION,
+         "Un dossier clos est archivé (lecture seule) ce nombre de mois après sa clôture.", "24"},
+        {"retention.erase-after-months", "", "", "PASSERELLE_RETENTION_ERASE_AFTER_MONTHS", "MOIS", RETENTION,
+         "Les données personnelles d’un dossier clos sont effacées ce nombre de mois après sa clôture ; le journal "
+         "d’audit garde les identifiants et les empreintes.",
+         "60"},
         // Per-command arguments.
         {"output", "output", "o", "", "FICHIER", COMMAND, "Fichier de sortie (render).", ""},
         {"format", "format", "f", "", "FORMAT", COMMAND, "Format de sortie : pdf ou xlsx (render).", "extension du fichier"},
@@ -136,6 +144,11 @@ std::vector<Setting> makeTable() {
         {"siao", "siao", "", "", "ORG", COMMAND, "SIAO mis en copie des transmissions du partenariat (admin create-partnership).", ""},
         {"role", "role", "", "", "RÔLE", COMMAND, "Rôle d’un compte : admin ou membre (admin create-user).", ""},
         {"password-stdin", "password-stdin", "", "", "", COMMAND, "Lit le mot de passe du compte sur l’entrée standard.", ""},
+        {"out", "out", "", "", "FICHIER", COMMAND, "Archive ZIP produite (export-household).", ""},
+        {"dry-run", "dry-run", "", "", "", COMMAND, "retention : affiche ce qui serait archivé ou effacé, sans rien modifier.", ""},
+        {"apply", "apply", "", "", "", COMMAND, "retention : archive et efface ce qui est échu.", ""},
+        {"today", "today", "", "", "AAAA-MM-JJ", COMMAND, "retention : date du calcul des échéances (défaut : aujourd’hui, UTC).",
+         ""},
         {"list-routes", "list-routes", "", "", "", COMMAND, "serve : affiche les routes enregistrées et s’arrête.", ""},
         {"help", "help", "h", "", "", COMMAND, "Affiche cette aide.", ""},
     };
@@ -239,6 +252,10 @@ void printHelp(std::ostream& out, int width) {
         {"admin SOUS-COMMANDE …", "Organisations, clés, comptes, partenariats, actions, webhooks (passerelle admin sans argument "
                                   "pour la liste)."},
         {"audit verify | audit checkpoint", "Vérifie le journal d’audit, ou signe sa tête dans le fichier des points de contrôle."},
+        {"export-household DOSSIER --out FICHIER.zip",
+         "Droit d’accès du ménage : toutes les données du dossier (JSON, PDF) dans une archive ZIP, inscrite au journal."},
+        {"retention --dry-run | --apply",
+         "Durées de conservation : liste (ou applique) l’archivage et l’effacement des dossiers clos échus (docs/rgpd.md)."},
         {"config check", "Affiche la configuration effective et son origine, sans les secrets, puis la vérifie."},
     };
     for (const auto& [c, h] : commands) {

@@ -3,6 +3,7 @@
 #include "forms/FormRegistry.h"
 #include "http/Idempotency.h"
 #include "http/JsonHelpers.h"
+#include "service/HouseholdExport.h"
 
 namespace passerelle::http {
 
@@ -29,6 +30,14 @@ JObject::Ptr dossierToJson(const storage::Dossier& d) {
     o->set("version", d.version);
     o->set("createdAt", d.createdAt);
     o->set("updatedAt", d.updatedAt);
+    // Life cycle (retention, docs/rgpd.md): null until it happens.
+    auto orNull = [&](const char* key, const std::string& v) {
+        if (v.empty()) o->set(key, Poco::Dynamic::Var());
+        else o->set(key, v);
+    };
+    orNull("closedAt", d.closedAt);
+    orNull("archivedAt", d.archivedAt);
+    orNull("erasedAt", d.erasedAt);
     return o;
 }
 
@@ -125,6 +134,16 @@ void addApiRoutes(Router& router, std::shared_ptr<const DossierService> svc) {
         if (!d.isOk()) return Reply::error(d.status());
         return Reply::json(200, dossierToJson(d.value()));
     }, true);
+
+    // The household's right of access (docs/rgpd.md): a ZIP of everything held on the dossier, audited.
+    auto exporter = std::make_shared<const service::HouseholdExport>(svc);
+    router.add("GET", "/v1/dossiers/" + id + "/export", [exporter](const Request& r) {
+        auto zip = exporter->exportDossier(r.caller, r.params[0], "api");
+        if (!zip.isOk()) return Reply::error(zip.status());
+        Reply rep = attachment("application/zip", std::move(zip.value().bytes), zip.value().fileName);
+        rep.headers["ETag"] = "\"" + zip.value().sha256 + "\"";
+        return rep;
+    });
 
     // Actions.
     router.add("POST", "/v1/actions", [svc](const Request& r) {

@@ -7,6 +7,7 @@
 //   GET   /v1/dossiers?statut=&reference=&limit=&offset=
 //   GET   /v1/dossiers/{id}
 //   PATCH /v1/dossiers/{id}                   partial update; optional "version"
+//   GET   /v1/dossiers/{id}/export            the household's data, a ZIP (right of access, docs/rgpd.md)
 //   POST  /v1/actions                         {"title", "funders": [org ids]} (associations)
 //   GET   /v1/actions, /v1/actions/{id}
 //   POST  /v1/documents                       {"form", "variant"?, "dossier" | "action", "data"}

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/String.h>
 
+#include "common/Date.h"
 #include "storage/ApiKeys.h"
 
 namespace passerelle::service {
@@ -128,15 +129,41 @@ bool DossierService::isFunderForm(const std::string& formId) const {
     return def && !def->personalData;
 }
 
+// "2026-11-22T10:15:00.123Z" -> "22/11/2026" (the text itself when it is not a date).
+std::string frenchDateOfIso(const std::string& iso) {
+    auto d = Date::parseIso(iso.substr(0, 10));
+    return d ? d->french() : iso;
+}
+
+static Status dossierArchived(const Dossier& d) {
+    return Status::failedPrecondition("dossier_archived",
+                                      "Ce dossier est archivé depuis le " + frenchDateOfIso(d.archivedAt) +
+                                          " (durée de conservation) : il ne peut plus être modifié, ni recevoir de document.");
+}
+
+Status DossierService::checkNotArchived(const std::string& dossierId) const {
+    if (dossierId.empty()) return Status::ok();
+    auto d = _store->findDossier(dossierId);
+    if (!d.isOk()) return d.status().code() == Status::Code::NotFound ? Status::ok() : d.status();
+    return d.value().archivedAt.empty() ? Status::ok() : dossierArchived(d.value());
+}
+
 Result<DossierService::Access> DossierService::dossierAccess(const Caller& caller, const Dossier& dossier) const {
-    if (caller.kind == storage::KIND_ASSOCIATION && dossier.associationId == caller.organisationId) return Access::Write;
+    // An archived dossier (retention, docs/rgpd.md) is read-only, even for its association.
+    if (caller.kind == storage::KIND_ASSOCIATION && dossier.associationId == caller.organisationId)
+        return dossier.archivedAt.empty() ? Access::Write : Access::Read;
     // Bailleurs will see the dossiers of documents transmitted to them (consent issue); funders never see dossiers.
     return Access::None;
 }
 
 Result<DossierService::Access> DossierService::documentAccess(const Caller& caller, const Document& document) const {
-    if (caller.kind == storage::KIND_ASSOCIATION)
-        return document.ownerOrganisationId == caller.organisationId ? Access::Write : Access::None;
+    if (caller.kind == storage::KIND_ASSOCIATION) {
+        if (document.ownerOrganisationId != caller.organisationId) return Access::None;
+        if (document.dossierId.empty()) return Access::Write;
+        auto dossier = _store->findDossier(document.dossierId);
+        if (!dossier.isOk()) return dossier.status();
+        return dossier.value().archivedAt.empty() ? Access::Write : Access::Read; // archived: read-only
+    }
     if (caller.kind == storage::KIND_FINANCEUR) {
         // "Aggregates, never personal data": only funders' forms, only on actions this funder funds.
         if (!isFunderForm(document.form) || document.actionId.empty() || !document.dossierId.empty()) return Access::None;
@@ -177,6 +204,7 @@ Result<Dossier> DossierService::visibleDossier(const Caller& caller, const std::
     auto access = dossierAccess(caller, d.value());
     if (!access.isOk()) return access.status();
     if (access.value() == Access::None) return dossierNotFound(id);
+    if (needed == Access::Write && !d.value().archivedAt.empty()) return dossierArchived(d.value());
     if (needed == Access::Write && access.value() != Access::Write)
         return Status::permissionDenied("forbidden", "Votre organisation ne peut pas modifier ce dossier.");
     return d;
@@ -188,6 +216,10 @@ Result<Document> DossierService::visibleDocument(const Caller& caller, const std
     auto access = documentAccess(caller, d.value());
     if (!access.isOk()) return access.status();
     if (access.value() == Access::None) return documentNotFound(id);
+    if (needed == Access::Write && access.value() != Access::Write && !d.value().dossierId.empty()) {
+        auto dossier = _store->findDossier(d.value().dossierId);
+        if (dossier.isOk() && !dossier.value().archivedAt.empty()) return dossierArchived(dossier.value());
+    }
     if (needed == Access::Write && access.value() != Access::Write)
         return Status::permissionDenied("forbidden", "Votre organisation peut lire ce document mais pas le réviser.");
     return d;

@@ -40,6 +40,9 @@ inline constexpr const char* STATUT_OUVERT = "ouvert";
 inline constexpr const char* STATUT_SUSPENDU = "suspendu";
 inline constexpr const char* STATUT_CLOS = "clos";
 
+// "2026-11-22T10:15:00.123Z" -> "22/11/2026" (the text itself when it is not an ISO date).
+std::string frenchDateOfIso(const std::string& iso);
+
 struct DossierFilter {
     std::string statut;
     std::string reference;
@@ -109,6 +112,10 @@ public:
     // The stored file of a revision (bytes included).
     Result<storage::Artefact> getRendition(const Caller& caller, const std::string& id, const std::string& format,
                                            std::int64_t revision) const;
+
+    // Retention (docs/rgpd.md): FailedPrecondition "dossier_archived" (409, French) when the
+    // dossier is archived; OK for "" (an action's document) or a dossier still in use.
+    Status checkNotArchived(const std::string& dossierId) const;
 
     // True for funders' forms: definitions with "personalData": false.
     bool isFunderForm(const std::string& formId) const;

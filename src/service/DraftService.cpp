@@ -49,6 +49,8 @@ Result<storage::Draft> DraftService::create(const Caller& caller, const NewDraft
         // A new revision starts from the current one's values (and variant, unless another is chosen).
         auto doc = _dossiers->getDocument(caller, in.fromDocumentId, 0);
         if (!doc.isOk()) return doc.status();
+        Status writable = _dossiers->checkNotArchived(doc.value().document.dossierId);
+        if (!writable.isOk()) return writable;
         auto access = _dossiers->documentAccess(caller, doc.value().document);
         if (!access.isOk()) return access.status();
         if (access.value() != DossierService::Access::Write)
@@ -77,6 +79,8 @@ Result<storage::Draft> DraftService::create(const Caller& caller, const NewDraft
                 return Status::invalidArgument("dossier_required", "Ce formulaire concerne un ménage : ouvrez-le depuis son dossier.");
             auto dossier = _dossiers->getDossier(caller, d.dossierId);
             if (!dossier.isOk()) return dossier.status();
+            Status writable = _dossiers->checkNotArchived(d.dossierId);
+            if (!writable.isOk()) return writable;
             auto access = _dossiers->dossierAccess(caller, dossier.value());
             if (!access.isOk()) return access.status();
             if (access.value() != DossierService::Access::Write)

@@ -97,6 +97,8 @@ Result<SigningView> SigningService::start(const Caller& caller, const std::strin
     auto doc = _dossiers->getDocument(caller, documentId, 0);
     if (!doc.isOk()) return doc.status();
     const storage::Document& d = doc.value().document;
+    Status writable = _dossiers->checkNotArchived(d.dossierId);
+    if (!writable.isOk()) return writable;
     auto access = _dossiers->documentAccess(caller, d);
     if (!access.isOk()) return access.status();
     if (access.value() != DossierService::Access::Write)

@@ -13,6 +13,7 @@
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
+#include "common/Date.h"
 #include "consent/ConsentPolicy.h"
 #include "service/AutorisationEvidence.h"
 #include "forms/FormRegistry.h"
@@ -197,6 +198,14 @@ std::string TransmissionService::organisationName(const std::string& id) const {
     return o.isOk() ? o.value().name : "";
 }
 
+// Retention (docs/rgpd.md): an archived dossier is read-only.
+static Status archivedDossier(const storage::Dossier& d) {
+    auto day = Date::parseIso(d.archivedAt.substr(0, 10));
+    return Status::failedPrecondition("dossier_archived", "Ce dossier est archivé depuis le " + (day ? day->french() : d.archivedAt) +
+                                                              " (durée de conservation) : rien ne peut plus y être "
+                                                              "enregistré ni transmis.");
+}
+
 Result<storage::Dossier> TransmissionService::ownDossier(const Caller& caller, const std::string& id) const {
     auto d = _store->findDossier(id);
     if (!d.isOk()) return d.status().code() == Status::Code::NotFound ? dossierNotFound(id) : d.status();
@@ -234,6 +243,7 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
                                                        const Poco::JSON::Object::Ptr& bodyIn) const {
     auto dossier = ownDossier(caller, dossierId);
     if (!dossier.isOk()) return dossier.status();
+    if (!dossier.value().archivedAt.empty()) return archivedDossier(dossier.value());
     // Issue 11 item 4: a consent on a signed autorisation is derived from it (AutorisationEvidence.cpp):
     // its terms come from what the household signed, a request saying otherwise is refused, and an
     // autorisation neither signed nor scanned is no evidence.
@@ -514,6 +524,12 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
     if (doc.value().dossierId.empty())
         return Status::invalidArgument("not_a_household_document",
                                        "Seul un document concernant un ménage se transmet à un bailleur.");
+    {
+        // Retention (docs/rgpd.md): nothing leaves an archived dossier.
+        auto dossier = _store->findDossier(doc.value().dossierId);
+        if (!dossier.isOk()) return dossier.status();
+        if (!dossier.value().archivedAt.empty()) return archivedDossier(dossier.value());
+    }
     if (to.empty())
         return Status::invalidArgument("recipient_required", "Précisez le bailleur destinataire : {\"to\": \"<bailleur>\"}.");
     auto recipient = _store->findOrganisation(to);

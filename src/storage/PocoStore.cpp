@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <set>
 #include <type_traits>
 
 #include <Poco/Data/LOB.h>
@@ -260,6 +261,17 @@ const std::vector<Migration>& migrations() {
              "CREATE TABLE webhook_secrets (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id),"
              " secret TEXT NOT NULL, created_at TEXT NOT NULL)",
          }},
+        // Issue 11, item 12 (docs/rgpd.md): a dossier's life cycle for the retention periods —
+        // when it was closed, archived (read-only) and its personal data erased ("" : not yet).
+        // Dossiers already closed count from their last update.
+        {16, "cycle de vie des dossiers : clôture, archivage, effacement des données personnelles",
+         {
+             "ALTER TABLE dossiers ADD COLUMN closed_at TEXT NOT NULL DEFAULT ''",
+             "ALTER TABLE dossiers ADD COLUMN archived_at TEXT NOT NULL DEFAULT ''",
+             "ALTER TABLE dossiers ADD COLUMN erased_at TEXT NOT NULL DEFAULT ''",
+             "UPDATE dossiers SET closed_at = updated_at WHERE statut = 'clos'",
+             "CREATE INDEX dossiers_closed ON dossiers(closed_at)",
+         }},
         // The inbox of a landlord or the SIAO is searched and paged by the database
         // (ReceivedStore.cpp): one row per allowed transmission, written with it.
         {17, "index de recherche des copies reçues",
@@ -438,9 +450,9 @@ const char* KEY_COLUMNS = "k.id, k.organisation_id, k.prefix, k.name, k.created_
 ApiKey toKey(const KeyRow& r) { return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()}; }
 
 using DossierRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, Int64,
-                               std::string, std::string>;
-const char* DOSSIER_COLUMNS =
-    "id, association_id, reference, statut, menage_json, logement_json, version, created_at, updated_at";
+                               std::string, std::string, std::string, std::string, std::string>;
+const char* DOSSIER_COLUMNS = "id, association_id, reference, statut, menage_json, logement_json, version, created_at,"
+                              " updated_at, closed_at, archived_at, erased_at";
 Dossier toDossier(const DossierRow& r) {
     Dossier d;
     d.id = r.get<0>();
@@ -452,6 +464,9 @@ Dossier toDossier(const DossierRow& r) {
     d.version = r.get<6>();
     d.createdAt = r.get<7>();
     d.updatedAt = r.get<8>();
+    d.closedAt = r.get<9>();
+    d.archivedAt = r.get<10>();
+    d.erasedAt = r.get<11>();
     return d;
 }
 
@@ -872,8 +887,13 @@ Status PocoStore::migrate() {
                 "schema_too_new", "La base de données est au schéma " + std::to_string(current) +
                                       ", plus récent que celui que connaît cette version de Passerelle (" +
                                       std::to_string(latestSchemaVersion()) + ") : mettez Passerelle à jour.");
+        // Every migration not applied yet, in order — also one numbered below the newest applied
+        // (branches developed side by side may land their migrations in any order).
+        std::vector<Int64> appliedList;
+        s << "SELECT version FROM schema_migrations", into(appliedList), now;
+        const std::set<Int64> applied(appliedList.begin(), appliedList.end());
         for (const auto& m : migrations()) {
-            if (m.version <= current) continue;
+            if (applied.count(m.version)) continue;
             Impl::step(*this, "migration." + std::to_string(m.version));
             for (std::string sql : m.statements) {
                 Poco::replaceInPlace(sql, std::string("{BLOB}"), std::string(_sqlite ? "BLOB" : "BYTEA"));
@@ -1122,13 +1142,16 @@ Result<Dossier> PocoStore::createDossier(const Dossier& dossier) {
     d.id = newId("dos_");
     d.version = 1;
     d.createdAt = d.updatedAt = nowIso();
+    d.closedAt = d.statut == "clos" ? d.createdAt : "";
+    d.archivedAt = d.erasedAt = "";
     return Impl::write<Dossier>(*this, "createDossier", [&](Session& s) -> Result<Dossier> {
         Impl::claimIdempotency(*this, s, "dossier", d.id);
         Impl::step(*this, "dossier.insert");
         Params p;
         exec(s, std::string("INSERT INTO dossiers (") + DOSSIER_COLUMNS + ")" +
                     values({p.str(d.id), p.str(d.associationId), p.str(d.reference), p.str(d.statut), p.str(d.menageJson),
-                            p.str(d.logementJson), p.num(d.version), p.str(d.createdAt), p.str(d.updatedAt)}), p);
+                            p.str(d.logementJson), p.num(d.version), p.str(d.createdAt), p.str(d.updatedAt),
+                            p.str(d.closedAt), p.str(d.archivedAt), p.str(d.erasedAt)}), p);
         indexDossierIn(s, d); // search text (migration 4, DossierIndex.cpp)
         Impl::step(*this, "dossier.committed");
         return d;
@@ -1159,12 +1182,22 @@ Result<Dossier> PocoStore::updateDossier(const Dossier& dossier) {
         Impl::step(*this, "dossier.update");
         std::size_t n;
         {
+            // The closing date (retention, migration 16): kept while the dossier stays closed.
+            auto before = Impl::dossier(s, dossier.id);
+            if (!before.isOk()) return before.status();
+            if (!before.value().archivedAt.empty())
+                return Status::failedPrecondition("dossier_archived",
+                                                  "Ce dossier est archivé : il ne peut plus être modifié.");
+            const std::string now = nowIso();
+            const std::string closedAt =
+                dossier.statut != "clos" ? "" : before.value().closedAt.empty() ? now : before.value().closedAt;
             Params p;
             std::string sql = "UPDATE dossiers SET reference = " + p.str(dossier.reference);
             sql += ", statut = " + p.str(dossier.statut);
             sql += ", menage_json = " + p.str(dossier.menageJson);
             sql += ", logement_json = " + p.str(dossier.logementJson);
-            sql += ", version = version + 1, updated_at = " + p.str(nowIso());
+            sql += ", version = version + 1, updated_at = " + p.str(now);
+            sql += ", closed_at = " + p.str(closedAt);
             sql += " WHERE id = " + p.str(dossier.id);
             sql += " AND version = " + p.num(dossier.version);
             n = exec(s, sql, p);

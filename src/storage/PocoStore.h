@@ -106,6 +106,10 @@ public:
     Result<Dossier> findDossier(const std::string& id) override;
     Result<Page<Dossier>> listDossiers(const DossierQuery& query) override;
     Result<Dossier> updateDossier(const Dossier& dossier) override;
+    // Retention (RetentionStore.cpp, migration 16).
+    Result<std::vector<Dossier>> listClosedDossiers() override;
+    Result<Dossier> archiveDossier(const std::string& id, const AuditEvent& audit) override;
+    Result<ErasureCounts> eraseDossier(const std::string& id, const AuditEvent& audit) override;
 
     Result<Document> createDocument(const Document& document, const Revision& first) override;
     Result<Document> findDocument(const std::string& id) override;

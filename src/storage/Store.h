@@ -102,6 +102,23 @@ struct Dossier {
     // The user who follows it (migration 4, table dossier_index): written by
     // createDossier; filled by searchDossiers only ("" elsewhere or when none).
     std::string referentUserId;
+    // Life cycle (migration 16; docs/rgpd.md). ISO 8601 UTC, "" when not (yet):
+    // closedAt is set by updateDossier when statut becomes "clos" (cleared when
+    // it leaves it); archivedAt and erasedAt by archiveDossier / eraseDossier.
+    // An archived dossier is read-only; an erased one keeps ids and hashes only.
+    std::string closedAt;
+    std::string archivedAt;
+    std::string erasedAt;
+};
+
+// What eraseDossier() wiped (counts of rows whose personal content was erased).
+struct ErasureCounts {
+    std::int64_t documents = 0;
+    std::int64_t revisions = 0;
+    std::int64_t consents = 0;
+    std::int64_t transmissions = 0;
+    std::int64_t signatories = 0;
+    std::int64_t drafts = 0;
 };
 
 struct DossierQuery {
@@ -470,6 +487,20 @@ public:
     // `dossier.version` is not the stored version (concurrent update).
     virtual Result<Dossier> updateDossier(const Dossier& dossier) = 0;
 
+    // Retention (migration 16; RetentionStore.cpp; docs/rgpd.md). The defaults answer Internal "not_implemented".
+    // Every closed dossier not yet erased, of every association, oldest closing first.
+    virtual Result<std::vector<Dossier>> listClosedDossiers();
+    // Marks a closed dossier archived (read-only) with its audit event, in one transaction.
+    // FailedPrecondition "dossier_not_closed" / "dossier_archived" when it is not closed / already archived.
+    virtual Result<Dossier> archiveDossier(const std::string& id, const AuditEvent& audit);
+    // Erases the personal data of a closed dossier and of everything attached to it (household
+    // and dwelling, revisions' input and files, consents' giver and purpose, recipient copies,
+    // webhook bodies, signatories, signed PDFs, scans, previews, drafts, idempotency answers),
+    // keeping rows, ids and SHA-256 so that `audit verify` still holds; with its audit event,
+    // in one transaction. SQLite: the file is then vacuumed so that no erased byte stays in it.
+    // FailedPrecondition "dossier_not_closed" / "dossier_erased".
+    virtual Result<ErasureCounts> eraseDossier(const std::string& id, const AuditEvent& audit);
+
     // Documents. `first` carries the input, the artefacts and their bytes.
     // `document.id` may be preset (from newId("doc_"): the rendered files show it); empty: assigned.
     virtual Result<Document> createDocument(const Document& document, const Revision& first) = 0;
@@ -619,6 +650,15 @@ public:
     virtual Result<AutorisationPreview> confirmedAutorisationPreview(const std::string& documentId, std::int64_t revision);
 };
 
+inline Result<std::vector<Dossier>> Store::listClosedDossiers() {
+    return Status::internal("not_implemented", "Conservation non disponible dans ce stockage.");
+}
+inline Result<Dossier> Store::archiveDossier(const std::string&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Conservation non disponible dans ce stockage.");
+}
+inline Result<ErasureCounts> Store::eraseDossier(const std::string&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Conservation non disponible dans ce stockage.");
+}
 inline Result<SigningRecord> Store::createSigning(const Signing&, const std::vector<Signatory>&, const AuditEvent&) {
     return Status::internal("not_implemented", "Signature non disponible dans ce stockage.");
 }

@@ -1,5 +1,7 @@
 #include "web/WebRoutes.h"
 
+#include "service/HouseholdExport.h"
+
 #include <algorithm>
 #include <map>
 
@@ -424,6 +426,11 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
                       {"menage", householdSummary(dossier)},
                       {"referent", referentName},
                       {"created", frenchDate(dossier.createdAt)}};
+        // Life cycle (retention, docs/rgpd.md): an archived dossier is shown read-only.
+        const bool archived = !dossier.archivedAt.empty();
+        if (!dossier.closedAt.empty()) dm["closed"] = frenchDate(dossier.closedAt);
+        if (archived) dm["archived"] = frenchDate(dossier.archivedAt);
+        if (!dossier.erasedAt.empty()) dm["erased"] = frenchDate(dossier.erasedAt);
         const std::string nu = numeroUnique(dossier);
         if (!nu.empty()) dm["numeroUnique"] = nu;
         // Documents with their revisions; the history gathers consents and transmissions.
@@ -491,13 +498,33 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
             // The household's receipt of consents is generated from the consent records, never filled in.
             if (def->personalData && def->id != "recu-consentements") newDocuments.push_back(mstch::map{{"form", def->id}, {"label", def->title}});
         mstch::map ctx{{"dossier", dm}, {"membres", membres}, {"documents", documents}, {"timeline", timeline},
-                       {"newDocuments", newDocuments}, {"consents", consentTable}, {"canTransmit", transmissions != nullptr}};
+                       {"newDocuments", newDocuments}, {"consents", consentTable},
+                       {"canTransmit", transmissions != nullptr && !archived}, {"editable", !archived},
+                       {"closable", !archived && dossier.statut != "clos"}, {"csrf", page.csrfToken}};
         const std::string message = page.query.get("message");
         if (message == "cree") ctx["message"] = std::string("Le dossier a été créé.");
         else if (message == "consentement") ctx["message"] = std::string("Le consentement du ménage a été enregistré.");
         else if (message == "refus") ctx["message"] = std::string("Le refus du ménage a été enregistré : rien ne sera transmis à ce bailleur.");
         else if (message == "retire") ctx["message"] = std::string("Le consentement a été retiré : il ne permet plus aucune transmission.");
+        else if (message == "clos") ctx["message"] = std::string("Le dossier a été clos : les durées de conservation courent à partir d’aujourd’hui.");
         return app.render(page, "dossier", ctx, "Dossier " + reference);
+    });
+
+    // --- The household's rights (docs/rgpd.md): right-of-access export, closing ----------------
+    auto exporter = std::make_shared<const service::HouseholdExport>(dossiers);
+    app.page(router, "GET", "/dossiers/(dos_[0-9a-f]{16})/export\\.zip", [&app, exporter](Page& page) {
+        if (page.caller.kind != "association") return app.notFound(page);
+        auto zip = exporter->exportDossier(page.caller, page.request.params[0], "web");
+        if (!zip.isOk()) return zip.status().code() == Status::Code::NotFound ? app.notFound(page) : app.errorPage(page, zip.status());
+        return kit::download(zip.value().bytes, "application/zip", zip.value().fileName, /*inlineView=*/false);
+    });
+    app.page(router, "POST", "/dossiers/(dos_[0-9a-f]{16})/clore", [&app, dossiers](Page& page) {
+        const std::string& id = page.request.params[0];
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+        body->set("statut", std::string(service::STATUT_CLOS));
+        auto d = dossiers->updateDossier(page.caller, id, body);
+        if (!d.isOk()) return d.status().code() == Status::Code::NotFound ? app.notFound(page) : app.errorPage(page, d.status());
+        return app.redirect("/dossiers/" + id + "?message=clos");
     });
 
     // --- Users of the organisation (admins) -----------------------------------------------

@@ -326,6 +326,50 @@ TEST_F(WebTest, WhatIsNotYoursAnswers404) {
     EXPECT_TRUE(store->findUser(inesUser.id).value().disabledAt.empty());
 }
 
+// The household's rights on the dossier page (issue 11, item 12; docs/rgpd.md): the export link,
+// the ZIP (audited, the association's users only), closing, and an archived dossier shown read-only.
+TEST_F(WebTest, DossierPageOffersTheExportAndShowsAnArchivedDossierReadOnly) {
+    Browser marc = signedIn("marc@adgesti.fr");
+    std::string id = createDossier(marc, "Benali");
+    ASSERT_FALSE(id.empty());
+    auto page = marc.get("/dossiers/" + id);
+    ASSERT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("href=\"/dossiers/" + id + "/export.zip\" download>Exporter les données du ménage (droit d’accès)</a>"),
+              std::string::npos)
+        << page.body;
+    EXPECT_NE(page.body.find("Clore le dossier"), std::string::npos);
+    auto zip = marc.get("/dossiers/" + id + "/export.zip");
+    ASSERT_EQ(zip.status, 200) << zip.body;
+    EXPECT_EQ(zip.contentType, "application/zip");
+    EXPECT_EQ(zip.body.substr(0, 2), "PK");
+    EXPECT_NE(zip.header("content-disposition").find("donnees-menage-" + id + ".zip"), std::string::npos);
+    int exported = 0;
+    auto audit = store->listAudit(); // kept alive while iterating its value
+    ASSERT_TRUE(audit.isOk());
+    for (const auto& e : audit.value()) exported += e.event == "household.exported" && e.subject == id;
+    EXPECT_EQ(exported, 1);
+    Browser ines = signedIn("ines@habitat-solidaire.fr");
+    EXPECT_EQ(ines.get("/dossiers/" + id + "/export.zip").status, 404);
+    Browser cesf = signedIn("cesf@sarthe-habitat.fr");
+    EXPECT_EQ(cesf.get("/dossiers/" + id + "/export.zip").status, 404);
+
+    // Closing (CSRF-protected), then archiving by the retention: read-only page, 409 on a new document.
+    EXPECT_EQ(marc.post("/dossiers/" + id + "/clore", {}).status, 403);
+    auto closed = marc.post("/dossiers/" + id + "/clore", {{"_csrf", marc.csrf("/dossiers/" + id)}});
+    ASSERT_EQ(closed.status, 303) << closed.body;
+    auto d = store->findDossier(id).value();
+    EXPECT_EQ(d.statut, "clos");
+    EXPECT_FALSE(d.closedAt.empty());
+    ASSERT_TRUE(store->archiveDossier(id, {"dossier.archived", "system", id, "{}"}).isOk());
+    page = marc.get("/dossiers/" + id);
+    ASSERT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("Ce dossier est archivé (durée de conservation)"), std::string::npos) << page.body;
+    EXPECT_EQ(page.body.find("Nouveau document"), std::string::npos);
+    EXPECT_EQ(page.body.find("Enregistrer un consentement ou un refus"), std::string::npos);
+    EXPECT_EQ(page.body.find("Clore le dossier"), std::string::npos);
+    EXPECT_NE(page.body.find("Exporter les données du ménage"), std::string::npos);
+}
+
 TEST_F(WebTest, ViewsEscapeWhatUsersTyped) {
     Browser marc = signedIn("marc@adgesti.fr");
     const std::string evil = "<script>alert(\"x\")</script> & 'co'";
