@@ -181,6 +181,11 @@ public:
     // delivery::OutboxStore
     Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) override;
     Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) override;
+    Status markCancelled(const std::string& id, std::int64_t atMs, const std::string& reason,
+                         const std::string& auditDetails) override;
+    Result<delivery::Attempt> attemptInTransaction(const delivery::OutboxMessage& m, std::int64_t nowMs,
+                                                   const delivery::RetryPolicy& policy,
+                                                   const delivery::AttemptFn& attempt) override;
     Status markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
                       const std::string& error) override;
 

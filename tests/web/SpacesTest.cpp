@@ -357,11 +357,11 @@ TEST_P(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     EXPECT_NE(bad.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << bad.body;
     EXPECT_NE(bad.body.find("value=\"" + esc("ftp://reception") + "\""), std::string::npos) << "what was typed stays";
     EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
-    auto ok = paul.post("/webhook", {{"_csrf", token}, {"/url", "http://reception.sarthe-habitat.fr/passerelle"}});
+    auto ok = paul.post("/webhook", {{"_csrf", token}, {"/url", "https://reception.sarthe-habitat.fr/passerelle"}});
     ASSERT_EQ(ok.status, 303) << ok.body;
     auto w = store->findWebhook(bailleur.id);
     ASSERT_TRUE(w.isOk());
-    EXPECT_EQ(w.value().url, "http://reception.sarthe-habitat.fr/passerelle");
+    EXPECT_EQ(w.value().url, "https://reception.sarthe-habitat.fr/passerelle");
     auto shown = paul.get("/webhook?message=enregistre");
     EXPECT_NE(shown.body.find("L’adresse du webhook est enregistrée."), std::string::npos);
     EXPECT_NE(shown.body.find("<span class=\"code\">" + esc("http://reception.sarthe-habitat.fr/passerelle") + "</span>"), std::string::npos);
