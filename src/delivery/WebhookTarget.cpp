@@ -62,8 +62,8 @@ bool internalV4(std::uint32_t a) {
 }
 
 Status badUrl(const std::string& rule, const std::string& message) {
-    return Status::invalidArgument("bad_webhook_url", "Adresse de webhook invalide : " + message,
-                                   {FieldError{"/url", rule, message}});
+    const std::string text = "Adresse de webhook invalide : " + message;
+    return Status::invalidArgument("bad_webhook_url", text, {FieldError{"/url", rule, text}});
 }
 
 Poco::Net::Context::Ptr tlsContext(const std::string& caFile) {
