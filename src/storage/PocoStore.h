@@ -26,6 +26,12 @@
 //  - the outbox (delivery::OutboxStore): claimDue takes a lease; on
 //    PostgreSQL the due rows are selected "FOR UPDATE SKIP LOCKED" in the
 //    claiming transaction, so two instances never claim the same message.
+//    attemptInTransaction (issue 11 item 7) holds one transaction over the
+//    consent re-check, the send and its record: the message row FOR UPDATE,
+//    the dossier's consents FOR SHARE (PostgreSQL; recordConsent takes them
+//    FOR UPDATE), the write lock and mutex on SQLite — so a withdrawal is
+//    ordered either before the check (the push is cancelled) or after the
+//    recorded delivery. Writers wait at most the sender's timeout.
 #include <functional>
 #include <memory>
 #include <mutex>
