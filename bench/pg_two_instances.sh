@@ -31,6 +31,8 @@ trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 db=$(scripts/pg-test-server start)
 P() { "$bin" "$@" --db "$db" --data-dir "$work/a"; }
+# The receiver listens on loopback: webhooks there are allowed explicitly (denied by default).
+export PASSERELLE_WEBHOOK_ALLOW_HOSTS=127.0.0.1
 
 # The webhook receiver: counts POSTs by Idempotency-Key, answers 200.
 cat >"$work/receiver.py" <<'PY'

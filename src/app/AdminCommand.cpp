@@ -48,7 +48,7 @@ void usage(std::ostream& err) {
            "  passerelle admin set-partnership-siao ASSOCIATION BAILLEUR SIAO|aucun\n"
            "  passerelle admin create-action ASSOCIATION INTITULÉ [--funders FINANCEUR1,FINANCEUR2]\n"
            "  passerelle admin set-signing-links ASSOCIATION BAILLEUR oui|non\n"
-           "  passerelle admin set-webhook BAILLEUR|SIAO http://…\n"
+           "  passerelle admin set-webhook BAILLEUR|SIAO https://…\n"
            "Options communes : --data-dir DIR (./var par défaut) ou --db sqlite:CHEMIN | postgresql://…"
         << std::endl;
 }

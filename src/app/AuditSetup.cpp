@@ -213,6 +213,26 @@ std::vector<std::string> crossCheck(const storage::AuditedState& state, const st
             problems.push_back("Transmission " + t.id + " : les copies conservées ne correspondent pas aux empreintes du journal (entrée n° " +
                                std::to_string(entry->seq) + ").");
     }
+    // Issue 11 item 7: a cancelled push has its journal entry with the same reason, was never
+    // delivered, and every cancellation in the journal is a cancelled message in the base.
+    std::set<std::string> cancelledIds;
+    for (const auto& m : state.cancelledMessages) {
+        cancelledIds.insert(m.id);
+        const audit::AuditEntry* entry = find(m.id, {"delivery.cancelled"});
+        if (!entry) {
+            problems.push_back("Envoi " + m.id + " annulé sans son entrée au journal (delivery.cancelled).");
+            continue;
+        }
+        if (entry->details.find("\"reason\":\"" + m.reason + "\"") == std::string::npos)
+            problems.push_back("Envoi " + m.id + " : le motif d'annulation « " + m.reason +
+                               " » ne correspond pas au journal (entrée n° " + std::to_string(entry->seq) + ").");
+        if (state.deliveredMessages.count(m.id) || find(m.id, {"delivery.delivered"}))
+            problems.push_back("Envoi " + m.id + " annulé mais remis au destinataire.");
+    }
+    for (const auto& e : entries)
+        if (e.event == "delivery.cancelled" && !cancelledIds.count(e.subject))
+            problems.push_back("Envoi " + e.subject + " annulé au journal (entrée n° " + std::to_string(e.seq) +
+                               ") mais pas dans la base.");
     return problems;
 }
 

@@ -60,6 +60,7 @@
 #include "service/RenderService.h"
 #include "service/TransmissionService.h"
 #include "web/WebApp.h"
+#include "delivery/WebhookTarget.h"
 #include "service/WebhookSigning.h"
 #include "web/AdminPages.h"
 #include "web/FunderPages.h"
@@ -207,6 +208,11 @@ protected:
         const std::string& command = args[0];
         std::vector<std::string> rest(args.begin() + 1, args.end());
         try {
+            // Issue 11 item 8: where a push may go (checked when a webhook is set and at each delivery).
+            delivery::WebhookTargetPolicy webhooks;
+            webhooks.allowHosts = delivery::WebhookTargetPolicy::parseHosts(setting("webhook.allow-hosts", ""));
+            webhooks.caFile = setting("webhook.ca-file", "");
+            delivery::setWebhookTargetPolicy(webhooks);
             if (command == "render") return cmdRender(rest);
             if (command == "validate") return cmdValidate(rest);
             if (command == "forms") return cmdForms();
@@ -788,7 +794,7 @@ private:
             return EXIT_OK;
         }
         // Webhook push: the durable outbox, drained every 2 s by a background thread.
-        service::DeliveryLoop deliveryLoop(store.value(), store.value(), webhookSender);
+        service::DeliveryLoop deliveryLoop(store.value(), store.value(), webhookSender, catalog.value().forms);
         deliveryLoop.setNotifier(*notifier); // a push dead for good: the référent is told
         std::cout << "Base de données : " << store.value()->describe() << " (schéma "
                   << store.value()->schemaVersion().value() << ")" << std::endl;

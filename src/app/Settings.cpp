@@ -19,6 +19,7 @@ const char* WEB = "Application web (docs/web.md)";
 const char* MAIL = "Courriel des notifications (serve ; docs/notifications.md)";
 const char* SIGNING = "Signature (docs/signatures.md)";
 const char* RETENTION = "Conservation des données (retention ; docs/rgpd.md)";
+const char* WEBHOOK = "Push aux webhooks des bailleurs (docs/web.md)";
 const char* COMMAND = "Arguments des commandes (ligne de commande seulement)";
 
 std::vector<Setting> makeTable() {
@@ -123,6 +124,14 @@ std::vector<Setting> makeTable() {
         {"notifications.retry-base-ms", "", "", "PASSERELLE_NOTIFICATIONS_RETRY_BASE_MS", "MS", MAIL,
          "Premier délai avant une nouvelle tentative.", "30000"},
         {"notifications.max-attempts", "", "", "PASSERELLE_NOTIFICATIONS_MAX_ATTEMPTS", "N", MAIL, "Tentatives d’envoi au plus.", "12"},
+        // Issue 11 item 8: deny by default; only https to public addresses, unless a host is named here.
+        {"webhook.allow-hosts", "", "", "PASSERELLE_WEBHOOK_ALLOW_HOSTS", "HOTE,HOTE", WEBHOOK,
+         "Hôtes de webhook autorisés malgré une adresse interne (privée, locale, de métadonnées) et en http:// "
+         "(ex. 127.0.0.1 pour un récepteur local) ; séparés par des virgules.",
+         "aucun : https:// vers une adresse publique seulement"},
+        {"webhook.ca-file", "", "", "PASSERELLE_WEBHOOK_CA_FILE", "FICHIER", WEBHOOK,
+         "Autorités de certification (PEM) acceptées en plus de celles du système pour les webhooks https://.",
+         "celles du système"},
         {"signing.linkMinutes", "", "", "PASSERELLE_SIGNING_LINK_MINUTES", "MIN", SIGNING,
          "Durée de vie d’un lien de signature personnel.", "2880"},
         // Retention (issue 11, item 12): the CNIL's référentiel for social and medico-social support.

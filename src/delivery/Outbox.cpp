@@ -1,5 +1,7 @@
 #include "delivery/Outbox.h"
 
+#include "delivery/WebhookTarget.h"
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -16,41 +18,56 @@ std::int64_t RetryPolicy::delayAfter(int attempts) const {
 }
 
 SendResult HttpSender::send(const OutboxMessage& m) {
-    SendResult r;
-    try {
-        Poco::URI uri(m.url);
-        if (uri.getScheme() != "http") {
-            r.error = "scheme_unsupported";
-            return r;
-        }
-        Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-        session.setTimeout(Poco::Timespan(_timeoutSeconds, 0));
-        std::string path = uri.getPathAndQuery();
-        Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, path.empty() ? "/" : path, Poco::Net::HTTPMessage::HTTP_1_1);
-        req.setContentType("application/json; charset=utf-8");
-        req.setContentLength(static_cast<std::streamsize>(m.body.size()));
-        req.set("Idempotency-Key", m.id);
-        req.set("X-Passerelle-Transmission", m.transmissionId);
-        session.sendRequest(req) << m.body;
-        Poco::Net::HTTPResponse resp;
-        std::istream& in = session.receiveResponse(resp);
-        Poco::NullOutputStream sink;
-        Poco::StreamCopier::copyStream(in, sink);
-        r.httpStatus = resp.getStatus();
-        r.delivered = r.httpStatus >= 200 && r.httpStatus < 300;
-        if (!r.delivered) r.error = "http_" + std::to_string(r.httpStatus);
-    } catch (const Poco::Exception& e) {
-        r.error = e.displayText();
-    } catch (const std::exception& e) {
-        r.error = e.what();
+    return postWebhook(m.url, {{"Idempotency-Key", m.id}, {"X-Passerelle-Transmission", m.transmissionId}}, m.body,
+                       _timeoutSeconds);
+}
+
+Status OutboxStore::markCancelled(const std::string& id, std::int64_t, const std::string& reason, const std::string&) {
+    return markFailed(id, 0, 0, /*dead=*/true, "cancelled: " + reason);
+}
+
+Result<Attempt> OutboxStore::attemptInTransaction(const OutboxMessage& m, std::int64_t nowMs, const RetryPolicy& policy,
+                                                  const AttemptFn& attempt) {
+    Attempt a = attempt(m);
+    if (a.skipped) return a;
+    Status st;
+    if (a.cancelled) st = markCancelled(m.id, nowMs, a.cancelReason, a.cancelDetails);
+    else if (a.result.delivered) st = markDelivered(m.id, nowMs, a.result.httpStatus);
+    else {
+        const int attempts = m.attempts + 1;
+        st = markFailed(m.id, attempts, nowMs + policy.delayAfter(attempts),
+                        a.result.permanent || attempts >= policy.maxAttempts, a.result.error);
     }
-    return r;
+    if (!st.isOk()) return st;
+    return a;
 }
 
 Result<int> OutboxWorker::runOnce(std::int64_t nowMs, int batch, std::int64_t leaseMs) {
     auto claimed = _store.claimDue(nowMs, batch, leaseMs);
     if (!claimed.isOk()) return claimed.status();
     int delivered = 0;
+    if (_guard) {
+        for (const auto& m : claimed.value()) {
+            auto a = _store.attemptInTransaction(m, nowMs, _policy, [&](const OutboxMessage& current) {
+                Attempt at = _guard(current, nowMs);
+                if (at.skipped || at.cancelled || !at.result.error.empty()) return at;
+                at.result = _sender.send(current);
+                return at;
+            });
+            if (!a.isOk()) return a.status();
+            if (a.value().skipped) continue;
+            if (a.value().cancelled) {
+                if (_onCancel) _onCancel(m, a.value());
+                continue;
+            }
+            const SendResult& r = a.value().result;
+            const int attempts = m.attempts + 1;
+            const bool dead = !r.delivered && (r.permanent || attempts >= _policy.maxAttempts);
+            if (r.delivered) ++delivered;
+            if (_observer) _observer(m, r, dead);
+        }
+        return delivered;
+    }
     for (const auto& m : claimed.value()) {
         SendResult r = _sender.send(m);
         int attempts = m.attempts + 1;

@@ -7,6 +7,14 @@
 // to the association). Several instances may run workers on one PostgreSQL
 // database: claiming takes a lease, so a message is sent by one worker at a
 // time, and the receiver dedupes on the idempotency key.
+//
+// Issue 11 item 7: a push may carry a household's data only while the consent it
+// was made under still holds. With a Guard (the webhook pushes), each attempt runs
+// inside one store transaction (OutboxStore::attemptInTransaction): the store locks
+// what the consent stands on and reads the recipient's webhook URL as it is now, the
+// guard re-checks the consent gate, the sender sends only when it allows, and the
+// outcome is recorded before the commit. A message the gate no longer allows is
+// cancelled (a state of its own, with the reason, audited) and never sent.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,7 +28,7 @@ namespace passerelle::delivery {
 struct OutboxMessage {
     std::string id;            // also the Idempotency-Key
     std::string recipientOrgId;
-    std::string url;           // webhook (http://…)
+    std::string url;           // webhook (http(s)://…) at enqueue; a guarded attempt uses the recipient's current one
     std::string body;          // JSON payload: identifiers, recipient copy link and SHA-256 — see docs
     std::string transmissionId;
     int attempts = 0;
@@ -35,6 +43,29 @@ struct RetryPolicy {
     std::int64_t delayAfter(int attempts) const; // attempts already made (≥ 1)
 };
 
+struct SendResult {
+    bool delivered = false; // 2xx
+    int httpStatus = 0;     // 0: no answer (connection refused, timeout); SMTP reply code for e-mail
+    std::string error;
+    // true: retrying cannot help (e.g. an SMTP 5xx "no such mailbox"): the message is dead at once.
+    bool permanent = false;
+};
+
+// One guarded attempt (issue 11 item 7).
+struct Attempt {
+    bool skipped = false;       // no longer due (delivered, dead or cancelled by another instance): nothing done
+    bool cancelled = false;     // the gate no longer allows it: cancelled, never sent
+    std::string cancelReason;   // the gate's code: withdrawn | expired | superseded | no_webhook | …
+    std::string cancelDetails;  // JSON of the audit entry "delivery.cancelled" (identifiers only)
+    SendResult result;          // when sent
+};
+// Re-checks the gate for `current` (the message as stored, url = the recipient's webhook now) at `nowMs`.
+// Returns an Attempt with `cancelled` set to cancel, or with result.error set (and nothing sent) when the
+// check could not be made (retried later); otherwise the worker sends.
+using Guard = std::function<Attempt(const OutboxMessage& current, std::int64_t nowMs)>;
+// Called inside the transaction: the guard, then (when it allows) the send.
+using AttemptFn = std::function<Attempt(const OutboxMessage& current)>;
+
 // What storage offers the worker (PocoStore implements it; tests use a fake).
 class OutboxStore {
 public:
@@ -44,14 +75,16 @@ public:
     virtual Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) = 0;
     virtual Status markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
                               const std::string& error) = 0;
-};
-
-struct SendResult {
-    bool delivered = false; // 2xx
-    int httpStatus = 0;     // 0: no answer (connection refused, timeout); SMTP reply code for e-mail
-    std::string error;
-    // true: retrying cannot help (e.g. an SMTP 5xx "no such mailbox"): the message is dead at once.
-    bool permanent = false;
+    // Cancelled for good with its reason (never claimed again). Default: dead with "cancelled: reason".
+    virtual Status markCancelled(const std::string& id, std::int64_t atMs, const std::string& reason,
+                                 const std::string& auditDetails);
+    // One guarded attempt in one transaction: checks `m` is still due, locks what its consent stands on
+    // (a withdrawal or a new consent record waits for the commit), calls `attempt` with the message as
+    // stored and the recipient's current webhook URL, and records its outcome (delivered, failed/dead
+    // after `policy`, or cancelled with its audit entry) before committing. The default (stores without
+    // transactions: the tests' fakes) calls `attempt` then the mark* methods.
+    virtual Result<Attempt> attemptInTransaction(const OutboxMessage& m, std::int64_t nowMs, const RetryPolicy& policy,
+                                                 const AttemptFn& attempt);
 };
 
 class Sender {
@@ -60,7 +93,8 @@ public:
     virtual SendResult send(const OutboxMessage& message) = 0;
 };
 
-// POSTs JSON with headers Idempotency-Key and X-Passerelle-Transmission (plain http; TLS ends at a proxy).
+// POSTs JSON with headers Idempotency-Key and X-Passerelle-Transmission, to a target checked under the
+// webhook policy (delivery/WebhookTarget.h: https verified; internal addresses only for allowed hosts).
 class HttpSender : public Sender {
 public:
     explicit HttpSender(int timeoutSeconds = 10) : _timeoutSeconds(timeoutSeconds) {}
@@ -77,6 +111,10 @@ class OutboxWorker {
 public:
     OutboxWorker(OutboxStore& store, Sender& sender, RetryPolicy policy = {}, AttemptObserver observer = {})
         : _store(store), _sender(sender), _policy(policy), _observer(std::move(observer)) {}
+    // With a guard, every attempt goes through OutboxStore::attemptInTransaction (issue 11 item 7).
+    void setGuard(Guard guard) { _guard = std::move(guard); }
+    // Told of each cancellation (after its transaction committed).
+    void setCancelObserver(std::function<void(const OutboxMessage&, const Attempt&)> f) { _onCancel = std::move(f); }
     // One pass: claims due messages and tries each once. Returns how many were delivered.
     Result<int> runOnce(std::int64_t nowMs, int batch = 20, std::int64_t leaseMs = 60000);
 
@@ -85,6 +123,8 @@ private:
     Sender& _sender;
     RetryPolicy _policy;
     AttemptObserver _observer;
+    Guard _guard;
+    std::function<void(const OutboxMessage&, const Attempt&)> _onCancel;
 };
 
 } // namespace passerelle::delivery

@@ -85,10 +85,12 @@ std::string isoMs(std::int64_t epochMs) {
 JObject::Ptr pushToJson(const storage::OutboxStatus& m) {
     auto o = jsonObject();
     o->set("message", m.id);
-    o->set("status", m.delivered ? "delivered" : m.dead ? "dead" : "pending");
+    o->set("status", m.delivered ? "delivered" : m.cancelled ? "cancelled" : m.dead ? "dead" : "pending");
     o->set("attempts", m.attempts);
     if (m.deliveredAtMs) o->set("deliveredAt", isoMs(*m.deliveredAtMs));
-    if (!m.delivered && !m.dead) o->set("nextAttemptAt", isoMs(m.nextAttemptAtMs));
+    if (!m.delivered && !m.dead && !m.cancelled) o->set("nextAttemptAt", isoMs(m.nextAttemptAtMs));
+    if (m.cancelledAtMs) o->set("cancelledAt", isoMs(*m.cancelledAtMs));
+    if (m.cancelled) o->set("cancelReason", m.cancelReason);
     if (m.httpStatus) o->set("httpStatus", m.httpStatus);
     if (!m.lastError.empty()) o->set("lastError", m.lastError);
     return o;
@@ -219,7 +221,11 @@ void addConsentRoutes(Router& router, std::shared_ptr<const TransmissionService>
         auto body = jsonRequestBody(r);
         if (!body.isOk()) return Reply::error(body.status());
         auto w = svc->setWebhook(r.caller, body.value());
-        if (!w.isOk()) return Reply::error(w.status());
+        if (!w.isOk()) {
+            Reply rep = Reply::error(w.status());
+            if (w.status().errorCode() == "bad_webhook_url") rep.status = 422; // names the field "/url"
+            return rep;
+        }
         auto o = jsonObject();
         o->set("organisation", w.value().organisationId);
         o->set("url", w.value().url);

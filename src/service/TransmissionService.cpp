@@ -15,6 +15,7 @@
 
 #include "common/Date.h"
 #include "consent/ConsentPolicy.h"
+#include "delivery/WebhookTarget.h"
 #include "service/AutorisationEvidence.h"
 #include "forms/FormRegistry.h"
 #include "storage/ApiKeys.h"
@@ -804,16 +805,7 @@ Result<std::vector<TransmissionStatus>> TransmissionService::documentTransmissio
 }
 
 Status checkWebhookUrl(const std::string& url) {
-    const Status bad = Status::invalidArgument(
-        "bad_webhook_url", "Adresse de webhook invalide : http://hôte[:port]/chemin attendu (le TLS se termine au proxy).");
-    if (url.size() > 2000 || url.rfind("http://", 0) != 0) return bad;
-    try {
-        Poco::URI uri(url);
-        if (uri.getHost().empty()) return bad;
-    } catch (const Poco::Exception&) {
-        return bad;
-    }
-    return Status::ok();
+    return delivery::checkWebhookTarget(url, delivery::webhookTargetPolicy(), /*requireResolution=*/false).status();
 }
 
 Result<storage::Webhook> TransmissionService::setWebhook(const Caller& caller, const Poco::JSON::Object::Ptr& body) const {
@@ -829,9 +821,72 @@ Result<storage::Webhook> TransmissionService::setWebhook(const Caller& caller, c
 // ---------------------------------------------------------------------------
 // Delivery loop.
 
+delivery::Attempt recheckDelivery(storage::Store& store, const forms::FormRegistry& forms,
+                                  const delivery::OutboxMessage& m, std::int64_t nowSeconds) {
+    delivery::Attempt a;
+    auto unavailable = [&](const std::string& what) {
+        a.result.error = "recheck_unavailable: " + what.substr(0, 100);
+        return a;
+    };
+    auto cancel = [&](const std::string& reason, const std::string& consentId) {
+        a.cancelled = true;
+        a.cancelReason = reason;
+        auto details = object();
+        details->set("transmission", m.transmissionId);
+        details->set("recipient", m.recipientOrgId);
+        details->set("consent", consentId);
+        details->set("reason", reason);
+        details->set("at", Instant{nowSeconds}.iso());
+        a.cancelDetails = json(details);
+        metrics::inc("passerelle_delivery_attempts_total", {{"outcome", "cancelled"}});
+        return a;
+    };
+    auto t = store.findTransmission(m.transmissionId);
+    if (!t.isOk()) return unavailable(t.status().errorCode());
+    // The landlord the gate decides for: the SIAO copy rests on the landlord's consent.
+    std::string landlord = t.value().recipientOrgId;
+    const bool siaoCopy = !t.value().copyOf.empty();
+    if (siaoCopy) {
+        auto original = store.findTransmission(t.value().copyOf);
+        if (!original.isOk()) return unavailable(original.status().errorCode());
+        landlord = original.value().recipientOrgId;
+    }
+    if (m.url.empty()) return cancel("no_webhook", t.value().consentId); // the recipient removed its webhook
+    auto org = store.findOrganisation(landlord);
+    if (!org.isOk()) return unavailable(org.status().errorCode());
+    auto def = forms.find(t.value().form);
+    if (!def) return cancel("form_missing", t.value().consentId);
+    auto revision = store.findRevision(t.value().documentId, t.value().revision);
+    if (!revision.isOk()) return unavailable(revision.status().errorCode());
+    auto data = forms::parseJsonObject(revision.value().inputJson);
+    if (!data.isOk()) return cancel("stored_input_invalid", t.value().consentId);
+    auto records = store.listConsents(t.value().dossierId);
+    if (!records.isOk()) return unavailable(records.status().errorCode());
+    consent::TransmissionRequest req;
+    req.form = def;
+    req.data = data.value();
+    req.dossierId = t.value().dossierId;
+    req.recipient = {org.value().id, org.value().kind};
+    req.now = Instant{nowSeconds};
+    req.consentId = t.value().consentId;
+    std::vector<ConsentRecord> recs;
+    for (const auto& r : records.value()) recs.push_back(toRecord(r));
+    const consent::Decision decision = consent::decide(req, recs);
+    metrics::inc("passerelle_consent_decisions_total", {{"code", decision.code()}});
+    if (!decision.allowed) {
+        // A newer record governs (another consent, or a refusal): the one the push was made under is superseded.
+        const bool replaced = !decision.consentId.empty() && decision.consentId != t.value().consentId;
+        return cancel(replaced ? "superseded" : decision.code(), t.value().consentId);
+    }
+    if (decision.consentId != t.value().consentId) return cancel("superseded", t.value().consentId);
+    if (siaoCopy && !decision.copySiao) return cancel("siao_copy_not_covered", t.value().consentId);
+    return a;
+}
+
 DeliveryLoop::DeliveryLoop(std::shared_ptr<storage::Store> audit, std::shared_ptr<delivery::OutboxStore> outbox,
-                           std::shared_ptr<delivery::Sender> sender, delivery::RetryPolicy policy, int intervalMs)
-    : _audit(std::move(audit)), _outbox(std::move(outbox)), _sender(std::move(sender)),
+                           std::shared_ptr<delivery::Sender> sender, std::shared_ptr<const forms::FormRegistry> forms,
+                           delivery::RetryPolicy policy, int intervalMs)
+    : _audit(std::move(audit)), _outbox(std::move(outbox)), _sender(std::move(sender)), _forms(std::move(forms)),
       _worker(*_outbox, *_sender, policy,
               [this](const delivery::OutboxMessage& m, const delivery::SendResult& r, bool dead) {
                   // Identifiers and outcome only: never the payload.
@@ -860,7 +915,17 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<storage::Store> audit, std::shared_pt
                       }
                   }
               }),
-      _intervalMs(intervalMs) {}
+      _intervalMs(intervalMs) {
+    // Fail closed: without the forms' definitions the gate cannot decide, so nothing is sent (retried).
+    _worker.setGuard([this](const delivery::OutboxMessage& current, std::int64_t nowMs) {
+        if (!_forms) {
+            delivery::Attempt a;
+            a.result.error = "recheck_unavailable: no forms";
+            return a;
+        }
+        return recheckDelivery(*_audit, *_forms, current, nowMs / 1000);
+    });
+}
 
 DeliveryLoop::~DeliveryLoop() { stop(); }
 

@@ -237,7 +237,19 @@ private:
 // The policy's view of a stored record (the one conversion transmit() uses).
 consent::ConsentRecord consentRecordOf(const storage::StoredConsent& stored);
 
-// Validates a webhook URL (http://host[:port]/path; TLS ends at a proxy).
+// Issue 11 item 7: the consent gate re-checked for one queued push at `nowSeconds`, on the records
+// committed now (the store holds them locked, see OutboxStore::attemptInTransaction). consent::decide
+// on the transmission's document revision, for the landlord it went to (for a SIAO copy: the landlord
+// of the original, and the consent must still cover the copy), naming the consent it was made under:
+// allowed only when that consent still governs, is in force and allows it. Otherwise the Attempt is
+// cancelled with the gate's code (withdrawn, expired, superseded, refused_by_household…) and the audit
+// details; a store failure gives result.error (nothing sent, retried).
+delivery::Attempt recheckDelivery(storage::Store& store, const forms::FormRegistry& forms,
+                                  const delivery::OutboxMessage& current, std::int64_t nowSeconds);
+
+// Validates a webhook URL under the process's webhook policy (delivery/WebhookTarget.h): https://
+// to a public address, or a host of PASSERELLE_WEBHOOK_ALLOW_HOSTS. InvalidArgument "bad_webhook_url"
+// with a FieldError on "/url".
 Status checkWebhookUrl(const std::string& url);
 
 // The outbox worker of a server: a background thread calling
@@ -245,10 +257,16 @@ Status checkWebhookUrl(const std::string& url);
 // (delivery.attempt / delivery.delivered / delivery.dead). stop() wakes the
 // thread and joins it (an attempt in progress finishes first, bounded by the
 // sender's timeout).
+//
+// Issue 11 item 7: every attempt is guarded (recheckDelivery, inside the delivery
+// transaction): a push the consent gate no longer allows is cancelled, audited
+// ("delivery.cancelled") and never sent.
 class DeliveryLoop {
 public:
+    // `forms`: the definitions the gate re-decides with (the transmission's form).
     DeliveryLoop(std::shared_ptr<storage::Store> audit, std::shared_ptr<delivery::OutboxStore> outbox,
-                 std::shared_ptr<delivery::Sender> sender, delivery::RetryPolicy policy = {}, int intervalMs = 2000);
+                 std::shared_ptr<delivery::Sender> sender, std::shared_ptr<const forms::FormRegistry> forms,
+                 delivery::RetryPolicy policy = {}, int intervalMs = 2000);
     ~DeliveryLoop();
     void start();
     void stop();
@@ -261,6 +279,7 @@ private:
     std::shared_ptr<storage::Store> _audit;
     std::shared_ptr<delivery::OutboxStore> _outbox;
     std::shared_ptr<delivery::Sender> _sender;
+    std::shared_ptr<const forms::FormRegistry> _forms;
     delivery::OutboxWorker _worker;
     int _intervalMs;
     Notifier* _notifier = &noNotifier();

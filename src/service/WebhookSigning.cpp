@@ -8,6 +8,7 @@
 #include <Poco/URI.h>
 
 #include "audit/AuditChain.h"
+#include "delivery/WebhookTarget.h"
 
 namespace passerelle::service {
 
@@ -27,34 +28,10 @@ delivery::SendResult SignedWebhookSender::send(const delivery::OutboxMessage& m)
             return r;
         }
     }
-    try {
-        Poco::URI uri(m.url);
-        if (uri.getScheme() != "http") {
-            r.error = "scheme_unsupported";
-            return r;
-        }
-        Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-        session.setTimeout(Poco::Timespan(_timeoutSeconds, 0));
-        std::string path = uri.getPathAndQuery();
-        Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, path.empty() ? "/" : path, Poco::Net::HTTPMessage::HTTP_1_1);
-        req.setContentType("application/json; charset=utf-8");
-        req.setContentLength(static_cast<std::streamsize>(m.body.size()));
-        req.set("Idempotency-Key", m.id);
-        req.set("X-Passerelle-Transmission", m.transmissionId);
-        if (!secret.empty()) req.set(WEBHOOK_SIGNATURE_HEADER, webhookSignature(secret, m.body));
-        session.sendRequest(req) << m.body;
-        Poco::Net::HTTPResponse resp;
-        std::istream& in = session.receiveResponse(resp);
-        Poco::NullOutputStream sink;
-        Poco::StreamCopier::copyStream(in, sink);
-        r.httpStatus = resp.getStatus();
-        r.delivered = r.httpStatus >= 200 && r.httpStatus < 300;
-        if (!r.delivered) r.error = "http_" + std::to_string(r.httpStatus);
-    } catch (const Poco::Exception& e) {
-        r.error = e.displayText();
-    } catch (const std::exception& e) {
-        r.error = e.what();
-    }
+    std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", m.id},
+                                                                {"X-Passerelle-Transmission", m.transmissionId}};
+    if (!secret.empty()) headers.emplace_back(WEBHOOK_SIGNATURE_HEADER, webhookSignature(secret, m.body));
+    r = delivery::postWebhook(m.url, headers, m.body, _timeoutSeconds);
     return r;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // SignedWebhookSender: the sender of the pushes to landlords' (and SIAO's) webhooks, as
-// delivery::HttpSender (POST JSON, Idempotency-Key, X-Passerelle-Transmission; plain http, TLS
-// ends at a proxy) plus, when the recipient has a signing secret (storage::WebhookSecretStore),
+// delivery::HttpSender (POST JSON, Idempotency-Key, X-Passerelle-Transmission, to a target checked
+// under the webhook policy: delivery/WebhookTarget.h) plus, when the recipient has a signing secret (storage::WebhookSecretStore),
 //     X-Passerelle-Signature: sha256=<hex HMAC-SHA256(secret, body)>
 // The secret is read at each attempt, so a replaced secret signs the retries too. A receiver
 // checks the header against the body it read (constant-time comparison), see docs/web.md.

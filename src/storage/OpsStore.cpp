@@ -25,11 +25,11 @@ Result<PocoStore::OperationalCounts> PocoStore::operationalCounts(std::int64_t n
     Poco::Int64 now = nowMs;
     Status st = readSession("operationalCounts", [&](Session& s) {
         Poco::Int64 pending = 0, dead = 0, due = 0, sessions = 0;
-        s << "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead = 0", into(pending), now;
+        s << "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead = 0 AND cancelled_at IS NULL", into(pending), now;
         s << "SELECT COUNT(*) FROM outbox WHERE dead <> 0", into(dead), now;
         // `now` is our own integer: written into the text (placeholders differ between SQLite and PostgreSQL).
         const std::string t = std::to_string(now);
-        s << "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead = 0 AND next_attempt_at <= " + t, into(due), now;
+        s << "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead = 0 AND cancelled_at IS NULL AND next_attempt_at <= " + t, into(due), now;
         s << "SELECT COUNT(*) FROM web_sessions WHERE expires_at_ms > " + t, into(sessions), now;
         c.outboxPending = pending;
         c.outboxDead = dead;

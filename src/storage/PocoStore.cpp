@@ -261,6 +261,13 @@ const std::vector<Migration>& migrations() {
              "CREATE TABLE webhook_secrets (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id),"
              " secret TEXT NOT NULL, created_at TEXT NOT NULL)",
          }},
+        // Issue 11 item 7: a push the consent gate no longer allows at delivery time is cancelled
+        // (never sent), with the gate's reason; NULL cancelled_at: not cancelled.
+        {15, "annulation des envois webhook dont le consentement ne tient plus (retiré, expiré, remplacé)",
+         {
+             "ALTER TABLE outbox ADD COLUMN cancelled_at BIGINT",
+             "ALTER TABLE outbox ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT ''",
+         }},
         // Issue 11, item 12 (docs/rgpd.md): a dossier's life cycle for the retention periods —
         // when it was closed, archived (read-only) and its personal data erased ("" : not yet).
         // Dossiers already closed count from their last update.
@@ -1489,10 +1496,10 @@ Transmission transmissionWithArtefacts(Session& s, const TransmissionRow& r) {
 }
 
 using OutboxStatusRow =
-    Poco::Tuple<std::string, std::string, Int64, Int64, Int64, std::string, std::string, Int64, Int64>;
+    Poco::Tuple<std::string, std::string, Int64, Int64, Int64, std::string, std::string, Int64, Int64, Int64, std::string>;
 const char* OUTBOX_STATUS_SELECT =
     "SELECT id, transmission_id, attempts, COALESCE(delivered_at, -1), dead, last_error, recipient_id,"
-    " next_attempt_at, http_status FROM outbox";
+    " next_attempt_at, http_status, COALESCE(cancelled_at, -1), cancel_reason FROM outbox";
 OutboxStatus toOutboxStatus(const OutboxStatusRow& r) {
     OutboxStatus o;
     o.id = r.get<0>();
@@ -1505,6 +1512,11 @@ OutboxStatus toOutboxStatus(const OutboxStatusRow& r) {
     if (r.get<3>() >= 0) o.deliveredAtMs = r.get<3>();
     o.nextAttemptAtMs = r.get<7>();
     o.httpStatus = static_cast<int>(r.get<8>());
+    if (r.get<9>() >= 0) {
+        o.cancelled = true;
+        o.cancelledAtMs = r.get<9>();
+        o.cancelReason = r.get<10>();
+    }
     return o;
 }
 
@@ -1517,6 +1529,13 @@ Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, con
     c.withdrawnAt.reset();
     return Impl::write<StoredConsent>(*this, "recordConsent", [&](Session& s) -> Result<StoredConsent> {
         Impl::claimIdempotency(*this, s, "consent", c.id);
+        if (!_sqlite) {
+            // A new record supersedes: it waits for a push being delivered under the dossier's
+            // records (attemptInTransaction holds them FOR SHARE) and is ordered after it.
+            std::vector<std::string> ids;
+            Params p;
+            exec(s, "SELECT id FROM consents WHERE dossier_id = " + p.str(c.dossierId) + " FOR UPDATE", p, into(ids));
+        }
         Impl::step(*this, "consent.insert");
         {
             Params p;
@@ -1787,6 +1806,13 @@ Result<AuditedState> PocoStore::auditedState() {
             auto it = index.find(r.get<0>());
             if (it != index.end()) out.transmissions[it->second].artefactSha256[r.get<1>()] = r.get<2>();
         }
+        Params o;
+        using ORow = Poco::Tuple<std::string, Int64, std::string, Int64>;
+        for (const auto& r : selectRows<ORow>(s, "SELECT id, COALESCE(cancelled_at, -1), cancel_reason,"
+                                                 " COALESCE(delivered_at, -1) FROM outbox ORDER BY id", o)) {
+            if (r.get<1>() >= 0) out.cancelledMessages.push_back({r.get<0>(), r.get<2>()});
+            if (r.get<3>() >= 0) out.deliveredMessages.insert(r.get<0>());
+        }
         return out;
     });
 }
@@ -1814,7 +1840,8 @@ Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t no
         {
             Params p;
             std::string sql = "SELECT id, recipient_id, url, body, transmission_id, attempts, next_attempt_at FROM outbox"
-                              " WHERE delivered_at IS NULL AND dead = 0 AND next_attempt_at <= " + p.num(nowMs);
+                              " WHERE delivered_at IS NULL AND dead = 0 AND cancelled_at IS NULL AND next_attempt_at <= " +
+                              p.num(nowMs);
             sql += " AND lease_until <= " + p.num(nowMs);
             sql += " ORDER BY next_attempt_at, id LIMIT " + p.num(std::max(1, max));
             // Another instance's claim in progress: skip its rows rather than wait (and never take them twice).
@@ -1846,7 +1873,7 @@ Status PocoStore::markDelivered(const std::string& id, std::int64_t atMs, int ht
         std::string sql = "UPDATE outbox SET delivered_at = " + p.num(atMs);
         sql += ", http_status = " + p.num(httpStatus);
         sql += ", attempts = attempts + 1, lease_until = 0, last_error = " + p.str("");
-        sql += " WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
+        sql += " WHERE id = " + p.str(id) + " AND delivered_at IS NULL AND cancelled_at IS NULL";
         exec(s, sql, p);
     });
 }
@@ -1860,8 +1887,100 @@ Status PocoStore::markFailed(const std::string& id, int attempts, std::int64_t n
         sql += ", next_attempt_at = " + p.num(nextAttemptAtMs);
         sql += ", dead = " + p.num(dead ? 1 : 0);
         sql += ", last_error = " + p.str(error.substr(0, 500));
-        sql += ", lease_until = 0 WHERE id = " + p.str(id) + " AND delivered_at IS NULL";
+        sql += ", lease_until = 0 WHERE id = " + p.str(id) + " AND delivered_at IS NULL AND cancelled_at IS NULL";
         exec(s, sql, p);
+    });
+}
+
+namespace {
+// The cancellation of one message and its audit entry, inside the caller's transaction.
+void cancelIn(PocoStore& store, Session& s, bool sqlite, const std::string& id, std::int64_t atMs,
+              const std::string& reason, const std::string& details) {
+    PocoStore::Impl::step(store, "outbox.cancelled");
+    Params p;
+    std::string sql = "UPDATE outbox SET cancelled_at = " + p.num(atMs);
+    sql += ", cancel_reason = " + p.str(reason.substr(0, 100));
+    sql += ", lease_until = 0 WHERE id = " + p.str(id) + " AND delivered_at IS NULL AND cancelled_at IS NULL";
+    if (exec(s, sql, p) == 0) return; // delivered or cancelled meanwhile: nothing to record
+    appendAuditIn(store, s, sqlite, {"delivery.cancelled", "system", id, details.empty() ? "{}" : details});
+}
+} // namespace
+
+Status PocoStore::markCancelled(const std::string& id, std::int64_t atMs, const std::string& reason,
+                                const std::string& auditDetails) {
+    return Impl::run(*this, "markCancelled", [&](Session& s) { cancelIn(*this, s, _sqlite, id, atMs, reason, auditDetails); });
+}
+
+// Issue 11 item 7: one guarded attempt in one transaction. PostgreSQL: the message row is locked
+// (FOR UPDATE) and the dossier's consent records are locked FOR SHARE, so a withdrawal (UPDATE) or a
+// new record (recordConsent locks the dossier's records FOR UPDATE first) waits until this attempt is
+// recorded; the gate runs on what is committed once the locks are held. SQLite: the process write
+// mutex and the database write lock (taken first) hold every other writer off the same way.
+Result<delivery::Attempt> PocoStore::attemptInTransaction(const delivery::OutboxMessage& m, std::int64_t nowMs,
+                                                          const delivery::RetryPolicy& policy,
+                                                          const delivery::AttemptFn& attempt) {
+    return Impl::write<delivery::Attempt>(*this, "attemptDelivery", [&](Session& s) -> Result<delivery::Attempt> {
+        Impl::step(*this, "outbox.attempt");
+        if (_sqlite) exec(s, "UPDATE outbox SET lease_until = lease_until WHERE 1 = 0");
+        delivery::OutboxMessage current = m;
+        std::string dossierId;
+        {
+            using Row = Poco::Tuple<std::string, std::string, std::string, Int64>;
+            Params p;
+            std::string sql = "SELECT o.url, o.body, t.dossier_id, o.attempts FROM outbox o JOIN transmissions t"
+                              " ON t.id = o.transmission_id WHERE o.id = " + p.str(m.id);
+            sql += " AND o.delivered_at IS NULL AND o.dead = 0 AND o.cancelled_at IS NULL";
+            if (!_sqlite) sql += " FOR UPDATE OF o";
+            auto rows = selectRows<Row>(s, sql, p);
+            if (rows.empty()) {
+                delivery::Attempt skipped;
+                skipped.skipped = true;
+                return skipped;
+            }
+            current.body = rows.front().get<1>();
+            dossierId = rows.front().get<2>();
+            current.attempts = static_cast<int>(rows.front().get<3>());
+        }
+        if (!_sqlite) {
+            Impl::step(*this, "outbox.lock_consents");
+            std::vector<std::string> ids;
+            Params p;
+            exec(s, "SELECT id FROM consents WHERE dossier_id = " + p.str(dossierId) + " FOR SHARE", p, into(ids));
+        }
+        {
+            // The URL current at delivery time (issue 11 item 8), not the one copied at enqueue.
+            std::vector<std::string> urls;
+            Params p;
+            exec(s, "SELECT url FROM webhooks WHERE organisation_id = " + p.str(m.recipientOrgId), p, into(urls));
+            current.url = urls.empty() ? std::string() : urls.front();
+        }
+        delivery::Attempt a = attempt(current);
+        if (a.skipped) return a;
+        if (a.cancelled) {
+            cancelIn(*this, s, _sqlite, m.id, nowMs, a.cancelReason, a.cancelDetails);
+            return a;
+        }
+        Params p;
+        const int attempts = current.attempts + 1;
+        std::string sql;
+        if (a.result.delivered) {
+            Impl::step(*this, "outbox.delivered");
+            sql = "UPDATE outbox SET delivered_at = " + p.num(nowMs);
+            sql += ", http_status = " + p.num(a.result.httpStatus);
+            sql += ", attempts = attempts + 1, lease_until = 0, last_error = " + p.str("");
+        } else {
+            Impl::step(*this, "outbox.failed");
+            const bool dead = a.result.permanent || attempts >= policy.maxAttempts;
+            sql = "UPDATE outbox SET attempts = " + p.num(attempts);
+            sql += ", next_attempt_at = " + p.num(nowMs + policy.delayAfter(attempts));
+            sql += ", dead = " + p.num(dead ? 1 : 0);
+            sql += ", http_status = " + p.num(a.result.httpStatus);
+            sql += ", last_error = " + p.str(a.result.error.substr(0, 500));
+            sql += ", lease_until = 0";
+        }
+        sql += " WHERE id = " + p.str(m.id);
+        exec(s, sql, p);
+        return a;
     });
 }
 

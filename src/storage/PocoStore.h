@@ -26,6 +26,12 @@
 //  - the outbox (delivery::OutboxStore): claimDue takes a lease; on
 //    PostgreSQL the due rows are selected "FOR UPDATE SKIP LOCKED" in the
 //    claiming transaction, so two instances never claim the same message.
+//    attemptInTransaction (issue 11 item 7) holds one transaction over the
+//    consent re-check, the send and its record: the message row FOR UPDATE,
+//    the dossier's consents FOR SHARE (PostgreSQL; recordConsent takes them
+//    FOR UPDATE), the write lock and mutex on SQLite — so a withdrawal is
+//    ordered either before the check (the push is cancelled) or after the
+//    recorded delivery. Writers wait at most the sender's timeout.
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -186,6 +192,11 @@ public:
     // delivery::OutboxStore
     Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) override;
     Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) override;
+    Status markCancelled(const std::string& id, std::int64_t atMs, const std::string& reason,
+                         const std::string& auditDetails) override;
+    Result<delivery::Attempt> attemptInTransaction(const delivery::OutboxMessage& m, std::int64_t nowMs,
+                                                   const delivery::RetryPolicy& policy,
+                                                   const delivery::AttemptFn& attempt) override;
     Status markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
                       const std::string& error) override;
 

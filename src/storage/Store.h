@@ -21,6 +21,7 @@
 // Implementations are safe to share between threads.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -312,6 +313,10 @@ struct OutboxStatus {
     std::optional<std::int64_t> deliveredAtMs; // epoch milliseconds
     std::int64_t nextAttemptAtMs = 0;          // epoch milliseconds (meaningful while pending)
     int httpStatus = 0;                        // of the last attempt (0: no HTTP answer)
+    // Issue 11 item 7: cancelled at delivery time, the consent no longer allowing it; never sent.
+    bool cancelled = false;
+    std::optional<std::int64_t> cancelledAtMs;
+    std::string cancelReason;                  // the gate's code (withdrawn, expired, superseded…)
 };
 
 // --- Signed documents (issue 10) -------------------------------------------
@@ -383,8 +388,15 @@ struct AuditedState {
         std::string copyOf;
         std::map<std::string, std::string> artefactSha256; // format -> SHA-256
     };
+    // Issue 11 item 7: the webhook messages cancelled at delivery time, and those delivered.
+    struct CancelledMessage {
+        std::string id;
+        std::string reason;
+    };
     std::vector<ConsentState> consents;
     std::vector<TransmissionState> transmissions;
+    std::vector<CancelledMessage> cancelledMessages;
+    std::set<std::string> deliveredMessages;
 };
 
 // --- Accounts and web sessions (issue 9, migration 4) ---------------------

@@ -4,6 +4,7 @@
 #include <Poco/Timestamp.h>
 
 #include "web/PageHelpers.h"
+#include "web/PageKit.h"
 
 namespace passerelle::web {
 
@@ -32,13 +33,14 @@ std::string deliveryState(const storage::OutboxStatus& s) {
     if (s.delivered)
         return "Remis" + (s.deliveredAtMs ? " le " + frenchDateTime(epochMsToIso(*s.deliveredAtMs)) : std::string()) +
                (s.httpStatus ? " (réponse HTTP " + std::to_string(s.httpStatus) + ")" : std::string());
+    if (s.cancelled) return "Annulé : " + kit::cancelReasonText(s.cancelReason);
     if (s.dead) return "Échec définitif après " + attempts;
     if (s.attempts == 0) return "En attente du premier envoi";
     return "En échec, nouvel essai le " + frenchDateTime(epochMsToIso(s.nextAttemptAtMs)) + " (" + attempts + ")";
 }
 
 std::string deliveryKind(const storage::OutboxStatus& s) {
-    return s.delivered ? "remis" : s.dead ? "echec" : "attente";
+    return s.delivered ? "remis" : s.cancelled ? "annule" : s.dead ? "echec" : "attente";
 }
 
 } // namespace

@@ -62,4 +62,14 @@ int pageNumber(const std::string& text, int max = 100000);
 // Percent-encodes a query value.
 std::string urlEncode(const std::string& s);
 
+// Why a push was cancelled at delivery time (issue 11 item 7), in French.
+inline std::string cancelReasonText(const std::string& code) {
+    if (code == "withdrawn") return "le ménage a retiré son consentement";
+    if (code == "expired") return "le consentement a expiré";
+    if (code == "superseded") return "le consentement a été remplacé";
+    if (code == "siao_copy_not_covered") return "le consentement ne couvre plus la copie au SIAO";
+    if (code == "no_webhook") return "le destinataire n’a plus de webhook";
+    return "le consentement ne permet plus l’envoi (" + code + ")";
+}
+
 } // namespace passerelle::web::kit

@@ -38,6 +38,8 @@ std::string joinCategories(const std::vector<std::string>& cats) {
 std::string pushText(const storage::OutboxStatus& m) {
     if (m.delivered)
         return "Poussé au webhook du destinataire" + (m.deliveredAtMs ? " le " + kit::parisDateTimeMs(*m.deliveredAtMs) : "") + ".";
+    if (m.cancelled)
+        return "Envoi automatique annulé : " + kit::cancelReasonText(m.cancelReason) + " ; rien n’a été envoyé.";
     if (m.dead)
         return "Échec de l’envoi automatique au webhook après " + std::to_string(m.attempts) + " tentative" +
                (m.attempts > 1 ? "s" : "") + (m.lastError.empty() ? "" : " (" + m.lastError + ")") +
@@ -94,9 +96,9 @@ std::vector<TimelineEvent> deliveryEvents(const std::vector<service::DeliveryVie
         if (!d.status.push.empty()) {
             const auto& m = d.status.push.back();
             TimelineEvent e;
-            e.kind = m.delivered ? "envoi" : m.dead ? "echec" : "envoi";
+            e.kind = m.delivered ? "envoi" : (m.dead || m.cancelled) ? "echec" : "envoi";
             e.at = m.deliveredAtMs ? consent::Instant{*m.deliveredAtMs / 1000}.iso() : t.createdAt;
-            e.title = std::string(m.delivered ? "Poussé à " : m.dead ? "Échec de l’envoi automatique à " : "Envoi automatique en cours à ") +
+            e.title = std::string(m.delivered ? "Poussé à " : m.cancelled ? "Envoi automatique annulé à " : m.dead ? "Échec de l’envoi automatique à " : "Envoi automatique en cours à ") +
                       who + " : " + documentTitle;
             e.detail = pushText(m);
             out.push_back(e);

@@ -633,7 +633,7 @@ TEST(PushFailedTest, DeadWebhookPushTellsTheReferent) {
     ASSERT_TRUE(c.isOk()) << c.status().toString();
     auto t = transmissions.transmit(caller, doc, bailleur);
     ASSERT_TRUE(t.isOk()) << t.status().toString();
-    service::DeliveryLoop push(store, store, std::make_shared<delivery::HttpSender>(1), delivery::RetryPolicy{1, 1, 1});
+    service::DeliveryLoop push(store, store, std::make_shared<delivery::HttpSender>(1), repoCatalog().forms, delivery::RetryPolicy{1, 1, 1});
     push.setNotifier(notifier);
     ASSERT_TRUE(push.runOnce(nowMs()).isOk());
     auto queued = mailOf(*mail, t.value().id);

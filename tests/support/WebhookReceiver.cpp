@@ -1,5 +1,9 @@
 #include "support/WebhookReceiver.h"
 
+#include <cstdlib>
+
+#include "delivery/WebhookTarget.h"
+
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -59,7 +63,15 @@ private:
     WebhookReceiver& _r;
 };
 
+void allowLoopbackWebhooks() {
+    auto policy = delivery::webhookTargetPolicy();
+    policy.allowHosts.insert("127.0.0.1");
+    delivery::setWebhookTargetPolicy(policy);
+    ::setenv("PASSERELLE_WEBHOOK_ALLOW_HOSTS", "127.0.0.1", /*overwrite=*/0);
+}
+
 WebhookReceiver::WebhookReceiver() {
+    allowLoopbackWebhooks();
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
     _server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, new Poco::Net::HTTPServerParams);
     _server->start();

@@ -16,6 +16,11 @@ class HTTPServer;
 
 namespace passerelle::testing {
 
+// Test receivers listen on loopback: allows webhooks to 127.0.0.1 in this process and in the
+// processes it starts (PASSERELLE_WEBHOOK_ALLOW_HOSTS), as an operator would for a local receiver.
+// WebhookReceiver's constructor calls it.
+void allowLoopbackWebhooks();
+
 class WebhookReceiver {
 public:
     struct Hit {

@@ -18,7 +18,9 @@
 //  - the SIAO copy (seed 004): only with the partnership's SIAO AND the
 //    household's agreement; the same redacted copy; another SIAO gets 404;
 //  - the receipt's French labels, form titles and never-sent categories.
+#include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <functional>
 #include <map>
 #include <random>
@@ -417,7 +419,7 @@ TEST_P(TransmissionTest, RestartDuringDeliveryDeliversExactlyOnce) {
     }
     // Instance 2 (a new store on the same database) restarts: the lease keeps it off until it expires.
     auto restarted = db->open();
-    service::DeliveryLoop loop(restarted, restarted, std::make_shared<delivery::HttpSender>(5));
+    service::DeliveryLoop loop(restarted, restarted, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms);
     EXPECT_EQ(loop.runOnce(now + 1000).value(), 0);
     EXPECT_EQ(rx.requests(), 1u) << "leased: not sent twice at once";
     EXPECT_EQ(loop.runOnce(now + lease + 1).value(), 1);
@@ -499,7 +501,7 @@ private:
 TEST_P(TransmissionTest, CanariesNeverReachAnythingALandlordCanObtain) {
     WebhookReceiver rx;
     ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
-    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5));
+    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms);
     struct Kind {
         std::string form;
         std::string example;
@@ -638,7 +640,7 @@ TEST_P(TransmissionTest, DocumentTransmissionsListRefusalsSendsAndPushStatus) {
     EXPECT_EQ(allowed->getObject("push")->getValue<int>("attempts"), 0);
 
     // Delivered: the date and the attempts.
-    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5));
+    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms);
     const auto nowMs = [] {
         return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 1000;
     };
@@ -662,7 +664,7 @@ TEST_P(TransmissionTest, DocumentTransmissionsListRefusalsSendsAndPushStatus) {
     EXPECT_FALSE(push->getValue<std::string>("nextAttemptAt").empty());
     delivery::RetryPolicy giveUp;
     giveUp.maxAttempts = 2;
-    service::DeliveryLoop last(store, store, std::make_shared<delivery::HttpSender>(5), giveUp);
+    service::DeliveryLoop last(store, store, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms, giveUp);
     EXPECT_EQ(last.runOnce(nowMs() + 24 * 3600 * 1000LL).value(), 0);
     push = byId(call("GET", status, keyA), trnOther)->getObject("push");
     EXPECT_EQ(push->getValue<std::string>("status"), "dead");
@@ -777,7 +779,7 @@ TEST_P(TransmissionTest, SiaoGetsTheRedactedCopyOnlyWhenPartnershipAndConsentSay
         EXPECT_NE(e.details.find(storage::sha256Hex(siaoPdf.body)), std::string::npos) << e.details;
     }
     EXPECT_EQ(copied, 1u);
-    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5));
+    service::DeliveryLoop loop(store, store, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms);
     EXPECT_EQ(loop.runOnce(std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count() + 1000).value(), 1);
     auto bodies = rxSiao.bodies();
@@ -921,6 +923,335 @@ TEST_P(TransmissionTest, HealthEmploymentAndParentingObjectivesNeverReachTheLand
         EXPECT_NE(normaliseSpaces(pdfToText(own.body)).find("Reprendre le suivi au CMP"), std::string::npos) << c.form;
     }
 }
+
+// ---------------------------------------------------------------------------
+// Issue 11, item 7: withdrawal stops what is still on its way. The gate is re-checked
+// inside the delivery transaction; a push queued under a consent withdrawn, expired or
+// superseded since is cancelled (state "cancelled" with the gate's code, audited as
+// "delivery.cancelled") and never reaches the receiver; `audit verify` stays green.
+
+std::int64_t epochMsNow() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string isoAt(std::int64_t epochSeconds) { return consent::Instant{epochSeconds}.iso(); }
+
+class QueuedPush : public TransmissionTest {
+protected:
+    // A fiche navette with a consent (optional extra JSON members), transmitted: its push is queued.
+    struct Sent {
+        std::string dossier, doc, consent, trn, msg;
+    };
+    Sent queue(const std::string& ref, const std::string& consentExtra = "") {
+        Sent s;
+        s.dossier = newDossier(keyA, ref);
+        s.doc = newDocument(keyA, "fiche-navette", s.dossier,
+                            readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+        std::string body = consentBody(orgBailleur, {"fiche-navette"}, {"logement", "identite"}, IN_PERSON);
+        if (!consentExtra.empty()) body = body.substr(0, body.size() - 1) + "," + consentExtra + "}";
+        auto c = call("POST", "/v1/dossiers/" + s.dossier + "/consents", keyA, body);
+        EXPECT_EQ(c.status, 201) << c.body;
+        s.consent = c.status == 201 ? c.json()->getValue<std::string>("id") : "";
+        auto t = call("POST", "/v1/documents/" + s.doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+        EXPECT_EQ(t.status, 201) << t.body;
+        if (t.status != 201) return s;
+        s.trn = t.json()->getValue<std::string>("id");
+        auto queued = store->listOutbox(s.trn);
+        EXPECT_TRUE(queued.isOk() && queued.value().size() == 1u);
+        if (queued.isOk() && !queued.value().empty()) s.msg = queued.value().front().id;
+        return s;
+    }
+    // The push as the association sees it (GET /v1/documents/{id}/transmissions).
+    Object::Ptr pushOf(const std::string& doc, const std::string& trn) {
+        auto r = call("GET", "/v1/documents/" + doc + "/transmissions", keyA);
+        EXPECT_EQ(r.status, 200) << r.body;
+        auto items = r.json()->getArray("transmissions");
+        for (unsigned i = 0; items && i < items->size(); ++i)
+            if (items->getObject(i)->getValue<std::string>("id") == trn) return items->getObject(i)->getObject("push");
+        return nullptr;
+    }
+    void expectAuditVerifies() {
+        auto verify = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url(), "--data-dir", db->dir() + "/var"});
+        EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err;
+    }
+    std::unique_ptr<service::DeliveryLoop> loop() {
+        return std::make_unique<service::DeliveryLoop>(store, store, std::make_shared<delivery::HttpSender>(5),
+                                                       repoCatalog().forms);
+    }
+};
+
+TEST_P(QueuedPush, APushQueuedBeforeAWithdrawalIsNeverDelivered) {
+    std::string orgSiao;
+    const std::string keySiao = createOrgWithKey(*store, "SIAO 22", "siao", &orgSiao);
+    auto made = run({PASSERELLE_BINARY, "admin", "create-partnership", "ADALEA", "Côtes d'Armor Habitat", "--siao", "SIAO 22",
+                     "--db", db->url()});
+    ASSERT_EQ(made.exitCode, 0) << made.out << made.err;
+    WebhookReceiver rx, rxSiao;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keySiao, R"({"url":")" + rxSiao.url() + R"("})").status, 200);
+
+    // Delivered while the consent holds: the control case.
+    Sent kept = queue("ADA-W-0", R"("copieSiao":true)");
+    auto l = loop();
+    ASSERT_EQ(l->runOnce(epochMsNow() + 1000).value(), 2);
+    EXPECT_EQ(rx.requests(), 1u);
+    EXPECT_EQ(rxSiao.requests(), 1u);
+
+    // Queued (landlord and SIAO copy), then withdrawn before the worker's pass.
+    Sent s = queue("ADA-W-1", R"("copieSiao":true)");
+    std::string siaoTrn, siaoMsg;
+    {
+        storage::TransmissionQuery q;
+        q.copyOf = s.trn;
+        q.allowedOnly = true;
+        auto copies = store->listTransmissions(q); // kept alive while iterating its value
+        ASSERT_TRUE(copies.isOk());
+        for (const auto& t : copies.value().items)
+            if (t.recipientOrgId == orgSiao) siaoTrn = t.id;
+        ASSERT_FALSE(siaoTrn.empty());
+        siaoMsg = store->listOutbox(siaoTrn).value().front().id;
+    }
+    ASSERT_EQ(call("POST", "/v1/consents/" + s.consent + "/withdraw", keyA).status, 200);
+    EXPECT_EQ(l->runOnce(epochMsNow() + 1000).value(), 0);
+    EXPECT_EQ(l->runOnce(epochMsNow() + 3600 * 1000).value(), 0) << "cancelled for good: never claimed again";
+    EXPECT_EQ(rx.requests(), 1u) << "the landlord got nothing after the withdrawal";
+    EXPECT_EQ(rxSiao.requests(), 1u) << "the SIAO got nothing after the withdrawal";
+
+    auto push = pushOf(s.doc, s.trn);
+    ASSERT_TRUE(push);
+    EXPECT_EQ(push->getValue<std::string>("status"), "cancelled");
+    EXPECT_EQ(push->getValue<std::string>("cancelReason"), "withdrawn");
+    EXPECT_TRUE(push->has("cancelledAt"));
+    auto siaoStatus = store->findOutboxMessage(siaoMsg);
+    ASSERT_TRUE(siaoStatus.isOk());
+    EXPECT_TRUE(siaoStatus.value().cancelled);
+    EXPECT_FALSE(siaoStatus.value().delivered);
+    EXPECT_EQ(siaoStatus.value().cancelReason, "withdrawn");
+    // Audited once per message, identifiers only.
+    std::set<std::string> cancelled;
+    for (const auto& e : auditEntries())
+        if (e.event == "delivery.cancelled") {
+            cancelled.insert(e.subject);
+            EXPECT_NE(e.details.find(R"("reason":"withdrawn")"), std::string::npos) << e.details;
+            EXPECT_NE(e.details.find(s.consent), std::string::npos) << e.details;
+        }
+    EXPECT_EQ(cancelled, (std::set<std::string>{s.msg, siaoMsg}));
+    EXPECT_EQ(countEvents("delivery.cancelled"), 2u);
+
+    // The copy the landlord holds stays readable, marked withdrawn (JSON list and item).
+    auto one = call("GET", "/v1/received/" + s.trn, keyBailleur);
+    ASSERT_EQ(one.status, 200) << one.body;
+    EXPECT_FALSE(one.json()->isNull("consentWithdrawnAt")) << one.body;
+    auto list = call("GET", "/v1/received", keyBailleur);
+    EXPECT_NE(list.body.find("consentWithdrawnAt"), std::string::npos);
+    auto keptOne = call("GET", "/v1/received/" + kept.trn, keyBailleur);
+    EXPECT_TRUE(keptOne.json()->isNull("consentWithdrawnAt")) << keptOne.body;
+    expectAuditVerifies();
+
+    // The journal and the base must agree: a cancellation erased from the base is found.
+    db->execute("UPDATE outbox SET cancelled_at = NULL, cancel_reason = '' WHERE id = '" + s.msg + "'");
+    auto broken = run({PASSERELLE_BINARY, "audit", "verify", "--db", db->url(), "--data-dir", db->dir() + "/var"});
+    EXPECT_NE(broken.exitCode, 0) << broken.out;
+    EXPECT_NE((broken.out + broken.err).find(s.msg), std::string::npos) << broken.out << broken.err;
+}
+
+TEST_P(QueuedPush, APushQueuedUnderAConsentThatExpiresMeanwhileIsCancelled) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    const std::int64_t nowS = epochMsNow() / 1000;
+    Sent s = queue("ADA-E-1", R"("expiresAt":")" + isoAt(nowS + 2 * 86400) + R"(")");
+    auto l = loop();
+    // The receiver is down until after the expiry: the first attempt fails, the retry comes too late.
+    rx.answer(503);
+    EXPECT_EQ(l->runOnce(epochMsNow() + 1000).value(), 0);
+    EXPECT_EQ(rx.requests(), 1u);
+    rx.answer(200);
+    EXPECT_EQ(l->runOnce((nowS + 3 * 86400) * 1000).value(), 0);
+    EXPECT_EQ(rx.hitsFor(s.trn, 200).size(), 0u) << "never delivered after the consent expired";
+    EXPECT_EQ(rx.requests(), 1u);
+    auto push = pushOf(s.doc, s.trn);
+    ASSERT_TRUE(push);
+    EXPECT_EQ(push->getValue<std::string>("status"), "cancelled");
+    EXPECT_EQ(push->getValue<std::string>("cancelReason"), "expired");
+    EXPECT_EQ(countEvents("delivery.cancelled"), 1u);
+    expectAuditVerifies();
+}
+
+TEST_P(QueuedPush, APushQueuedUnderASupersededConsentIsCancelledAndTheNewOneDelivered) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    Sent s = queue("ADA-S-1");
+    // A new record supersedes the consent (a narrower scope) before the worker's pass.
+    std::string narrower = consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, IN_PERSON);
+    narrower = narrower.substr(0, narrower.size() - 1) + R"(,"supersedes":")" + s.consent + R"("})";
+    auto next = call("POST", "/v1/dossiers/" + s.dossier + "/consents", keyA, narrower);
+    ASSERT_EQ(next.status, 201) << next.body;
+    auto l = loop();
+    EXPECT_EQ(l->runOnce(epochMsNow() + 1000).value(), 0);
+    EXPECT_EQ(rx.requests(), 0u);
+    auto push = pushOf(s.doc, s.trn);
+    ASSERT_TRUE(push);
+    EXPECT_EQ(push->getValue<std::string>("status"), "cancelled");
+    EXPECT_EQ(push->getValue<std::string>("cancelReason"), "superseded");
+    // A refusal recorded after a transmission cancels its push as well.
+    Sent r = queue("ADA-S-2");
+    Object::Ptr refusal = parse(consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, IN_PERSON));
+    refusal->set("kind", "refusal");
+    ASSERT_EQ(call("POST", "/v1/dossiers/" + r.dossier + "/consents", keyA, str(refusal)).status, 201);
+    // A transmission made under the new consent goes.
+    auto again = call("POST", "/v1/documents/" + s.doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(l->runOnce(epochMsNow() + 2000).value(), 1);
+    EXPECT_EQ(rx.requests(), 1u);
+    EXPECT_EQ(rx.hitsFor(again.json()->getValue<std::string>("id"), 200).size(), 1u);
+    EXPECT_EQ(pushOf(r.doc, r.trn)->getValue<std::string>("cancelReason"), "superseded");
+    EXPECT_EQ(countEvents("delivery.cancelled"), 2u);
+    expectAuditVerifies();
+}
+
+// Issue 11, item 8: the URL current at delivery time is used, not the one copied at enqueue;
+// the API and the CLI refuse an internal or plain-http target (422 naming "url").
+TEST_P(QueuedPush, TheWebhookUrlCurrentAtDeliveryIsUsedAndInternalTargetsAreRefused) {
+    WebhookReceiver before, after;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + before.url() + R"("})").status, 200);
+    Sent s = queue("ADA-U-1");
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + after.url() + R"("})").status, 200);
+    auto l = loop();
+    EXPECT_EQ(l->runOnce(epochMsNow() + 1000).value(), 1);
+    EXPECT_EQ(before.requests(), 0u) << "the old URL gets nothing";
+    EXPECT_EQ(after.hitsFor(s.trn, 200).size(), 1u);
+
+    for (const std::string url : {"http://10.0.0.5/passerelle", "https://10.0.0.5/passerelle", "https://169.254.169.254/",
+                                  "https://[::1]/p", "https://[fc00::1]/p", "http://hooks.bailleur.example/p"}) {
+        auto bad = call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + url + R"("})");
+        EXPECT_EQ(bad.status, 422) << url << " " << bad.body;
+        EXPECT_EQ(bad.error(), "bad_webhook_url");
+        auto details = bad.json()->getArray("details");
+        ASSERT_TRUE(details && details->size() == 1u) << bad.body;
+        EXPECT_EQ(details->getObject(0)->getValue<std::string>("path"), "/url");
+        EXPECT_NE(bad.body.find("Adresse de webhook invalide"), std::string::npos) << bad.body;
+    }
+    EXPECT_EQ(store->findWebhook(orgBailleur).value().url, after.url()) << "nothing half-written";
+    auto cli = run({PASSERELLE_BINARY, "admin", "set-webhook", "Côtes d'Armor Habitat", "https://192.168.1.20/hook", "--db", db->url()});
+    EXPECT_NE(cli.exitCode, 0) << cli.out;
+    EXPECT_NE(cli.err.find("adresse interne"), std::string::npos) << cli.err;
+    EXPECT_EQ(store->findWebhook(orgBailleur).value().url, after.url());
+}
+
+// Property-style: generated dossiers with random scopes and expiries; withdrawals,
+// supersessions and refusals while their pushes wait (the receiver failing some
+// attempts so that they wait longer), passes at random later times. After every pass,
+// each push is delivered only if its consent was valid at that pass (independent
+// oracle), cancelled with the reason the oracle expects otherwise, or still pending
+// after a failed attempt under a valid consent; at the end none is left pending.
+TEST_P(QueuedPush, NoDeliveryWithoutAValidConsentAtDeliveryTime) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    const int kDossiers = GetParam() == "sqlite" ? 200 : 80;
+    std::mt19937 rng(20261202);
+    const std::vector<std::string> cats = {"identite", "administratif", "budget", "dette", "accompagnement", "partenaire"};
+    const std::int64_t t0 = epochMsNow() / 1000;
+    struct Case {
+        Sent sent;
+        std::int64_t expiresAt = 0; // epoch seconds
+        std::string expected;       // "" while valid; else the cancel reason the oracle expects
+        bool done = false;
+    };
+    std::vector<Case> cases;
+    for (int n = 0; n < kDossiers; ++n) {
+        Case c;
+        std::set<std::string> scope = {"logement"};
+        for (const auto& x : cats)
+            if (rng() % 2) scope.insert(x);
+        c.expiresAt = t0 + 3600 * (2 + static_cast<std::int64_t>(rng() % 120)); // 2 h to 5 days
+        c.sent.dossier = newDossier(keyA, "PROP-" + std::to_string(n));
+        c.sent.doc = newDocument(keyA, "fiche-navette", c.sent.dossier,
+                                 readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+        std::string body = consentBody(orgBailleur, {"fiche-navette"}, scope, IN_PERSON);
+        body = body.substr(0, body.size() - 1) + R"(,"expiresAt":")" + isoAt(c.expiresAt) + R"("})";
+        auto cr = call("POST", "/v1/dossiers/" + c.sent.dossier + "/consents", keyA, body);
+        ASSERT_EQ(cr.status, 201) << cr.body;
+        c.sent.consent = cr.json()->getValue<std::string>("id");
+        auto t = call("POST", "/v1/documents/" + c.sent.doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+        ASSERT_EQ(t.status, 201) << t.body;
+        c.sent.trn = t.json()->getValue<std::string>("id");
+        c.sent.msg = store->listOutbox(c.sent.trn).value().front().id;
+        cases.push_back(c);
+    }
+    auto l = loop();
+    std::map<std::string, int> events;
+    int delivered = 0, cancelled = 0, wrong = 0;
+    std::int64_t when = t0;
+    const int kPasses = 5;
+    for (int pass = 0; pass < kPasses; ++pass) {
+        const bool last = pass == kPasses - 1;
+        for (auto& c : cases) {
+            if (c.done || !c.expected.empty() || last) continue;
+            const unsigned roll = rng() % 12;
+            if (roll == 0) {
+                ASSERT_EQ(call("POST", "/v1/consents/" + c.sent.consent + "/withdraw", keyA).status, 200);
+                c.expected = "withdrawn", ++events["withdrawn"];
+            } else if (roll == 1) {
+                std::string b = consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, IN_PERSON);
+                b = b.substr(0, b.size() - 1) + R"(,"supersedes":")" + c.sent.consent + R"("})";
+                ASSERT_EQ(call("POST", "/v1/dossiers/" + c.sent.dossier + "/consents", keyA, b).status, 201);
+                c.expected = "superseded", ++events["superseded"];
+            } else if (roll == 2) {
+                Object::Ptr refusal = parse(consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, IN_PERSON));
+                refusal->set("kind", "refusal");
+                ASSERT_EQ(call("POST", "/v1/dossiers/" + c.sent.dossier + "/consents", keyA, str(refusal)).status, 201);
+                c.expected = "superseded", ++events["refused"];
+            }
+        }
+        when += 3600 * (1 + static_cast<std::int64_t>(rng() % 36));
+        for (auto& c : cases)
+            if (!c.done && c.expected.empty() && when >= c.expiresAt) c.expected = "expired", ++events["expired"];
+        rx.failNext(last ? 0 : static_cast<int>(rng() % 8));
+        // Batches of 20: drain every due message at this instant (a failed one is next due 5 s later).
+        for (std::size_t i = 0; i < cases.size() / 20 + 3; ++i) ASSERT_TRUE(l->runOnce(when * 1000).isOk());
+        for (auto& c : cases) {
+            if (c.done) continue;
+            auto st = store->findOutboxMessage(c.sent.msg);
+            ASSERT_TRUE(st.isOk());
+            if (st.value().delivered) {
+                c.done = true, ++delivered;
+                if (!c.expected.empty()) {
+                    ++wrong;
+                    ADD_FAILURE() << c.sent.trn << " delivered at pass " << pass << " although " << c.expected;
+                }
+            } else if (st.value().cancelled) {
+                c.done = true, ++cancelled;
+                if (st.value().cancelReason != c.expected) {
+                    ++wrong;
+                    ADD_FAILURE() << c.sent.trn << " cancelled as " << st.value().cancelReason << ", expected « "
+                                  << c.expected << " » at pass " << pass;
+                }
+            } else if (!c.expected.empty() || last) {
+                ++wrong;
+                ADD_FAILURE() << c.sent.trn << " still pending at pass " << pass << " (expected " << c.expected << ")";
+            }
+        }
+    }
+    // The receiver's side: no accepted request for a push whose consent had stopped.
+    std::map<std::string, const Case*> byTrn;
+    for (const auto& c : cases) byTrn[c.sent.trn] = &c;
+    for (const auto& h : rx.hits())
+        if (h.answered == 200 && byTrn.count(h.transmission) && !store->findOutboxMessage(byTrn[h.transmission]->sent.msg).value().delivered)
+            ADD_FAILURE() << "accepted but not a delivered push: " << h.transmission;
+    EXPECT_EQ(rx.bodies().size(), static_cast<std::size_t>(delivered));
+    EXPECT_EQ(wrong, 0);
+    EXPECT_GT(delivered, 0);
+    EXPECT_GT(cancelled, 0);
+    EXPECT_EQ(delivered + cancelled, static_cast<int>(cases.size()));
+    std::cout << "[ property ] " << cases.size() << " pushes over " << kPasses << " passes: " << delivered << " delivered, "
+              << cancelled << " cancelled (withdrawn " << events["withdrawn"] << ", superseded " << events["superseded"]
+              << ", refused " << events["refused"] << ", expired " << events["expired"] << "); " << wrong
+              << " delivered without a valid consent or wrongly cancelled" << std::endl;
+    expectAuditVerifies();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, QueuedPush, ::testing::ValuesIn(storeBackends()),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return backendName(i.param); });
 
 } // namespace
 } // namespace passerelle::testing

@@ -313,14 +313,21 @@ TEST_P(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     EXPECT_NE(bad.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << bad.body;
     EXPECT_NE(bad.body.find("value=\"" + esc("ftp://reception") + "\""), std::string::npos) << "what was typed stays";
     EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
-    auto ok = paul.post("/webhook", {{"_csrf", token}, {"/url", "http://reception.sarthe-habitat.fr/passerelle"}});
+    // Issue 11 item 8: an internal address, or plain http to a host not allowed, is refused on the page too.
+    for (const std::string url : {"https://192.168.1.5/passerelle", "https://169.254.169.254/", "http://reception.sarthe-habitat.fr/p"}) {
+        auto internal = paul.post("/webhook", {{"_csrf", token}, {"/url", url}});
+        EXPECT_EQ(internal.status, 400) << url;
+        EXPECT_NE(internal.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << url;
+    }
+    EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
+    auto ok = paul.post("/webhook", {{"_csrf", token}, {"/url", "https://reception.sarthe-habitat.fr/passerelle"}});
     ASSERT_EQ(ok.status, 303) << ok.body;
     auto w = store->findWebhook(bailleur.id);
     ASSERT_TRUE(w.isOk());
-    EXPECT_EQ(w.value().url, "http://reception.sarthe-habitat.fr/passerelle");
+    EXPECT_EQ(w.value().url, "https://reception.sarthe-habitat.fr/passerelle");
     auto shown = paul.get("/webhook?message=enregistre");
     EXPECT_NE(shown.body.find("L’adresse du webhook est enregistrée."), std::string::npos);
-    EXPECT_NE(shown.body.find("<span class=\"code\">" + esc("http://reception.sarthe-habitat.fr/passerelle") + "</span>"), std::string::npos);
+    EXPECT_NE(shown.body.find("<span class=\"code\">" + esc("https://reception.sarthe-habitat.fr/passerelle") + "</span>"), std::string::npos);
     // The same audit event as PUT /v1/me/webhook.
     bool audited = false;
     const auto audit1 = store->listAudit(); // keep the Result alive: value() is a reference into it
@@ -331,7 +338,7 @@ TEST_P(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     Browser anne = signedIn("cesf@sarthe-habitat.fr");
     EXPECT_EQ(anne.get("/webhook").status, 404);
     EXPECT_EQ(paul.post("/webhook", {{"/url", "http://ailleurs.example/x"}}).status, 403);
-    EXPECT_EQ(store->findWebhook(bailleur.id).value().url, "http://reception.sarthe-habitat.fr/passerelle");
+    EXPECT_EQ(store->findWebhook(bailleur.id).value().url, "https://reception.sarthe-habitat.fr/passerelle");
 }
 
 TEST_P(SpacesTest, TheWebhookSecretIsShownOnceAndSignsTheTestPushAndEveryPush) {

@@ -58,7 +58,11 @@ export class PasserelleServer {
     this.port = await freePort();
     this.baseUrl = `http://127.0.0.1:${this.port}`;
     this.proc = spawn(this.bin, ['serve', '--port', String(this.port), '--data-dir', this.dataDir,
-      '--config', this.configFile], { cwd: this.sourceDir, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--config', this.configFile], {
+      cwd: this.sourceDir, stdio: ['ignore', 'pipe', 'pipe'],
+      // The journeys' webhook receivers listen on loopback: allowed explicitly (issue 11 item 8).
+      env: { ...process.env, PASSERELLE_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' },
+    });
     this.log = '';
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
