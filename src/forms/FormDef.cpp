@@ -324,7 +324,7 @@ std::optional<FieldType> fieldTypeFromName(const std::string& name) {
 
 const std::vector<std::string>& knownCategories() {
     static const std::vector<std::string> categories = {
-        "identite", "contact", "partenaire", "administratif", "logement", "budget", "dette", "accompagnement",
+        "identite", "composition", "contact", "partenaire", "administratif", "logement", "budget", "dette", "accompagnement",
         "sante", "justice", "famille", "emploi", "vie-sociale", "activite", "financement", "consentement"};
     return categories;
 }
@@ -335,6 +335,7 @@ const std::vector<std::string>& knownCategories() {
 const std::string& categoryLabel(const std::string& code) {
     static const std::map<std::string, std::string> labels = {
         {"identite", "Identité"},
+        {"composition", "Composition du ménage"},
         {"contact", "Coordonnées"},
         {"partenaire", "Partenaires et référents"},
         {"administratif", "Situation administrative"},

@@ -69,7 +69,7 @@ protected:
         ASSERT_TRUE(store->createPartnership(orgA, orgBailleur).isOk());
         ASSERT_TRUE(store->createPartnership(orgA, orgOther).isOk());
         assoc = {orgA, "ADALEA", "association", "", "", "usr_test", "Gwenaëlle Le Bihan", "membre"};
-        dossier = created(call("POST", "/v1/dossiers", keyA, R"({"reference":"ADA-2026-0042"})"));
+        dossier = created(call("POST", "/v1/dossiers", keyA, R"({"reference":"ADA-2026-0042","menage":{"membres":[{"prenom":"Yannick","nom":"Le Gall"}]}})"));
         clockMs = Poco::Timestamp().epochMicroseconds() / 1000;
     }
     void TearDown() override {

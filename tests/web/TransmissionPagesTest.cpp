@@ -19,6 +19,7 @@
 #include "service/AccountService.h"
 #include "service/DossierService.h"
 #include "service/TransmissionService.h"
+#include "storage/PocoStore.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
 #include "support/TestSupport.h"
@@ -131,6 +132,9 @@ protected:
         otherBailleur = store->createOrganisation("Habitat 76", storage::KIND_BAILLEUR).value();
         siao = store->createOrganisation("SIAO de la Sarthe", storage::KIND_SIAO).value();
         ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.id, siao.id).isOk());
+        // Issue 11 item 6: this partnership accepts consents recorded in person (default: refused).
+        ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.id, true,
+                                                     {"partnership.in_person_consent", "system", bailleur.id, "{}"}).isOk());
         addUser("ADGESTI", "claire@adgesti.fr", "Claire Lefèvre");
         addUser("Habitat Solidaire", "ines@habitat-solidaire.fr", "Inès Martin");
         addUser("Sarthe Habitat", "cesf@sarthe-habitat.fr", "Paul Bernard");
@@ -153,11 +157,13 @@ protected:
     }
     std::string createDossier(Browser& b, const std::string& reference, const std::string& nom) {
         std::string token = b.csrf("/dossiers/nouveau");
-        auto r = b.post("/dossiers", {{"_csrf", token}, {"/reference", reference}, {"/menage/membres/0/nom", nom}});
+        auto r = b.post("/dossiers", {{"_csrf", token}, {"/reference", reference}, {"/menage/membres/0/prenom", "Mariam"},
+                                      {"/menage/membres/0/nom", nom}});
         EXPECT_EQ(r.status, 303) << r.body;
         std::smatch m;
         std::string loc = r.header("location");
         if (!std::regex_search(loc, m, std::regex("/dossiers/(dos_[0-9a-f]{16})"))) return {};
+        givers[m[1]] = "Mariam " + nom; // the member who answers (issue 11 item 6: a member of the dossier's household)
         return m[1];
     }
     // The grille of the example with a health comment that must never reach a landlord.
@@ -180,7 +186,7 @@ protected:
     HttpResult recordConsent(Browser& b, const std::string& dossierId, bool copieSiao, bool withCsrf = true) {
         std::vector<std::pair<std::string, std::string>> f{
             {"/kind", "consent"},           {"/recipient", bailleur.id},
-            {"/givenBy/name", "Mariam Diallo"}, {"/givenBy/capacity", "household_member"},
+            {"/givenBy/name", givers[dossierId]}, {"/givenBy/capacity", "household_member"},
             {"/scope/documentKinds", "grille-capacite-habiter"},
             {"/how/method", "in_person"},   {"/how/recordedBy", "Claire Lefèvre"}};
         for (const char* c : {"identite", "administratif", "logement", "budget", "dette", "accompagnement", "vie-sociale", "contact", "partenaire"})
@@ -189,6 +195,7 @@ protected:
         if (withCsrf) f.emplace_back("_csrf", b.csrf("/dossiers/" + dossierId + "/consentements/nouveau"));
         return b.post("/dossiers/" + dossierId + "/consentements", f);
     }
+    std::map<std::string, std::string> givers;
     std::size_t transmissionCount(const std::string& docId) {
         service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
         auto list = transmissions->documentTransmissions(assoc, docId);
@@ -465,13 +472,24 @@ TEST_P(TransmissionPagesTest, AnExpiredConsentIsNamedWithALinkToRecordANewOne) {
     std::string dossier = createDossier(claire, "ADG-2026-0400", "Roux");
     std::string doc = createGrille(dossier);
     service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
-    auto body = Poco::JSON::Parser()
-                    .parse("{\"kind\": \"consent\", \"recipient\": \"" + bailleur.id +
-                           "\", \"givenBy\": {\"name\": \"Léa Roux\"}, \"scope\": {\"documentKinds\": [\"grille-capacite-habiter\"],"
-                           " \"categories\": [\"logement\"]}, \"how\": {\"method\": \"in_person\", \"recordedBy\": \"Claire Lefèvre\"},"
-                           " \"givenAt\": \"2024-01-10T09:00:00Z\", \"expiresAt\": \"2025-01-10T09:00:00Z\"}")
-                    .extract<Poco::JSON::Object::Ptr>();
-    auto recorded = transmissions->recordConsent(assoc, dossier, body);
+    // A consent of 2024, expired since 2025: stored as it was recorded then (the recording rules of
+    // issue 11 item 6 refuse a date typed today that far back).
+    storage::StoredConsent old;
+    old.id = storage::newId("cns_");
+    old.dossierId = dossier;
+    old.kind = "consent";
+    old.givenByName = "Mariam Roux";
+    old.givenByCapacity = "household_member";
+    old.recipientOrgId = bailleur.id;
+    old.documentKinds = {"grille-capacite-habiter"};
+    old.categories = {"logement"};
+    old.purpose = "Préparer la commission d’attribution.";
+    old.givenAt = consent::Instant::parseIso("2024-01-10T09:00:00Z")->epochSeconds;
+    old.expiresAt = consent::Instant::parseIso("2025-01-10T09:00:00Z")->epochSeconds;
+    old.howMethod = "in_person";
+    old.recordedBy = "Claire Lefèvre";
+    old.createdByOrganisationId = adgesti.id;
+    auto recorded = store->recordConsent(old, {"consent.given", adgesti.id, old.id, "{}"});
     ASSERT_TRUE(recorded.isOk()) << recorded.status().toString();
     auto page = claire.get("/documents/" + doc + "/transmettre");
     ASSERT_EQ(page.status, 200);
