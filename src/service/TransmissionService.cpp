@@ -423,7 +423,7 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
                           "s’enregistre que comme saisie différée d’une autorisation signée sur papier, scan joint "
                           "(« how » : {\"method\": \"signed_autorisation\", \"lateEntry\": true})."});
     if (isConsent && Poco::trim(c.purpose).empty())
-        errors.push_back({"/purpose", "required", "La finalité (« purpose ») est obligatoire : dites au ménage pour quoi faire."});
+        errors.push_back({"/purpose", "required", "La finalité est obligatoire : dites au ménage pour quoi faire ses informations seront transmises."});
     // Categories that never go to a bailleur have no place in a scope (the gate's table).
     if (isConsent)
         for (const auto& cat : c.categories)

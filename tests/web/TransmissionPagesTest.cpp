@@ -188,7 +188,8 @@ protected:
             {"/kind", "consent"},           {"/recipient", bailleur.id},
             {"/givenBy/name", givers[dossierId]}, {"/givenBy/capacity", "household_member"},
             {"/scope/documentKinds", "grille-capacite-habiter"},
-            {"/how/method", "in_person"},   {"/how/recordedBy", "Claire Lefèvre"}};
+            {"/how/method", "in_person"},   {"/how/recordedBy", "Claire Lefèvre"},
+            {"/purpose", "Transmission au bailleur des informations liées au logement."}};
         for (const char* c : {"identite", "administratif", "logement", "budget", "dette", "accompagnement", "vie-sociale", "contact", "partenaire"})
             f.emplace_back("/scope/categories", c);
         if (copieSiao) f.emplace_back("/copieSiao", "true");
@@ -297,6 +298,33 @@ TEST_P(TransmissionPagesTest, ConsentIsRecordedWithCsrfAndErrorsNameTheField) {
     EXPECT_EQ(receipt.status, 200);
     EXPECT_EQ(receipt.contentType, "application/pdf");
     EXPECT_TRUE(has(testing::normaliseSpaces(testing::pdfToText(receipt.body)), "Sarthe Habitat"));
+}
+
+// Issue 11 item 6 on the page: the dossier's members are named beside the giver's input; a giver
+// outside the household, or an in-person consent where the partnership does not accept it, is
+// refused with the error on its input, and nothing is recorded.
+TEST_P(TransmissionPagesTest, TheRecordRulesShowOnTheirInputs) {
+    Browser claire = signedIn("claire@adgesti.fr");
+    std::string dossier = createDossier(claire, "ADG-2026-0500", "Diallo");
+    auto form = claire.get("/dossiers/" + dossier + "/consentements/nouveau");
+    ASSERT_EQ(form.status, 200);
+    EXPECT_TRUE(has(textOf(form.body), "Membres nommés dans le dossier : Mariam Diallo.")) << textOf(form.body);
+    service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
+
+    givers[dossier] = "Jean Inconnu";
+    auto stranger = recordConsent(claire, dossier, false);
+    EXPECT_EQ(stranger.status, 400);
+    EXPECT_TRUE(has(stranger.body, "href=\"#givenBy-name\"")) << stranger.body;
+    EXPECT_TRUE(has(stranger.body, "n’est pas un membre du ménage nommé dans le dossier")) << stranger.body;
+
+    givers[dossier] = "Mariam Diallo";
+    ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.id, false,
+                                                 {"partnership.in_person_consent", "system", bailleur.id, "{}"}).isOk());
+    auto inPerson = recordConsent(claire, dossier, false);
+    EXPECT_EQ(inPerson.status, 400);
+    EXPECT_TRUE(has(inPerson.body, "href=\"#how-method\"")) << inPerson.body;
+    EXPECT_TRUE(has(inPerson.body, "n’accepte pas un accord recueilli en personne sans autorisation signée")) << inPerson.body;
+    EXPECT_TRUE(transmissions->listConsents(assoc, dossier).value().empty());
 }
 
 TEST_P(TransmissionPagesTest, PreviewConfirmInboxCopyAndWithdrawal) {
