@@ -54,6 +54,7 @@ python3 "$work/receiver.py" "$pr" & pids+=($!)
 P admin create-org "Asso Bench" --kind association >/dev/null
 P admin create-org "Bailleur Bench" --kind bailleur >/dev/null
 P admin create-partnership "Asso Bench" "Bailleur Bench" >/dev/null
+P admin set-partnership-in-person "Asso Bench" "Bailleur Bench" on >/dev/null
 P admin set-webhook "Bailleur Bench" "http://127.0.0.1:$pr/hook" >/dev/null
 asso=$(P admin create-key "Asso Bench" | grep '^psl_')
 mkdir -p "$work/b"; cp "$work/a/audit.key" "$work/b/audit.key"
@@ -69,7 +70,7 @@ grille=$(cat examples/grille-capacite-habiter-cotes-darmor-initiale.json)
 for i in $(seq 1 "$n"); do
   p=$pa; (( i % 2 )) && p=$pb
   api="http://127.0.0.1:$p/v1"
-  dossier=$(curl -sf -H "Authorization: Bearer $asso" -H "$J" -d "{\"reference\":\"BENCH-$i\"}" "$api/dossiers" | jq -r .id)
+  dossier=$(curl -sf -H "Authorization: Bearer $asso" -H "$J" -d "{\"reference\":\"BENCH-$i\",\"menage\":{\"membres\":[{\"prenom\":\"Yannick\",\"nom\":\"Le Gall\"}]}}" "$api/dossiers" | jq -r .id)
   doc=$(curl -sf -H "Authorization: Bearer $asso" -H "$J" \
     -d "{\"form\":\"grille-capacite-habiter\",\"dossier\":\"$dossier\",\"data\":$grille}" "$api/documents" | jq -r .id)
   curl -sf -o /dev/null -H "Authorization: Bearer $asso" -H "$J" "$api/dossiers/$dossier/consents" -d '{

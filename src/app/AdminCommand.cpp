@@ -48,6 +48,8 @@ void usage(std::ostream& err) {
            "  passerelle admin set-partnership-siao ASSOCIATION BAILLEUR SIAO|aucun\n"
            "  passerelle admin create-action ASSOCIATION INTITULÉ [--funders FINANCEUR1,FINANCEUR2]\n"
            "  passerelle admin set-signing-links ASSOCIATION BAILLEUR oui|non\n"
+           "  passerelle admin set-partnership-in-person ASSOCIATION BAILLEUR on|off\n"
+           "  passerelle admin set-org-contact ORGANISATION ADRESSE TELEPHONE COURRIEL\n"
            "  passerelle admin set-webhook BAILLEUR|SIAO https://…\n"
            "Options communes : --data-dir DIR (./var par défaut) ou --db sqlite:CHEMIN | postgresql://…"
         << std::endl;
@@ -193,6 +195,36 @@ int runAdmin(storage::Store& store, const std::vector<std::string>& args, const 
         if (!st.isOk()) return fail(err, st);
         out << "Signature par lien " << (args[3] == "oui" ? "activée" : "désactivée") << " : " << a.value().name << " / "
             << b.value().name << std::endl;
+        return EXIT_OK_;
+    }
+    // Issue 11 item 6: a consent recorded in person, without a signed autorisation, is weaker
+    // evidence; only a partnership that chose to accept it does (default: refused).
+    if (cmd == "set-partnership-in-person" && n == 3) {
+        auto a = findOrg(store, args[1]);
+        if (!a.isOk()) return fail(err, a.status());
+        auto b = findOrg(store, args[2]);
+        if (!b.isOk()) return fail(err, b.status());
+        if (args[3] != "on" && args[3] != "off")
+            return fail(err, Status::invalidArgument("bad_value", "Valeur attendue : on ou off."));
+        auto p = store.findPartnership(a.value().id, b.value().id);
+        if (!p.isOk()) return fail(err, p.status());
+        const bool on = args[3] == "on";
+        Status st = store.setInPersonConsentAllowed(a.value().id, b.value().id, on,
+                                                    {"partnership.in_person_consent", "system", p.value().id,
+                                                     std::string("{\"allowed\":") + (on ? "true}" : "false}")});
+        if (!st.isOk()) return fail(err, st);
+        out << "Accord recueilli en personne (sans autorisation signée) " << (on ? "accepté" : "refusé") << " : "
+            << a.value().name << " / " << b.value().name << std::endl;
+        return EXIT_OK_;
+    }
+    // Issue 11 item 11: the data controller's contact, printed on the household's receipt.
+    if (cmd == "set-org-contact" && n == 4) {
+        auto o = findOrg(store, args[1]);
+        if (!o.isOk()) return fail(err, o.status());
+        storage::OrganisationContact c{Poco::trim(args[2]), Poco::trim(args[3]), Poco::trim(args[4])};
+        Status st = store.setOrganisationContact(o.value().id, c, {"organisation.contact", "system", o.value().id, "{}"});
+        if (!st.isOk()) return fail(err, st);
+        out << "Coordonnées enregistrées : " << o.value().name << std::endl;
         return EXIT_OK_;
     }
     if (cmd == "create-action" && n == 2) {

@@ -91,7 +91,7 @@ struct Split {
 
 void splitNode(const FieldDef& f, const std::string& path, bool parentHousing, bool parentInScope,
                const ConsentScope& scope, Split& out) {
-    const bool housing = parentHousing && f.housing;
+    const bool housing = parentHousing && f.housing && isTransmissibleCategory(f.category);
     const bool inScope = parentInScope && scope.categories.count(f.category) > 0;
     if (f.fields.empty()) {
         if (!housing) out.excluded[path] = kExcludedNotHousing;
@@ -246,6 +246,24 @@ Instant effectiveExpiry(const ConsentRecord& r, const std::optional<Date>& measu
     // One calendar year, clamped to the month's end: 29/02 -> 28/02 (never 01/03: shorter is the safe side).
     Date anniversary = Date::fromDays(days).addMonths(12);
     return Instant{static_cast<std::int64_t>(anniversary.toDays()) * kSecondsPerDay + timeOfDay};
+}
+
+const std::vector<CategoryRule>& categoryTable() {
+    // "à l'exclusion de certaines informations sans lien avec le logement" (seed 004):
+    // health, family life, employment and justice are never the landlord's concern.
+    static const std::set<std::string> never = {"sante", "famille", "emploi", "justice"};
+    static const std::vector<CategoryRule> table = [] {
+        std::vector<CategoryRule> t;
+        for (const auto& c : forms::knownCategories()) t.push_back({c, forms::categoryLabel(c), never.count(c) == 0});
+        return t;
+    }();
+    return table;
+}
+
+bool isTransmissibleCategory(const std::string& code) {
+    for (const auto& r : categoryTable())
+        if (r.code == code) return r.transmissible;
+    return false;
 }
 
 Status validateRecord(const ConsentRecord& r) {
@@ -469,7 +487,8 @@ Decision decide(const TransmissionRequest& q, const std::vector<ConsentRecord>& 
                 const std::string value = row->get(t.table->categoryFrom).toString();
                 auto rc = t.table->rowCategories.find(value);
                 const char* why = nullptr;
-                if (rc == t.table->rowCategories.end() || !rc->second.housing) why = kExcludedNotHousing; // fail closed
+                if (rc == t.table->rowCategories.end() || !rc->second.housing || !isTransmissibleCategory(rc->second.category))
+                    why = kExcludedNotHousing; // fail closed
                 else if (!governing->scope.categories.count(rc->second.category)) why = kExcludedOutOfScope;
                 if (!why) continue;
                 d.excludedRows[t.path].insert(i);

@@ -130,6 +130,23 @@ struct ConsentRecord {
     bool copieSiao = false;
 };
 
+// The gate's category table (issue 11 item 3): every category the service knows
+// (forms::knownCategories(), in that order), its French label, and whether it may
+// ever go to a bailleur. A category means one thing: « composition » (who lives in
+// the household: names, birth dates) may go when the household agrees; « famille »
+// (family life), « sante », « emploi » and « justice » never go, whatever a form's
+// housing flag or a consent's scope says — decide() leaves such fields (and rows)
+// out as not_housing. The autorisation, the receipt and the consent-recording
+// rules read this table; nothing else decides what « never transmitted » means.
+struct CategoryRule {
+    std::string code;
+    std::string label;
+    bool transmissible = false;
+};
+const std::vector<CategoryRule>& categoryTable();
+// True for a known category that may go to a bailleur; false for the others and unknown codes.
+bool isTransmissibleCategory(const std::string& code);
+
 // The expiry actually applied: expiresAt if set; else 00:00 Europe/Paris the day
 // after `measureEnd` if known; else givenAt + 1 calendar year (UTC, clamped to the
 // month's end). The consent is in force while now < effectiveExpiry.

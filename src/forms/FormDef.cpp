@@ -324,7 +324,7 @@ std::optional<FieldType> fieldTypeFromName(const std::string& name) {
 
 const std::vector<std::string>& knownCategories() {
     static const std::vector<std::string> categories = {
-        "identite", "contact", "partenaire", "administratif", "logement", "budget", "dette", "accompagnement",
+        "identite", "composition", "contact", "partenaire", "administratif", "logement", "budget", "dette", "procedure-expulsion", "accompagnement",
         "sante", "justice", "famille", "emploi", "vie-sociale", "activite", "financement", "consentement"};
     return categories;
 }
@@ -335,12 +335,16 @@ const std::vector<std::string>& knownCategories() {
 const std::string& categoryLabel(const std::string& code) {
     static const std::map<std::string, std::string> labels = {
         {"identite", "Identité"},
+        {"composition", "Composition du ménage"},
         {"contact", "Coordonnées"},
         {"partenaire", "Partenaires et référents"},
         {"administratif", "Situation administrative"},
         {"logement", "Logement"},
         {"budget", "Budget"},
         {"dette", "Dette locative"},
+        // The eviction procedure of the dwelling (protocole de sous-location): housing litigation, which
+        // the landlord is a party to — not « justice » (the household's other dealings with the courts, never sent).
+        {"procedure-expulsion", "Procédure d’expulsion"},
         {"accompagnement", "Accompagnement social"},
         {"sante", "Santé"},
         {"justice", "Justice"},

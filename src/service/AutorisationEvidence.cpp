@@ -25,9 +25,9 @@ std::string text(const JObject::Ptr& o, const std::string& key) {
 void collect(const std::vector<forms::FieldDef>& fields, std::set<std::string>& out) {
     for (const auto& f : fields) {
         if (!f.housing) continue;
-        if (f.fields.empty() && !f.category.empty()) out.insert(f.category);
+        if (f.fields.empty() && consent::isTransmissibleCategory(f.category)) out.insert(f.category);
         for (const auto& [option, rc] : f.rowCategories)
-            if (rc.housing && !rc.category.empty()) out.insert(rc.category);
+            if (rc.housing && consent::isTransmissibleCategory(rc.category)) out.insert(rc.category);
         collect(f.fields, out);
     }
 }
@@ -222,7 +222,17 @@ Result<Poco::JSON::Object::Ptr> consentBodyFromAutorisation(storage::Store& stor
     out->set("how", how);
     if (!t.expiresAtIso.empty()) out->set("expiresAt", t.expiresAtIso);
     out->set("copieSiao", t.copieSiao);
-    if (evidence.givenAt > 0) out->set("givenAt", consent::Instant{evidence.givenAt}.iso());
+    // Issue 11 item 6: the later entry of a paper autorisation (scan attached, « lateEntry »: true)
+    // carries the date the household signed on paper, which cannot follow the scan's upload.
+    const bool lateEntry = how && how->has("lateEntry") && how->get("lateEntry").isBoolean() && how->getValue<bool>("lateEntry");
+    if (lateEntry && evidence.kind == "scan" && body->has("givenAt")) {
+        auto paper = consent::Instant::parseIso(text(body, "givenAt"));
+        if (paper && evidence.givenAt > 0 && paper->epochSeconds > evidence.givenAt)
+            return contradiction("/givenAt", "l’accord sur papier ne peut pas être daté après l’envoi de son scan.");
+        out->set("givenAt", body->get("givenAt"));
+    } else if (evidence.givenAt > 0) {
+        out->set("givenAt", consent::Instant{evidence.givenAt}.iso());
+    }
     for (const char* k : {"measureEnd", "supersedes"})
         if (body->has(k)) out->set(k, body->get(k));
     return out;

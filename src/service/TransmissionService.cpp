@@ -2,6 +2,7 @@
 #include "service/TransmissionService.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <set>
@@ -32,6 +33,8 @@ using storage::Transmission;
 namespace {
 
 const std::size_t MAX_TEXT_CHARS = 500;
+// Issue 11 item 6: how long before its recording a consent may be dated (a typed date).
+const std::int64_t kGivenAtWindowSeconds = 24 * 3600;
 
 Status dossierNotFound(const std::string& id) { return Status::notFound("dossier_not_found", "Dossier introuvable : " + id); }
 Status documentNotFound(const std::string& id) {
@@ -178,6 +181,58 @@ void nonHousingCategories(const std::vector<forms::FieldDef>& fields, bool insid
         if (excluded && !f.category.empty()) out.insert(f.category);
         nonHousingCategories(f.fields, excluded, out);
     }
+}
+
+// A name compared as people write it: case, accents, hyphens and repeated blanks do not count.
+std::string nameKey(const std::string& name) {
+    static const std::vector<std::pair<std::string, std::string>> accents = {
+        {"à", "a"}, {"â", "a"}, {"ä", "a"}, {"ç", "c"}, {"é", "e"}, {"è", "e"}, {"ê", "e"}, {"ë", "e"}, {"î", "i"},
+        {"ï", "i"}, {"ô", "o"}, {"ö", "o"}, {"ù", "u"}, {"û", "u"}, {"ü", "u"}, {"ÿ", "y"}, {"À", "a"}, {"Â", "a"},
+        {"Ç", "c"}, {"É", "e"}, {"È", "e"}, {"Ê", "e"}, {"Ë", "e"}, {"Î", "i"}, {"Ï", "i"}, {"Ô", "o"}, {"Ù", "u"},
+        {"Û", "u"}, {"Ü", "u"}, {"’", "'"}};
+    std::string t = name;
+    for (const auto& [from, to] : accents)
+        for (std::size_t at = t.find(from); at != std::string::npos; at = t.find(from, at)) t.replace(at, from.size(), to);
+    std::string out;
+    for (char ch : t) {
+        char c = (ch == '-' || ch == '\t') ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+        out.push_back(c);
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+// The people a dossier names as able to answer for the household: its members
+// (menage.membres) and, for `legal_representative`, its legal representatives
+// (menage.representantsLegaux, or a member marked "representantLegal": true).
+// Each as "prénom nom" and "nom prénom" (and "nom" alone when no first name), keyed by nameKey().
+std::set<std::string> householdNames(const std::string& menageJson, bool legalRepresentative) {
+    std::set<std::string> out;
+    auto parsed = forms::parseJsonObject(menageJson);
+    if (!parsed.isOk() || !parsed.value()) return out;
+    auto add = [&](const JObject::Ptr& p) {
+        if (!p) return;
+        const std::string nom = Poco::trim(optString(p, "nom")), prenom = Poco::trim(optString(p, "prenom"));
+        if (nom.empty()) return;
+        if (prenom.empty()) out.insert(nameKey(nom));
+        else {
+            out.insert(nameKey(prenom + " " + nom));
+            out.insert(nameKey(nom + " " + prenom));
+        }
+    };
+    const auto& m = parsed.value();
+    if (auto membres = m->getArray("membres"))
+        for (unsigned i = 0; i < membres->size(); ++i) {
+            auto p = membres->getObject(i);
+            const bool legal = p && p->has("representantLegal") && p->get("representantLegal").isBoolean() &&
+                               p->getValue<bool>("representantLegal");
+            if (!legalRepresentative || legal) add(p);
+        }
+    if (legalRepresentative)
+        if (auto reps = m->getArray("representantsLegaux"))
+            for (unsigned i = 0; i < reps->size(); ++i) add(reps->getObject(i));
+    return out;
 }
 
 std::string exclusionsJson(const consent::Decision& d) {
@@ -360,6 +415,70 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
                           "Modalité : « signed_autorisation » (autorisation signée) ou « in_person » (recueilli en personne)."});
     }
 
+    // Issue 11 item 6: the rules of a record. Each breach is a 422 naming its field.
+    const bool isConsent = c.kind == "consent";
+    const bool lateEntry = how && how->has("lateEntry") && how->get("lateEntry").isBoolean() && how->getValue<bool>("lateEntry");
+    const bool paperScan = evidence && evidence->kind == "scan";
+    if (lateEntry && !paperScan)
+        errors.push_back({"/how/lateEntry", "late_entry_without_scan",
+                          "Une saisie différée ne vaut que pour une autorisation signée sur papier dont le scan est joint "
+                          "(« signed_autorisation »)."});
+    // givenAt: not in the future (above), and within a short window before it is recorded — an
+    // older date is typed after the fact and proves nothing, unless it is the later entry of a
+    // paper autorisation whose scan is attached and the request says so. The date of an
+    // autorisation signed in Passerelle comes from its sealed signatures, not from the request.
+    const bool sealedDate = evidence && evidence->kind == "signed_pdf";
+    if (!sealedDate && !(lateEntry && paperScan) && c.givenAt < now - kGivenAtWindowSeconds)
+        errors.push_back({"/givenAt", "too_old",
+                          "L’accord est daté de plus de 24 h avant son enregistrement : un accord plus ancien ne "
+                          "s’enregistre que comme saisie différée d’une autorisation signée sur papier, scan joint "
+                          "(« how » : {\"method\": \"signed_autorisation\", \"lateEntry\": true})."});
+    if (isConsent && Poco::trim(c.purpose).empty())
+        errors.push_back({"/purpose", "required", "La finalité est obligatoire : dites au ménage pour quoi faire ses informations seront transmises."});
+    // Categories that never go to a bailleur have no place in a scope (the gate's table).
+    if (isConsent)
+        for (const auto& cat : c.categories)
+            if (std::find(forms::knownCategories().begin(), forms::knownCategories().end(), cat) !=
+                    forms::knownCategories().end() &&
+                !consent::isTransmissibleCategory(cat))
+                errors.push_back({"/scope/categories", "not_housing",
+                                  "« " + forms::categoryLabel(cat) + " » n’est jamais transmis au bailleur, même avec l’accord "
+                                  "du ménage : retirez cette catégorie de l’accord."});
+    // The giver: a member of the household the dossier names, or its legal representative.
+    if (isConsent && !c.givenByName.empty()) {
+        const bool legal = c.givenByCapacity == "legal_representative";
+        const auto names = householdNames(dossier.value().menageJson, legal);
+        if (!names.count(nameKey(c.givenByName)))
+            errors.push_back({"/givenBy/name", "not_household_member",
+                              names.empty()
+                                  ? std::string(legal ? "Le dossier ne nomme pas de représentant légal du ménage (menage.representantsLegaux) : "
+                                                        "renseignez-le avant d’enregistrer son accord."
+                                                      : "Le dossier ne nomme pas les membres du ménage (menage.membres) : "
+                                                        "renseignez-les avant d’enregistrer leur accord.")
+                                  : "« " + c.givenByName + " » n’est pas " +
+                                        (legal ? "un représentant légal du ménage" : "un membre du ménage") +
+                                        " nommé dans le dossier."});
+    }
+    // The partnership: a consent names a bailleur the association works with; and a consent
+    // recorded in person (no signed evidence) only where that partnership accepts it.
+    if (isConsent && !c.recipientOrgId.empty()) {
+        auto partnership = _store->findPartnership(caller.organisationId, c.recipientOrgId);
+        if (!partnership.isOk() && partnership.status().code() != Status::Code::NotFound) return partnership.status();
+        if (!partnership.isOk()) {
+            errors.push_back({"/recipient", "no_partnership",
+                              "Aucun partenariat entre votre association et « " + organisationName(c.recipientOrgId) +
+                                  " » : rien ne peut lui être transmis."});
+        } else if (c.howMethod == "in_person") {
+            auto allowed = _store->inPersonConsentAllowed(caller.organisationId, c.recipientOrgId);
+            if (!allowed.isOk()) return allowed.status();
+            if (!allowed.value())
+                errors.push_back({"/how/method", "in_person_not_allowed",
+                                  "Le partenariat avec « " + organisationName(c.recipientOrgId) +
+                                      " » n’accepte pas un accord recueilli en personne sans autorisation signée : "
+                                      "faites signer l’autorisation de transmission (« signed_autorisation »)."});
+        }
+    }
+
     // Supersedes: an earlier record of the same dossier and bailleur.
     c.supersedes = optString(body, "supersedes");
     if (!c.supersedes.empty()) {
@@ -377,7 +496,21 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
     // Immutable from now on: the effective expiry is computed once and stored.
     ConsentRecord rec = toRecord(c);
     if (expiresAt) rec.expiresAt = expiresAt;
-    if (rec.kind == ConsentRecord::Kind::Consent) rec.expiresAt = consent::effectiveExpiry(rec, measureEnd);
+    if (rec.kind == ConsentRecord::Kind::Consent) {
+        // Issue 11 item 6: « la fin de l'accompagnement, ou un an au plus ». The default stops at
+        // the earlier of the two; an explicit expiry beyond it is refused.
+        ConsentRecord yearOnly = rec;
+        yearOnly.expiresAt.reset();
+        Instant limit = consent::effectiveExpiry(yearOnly, std::nullopt);
+        if (measureEnd) limit = std::min(limit, consent::effectiveExpiry(yearOnly, measureEnd));
+        if (expiresAt && *expiresAt > limit)
+            return Status::invalidArgument(
+                "consent_record_invalid", "L'enregistrement du consentement contient des erreurs.",
+                {{"/expiresAt", "too_long",
+                  "Un accord vaut au plus jusqu’à la fin de l’accompagnement, et un an au plus : le " +
+                      parisDate(limit.plusSeconds(-1)).french() + " au plus tard."}});
+        rec.expiresAt = expiresAt ? *expiresAt : limit;
+    }
     if (Status valid = consent::validateRecord(rec); !valid.isOk()) return valid;
     if (rec.expiresAt) c.expiresAt = rec.expiresAt->epochSeconds;
 
@@ -398,6 +531,7 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
     }
     if (!c.supersedes.empty()) details->set("supersedes", c.supersedes);
     if (c.copieSiao) details->set("copieSiao", true);
+    if (lateEntry) details->set("lateEntry", true);
     storage::AuditEvent ev{c.kind == "consent" ? "consent.given" : "consent.refused", caller.organisationId, c.id,
                            json(details)};
     auto stored = _store->recordConsent(c, ev);
@@ -448,17 +582,46 @@ Result<Rendered> TransmissionService::consentReceipt(const Caller& caller, const
     const auto& forms = *_renderer->catalog().forms;
     auto data = object();
     data->set("dateEdition", parisDate(Instant{_clock()}).iso());
+    // Issue 11 item 11: the data controller (the association) with a way to reach it.
     auto assoc = object();
     assoc->set("nom", caller.organisationName.empty() ? organisationName(caller.organisationId) : caller.organisationName);
+    auto contact = _store->organisationContact(caller.organisationId);
+    if (!contact.isOk()) return contact.status();
+    if (!contact.value().adresse.empty()) assoc->set("adresse", contact.value().adresse);
+    if (!contact.value().telephone.empty()) assoc->set("telephone", contact.value().telephone);
+    if (!contact.value().email.empty()) assoc->set("email", contact.value().email);
     data->set("association", assoc);
     auto dos = object();
-    dos->set("reference", dossier.value().reference.empty() ? dossierId : dossier.value().reference);
+    // Names and dates only: no internal identifier reaches the household's receipt.
+    dos->set("reference", dossier.value().reference.empty() ? std::string("(sans référence)") : dossier.value().reference);
     data->set("dossier", dos);
+    // The SIAO of each partnership the records name.
+    std::map<std::string, std::string> siaoOf; // bailleur id -> SIAO name ("" when none)
+    for (const auto& r : all.value()) {
+        if (siaoOf.count(r.recipientOrgId)) continue;
+        auto p = _store->findPartnership(caller.organisationId, r.recipientOrgId);
+        if (!p.isOk() && p.status().code() != Status::Code::NotFound) return p.status();
+        siaoOf[r.recipientOrgId] = p.isOk() && !p.value().siaoId.empty() ? organisationName(p.value().siaoId) : "";
+    }
+    std::string siaoText;
+    for (const auto& [bailleur, siao] : siaoOf) {
+        const std::string b = organisationName(bailleur);
+        siaoText += (siaoText.empty() ? "" : "\n") +
+                    (siao.empty() ? "Avec " + b + " : aucun SIAO n’est mis en copie."
+                                  : "Avec " + b + " : " + siao + ", qui reçoit la même copie que le bailleur, seulement si votre accord le prévoit.");
+    }
+    if (!siaoText.empty()) data->set("siao", siaoText);
+    // What never goes, from the gate's own table (the same words as the autorisation).
+    std::string neverText;
+    for (const auto& c : consent::categoryTable())
+        if (!c.transmissible) neverText += (neverText.empty() ? "" : " ; ") + c.label;
+    std::map<std::string, const StoredConsent*> byId;
+    for (const auto& r : all.value()) byId[r.id] = &r;
     JArray::Ptr rows = new JArray;
     for (const auto& v : views(all.value())) {
         const StoredConsent& r = v.record;
         auto row = object();
-        row->set("beneficiaire", v.recipientName.empty() ? r.recipientOrgId : v.recipientName);
+        row->set("beneficiaire", v.recipientName.empty() ? std::string("(bailleur inconnu)") : v.recipientName);
         row->set("decision", r.kind == "consent" ? "consentement" : "refus");
         row->set("etat", v.state);
         row->set("donnePar", r.givenByName);
@@ -470,38 +633,82 @@ Result<Rendered> TransmissionService::consentReceipt(const Caller& caller, const
                 docs += (docs.empty() ? "" : " ; ") + (def ? def->title : k);
             }
             row->set("documents", docs);
+            // Only what the gate lets go: a category that never goes is never listed as transmissible.
             std::string cats;
-            for (const auto& k : r.categories) cats += (cats.empty() ? "" : " ; ") + forms::categoryLabel(k);
-            row->set("categories", cats);
-            // The categories these documents hold that never go, whatever the consent says.
-            std::set<std::string> never;
-            for (const auto& k : r.documentKinds)
-                if (auto def = forms.find(k)) nonHousingCategories(def->fields, /*insideExcluded=*/false, never);
-            std::string neverText;
-            for (const auto& k : never) neverText += (neverText.empty() ? "" : " ; ") + forms::categoryLabel(k);
-            row->set("jamaisTransmis",
-                     never.empty() ? std::string("Ces documents ne contiennent pas d'information sans lien avec le logement.")
-                                   : neverText + ". Ces informations sans lien avec le logement ne sont jamais "
-                                                 "transmises au bailleur, même avec votre accord.");
-            row->set("copieSiao", r.copieSiao ? "Oui : le SIAO désigné par le partenariat reçoit la même copie que le bailleur"
-                                              : "Non");
+            for (const auto& c : consent::categoryTable())
+                if (c.transmissible && std::find(r.categories.begin(), r.categories.end(), c.code) != r.categories.end())
+                    cats += (cats.empty() ? "" : " ; ") + c.label;
+            row->set("categories", cats.empty() ? std::string("Aucune") : cats);
+            row->set("jamaisTransmis", neverText + ", ainsi que les commentaires sans lien avec le logement. Ces informations "
+                                                   "ne sont jamais transmises au bailleur, même avec votre accord.");
+            const std::string siao = siaoOf[r.recipientOrgId];
+            row->set("copieSiao", !r.copieSiao ? std::string("Non")
+                                  : siao.empty() ? std::string("Accepté, mais le partenariat ne nomme aucun SIAO : aucune copie")
+                                                 : "Oui : " + siao + " reçoit la même copie que le bailleur");
             if (!r.purpose.empty()) row->set("finalite", r.purpose);
             if (r.expiresAt) row->set("expiration", parisDate(Instant{*r.expiresAt}).iso());
             if (r.withdrawnAt) row->set("retrait", parisDate(Instant{*r.withdrawnAt}).iso());
         }
+        // Issue 11 item 6: an accord recorded in person, without a signed autorisation, is weaker evidence.
         row->set("modalite", r.howMethod == "signed_autorisation"
-                                 ? "Autorisation de transmission signée"
-                                 : "Recueilli en personne" + (r.recordedBy.empty() ? std::string() : " par " + r.recordedBy));
+                                 ? std::string("Autorisation de transmission signée")
+                                 : "Recueilli en personne" + (r.recordedBy.empty() ? std::string() : " par " + r.recordedBy) +
+                                       ", sans autorisation signée : preuve plus faible qu’une autorisation signée");
         row->set("dateDonnee", parisDate(Instant{r.givenAt}).iso());
-        row->set("reference", r.id);
         rows->add(row);
     }
+    // What was actually sent, to whom and when: the allowed transmissions of the dossier's documents.
+    JArray::Ptr sent = new JArray;
+    storage::DocumentQuery dq;
+    dq.ownerOrganisationId = caller.organisationId;
+    dq.dossierId = dossierId;
+    dq.limit = 500;
+    auto docs = _store->listDocuments(dq);
+    if (!docs.isOk()) return docs.status();
+    std::vector<std::pair<std::string, JObject::Ptr>> envois; // (createdAt, row), sorted below
+    for (const auto& d : docs.value().items) {
+        storage::TransmissionQuery q;
+        q.documentId = d.id;
+        q.allowedOnly = true;
+        q.limit = 500;
+        auto list = _store->listTransmissions(q);
+        if (!list.isOk()) return list.status();
+        auto def = forms.find(d.form);
+        for (const auto& t : list.value().items) {
+            if (!t.copyOf.empty()) continue; // the SIAO's copy is named on its original's line
+            std::string to = organisationName(t.recipientOrgId);
+            for (const auto& c : list.value().items)
+                if (c.copyOf == t.id) to += " ; copie à " + organisationName(c.recipientOrgId);
+            auto row = object();
+            auto at = Instant::parseIso(t.createdAt.substr(0, 19) + "Z");
+            row->set("date", at ? parisDate(*at).iso() : t.createdAt.substr(0, 10));
+            row->set("document", def ? def->title : d.form);
+            row->set("destinataire", to);
+            std::string what;
+            auto consent = byId.find(t.consentId);
+            if (consent != byId.end() && def) {
+                const auto allowed = transmissibleCategories(*def);
+                for (const auto& c : consent::categoryTable())
+                    if (std::find(allowed.begin(), allowed.end(), c.code) != allowed.end() &&
+                        std::find(consent->second->categories.begin(), consent->second->categories.end(), c.code) !=
+                            consent->second->categories.end())
+                        what += (what.empty() ? "" : " ; ") + c.label;
+            }
+            row->set("contenu", what.empty() ? std::string("Informations liées au logement couvertes par votre accord")
+                                             : what + " (le reste : « Information non transmise »)");
+            envois.emplace_back(t.createdAt, row);
+        }
+    }
+    std::sort(envois.begin(), envois.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [at, row] : envois) sent->add(row);
+    if (sent->size() > 0) data->set("envois", sent);
+    else data->set("aucunEnvoi", "Aucun document vous concernant n’a été transmis à ce jour.");
     data->set("consentements", rows);
     RenderRequest req;
     req.form = "recu-consentements";
     req.format = "pdf";
     req.data = data;
-    req.documentId = "RECU-" + dossierId;
+    req.documentId = "RECU-" + dossierId; // the file's name for the service; the receipt prints dates and names only
     auto rendered = _renderer->render(req);
     if (!rendered.isOk()) return rendered.status();
     auto details = object();
@@ -542,6 +749,39 @@ Result<Transmission> TransmissionService::transmit(const Caller& caller, const s
                    : recipient.status();
     auto def = _renderer->catalog().forms->find(doc.value().form);
     if (!def) return Status::internal("form_missing", "Le formulaire du document n'est plus disponible.");
+
+    // Issue 11 item 6: nothing goes to a bailleur the association has no partnership with,
+    // whatever the consents say. The refusal is recorded and audited like the gate's.
+    if (recipient.value().kind == storage::KIND_BAILLEUR) {
+        auto partnership = _store->findPartnership(caller.organisationId, recipient.value().id);
+        if (!partnership.isOk() && partnership.status().code() != Status::Code::NotFound) return partnership.status();
+        if (!partnership.isOk()) {
+            Transmission t;
+            t.id = storage::newId("trn_");
+            t.documentId = doc.value().id;
+            t.revision = doc.value().currentRevision;
+            t.dossierId = doc.value().dossierId;
+            t.form = doc.value().form;
+            t.senderOrgId = caller.organisationId;
+            t.recipientOrgId = recipient.value().id;
+            t.allowed = false;
+            t.decisionCode = "no_partnership";
+            t.excludedJson = "{}";
+            t.createdByKeyId = caller.keyId;
+            auto details = object();
+            details->set("document", t.documentId);
+            details->set("revision", t.revision);
+            details->set("form", t.form);
+            details->set("dossier", t.dossierId);
+            details->set("recipient", t.recipientOrgId);
+            details->set("decision", t.decisionCode);
+            auto rec = _store->recordTransmission(t, {"transmission.refused", caller.organisationId, t.id, json(details)},
+                                                  std::nullopt, std::nullopt);
+            if (!rec.isOk()) return rec.status();
+            return Status::permissionDenied("no_partnership", "Aucun partenariat entre votre association et « " +
+                                                                  recipient.value().name + " » : rien n'est transmis.");
+        }
+    }
 
     // A consent change committed between our read and our write is caught by
     // the store's guard: decide again on the new records (bounded).

@@ -261,6 +261,16 @@ const std::vector<Migration>& migrations() {
              "CREATE TABLE webhook_secrets (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id),"
              " secret TEXT NOT NULL, created_at TEXT NOT NULL)",
          }},
+        // Issue 11 items 6 and 11 (ConsentSettingsStore.cpp): whether a partnership accepts a consent
+        // recorded in person without a signed autorisation (default: no), and the data controller's
+        // contact printed on the household's receipt.
+        {14, "accord recueilli en personne par partenariat, coordonnées des organisations (reçu du ménage)",
+         {
+             "CREATE TABLE in_person_consent_settings (association_id TEXT NOT NULL, bailleur_id TEXT NOT NULL,"
+             " enabled BIGINT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (association_id, bailleur_id))",
+             "CREATE TABLE organisation_contacts (organisation_id TEXT PRIMARY KEY REFERENCES organisations(id),"
+             " adresse TEXT NOT NULL, telephone TEXT NOT NULL, email TEXT NOT NULL, updated_at TEXT NOT NULL)",
+         }},
         // Issue 11 item 7: a push the consent gate no longer allows at delivery time is cancelled
         // (never sent), with the gate's reason; NULL cancelled_at: not cancelled.
         {15, "annulation des envois webhook dont le consentement ne tient plus (retiré, expiré, remplacé)",

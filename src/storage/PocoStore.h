@@ -164,6 +164,12 @@ public:
     Status setSigningLinksEnabled(const std::string& associationId, const std::string& bailleurId, bool enabled,
                                   const AuditEvent& audit) override;
     Result<bool> signingLinksEnabled(const std::string& associationId, const std::string& bailleurId) override;
+    Status setInPersonConsentAllowed(const std::string& associationId, const std::string& bailleurId, bool allowed,
+                                     const AuditEvent& audit) override;
+    Result<bool> inPersonConsentAllowed(const std::string& associationId, const std::string& bailleurId) override;
+    Status setOrganisationContact(const std::string& organisationId, const OrganisationContact& contact,
+                                  const AuditEvent& audit) override;
+    Result<OrganisationContact> organisationContact(const std::string& organisationId) override;
     Result<AutorisationScan> storeAutorisationScan(const AutorisationScan& scan, const AuditEvent& audit) override;
     Result<AutorisationScan> latestAutorisationScan(const std::string& documentId, std::int64_t revision) override;
     Result<AutorisationPreview> storeAutorisationPreview(const AutorisationPreview& preview) override;

@@ -70,6 +70,14 @@ struct KeyOwner {
 // "le SIAO est mis en copie de l'envoi" — where the partnership says so,
 // `siaoId` names the SIAO that gets a copy of each transmission the household
 // agreed to copy (migration 3; "" when none).
+// How to reach an organisation (issue 11 item 11: the data controller on the household's receipt).
+struct OrganisationContact {
+    std::string adresse;
+    std::string telephone;
+    std::string email;
+    bool empty() const { return adresse.empty() && telephone.empty() && email.empty(); }
+};
+
 struct Partnership {
     std::string id;
     std::string associationId;
@@ -652,6 +660,15 @@ public:
     virtual Status setSigningLinksEnabled(const std::string& associationId, const std::string& bailleurId, bool enabled,
                                           const AuditEvent& audit);
     virtual Result<bool> signingLinksEnabled(const std::string& associationId, const std::string& bailleurId);
+    // Issue 11 item 6: whether the partnership accepts a consent recorded in person without a
+    // signed autorisation (false unless set; migration 14, ConsentSettingsStore.cpp).
+    virtual Status setInPersonConsentAllowed(const std::string& associationId, const std::string& bailleurId, bool allowed,
+                                             const AuditEvent& audit);
+    virtual Result<bool> inPersonConsentAllowed(const std::string& associationId, const std::string& bailleurId);
+    // Issue 11 item 11: an organisation's contact (empty when none was recorded).
+    virtual Status setOrganisationContact(const std::string& organisationId, const OrganisationContact& contact,
+                                          const AuditEvent& audit);
+    virtual Result<OrganisationContact> organisationContact(const std::string& organisationId);
     virtual Result<AutorisationScan> storeAutorisationScan(const AutorisationScan& scan, const AuditEvent& audit);
     // The latest scan attached to that revision; NotFound "scan_not_found" when none.
     virtual Result<AutorisationScan> latestAutorisationScan(const std::string& documentId, std::int64_t revision);
@@ -705,6 +722,14 @@ inline Status Store::setSigningLinksEnabled(const std::string&, const std::strin
     return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
 }
 inline Result<bool> Store::signingLinksEnabled(const std::string&, const std::string&) { return false; }
+inline Status Store::setInPersonConsentAllowed(const std::string&, const std::string&, bool, const AuditEvent&) {
+    return Status::internal("not_implemented", "Réglage non disponible dans ce stockage.");
+}
+inline Result<bool> Store::inPersonConsentAllowed(const std::string&, const std::string&) { return false; }
+inline Status Store::setOrganisationContact(const std::string&, const OrganisationContact&, const AuditEvent&) {
+    return Status::internal("not_implemented", "Coordonnées non disponibles dans ce stockage.");
+}
+inline Result<OrganisationContact> Store::organisationContact(const std::string&) { return OrganisationContact{}; }
 inline Result<AutorisationScan> Store::storeAutorisationScan(const AutorisationScan&, const AuditEvent&) {
     return Status::internal("not_implemented", "Scan non disponible dans ce stockage.");
 }

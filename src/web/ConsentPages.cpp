@@ -15,6 +15,7 @@
 #include <Poco/String.h>
 
 #include "common/Date.h"
+#include "consent/ConsentPolicy.h"
 #include "forms/FormRegistry.h"
 #include "web/PageKit.h"
 
@@ -41,8 +42,9 @@ std::vector<std::string> housingCategories(const forms::FormRegistry& forms) {
     for (const auto& def : forms.all())
         if (def->personalData) walk(def->fields, false);
     std::vector<std::string> out;
-    for (const auto& c : forms::knownCategories())
-        if (found.count(c)) out.push_back(c);
+    // The gate's table has the last word: a category that never goes is never offered.
+    for (const auto& c : consent::categoryTable())
+        if (c.transmissible && found.count(c.code)) out.push_back(c.code);
     return out;
 }
 
@@ -170,6 +172,20 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
         // « Faire signer l’autorisation » (issue 10/11): a new autorisation de transmission in this
         // dossier, which the household reads (with the landlord's copy) and signs on the tablet; the
         // consent is then derived from it on /documents/{id}/consentement (web/sign/SigningPages).
+        // The household's members the dossier names: only they (or a legal representative) may answer.
+        std::vector<std::string> names;
+        if (auto menage = forms::parseJsonObject(dossier.value().menageJson); menage.isOk() && menage.value())
+            if (auto list = menage.value()->getArray("membres"))
+                for (unsigned m = 0; m < list->size(); ++m)
+                    if (auto p = list->getObject(m)) {
+                        std::string name = Poco::trim(p->optValue<std::string>("prenom", "") + " " + p->optValue<std::string>("nom", ""));
+                        if (!name.empty()) names.push_back(name);
+                    }
+        mstch::array members;
+        for (std::size_t m = 0; m < names.size(); ++m)
+            members.push_back(mstch::map{{"name", names[m]}, {"last", m + 1 == names.size()}});
+        ctx["members"] = members;
+        ctx["hasMembers"] = !names.empty();
         ctx["signingHref"] = std::string("/dossiers/") + dossierId + "/documents/nouveau?formulaire=autorisation-transmission";
         return app.render(page, "consentement-nouveau", ctx,
                           summary.empty() ? "Enregistrer un consentement" : "Erreur : enregistrer un consentement",

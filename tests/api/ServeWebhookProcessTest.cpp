@@ -58,6 +58,8 @@ TEST_P(ServeWebhookProcessTest, PushedWithIdempotencyKeyAndExactlyOnceAcrossSigk
     WebhookReceiver rx; // the landlord's; answer(503) makes it "down"
     ASSERT_EQ(admin({"create-org", "ADALEA", "--kind", "association"}).exitCode, 0);
     ASSERT_EQ(admin({"create-org", "Côtes d'Armor Habitat", "--kind", "bailleur"}).exitCode, 0);
+    ASSERT_EQ(admin({"create-partnership", "ADALEA", "Côtes d'Armor Habitat"}).exitCode, 0);
+    ASSERT_EQ(admin({"set-partnership-in-person", "ADALEA", "Côtes d'Armor Habitat", "on"}).exitCode, 0);
     const std::string keyA = newKey("ADALEA");
     const std::string keyBailleur = newKey("Côtes d'Armor Habitat");
     auto hook = admin({"set-webhook", "Côtes d'Armor Habitat", rx.url()});
@@ -66,7 +68,7 @@ TEST_P(ServeWebhookProcessTest, PushedWithIdempotencyKeyAndExactlyOnceAcrossSigk
     std::string doc, trn1, trn2;
     {
         ServeProcess server(dbArgs);
-        auto dossier = server.call("POST", "/v1/dossiers", keyA, R"({"reference":"ADA-2026-0042"})");
+        auto dossier = server.call("POST", "/v1/dossiers", keyA, R"({"reference":"ADA-2026-0042","menage":{"membres":[{"prenom":"Yannick","nom":"Le Gall"}]}})");
         ASSERT_EQ(dossier.status, 201) << dossier.body;
         const std::string dossierId = dossier.json()->getValue<std::string>("id");
         auto d = server.call("POST", "/v1/documents", keyA,

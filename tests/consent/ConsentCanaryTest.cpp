@@ -6,6 +6,7 @@
 // PDF text (body, running header and footer, signature blocks) nor the JSON a
 // bailleur can obtain (permittedData); every permitted value must be there.
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -264,7 +265,7 @@ TEST(ConsentCanary, RecipientCopyDependsOnlyOnPermittedValues) {
     const Object::Ptr base = baseInput();
     const std::vector<std::set<std::string>> scopes = {
         {"logement", "dette", "accompagnement", "administratif", "partenaire", "identite", "consentement"},
-        {"logement", "identite", "famille"},
+        {"logement", "identite", "composition"},
         {"logement"},
     };
     for (std::size_t i = 0; i < scopes.size(); ++i) {
@@ -315,6 +316,89 @@ TEST(ConsentCanary, PresenceOfAnExcludedValueDoesNotShow) {
     ASSERT_TRUE(d.allowed) << d.message;
     ASSERT_TRUE(covered("observations", d.excludedFields));
     EXPECT_EQ(recipientText(with, d.excludedFields, "FN-SAME"), recipientText(without, d.excludedFields, "FN-SAME"));
+}
+
+// Issue 11 item 3: a category means one thing. The gate's table says what never goes; no
+// form lets such a field out, whatever the scope; composition (who lives in the household)
+// is its own category and may go; the autorisation and the receipt say the same words.
+TEST(CategoryTable, CompositionMayGoFamilyLifeHealthEmploymentAndJusticeNever) {
+    const auto& table = categoryTable();
+    ASSERT_EQ(table.size(), forms::knownCategories().size());
+    std::set<std::string> never;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        EXPECT_EQ(table[i].code, forms::knownCategories()[i]);
+        EXPECT_EQ(table[i].label, forms::categoryLabel(table[i].code));
+        EXPECT_EQ(isTransmissibleCategory(table[i].code), table[i].transmissible);
+        if (!table[i].transmissible) never.insert(table[i].code);
+    }
+    EXPECT_EQ(never, (std::set<std::string>{"sante", "famille", "emploi", "justice"}));
+    EXPECT_TRUE(isTransmissibleCategory("composition"));
+    EXPECT_EQ(forms::categoryLabel("composition"), "Composition du ménage");
+    EXPECT_EQ(forms::categoryLabel("famille"), "Vie familiale");
+    EXPECT_FALSE(isTransmissibleCategory("inconnue"));
+}
+
+TEST(CategoryTable, NoFormLetsANeverTransmittedCategoryGoAndCompositionIsItsOwnCategory) {
+    ConsentScope everything;
+    for (const auto& c : forms::knownCategories()) everything.categories.insert(c);
+    int compositionTables = 0;
+    for (const auto& def : t::repoCatalog().forms->all()) {
+        if (!def->personalData) continue;
+        everything.documentKinds = {def->id};
+        Decision d;
+        splitFields(*def, everything, d);
+        for (const auto& path : d.allowedFields) {
+            const FieldDef* f = def->field(path);
+            ASSERT_NE(f, nullptr) << def->id << " " << path;
+            EXPECT_TRUE(isTransmissibleCategory(f->category)) << def->id << " " << path << " (" << f->category << ") would go";
+        }
+        // Household composition tables (names, birth dates of who lives there) are « composition », never « famille ».
+        std::function<void(const std::vector<FieldDef>&, const std::string&)> walk = [&](const std::vector<FieldDef>& fields,
+                                                                                        const std::string& prefix) {
+            for (const auto& f : fields) {
+                const std::string p = prefix.empty() ? f.name : prefix + "." + f.name;
+                if (f.type == FieldType::Table && (f.name == "composition" || f.name == "autresOccupants")) {
+                    EXPECT_EQ(f.category, "composition") << def->id << " " << p;
+                    ++compositionTables;
+                }
+                if (f.category == "famille") EXPECT_FALSE(f.housing) << def->id << " " << p << ": family life is never housing-related";
+                walk(f.fields, p);
+            }
+        };
+        walk(def->fields, "");
+    }
+    EXPECT_GE(compositionTables, 4) << "fiche navette, grille, contrat d'objectifs, protocole";
+}
+
+TEST(CategoryTable, TheGateLeavesOutANeverTransmittedCategoryEvenWhenAFormMarksItHousingRelated) {
+    auto form = forms::parseFormDef(Poco::JSON::Parser().parse(R"({"id": "essai", "version": "1", "title": "Essai", "formats": ["pdf"],
+      "variants": [{"name": "standard", "label": "Standard"}], "fields": [
+        {"name": "logement", "label": "Logement", "type": "text", "category": "logement", "housing": true},
+        {"name": "famille", "label": "Famille", "type": "text", "category": "famille", "housing": true}]})").extract<Object::Ptr>());
+    ASSERT_TRUE(form.isOk()) << form.status().toString();
+    Decision d;
+    splitFields(*form.value(), ConsentScope{{"essai"}, {"logement", "famille"}}, d);
+    EXPECT_EQ(d.allowedFields, (std::set<std::string>{"logement"}));
+    EXPECT_EQ(d.exclusions["famille"], kExcludedNotHousing);
+}
+
+TEST(CategoryTable, TheAutorisationAndTheReceiptNameWhatTheGateNeverSends) {
+    auto lower = [](std::string s) {
+        for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    for (const char* file : {"autorisation-transmission.standard.json", "recu-consentements.standard.json"}) {
+        const std::string text = lower(t::readFile(t::sourceDir() + "/templates/" + file));
+        const std::size_t at = text.find("ne sont jamais transmises au bailleur, même avec votre accord");
+        ASSERT_NE(at, std::string::npos) << file;
+        // The sentence up to its end, or to « ni les commentaires sans lien avec le logement ».
+        const std::string sentence = text.substr(at, std::min(text.find('.', at), text.find(", ni ", at)) - at);
+        for (const auto& rule : categoryTable()) {
+            if (rule.transmissible) EXPECT_EQ(sentence.find(lower(rule.label)), std::string::npos) << file << " " << rule.code;
+            else EXPECT_NE(sentence.find(lower(rule.label)), std::string::npos) << file << " " << rule.code << ": " << sentence;
+        }
+        EXPECT_NE(text.find("la composition de votre ménage (noms, dates de naissance) peut être transmise"), std::string::npos) << file;
+    }
 }
 
 } // namespace

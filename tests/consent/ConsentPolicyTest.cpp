@@ -41,7 +41,7 @@ const char* kFormJson = R"({
       {"name": "sante", "type": "longtext", "category": "sante", "housing": false},
       {"name": "emploi", "type": "longtext", "category": "emploi", "housing": false}
     ]},
-    {"name": "occupants", "type": "table", "category": "famille", "housing": true, "fields": [
+    {"name": "occupants", "type": "table", "category": "composition", "housing": true, "fields": [
       {"name": "prenom", "type": "text", "category": "identite"},
       {"name": "handicap", "type": "text", "category": "sante", "housing": false}
     ]},

@@ -27,7 +27,7 @@ std::shared_ptr<const forms::FormDef> testForm() {
             {"name": "note", "type": "longtext", "category": "accompagnement", "housing": true},
             {"name": "date", "type": "date", "category": "administratif", "housing": true},
             {"name": "montant", "type": "amount", "min": 0, "max": "1000.00", "category": "budget", "housing": true},
-            {"name": "nombre", "type": "integer", "min": 1, "max": 12, "category": "famille", "housing": true},
+            {"name": "nombre", "type": "integer", "min": 1, "max": 12, "category": "composition", "housing": true},
             {"name": "taux", "type": "percent", "category": "budget", "housing": true},
             {"name": "actif", "type": "boolean", "category": "administratif", "housing": true},
             {"name": "choix", "type": "enum", "category": "logement", "housing": true, "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]},

@@ -70,6 +70,8 @@ protected:
         keyA = createOrgWithKey(*store, "ADALEA", "association", &orgA);
         keyB = createOrgWithKey(*store, "Ensemble", "association", &orgB);
         createOrgWithKey(*store, "Côtes d'Armor Habitat", "bailleur", &orgBailleur);
+        ASSERT_TRUE(store->createPartnership(orgA, orgBailleur).isOk());
+        ASSERT_TRUE(store->setInPersonConsentAllowed(orgA, orgBailleur, true, {"partnership.in_person_consent", "system", orgA, "{}"}).isOk());
     }
     HttpResult post(const std::string& path, const std::string& body, const std::string& idem, const std::string& key = "") {
         return callWithKey(server->port(), "POST", path, key.empty() ? keyA : key, body, idem);
@@ -107,7 +109,7 @@ std::size_t listSize(const HttpResult& r, const char* name) {
 
 TEST_P(IdempotencyTest, EveryCreatingPostReturnsTheFirstResultAndCreatesNothingTwice) {
     // Dossiers.
-    auto dossier = expectIdempotent("/v1/dossiers", R"({"reference":"ADA-1"})", R"({"reference":"ADA-2"})", "k-dossier");
+    auto dossier = expectIdempotent("/v1/dossiers", R"({"reference":"ADA-1","menage":{"membres":[{"prenom":"Yannick","nom":"Le Gall"}]}})", R"({"reference":"ADA-2"})", "k-dossier");
     const std::string dossierId = dossier.json()->getValue<std::string>("id");
     EXPECT_EQ(get("/v1/dossiers?reference=ADA-1").json()->getValue<int>("total"), 1);
     EXPECT_EQ(get("/v1/dossiers?reference=ADA-2").json()->getValue<int>("total"), 0);

@@ -32,6 +32,8 @@ TEST_P(MailServeProcessTest, CopyReceivedMailArrivesOnceAfterARefusalAndARestart
 
     ASSERT_EQ(admin({"create-org", "ADALEA", "--kind", "association"}).exitCode, 0);
     ASSERT_EQ(admin({"create-org", "Côtes d'Armor Habitat", "--kind", "bailleur"}).exitCode, 0);
+    ASSERT_EQ(admin({"create-partnership", "ADALEA", "Côtes d'Armor Habitat"}).exitCode, 0);
+    ASSERT_EQ(admin({"set-partnership-in-person", "ADALEA", "Côtes d'Armor Habitat", "on"}).exitCode, 0);
     auto u = admin({"create-user", "Côtes d'Armor Habitat", "cesf@cdah.example.org", "--name", "Paul Bernard", "--role", "membre"});
     ASSERT_EQ(u.exitCode, 0) << u.out << u.err;
     const std::string keyA = keyIn(admin({"create-key", "ADALEA"}).out);
@@ -40,7 +42,7 @@ TEST_P(MailServeProcessTest, CopyReceivedMailArrivesOnceAfterARefusalAndARestart
     std::string output, trn;
     {
         ServeProcess server(args);
-        auto dossier = server.call("POST", "/v1/dossiers", keyA, R"({"reference":"CANARI-REF-0042"})");
+        auto dossier = server.call("POST", "/v1/dossiers", keyA, R"({"reference":"CANARI-REF-0042","menage":{"membres":[{"nom":"CANARI-Le-Gall"}]}})");
         ASSERT_EQ(dossier.status, 201) << dossier.body;
         const std::string dossierId = dossier.json()->getValue<std::string>("id");
         auto d = server.call("POST", "/v1/documents", keyA,

@@ -261,6 +261,8 @@ protected:
         siao = org("SIAO des Côtes-d'Armor", storage::KIND_SIAO);
         ASSERT_TRUE(store->createPartnership(asso, bailleur, siao).isOk());
         ASSERT_TRUE(store->createPartnership(asso, other).isOk());
+        for (const auto& b : {bailleur, other})
+            ASSERT_TRUE(store->setInPersonConsentAllowed(asso, b, true, {"partnership.in_person_consent", "system", b, "{}"}).isOk());
         referent = user(asso, "referente@adalea.example.org");
         user(asso, "direction@adalea.example.org");
         cesf = user(bailleur, "cesf@cdah.example.org");
@@ -301,7 +303,7 @@ protected:
     // A dossier followed by the référent, with a grille full of canaries; returns the document id.
     std::string grilleWithCanaries(std::string* dossierOut = nullptr) {
         auto body = parse(R"({"reference":"CANARI-REF-2026-77","menage":{"membres":[{"nom":"CANARI-NOM-Kermarrec",)"
-                          R"("prenom":"CANARI-PRENOM-Maelys"}]},"logement":{"adresse":"CANARI-ADRESSE-rue-des-Lilas"}})");
+                          R"("prenom":"CANARI-PRENOM-Maelys"},{"nom":"CANARI-SIGNATAIRE-Le-Gall"}]},"logement":{"adresse":"CANARI-ADRESSE-rue-des-Lilas"}})");
         auto d = dossiers->createDossier(association, body);
         EXPECT_TRUE(d.isOk()) << d.status().toString();
         EXPECT_TRUE(store->setDossierReferent(d.value().id, referent).isOk());
@@ -321,7 +323,7 @@ protected:
         auto body = parse(R"({"kind":"consent","recipient":")" + to +
                           R"(","givenBy":{"name":"CANARI-SIGNATAIRE-Le-Gall","capacity":"household_member"},)"
                           R"("scope":{"documentKinds":["grille-capacite-habiter"],"categories":["logement","administratif",)"
-                          R"("budget","dette","accompagnement","identite","partenaire","vie-sociale","famille"]},)"
+                          R"("budget","dette","accompagnement","identite","partenaire","vie-sociale","composition"]},)"
                           R"("purpose":"CANARI-OBJET-accord","how":{"method":"in_person","recordedBy":"Référente"})" +
                           extra + "}");
         auto c = transmissions->recordConsent(association, dossier, body);
@@ -619,7 +621,8 @@ TEST(PushFailedTest, DeadWebhookPushTellsTheReferent) {
     auto referent = store->createUser(u, {"user.created", asso, "", "{}"}).value().id;
     service::Caller caller{asso, "ADALEA", storage::KIND_ASSOCIATION, "", "", referent, "", ""};
     ASSERT_TRUE(store->setWebhook(bailleur, "http://127.0.0.1:1/webhook", {"webhook.set", bailleur, bailleur, "{}"}).isOk());
-    auto d = dossiers->createDossier(caller, parse(R"({"reference":"CANARI-REF-2026-77"})")).value();
+    ASSERT_TRUE(store->setInPersonConsentAllowed(asso, bailleur, true, {"partnership.in_person_consent", "system", bailleur, "{}"}).isOk());
+    auto d = dossiers->createDossier(caller, parse(R"({"reference":"CANARI-REF-2026-77","menage":{"membres":[{"nom":"X"}]}})")).value();
     ASSERT_TRUE(store->setDossierReferent(d.id, referent).isOk());
     service::NewDocument nd;
     nd.form = "grille-capacite-habiter";

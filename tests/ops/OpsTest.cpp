@@ -115,6 +115,7 @@ TEST_F(OpsServe, RealResponsesValidateAndTheDescriptionIsServedWithoutAKey) {
     const std::string asso = createKey("ADGESTI", "association");
     const std::string bailleur = createKey("Sarthe Habitat", "bailleur");
     ASSERT_EQ(admin({"create-partnership", "ADGESTI", "Sarthe Habitat"}).exitCode, 0);
+    ASSERT_EQ(admin({"set-partnership-in-person", "ADGESTI", "Sarthe Habitat", "on"}).exitCode, 0);
     auto s = serve();
     const int before = openApiCheckedResponses();
 
@@ -137,7 +138,7 @@ TEST_F(OpsServe, RealResponsesValidateAndTheDescriptionIsServedWithoutAKey) {
     EXPECT_EQ(s->call("POST", "/v1/validate/fiche-navette", asso, R"({"menage":1})").status, 400);
     EXPECT_EQ(s->call("POST", "/v1/render/fiche-navette", asso, fiche).status, 200);
     EXPECT_EQ(s->call("POST", "/v1/render/fiche-navette?format=docx", asso, fiche).status, 404);
-    auto dossier = s->call("POST", "/v1/dossiers", asso, R"({"reference":"ADG-2026-0147","menage":{},"logement":{}})");
+    auto dossier = s->call("POST", "/v1/dossiers", asso, R"({"reference":"ADG-2026-0147","menage":{"membres":[{"prenom":"Yannick","nom":"Le Gall"}]},"logement":{}})");
     ASSERT_EQ(dossier.status, 201) << dossier.body;
     const std::string d = dossier.json()->getValue<std::string>("id");
     EXPECT_EQ(s->call("GET", "/v1/dossiers", asso).status, 200);

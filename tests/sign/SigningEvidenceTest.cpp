@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <functional>
 
+#include <ctime>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include <Poco/JSON/Array.h>
@@ -69,7 +72,7 @@ protected:
         ASSERT_TRUE(store->createPartnership(orgA, orgBailleur).isOk());
         ASSERT_TRUE(store->createPartnership(orgA, orgOther).isOk());
         assoc = {orgA, "ADALEA", "association", "", "", "usr_test", "Gwenaëlle Le Bihan", "membre"};
-        dossier = created(call("POST", "/v1/dossiers", keyA, R"({"reference":"ADA-2026-0042"})"));
+        dossier = created(call("POST", "/v1/dossiers", keyA, R"({"reference":"ADA-2026-0042","menage":{"membres":[{"prenom":"Yannick","nom":"Le Gall"}]}})"));
         clockMs = Poco::Timestamp().epochMicroseconds() / 1000;
     }
     void TearDown() override {
@@ -420,6 +423,43 @@ TEST_P(SigningEvidenceTest, HouseholdIsShownTheGatesRecipientCopyAndItsHashIsRec
     const auto given = events("consent.given");
     ASSERT_EQ(given.size(), 1u);
     EXPECT_NE(given[0].details.find("\"shownSha256\":\"" + copy.value().sha256 + "\""), std::string::npos) << given[0].details;
+}
+
+// Issue 11 item 6: a paper autorisation signed days ago is entered later only as such — the scan
+// attached and « lateEntry » said — and then carries the paper's date; otherwise the date is the
+// scan's, and a later entry without a scan (or in person) is refused naming the field.
+TEST_P(SigningEvidenceTest, APaperAutorisationEnteredLaterCarriesItsDateOnlyWithItsScan) {
+    const std::string aut = newAutorisation();
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    const std::string tenDaysAgo = consent::Instant{now - 10 * 86400}.iso();
+    auto late = [&](const std::string& givenAt) {
+        return transmissions->recordConsent(assoc, dossier,
+                                            parse(R"({"how":{"method":"signed_autorisation","lateEntry":true,"documentId":")" + aut +
+                                                  R"("},"givenAt":")" + givenAt + R"("})"));
+    };
+    // No scan yet: not evidence at all.
+    EXPECT_EQ(late(tenDaysAgo).status().errorCode(), "autorisation_not_signed");
+    ASSERT_TRUE(signing->attachAutorisationScan(assoc, aut, "image/png", signaturePng(400, 300, 9)).isOk());
+    // The paper cannot be dated after its scan was sent.
+    auto afterScan = late(consent::Instant{now + 3600}.iso());
+    ASSERT_FALSE(afterScan.isOk());
+    EXPECT_EQ(afterScan.status().details().at(0).path, "/givenAt") << afterScan.status().toString();
+    // With the scan and « lateEntry »: the paper's date, ten days ago, is kept and audited as a later entry.
+    auto ok = late(tenDaysAgo);
+    ASSERT_TRUE(ok.isOk()) << ok.status().toString();
+    EXPECT_EQ(consent::Instant{ok.value().record.givenAt}.iso(), tenDaysAgo);
+    EXPECT_NE(events("consent.given").back().details.find("\"lateEntry\":true"), std::string::npos);
+    // In person, the same date is refused: more than 24 h before its recording.
+    auto inPerson = transmissions->recordConsent(
+        assoc, dossier,
+        parse(R"({"kind":"consent","recipient":"Terre et Baie Habitat","givenBy":{"name":"Yannick Le Gall"},"purpose":"p",)"
+              R"("scope":{"documentKinds":["grille-capacite-habiter"],"categories":["logement"]},)"
+              R"("how":{"method":"in_person","recordedBy":"R","lateEntry":true},"givenAt":")" + tenDaysAgo + R"("})"));
+    ASSERT_FALSE(inPerson.isOk());
+    std::set<std::string> paths;
+    for (const auto& d : inPerson.status().details()) paths.insert(d.path);
+    EXPECT_TRUE(paths.count("/givenAt")) << inPerson.status().toString();
+    EXPECT_TRUE(paths.count("/how/lateEntry")) << inPerson.status().toString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SigningEvidenceTest, ::testing::ValuesIn(storeBackends()),

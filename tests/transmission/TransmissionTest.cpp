@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <random>
@@ -35,6 +36,7 @@
 #include <Poco/JSON/Stringifier.h>
 
 #include "api/ApiFixture.h"
+#include "common/Date.h"
 #include "consent/ConsentPolicy.h"
 #include "http/ConsentRoutes.h"
 #include "service/TransmissionService.h"
@@ -125,13 +127,20 @@ protected:
         keyBailleur = createOrgWithKey(*store, "Côtes d'Armor Habitat", "bailleur", &orgBailleur);
         keyOther = createOrgWithKey(*store, "Terre et Baie Habitat", "bailleur", &orgOther);
         keyFunder = createOrgWithKey(*store, "Conseil départemental 22", "financeur", &orgFunder);
+        // ADALEA works with both landlords and accepts consents recorded in person (issue 11 item 6).
+        // Ensemble's partnership is made by the SIAO test.
+        for (const auto& b : {orgBailleur, orgOther}) {
+            ASSERT_TRUE(store->createPartnership(orgA, b).isOk());
+            ASSERT_TRUE(store->setInPersonConsentAllowed(orgA, b, true, {"partnership.in_person_consent", "system", b, "{}"}).isOk());
+        }
     }
     HttpResult call(const std::string& method, const std::string& path, const std::string& key,
                     const std::string& body = "") const {
         return server->call(method, path, key, body);
     }
     std::string newDossier(const std::string& key, const std::string& reference) {
-        return created(call("POST", "/v1/dossiers", key, R"({"reference":")" + reference + R"("})"));
+        return created(call("POST", "/v1/dossiers", key,
+                            R"({"reference":")" + reference + R"(","menage":{"membres":[{"prenom":"Yannick","nom":"Le Gall"}]}})"));
     }
     std::string newDocument(const std::string& key, const std::string& form, const std::string& dossier,
                             const Object::Ptr& data) {
@@ -164,7 +173,7 @@ protected:
 
 TEST_P(TransmissionTest, AcceptanceRefusedThenSentWithoutNonHousingThenWithdrawnAndAuditVerified) {
     // A Côtes-d'Armor grid with unique values in a non-housing field (santé) and in the
-    // family composition (category "famille", left out of the consent below).
+    // family composition (category "composition", left out of the consent below).
     Object::Ptr grille = readJson(sourceDir() + "/examples/grille-capacite-habiter-cotes-darmor-initiale.json");
     const std::string health = "CANARI-SANTE-7f3a";
     grille->getObject("cotesDArmor")->getObject("situationResidentielle")->getObject("santeAutonomie")->set("commentaire", health);
@@ -195,7 +204,7 @@ TEST_P(TransmissionTest, AcceptanceRefusedThenSentWithoutNonHousingThenWithdrawn
     auto consent = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
                         consentBody(orgBailleur, {"grille-capacite-habiter"},
                                     {"logement", "administratif", "budget", "dette", "accompagnement", "identite", "partenaire",
-                                     "vie-sociale", "sante"},
+                                     "vie-sociale"},
                                     IN_PERSON));
     ASSERT_EQ(consent.status, 201) << consent.body;
     const std::string consentId = consent.json()->getValue<std::string>("id");
@@ -355,6 +364,7 @@ TEST_P(TransmissionTest, WithdrawalOnOneInstanceRefusesTheNextTransmissionOnAnot
 
 TEST_P(TransmissionTest, TwoInstancesAppendingConcurrentlyKeepOneChain) {
     auto store2 = db->open();
+    const std::size_t before = auditEntries().size(); // the fixture's own entries (partnership settings)
     const int perWriter = 25;
     auto writer = [&](storage::PocoStore* s, const std::string& who) {
         for (int i = 0; i < perWriter; ++i)
@@ -364,7 +374,7 @@ TEST_P(TransmissionTest, TwoInstancesAppendingConcurrentlyKeepOneChain) {
     a.join();
     b.join();
     auto entries = auditEntries();
-    EXPECT_EQ(entries.size(), static_cast<std::size_t>(2 * perWriter));
+    EXPECT_EQ(entries.size() - before, static_cast<std::size_t>(2 * perWriter));
     auto v = audit::verify(entries);
     EXPECT_TRUE(v.ok) << v.message;
 }
@@ -522,6 +532,9 @@ TEST_P(TransmissionTest, CanariesNeverReachAnythingALandlordCanObtain) {
         ASSERT_TRUE(def);
         std::set<std::string> categories;
         formCategories(def->fields, categories);
+        // A scope never names a category that never goes (issue 11 item 6: refused at recording).
+        for (auto it = categories.begin(); it != categories.end();)
+            it = consent::isTransmissibleCategory(*it) ? std::next(it) : categories.erase(it);
         std::set<std::string> scope;
         if (n < 3) scope = categories; // everything the form has: only the non-housing fields stay out
         else
@@ -697,7 +710,7 @@ TEST_P(TransmissionTest, SiaoGetsTheRedactedCopyOnlyWhenPartnershipAndConsentSay
     auto bad = adminCli({"create-partnership", "ADALEA", "Côtes d'Armor Habitat", "--siao", "Terre et Baie Habitat"});
     EXPECT_EQ(bad.exitCode, 65) << bad.out << bad.err;
     EXPECT_NE(bad.err.find("n'est pas un SIAO"), std::string::npos) << bad.err;
-    auto made = adminCli({"create-partnership", "ADALEA", "Côtes d'Armor Habitat", "--siao", "SIAO 22"});
+    auto made = adminCli({"set-partnership-siao", "ADALEA", "Côtes d'Armor Habitat", "SIAO 22"});
     ASSERT_EQ(made.exitCode, 0) << made.out << made.err;
     EXPECT_NE(made.out.find("SIAO en copie : SIAO 22"), std::string::npos) << made.out;
     ASSERT_EQ(adminCli({"set-partnership-siao", "ADALEA", "Côtes d'Armor Habitat", "aucun"}).exitCode, 0);
@@ -706,6 +719,8 @@ TEST_P(TransmissionTest, SiaoGetsTheRedactedCopyOnlyWhenPartnershipAndConsentSay
     EXPECT_EQ(store->findPartnership(orgA, orgBailleur).value().siaoId, orgSiao);
     EXPECT_EQ(adminCli({"set-partnership-siao", "Ensemble", "Côtes d'Armor Habitat", "SIAO 22"}).exitCode, 66)
         << "no such partnership";
+    ASSERT_TRUE(store->createPartnership(orgB, orgBailleur).isOk());
+    ASSERT_TRUE(store->setInPersonConsentAllowed(orgB, orgBailleur, true, {"partnership.in_person_consent", "system", orgB, "{}"}).isOk());
 
     WebhookReceiver rxSiao;
     ASSERT_EQ(call("PUT", "/v1/me/webhook", keySiao, R"({"url":")" + rxSiao.url() + R"("})").status, 200);
@@ -901,7 +916,7 @@ TEST_P(TransmissionTest, HealthEmploymentAndParentingObjectivesNeverReachTheLand
         auto consent = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA,
                             consentBody(orgBailleur, {c.form},
                                         {"logement", "administratif", "budget", "dette", "accompagnement", "identite",
-                                         "partenaire", "sante", "emploi", "famille"},
+                                         "partenaire", "composition"},
                                         IN_PERSON));
         ASSERT_EQ(consent.status, 201) << consent.body;
         auto sent = call("POST", "/v1/documents/" + doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
@@ -983,7 +998,7 @@ protected:
 TEST_P(QueuedPush, APushQueuedBeforeAWithdrawalIsNeverDelivered) {
     std::string orgSiao;
     const std::string keySiao = createOrgWithKey(*store, "SIAO 22", "siao", &orgSiao);
-    auto made = run({PASSERELLE_BINARY, "admin", "create-partnership", "ADALEA", "Côtes d'Armor Habitat", "--siao", "SIAO 22",
+    auto made = run({PASSERELLE_BINARY, "admin", "set-partnership-siao", "ADALEA", "Côtes d'Armor Habitat", "SIAO 22",
                      "--db", db->url()});
     ASSERT_EQ(made.exitCode, 0) << made.out << made.err;
     WebhookReceiver rx, rxSiao;
@@ -1252,6 +1267,241 @@ TEST_P(QueuedPush, NoDeliveryWithoutAValidConsentAtDeliveryTime) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueuedPush, ::testing::ValuesIn(storeBackends()),
                          [](const ::testing::TestParamInfo<std::string>& i) { return backendName(i.param); });
+
+// ---------------------------------------------------------------------------
+// Issue 11 item 6: the rules of a consent record, each breach refused with its field.
+
+namespace {
+// The paths named by an error body's details.
+std::set<std::string> errorPaths(const HttpResult& r) {
+    std::set<std::string> out;
+    auto o = r.json();
+    auto d = o ? o->getArray("details") : nullptr;
+    for (unsigned i = 0; d && i < d->size(); ++i) out.insert(d->getObject(i)->getValue<std::string>("path") + ":" +
+                                                              d->getObject(i)->getValue<std::string>("rule"));
+    return out;
+}
+} // namespace
+
+TEST_P(TransmissionTest, ConsentRecordRulesRefuseEachBreachNamingTheField) {
+    const std::string dossier = newDossier(keyA, "ADA-REGLES");
+    const std::string path = "/v1/dossiers/" + dossier + "/consents";
+    auto body = [&] { return parse(consentBody(orgBailleur, {"fiche-navette"}, {"logement", "composition"}, IN_PERSON)); };
+    auto refused = [&](const Object::Ptr& b, const std::string& expected) {
+        auto r = call("POST", path, keyA, str(b));
+        EXPECT_EQ(r.status, 400) << expected << " " << r.body;
+        EXPECT_EQ(r.error(), "consent_record_invalid") << r.body;
+        EXPECT_TRUE(errorPaths(r).count(expected)) << expected << " " << r.body;
+        return r;
+    };
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+
+    // givenAt: more than 24 h before its recording is refused; within the window it is accepted.
+    auto old = body();
+    old->set("givenAt", consent::Instant{now - 2 * 86400}.iso());
+    auto tooOld = refused(old, "/givenAt:too_old");
+    EXPECT_NE(tooOld.body.find("24 h"), std::string::npos) << tooOld.body;
+    auto future = body();
+    future->set("givenAt", consent::Instant{now + 3600}.iso());
+    refused(future, "/givenAt:future");
+    // A later entry needs a paper autorisation with its scan: not in person.
+    auto late = body();
+    late->set("givenAt", consent::Instant{now - 2 * 86400}.iso());
+    late->getObject("how")->set("lateEntry", true);
+    refused(late, "/how/lateEntry:late_entry_without_scan");
+    // Expiry: at most one year, and at most the end of the measure.
+    auto long1 = body();
+    long1->set("expiresAt", consent::Instant{now + 400 * 86400}.iso());
+    auto tooLong = refused(long1, "/expiresAt:too_long");
+    EXPECT_NE(tooLong.body.find("un an au plus"), std::string::npos) << tooLong.body;
+    auto pastMeasure = body();
+    pastMeasure->set("measureEnd", Date::fromDays(static_cast<long>(now / 86400) + 30).iso());
+    pastMeasure->set("expiresAt", consent::Instant{now + 90 * 86400}.iso());
+    refused(pastMeasure, "/expiresAt:too_long");
+    // Purpose required.
+    auto noPurpose = body();
+    noPurpose->remove("purpose");
+    refused(noPurpose, "/purpose:required");
+    // Categories that never go: refused in a scope, each named.
+    for (const char* never : {"sante", "famille", "emploi", "justice"}) {
+        auto b = parse(consentBody(orgBailleur, {"fiche-navette"}, {"logement", never}, IN_PERSON));
+        auto r = refused(b, "/scope/categories:not_housing");
+        EXPECT_NE(r.body.find(forms::categoryLabel(never)), std::string::npos) << never << r.body;
+    }
+    // The giver: a member of the household named in the dossier, or its legal representative.
+    auto stranger = body();
+    stranger->getObject("givenBy")->set("name", "Jean Inconnu");
+    refused(stranger, "/givenBy/name:not_household_member");
+    auto notRepresentative = body();
+    notRepresentative->getObject("givenBy")->set("capacity", "legal_representative");
+    refused(notRepresentative, "/givenBy/name:not_household_member");
+    const std::string tutelle = created(call("POST", "/v1/dossiers", keyA,
+                                             R"({"reference":"ADA-TUTELLE","menage":{"membres":[{"prenom":"Yannick","nom":"Le Gall"}],)"
+                                             R"("representantsLegaux":[{"prenom":"Anne","nom":"Mandataire"}]}})"));
+    auto representative = body();
+    representative->getObject("givenBy")->set("name", "Anne Mandataire");
+    representative->getObject("givenBy")->set("capacity", "legal_representative");
+    EXPECT_EQ(call("POST", "/v1/dossiers/" + tutelle + "/consents", keyA, str(representative)).status, 201);
+    // Names as people type them: case and accents do not count.
+    auto typed = body();
+    typed->getObject("givenBy")->set("name", "yannick  LE GALL");
+    EXPECT_EQ(call("POST", "/v1/dossiers/" + tutelle + "/consents", keyA, str(typed)).status, 201);
+    // A landlord without a partnership with the association.
+    std::string orgLoner;
+    createOrgWithKey(*store, "Habitat Sans Partenaire", "bailleur", &orgLoner);
+    refused(parse(consentBody(orgLoner, {"fiche-navette"}, {"logement"}, IN_PERSON)), "/recipient:no_partnership");
+    // In person, where the partnership does not accept it (the default).
+    ASSERT_TRUE(store->setInPersonConsentAllowed(orgA, orgOther, false, {"partnership.in_person_consent", "system", orgOther, "{}"}).isOk());
+    auto inPerson = refused(parse(consentBody(orgOther, {"fiche-navette"}, {"logement"}, IN_PERSON)), "/how/method:in_person_not_allowed");
+    EXPECT_NE(inPerson.body.find("autorisation"), std::string::npos) << inPerson.body;
+
+    // Nothing was stored by the refusals; the valid record goes through; a refusal needs no partnership rule.
+    auto list = call("GET", path, keyA);
+    EXPECT_EQ(list.json()->getArray("consents")->size(), 0u) << list.body;
+    auto ok = call("POST", path, keyA, str(body()));
+    EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+TEST_P(TransmissionTest, NothingGoesToALandlordWithoutAPartnershipAndTheRefusalIsAudited) {
+    std::string orgLoner;
+    const std::string keyLoner = createOrgWithKey(*store, "Habitat Sans Partenaire", "bailleur", &orgLoner);
+    const std::string dossier = newDossier(keyA, "ADA-SANS-PART");
+    const std::string doc = newDocument(keyA, "fiche-navette", dossier,
+                                        readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+    // A consent for that landlord, as an older version recorded it (the recording rules now refuse it).
+    storage::StoredConsent c;
+    c.id = storage::newId("cns_");
+    c.dossierId = dossier;
+    c.kind = "consent";
+    c.givenByName = "Yannick Le Gall";
+    c.givenByCapacity = "household_member";
+    c.recipientOrgId = orgLoner;
+    c.documentKinds = {"fiche-navette"};
+    c.categories = {"logement", "identite", "partenaire", "dette", "accompagnement", "administratif"};
+    c.purpose = "Essai.";
+    c.givenAt = static_cast<std::int64_t>(std::time(nullptr)) - 60;
+    c.expiresAt = c.givenAt + 86400 * 30;
+    c.howMethod = "in_person";
+    c.recordedBy = "Gwenaëlle Le Bihan";
+    c.createdByOrganisationId = orgA;
+    ASSERT_TRUE(store->recordConsent(c, {"consent.given", orgA, c.id, "{}"}).isOk());
+    auto sent = call("POST", "/v1/documents/" + doc + "/transmit", keyA, R"({"to":")" + orgLoner + R"("})");
+    EXPECT_EQ(sent.status, 403) << sent.body;
+    EXPECT_EQ(sent.error(), "no_partnership") << sent.body;
+    EXPECT_EQ(call("GET", "/v1/received", keyLoner).json()->getValue<int>("total"), 0);
+    std::size_t refusedNoPartnership = 0;
+    for (const auto& e : auditEntries())
+        if (e.event == "transmission.refused" && e.details.find("no_partnership") != std::string::npos) ++refusedNoPartnership;
+    EXPECT_EQ(refusedNoPartnership, 1u);
+    // With a partnership, the same consent lets the document go.
+    ASSERT_TRUE(store->createPartnership(orgA, orgLoner).isOk());
+    EXPECT_EQ(call("POST", "/v1/documents/" + doc + "/transmit", keyA, R"({"to":")" + orgLoner + R"("})").status, 201);
+}
+
+TEST_P(TransmissionTest, SetPartnershipInPersonCommandTurnsTheSettingOnAndOff) {
+    auto adminCli = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {PASSERELLE_BINARY, "admin"});
+        args.insert(args.end(), {"--db", db->url()});
+        return run(args);
+    };
+    ASSERT_EQ(adminCli({"set-partnership-in-person", "ADALEA", "Terre et Baie Habitat", "off"}).exitCode, 0);
+    EXPECT_FALSE(store->inPersonConsentAllowed(orgA, orgOther).value());
+    auto on = adminCli({"set-partnership-in-person", "ADALEA", "Terre et Baie Habitat", "on"});
+    ASSERT_EQ(on.exitCode, 0) << on.err;
+    EXPECT_NE(on.out.find("accepté"), std::string::npos) << on.out;
+    EXPECT_TRUE(store->inPersonConsentAllowed(orgA, orgOther).value());
+    EXPECT_NE(adminCli({"set-partnership-in-person", "ADALEA", "Terre et Baie Habitat", "oui"}).exitCode, 0);
+    EXPECT_NE(adminCli({"set-partnership-in-person", "Ensemble", "Terre et Baie Habitat", "on"}).exitCode, 0) << "no partnership";
+    EXPECT_FALSE(store->inPersonConsentAllowed(orgB, orgOther).value()) << "default: refused";
+}
+
+// ---------------------------------------------------------------------------
+// Issue 11 items 3 and 11: the receipt names the controller, the SIAO, the rights and what
+// was sent, and its « transmissible » / « never transmitted » lists are the gate's.
+
+namespace {
+// The text between `from` and the first of `ends` after it.
+std::string between(const std::string& text, const std::string& from, const std::vector<std::string>& ends, std::size_t start = 0) {
+    std::size_t a = text.find(from, start);
+    if (a == std::string::npos) return "";
+    a += from.size();
+    std::size_t b = std::string::npos;
+    for (const auto& e : ends) b = std::min(b, text.find(e, a));
+    return text.substr(a, b == std::string::npos ? std::string::npos : b - a);
+}
+} // namespace
+
+TEST_P(TransmissionTest, ReceiptListsAgreeWithTheGateAndNameControllerSiaoRightsAndWhatWasSent) {
+    std::string orgSiao;
+    createOrgWithKey(*store, "SIAO 22", "siao", &orgSiao);
+    ASSERT_TRUE(store->setPartnershipSiao(orgA, orgBailleur, orgSiao).isOk());
+    ASSERT_TRUE(store->setOrganisationContact(orgA, {"4 rue Léquyer, 22000 Saint-Brieuc", "02 96 00 58 41", "contact@adalea.example"},
+                                              {"organisation.contact", "system", orgA, "{}"}).isOk());
+    const std::string dossier = newDossier(keyA, "ADA-2026-0051");
+    const std::string fiche = newDocument(keyA, "fiche-navette", dossier,
+                                          readJson(sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json"));
+    Object::Ptr c = parse(consentBody(orgBailleur, {"fiche-navette"},
+                                      {"logement", "identite", "composition", "partenaire", "dette", "accompagnement"}, IN_PERSON));
+    c->set("copieSiao", true);
+    auto consentR = call("POST", "/v1/dossiers/" + dossier + "/consents", keyA, str(c));
+    ASSERT_EQ(consentR.status, 201) << consentR.body;
+    const std::string consentId = consentR.json()->getValue<std::string>("id");
+    auto sent = call("POST", "/v1/documents/" + fiche + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+    ASSERT_EQ(sent.status, 201) << sent.body;
+    const std::string trn = sent.json()->getValue<std::string>("id");
+
+    auto receipt = call("GET", "/v1/dossiers/" + dossier + "/consents/receipt.pdf", keyA);
+    ASSERT_EQ(receipt.status, 200) << receipt.body;
+    const std::string text = normaliseSpaces(pdfToText(receipt.body));
+
+    // The two lists of the accord, cut out of the text, against the gate's own table.
+    const std::string mayGo = between(text, "Informations qui peuvent être transmises", {"Informations qui ne sont jamais"});
+    const std::string never = between(text, "Informations qui ne sont jamais transmises au bailleur", {"Dans quel but", "Copie au SIAO"});
+    ASSERT_FALSE(mayGo.empty()) << text;
+    ASSERT_FALSE(never.empty()) << text;
+    int transmissible = 0, neverSent = 0;
+    for (const auto& rule : consent::categoryTable()) {
+        const bool inMayGo = mayGo.find(rule.label) != std::string::npos;
+        const bool inNever = never.find(rule.label) != std::string::npos;
+        EXPECT_FALSE(inMayGo && inNever) << rule.code << " listed both as transmissible and as never transmitted\n" << text;
+        if (!rule.transmissible) {
+            EXPECT_TRUE(inNever) << rule.code << " never goes: the receipt must say so\n" << never;
+            EXPECT_FALSE(inMayGo) << rule.code;
+            ++neverSent;
+        }
+        if (inMayGo) {
+            EXPECT_TRUE(rule.transmissible) << rule.code;
+            ++transmissible;
+        }
+    }
+    EXPECT_GE(transmissible, 5) << mayGo;
+    EXPECT_EQ(neverSent, 4);
+    EXPECT_NE(mayGo.find("Composition du ménage"), std::string::npos) << mayGo;
+    EXPECT_NE(never.find("Vie familiale"), std::string::npos) << never;
+
+    // Item 11: the controller with its contact, the SIAO, the rights, what was sent, to whom and when.
+    for (const char* expected : {"Responsable du traitement", "ADALEA", "4 rue Léquyer, 22000 Saint-Brieuc", "02 96 00 58 41",
+                                 "contact@adalea.example", "SIAO 22", "Accès et rectification", "Retrait", "CNIL", "www.cnil.fr",
+                                 "Documents transmis", "Fiche navette", "copie à SIAO 22", "preuve plus faible",
+                                 "Recueilli en personne par Gwenaëlle Le Bihan"})
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+    auto today = Date::parseIso(consent::Instant{static_cast<std::int64_t>(std::time(nullptr))}.iso().substr(0, 10));
+    const std::string sentLine = between(text, "Documents transmis", {"Pour toute question"}, text.find("Vos accords"));
+    EXPECT_NE(sentLine.find("Côtes d'Armor Habitat"), std::string::npos) << sentLine;
+    EXPECT_TRUE(sentLine.find(today->french()) != std::string::npos || sentLine.find(today->addDays(1).french()) != std::string::npos)
+        << sentLine;
+    // No internal identifiers: dates and names only.
+    for (const std::string& id : {dossier, fiche, consentId, trn, orgA, orgBailleur, std::string("cns_"), std::string("trn_"),
+                                  std::string("dos_"), std::string("RECU-")})
+        EXPECT_EQ(text.find(id), std::string::npos) << id << "\n" << text;
+
+    // Without any transmission, the receipt says nothing was sent.
+    const std::string other = newDossier(keyA, "ADA-2026-0052");
+    ASSERT_EQ(call("POST", "/v1/dossiers/" + other + "/consents", keyA,
+                   consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, IN_PERSON)).status, 201);
+    const std::string none = normaliseSpaces(pdfToText(call("GET", "/v1/dossiers/" + other + "/consents/receipt.pdf", keyA).body));
+    EXPECT_NE(none.find("Aucun document vous concernant n’a été transmis"), std::string::npos) << none;
+}
 
 } // namespace
 } // namespace passerelle::testing

@@ -19,6 +19,7 @@
 #include "service/AccountService.h"
 #include "service/DossierService.h"
 #include "service/TransmissionService.h"
+#include "storage/PocoStore.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
 #include "support/WebBrowser.h"
@@ -79,6 +80,9 @@ protected:
         otherBailleur = store->createOrganisation("Habitat 76", storage::KIND_BAILLEUR).value();
         siao = store->createOrganisation("SIAO de la Sarthe", storage::KIND_SIAO).value();
         ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.id, siao.id).isOk());
+        // Issue 11 item 6: this partnership accepts consents recorded in person (default: refused).
+        ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.id, true,
+                                                     {"partnership.in_person_consent", "system", bailleur.id, "{}"}).isOk());
         addUser("ADGESTI", "claire@adgesti.fr", "Claire Lefèvre");
         addUser("Habitat Solidaire", "ines@habitat-solidaire.fr", "Inès Martin");
         addUser("Sarthe Habitat", "cesf@sarthe-habitat.fr", "Paul Bernard");
@@ -101,11 +105,13 @@ protected:
     }
     std::string createDossier(Browser& b, const std::string& reference, const std::string& nom) {
         std::string token = b.csrf("/dossiers/nouveau");
-        auto r = b.post("/dossiers", {{"_csrf", token}, {"/reference", reference}, {"/menage/membres/0/nom", nom}});
+        auto r = b.post("/dossiers", {{"_csrf", token}, {"/reference", reference}, {"/menage/membres/0/prenom", "Mariam"},
+                                      {"/menage/membres/0/nom", nom}});
         EXPECT_EQ(r.status, 303) << r.body;
         std::smatch m;
         std::string loc = r.header("location");
         if (!std::regex_search(loc, m, std::regex("/dossiers/(dos_[0-9a-f]{16})"))) return {};
+        givers[m[1]] = "Mariam " + nom; // the member who answers (issue 11 item 6: a member of the dossier's household)
         return m[1];
     }
     // The grille of the example with a health comment that must never reach a landlord.
@@ -128,15 +134,17 @@ protected:
     HttpResult recordConsent(Browser& b, const std::string& dossierId, bool copieSiao, bool withCsrf = true) {
         std::vector<std::pair<std::string, std::string>> f{
             {"/kind", "consent"},           {"/recipient", bailleur.id},
-            {"/givenBy/name", "Mariam Diallo"}, {"/givenBy/capacity", "household_member"},
+            {"/givenBy/name", givers[dossierId]}, {"/givenBy/capacity", "household_member"},
             {"/scope/documentKinds", "grille-capacite-habiter"},
-            {"/how/method", "in_person"},   {"/how/recordedBy", "Claire Lefèvre"}};
+            {"/how/method", "in_person"},   {"/how/recordedBy", "Claire Lefèvre"},
+            {"/purpose", "Transmission au bailleur des informations liées au logement."}};
         for (const char* c : {"identite", "administratif", "logement", "budget", "dette", "accompagnement", "vie-sociale", "contact", "partenaire"})
             f.emplace_back("/scope/categories", c);
         if (copieSiao) f.emplace_back("/copieSiao", "true");
         if (withCsrf) f.emplace_back("_csrf", b.csrf("/dossiers/" + dossierId + "/consentements/nouveau"));
         return b.post("/dossiers/" + dossierId + "/consentements", f);
     }
+    std::map<std::string, std::string> givers;
     std::size_t transmissionCount(const std::string& docId) {
         service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
         auto list = transmissions->documentTransmissions(assoc, docId);
@@ -238,6 +246,33 @@ TEST_P(TransmissionPagesTest, ConsentIsRecordedWithCsrfAndErrorsNameTheField) {
     EXPECT_EQ(receipt.status, 200);
     EXPECT_EQ(receipt.contentType, "application/pdf");
     EXPECT_TRUE(has(testing::normaliseSpaces(testing::pdfToText(receipt.body)), "Sarthe Habitat"));
+}
+
+// Issue 11 item 6 on the page: the dossier's members are named beside the giver's input; a giver
+// outside the household, or an in-person consent where the partnership does not accept it, is
+// refused with the error on its input, and nothing is recorded.
+TEST_P(TransmissionPagesTest, TheRecordRulesShowOnTheirInputs) {
+    Browser claire = signedIn("claire@adgesti.fr");
+    std::string dossier = createDossier(claire, "ADG-2026-0500", "Diallo");
+    auto form = claire.get("/dossiers/" + dossier + "/consentements/nouveau");
+    ASSERT_EQ(form.status, 200);
+    EXPECT_TRUE(has(textOf(form.body), "Membres nommés dans le dossier : Mariam Diallo.")) << textOf(form.body);
+    service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
+
+    givers[dossier] = "Jean Inconnu";
+    auto stranger = recordConsent(claire, dossier, false);
+    EXPECT_EQ(stranger.status, 400);
+    EXPECT_TRUE(has(stranger.body, "href=\"#givenBy-name\"")) << stranger.body;
+    EXPECT_TRUE(has(stranger.body, "n’est pas un membre du ménage nommé dans le dossier")) << stranger.body;
+
+    givers[dossier] = "Mariam Diallo";
+    ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.id, false,
+                                                 {"partnership.in_person_consent", "system", bailleur.id, "{}"}).isOk());
+    auto inPerson = recordConsent(claire, dossier, false);
+    EXPECT_EQ(inPerson.status, 400);
+    EXPECT_TRUE(has(inPerson.body, "href=\"#how-method\"")) << inPerson.body;
+    EXPECT_TRUE(has(inPerson.body, "n’accepte pas un accord recueilli en personne sans autorisation signée")) << inPerson.body;
+    EXPECT_TRUE(transmissions->listConsents(assoc, dossier).value().empty());
 }
 
 TEST_P(TransmissionPagesTest, PreviewConfirmInboxCopyAndWithdrawal) {
@@ -413,13 +448,24 @@ TEST_P(TransmissionPagesTest, AnExpiredConsentIsNamedWithALinkToRecordANewOne) {
     std::string dossier = createDossier(claire, "ADG-2026-0400", "Roux");
     std::string doc = createGrille(dossier);
     service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
-    auto body = Poco::JSON::Parser()
-                    .parse("{\"kind\": \"consent\", \"recipient\": \"" + bailleur.id +
-                           "\", \"givenBy\": {\"name\": \"Léa Roux\"}, \"scope\": {\"documentKinds\": [\"grille-capacite-habiter\"],"
-                           " \"categories\": [\"logement\"]}, \"how\": {\"method\": \"in_person\", \"recordedBy\": \"Claire Lefèvre\"},"
-                           " \"givenAt\": \"2024-01-10T09:00:00Z\", \"expiresAt\": \"2025-01-10T09:00:00Z\"}")
-                    .extract<Poco::JSON::Object::Ptr>();
-    auto recorded = transmissions->recordConsent(assoc, dossier, body);
+    // A consent of 2024, expired since 2025: stored as it was recorded then (the recording rules of
+    // issue 11 item 6 refuse a date typed today that far back).
+    storage::StoredConsent old;
+    old.id = storage::newId("cns_");
+    old.dossierId = dossier;
+    old.kind = "consent";
+    old.givenByName = "Mariam Roux";
+    old.givenByCapacity = "household_member";
+    old.recipientOrgId = bailleur.id;
+    old.documentKinds = {"grille-capacite-habiter"};
+    old.categories = {"logement"};
+    old.purpose = "Préparer la commission d’attribution.";
+    old.givenAt = consent::Instant::parseIso("2024-01-10T09:00:00Z")->epochSeconds;
+    old.expiresAt = consent::Instant::parseIso("2025-01-10T09:00:00Z")->epochSeconds;
+    old.howMethod = "in_person";
+    old.recordedBy = "Claire Lefèvre";
+    old.createdByOrganisationId = adgesti.id;
+    auto recorded = store->recordConsent(old, {"consent.given", adgesti.id, old.id, "{}"});
     ASSERT_TRUE(recorded.isOk()) << recorded.status().toString();
     auto page = claire.get("/documents/" + doc + "/transmettre");
     ASSERT_EQ(page.status, 200);

@@ -50,7 +50,7 @@ const char* kEveryType = R"json({
     {"name": "logement", "label": "Logement", "type": "group", "category": "logement", "housing": true, "fields": [
       {"name": "adresse", "label": "Adresse", "type": "text", "required": true}
     ]},
-    {"name": "membres", "label": "Membres du ménage", "type": "table", "required": true, "minItems": 1, "category": "famille", "housing": true, "fields": [
+    {"name": "membres", "label": "Membres du ménage", "type": "table", "required": true, "minItems": 1, "category": "composition", "housing": true, "fields": [
       {"name": "prenom", "label": "Prénom", "type": "text", "required": true},
       {"name": "age", "label": "Âge", "type": "integer"}
     ]}

@@ -29,6 +29,8 @@ export function setup(server) {
   server.createOrg('AMLI');
   server.createOrg('Présence Habitat', 'bailleur');
   server.cli(['admin', 'create-partnership', 'AMLI', 'Présence Habitat']);
+  // The contract journey records a consent in person: this partnership accepts it (issue 11 item 6).
+  server.cli(['admin', 'set-partnership-in-person', 'AMLI', 'Présence Habitat', 'on']);
   server.createUser('AMLI', 'julie@amli.fr', 'Julie Schneider', 'membre', PASSWORD);
   server.createUser('Présence Habitat', 'mohamed@presence-habitat.fr', 'Mohamed Boukayouh', 'membre', PASSWORD);
   apiKey = server.cli(['admin', 'create-key', 'AMLI', '--name', 'Julie Schneider']).trim().split('\n').pop().trim();
@@ -49,7 +51,9 @@ async function api(server, method, path, body) {
 async function newContract(server, reference) {
   const data = readExample(server.sourceDir, 'contrat-objectifs-amli-acces.json');
   data.menage.signataires.push({ civilite: 'M.', prenom: 'Karim', nom: 'Kaddouri', dateNaissance: '1981-03-14', qualite: 'cotitulaire' });
-  const dossier = await api(server, 'POST', '/v1/dossiers', { reference });
+  // The household's members, who alone may consent (issue 11 item 6).
+  const membres = [{ prenom: 'Aïcha', nom: 'Kaddouri' }, { prenom: 'Karim', nom: 'Kaddouri' }];
+  const dossier = await api(server, 'POST', '/v1/dossiers', { reference, menage: { membres } });
   const doc = await api(server, 'POST', '/v1/documents', { form: 'contrat-objectifs', dossier: dossier.id, data });
   return { dossier: dossier.id, doc: doc.id, data };
 }
@@ -283,7 +287,8 @@ const typedNameThenRefusal = {
 const autorisationWithPreview = {
   name: 'autorisation de transmission : le ménage voit la copie du bailleur avant de signer, puis le consentement en découle',
   async run(h, server) {
-    const dossier = await api(server, 'POST', '/v1/dossiers', { reference: 'AMLI-2026-0313' });
+    const dossier = await api(server, 'POST', '/v1/dossiers', {
+      reference: 'AMLI-2026-0313', menage: { membres: [{ prenom: 'Yannick', nom: 'Le Gall' }] } });
     const canary = 'CANARI-SANTE-4d1e';
     const grille = readExample(server.sourceDir, 'grille-capacite-habiter-cotes-darmor-initiale.json');
     grille.cotesDArmor.situationResidentielle.santeAutonomie.commentaire = canary;

@@ -23,6 +23,8 @@ export function setup(server) {
   server.createOrg('Sarthe Habitat', 'bailleur');
   server.createOrg('SIAO de la Sarthe', 'siao');
   server.cli(['admin', 'create-partnership', 'ADGESTI', 'Sarthe Habitat', '--siao', 'SIAO de la Sarthe']);
+  // Consents recorded in person are refused unless the partnership accepts them (issue 11 item 6).
+  server.cli(['admin', 'set-partnership-in-person', 'ADGESTI', 'Sarthe Habitat', 'on']);
   server.createUser('ADGESTI', 'claire@adgesti.fr', 'Claire Lefèvre', 'membre', PASSWORD);
   server.createUser('Sarthe Habitat', 'cesf@sarthe-habitat.fr', 'Paul Bernard', 'membre', PASSWORD);
   server.createUser('SIAO de la Sarthe', 'accueil@siao72.fr', 'Nadia Benali', 'membre', PASSWORD);
@@ -55,8 +57,9 @@ async function createGrille(server, dossierUrl) {
 }
 
 // Records the household's consent for Sarthe Habitat on the grille (housing categories), with or without the SIAO copy.
-async function recordConsent(h, page, { siao, tag }) {
-  await page.getByLabel('Personne du ménage qui répond').fill('Mariam Diallo');
+// The giver is a member of the dossier's household (issue 11 item 6).
+async function recordConsent(h, page, { siao, tag, giver = 'Mariam Diallo' }) {
+  await page.getByLabel('Personne du ménage qui répond').fill(giver);
   const kinds = page.locator('fieldset', { hasText: 'Documents' }).first();
   assert.ok(await page.getByLabel('Grille d’appréciation de la capacité à habiter').isChecked(), 'the document kind comes checked');
   const categories = page.locator('input[name="/scope/categories"]');
@@ -70,7 +73,7 @@ async function recordConsent(h, page, { siao, tag }) {
   assert.match(text, /VALIDE/i);
 }
 
-async function transmitConfirmed(h, page, docId, { siao, tag }) {
+async function transmitConfirmed(h, page, docId, { siao, tag, giver = 'Mariam Diallo' }) {
   await page.goto(`/documents/${docId}`);
   await clickAndWait(page, page.getByRole('link', { name: 'Transmettre à un bailleur' }));
   let text = await mainText(page);
@@ -78,7 +81,7 @@ async function transmitConfirmed(h, page, docId, { siao, tag }) {
   assert.ok(text.includes('Ce qui sera transmis') && text.includes(HOUSING_TEXT), text);
   assert.ok(text.includes('Santé et continuité des soins') && text.includes('sans lien avec le logement'), text);
   assert.ok(!text.includes('CANARI-SANTE'), 'the preview never shows what is withheld');
-  assert.ok(text.includes('Mariam Diallo'), 'the governing consent is shown');
+  assert.ok(text.includes(giver), 'the governing consent is shown');
   assert.ok(text.includes(siao ? 'recevra la même copie' : 'ne recevra pas de copie'), text);
   await h.checkPage(page, `transmettre-apercu-${tag}`);
   await submit(page, 'Confirmer la transmission à Sarthe Habitat');
@@ -118,8 +121,8 @@ export default [{
     const dossierB = await createDossier(assoc, 'ADG-2026-0200', 'Martin', 'Louise');
     const docB = await createGrille(server, dossierB);
     await assoc.goto(`${dossierB}/consentements/nouveau?formulaire=grille-capacite-habiter`);
-    await recordConsent(h, assoc, { siao: false, tag: 'b' });
-    await transmitConfirmed(h, assoc, docB, { siao: false, tag: 'b' });
+    await recordConsent(h, assoc, { siao: false, tag: 'b', giver: 'Louise Martin' });
+    await transmitConfirmed(h, assoc, docB, { siao: false, tag: 'b', giver: 'Louise Martin' });
 
     // The household's receipt prints as a PDF.
     await assoc.goto(dossierA);
