@@ -56,70 +56,70 @@ void breakLongWord(std::string_view word, double width, Font font, double size, 
     }
 }
 
-void wrapParagraph(std::string_view para, double width, Font font, double size, const FontMetrics& m,
-                   std::vector<std::string>& lines) {
-    // Pass 1: words separated by spaces (runs of spaces keep one separator).
-    std::vector<std::string_view> words;
+// Calls `out` with each word of `para` (separated by spaces; runs of spaces keep one separator),
+// with the French no-break rules applied: « stays with the word it opens, » with the word it
+// closes, and ; : ! ? with the word before them: such words are glued (with the space between
+// them) into one. One pass, no allocation.
+template <typename Out>
+void forEachGluedWord(std::string_view para, Out&& out) {
+    std::string_view pending; // the glued word being built (empty: none yet)
     std::size_t i = 0;
     while (i < para.size()) {
         while (i < para.size() && para[i] == ' ') ++i;
         std::size_t start = i;
         while (i < para.size() && para[i] != ' ') ++i;
-        if (i > start) words.push_back(para.substr(start, i - start));
-    }
-    if (words.empty()) { lines.emplace_back(); return; }
-    // Pass 1b: French no-break rules. « stays with the word it opens, » with the word it closes, and
-    // ; : ! ? with the word before them: such words are glued (with the space between them).
-    std::vector<std::string_view> glued;
-    for (std::size_t k = 0; k < words.size(); ++k) {
-        std::string_view w = words[k];
-        bool joinPrevious = !glued.empty() && (bindsLeft(w) || opensQuote(glued.back()));
-        if (joinPrevious) {
-            const char* begin = glued.back().data();
-            glued.back() = std::string_view(begin, static_cast<std::size_t>(w.data() + w.size() - begin));
+        if (i == start) continue;
+        std::string_view w = para.substr(start, i - start);
+        if (!pending.empty() && (bindsLeft(w) || opensQuote(pending))) {
+            pending = std::string_view(pending.data(), static_cast<std::size_t>(w.data() + w.size() - pending.data()));
         } else {
-            glued.push_back(w);
+            if (!pending.empty()) out(pending);
+            pending = w;
         }
     }
-    words = std::move(glued);
-    // Pass 2: greedy filling by measured width.
-    const double space = m.width(" ", font, size);
+    if (!pending.empty()) out(pending);
+}
+
+void wrapParagraph(std::string_view para, double width, Font font, double size, const FontMetrics& m,
+                   std::vector<std::string>& lines) {
+    // Greedy filling by measured width, word by word.
+    bool any = false;
+    double space = 0;
     std::string line;
     double lineWidth = 0;
-    for (std::string_view w : words) {
+    auto startLine = [&](std::string_view w, double ww) {
+        if (ww > width) {
+            std::vector<std::string> pieces;
+            breakLongWord(w, width, font, size, m, pieces);
+            for (std::size_t k = 0; k + 1 < pieces.size(); ++k) lines.push_back(std::move(pieces[k]));
+            line = std::move(pieces.back());
+            lineWidth = m.width(line, font, size);
+        } else {
+            line.assign(w);
+            lineWidth = ww;
+        }
+    };
+    forEachGluedWord(para, [&](std::string_view w) {
+        if (!any) space = m.width(" ", font, size);
+        any = true;
         double ww = m.width(w, font, size);
         if (line.empty()) {
-            if (ww > width) {
-                std::vector<std::string> pieces;
-                breakLongWord(w, width, font, size, m, pieces);
-                for (std::size_t k = 0; k + 1 < pieces.size(); ++k) lines.push_back(pieces[k]);
-                line = pieces.back();
-                lineWidth = m.width(line, font, size);
-            } else {
-                line = std::string(w);
-                lineWidth = ww;
-            }
-        } else if (lineWidth + space + ww <= width) {
+            startLine(w, ww);
+            return;
+        }
+        if (lineWidth + space + ww <= width) {
             line += ' ';
             line.append(w);
             lineWidth += space + ww;
         } else {
-            lines.push_back(line);
-            line.clear();
+            lines.push_back(std::move(line));
+            line = std::string();
             lineWidth = 0;
-            if (ww > width) {
-                std::vector<std::string> pieces;
-                breakLongWord(w, width, font, size, m, pieces);
-                for (std::size_t k = 0; k + 1 < pieces.size(); ++k) lines.push_back(pieces[k]);
-                line = pieces.back();
-                lineWidth = m.width(line, font, size);
-            } else {
-                line = std::string(w);
-                lineWidth = ww;
-            }
+            startLine(w, ww);
         }
-    }
-    lines.push_back(line);
+    });
+    if (!any) { lines.emplace_back(); return; }
+    lines.push_back(std::move(line));
 }
 
 constexpr double kCellPad = 3.0;
@@ -318,7 +318,7 @@ private:
         for (std::size_t i = 0; i < lines.size(); ++i) {
             Unit u;
             u.height = _lh;
-            u.items.push_back(textItem(_left, ascent(_s.bodySize), lines[i], Font::Regular, _s.bodySize, b.muted ? 0.35 : 0,
+            u.items.push_back(textItem(_left, ascent(_s.bodySize), std::move(lines[i]), Font::Regular, _s.bodySize, b.muted ? 0.35 : 0,
                                        Item::Role::ParagraphLine, static_cast<int>(i)));
             u.items.back().boxWidth = _width;
             add(std::move(u));
@@ -676,6 +676,12 @@ public:
     // header's, so that the flow shrinks as pages are handed over.
     Page emit(const std::vector<Placed>& placed) {
         Page page;
+        std::size_t count = 0;
+        for (const auto& pl : placed) {
+            const Unit& u = _u[pl.unit];
+            count += u.items.size() + u.ifFirst.size() + u.ifLast.size();
+        }
+        page.items.reserve(count);
         for (std::size_t p = 0; p < placed.size(); ++p) {
             Unit& u = _u[placed[p].unit];
             const bool keep = placed[p].headerCopy || _isHeader[placed[p].unit];

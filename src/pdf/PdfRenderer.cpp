@@ -62,10 +62,24 @@ public:
             _large.resize(utf8.size() + 1);
             out = _large.data();
         }
-        _size = text::toCp1252(utf8, out);
+        // As text::toCp1252(), noting whether every character fits (fitsCp1252()).
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < utf8.size();) {
+            const auto c = static_cast<unsigned char>(utf8[i]);
+            if (c < 0x80) { out[n++] = static_cast<char>(c); ++i; continue; }
+            const std::size_t len = text::sequenceLength(c);
+            char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+            for (std::size_t k = 1; k < len && i + k < utf8.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+            i += len;
+            const auto b = text::toCp1252(cp);
+            if (!b) _fits = false;
+            out[n++] = static_cast<char>(b ? *b : '?');
+        }
+        _size = n;
         out[_size] = '\0';
         _data = out;
     }
+    bool fits() const { return _fits; }
     const char* c_str() const { return _data; }
     HPDF_UINT size() const { return static_cast<HPDF_UINT>(_size); }
 
@@ -74,6 +88,7 @@ private:
     std::string _large;
     const char* _data = nullptr;
     std::size_t _size = 0;
+    bool _fits = true;
 };
 
 // Splits a line into runs by script and font, in visual (drawing) order. Arabic-script text goes
@@ -273,6 +288,30 @@ private:
     std::string _failedPath;
 };
 
+// Widths (in 1/1000 em) of the 256 WinAnsi bytes of Helvetica and Helvetica-Bold, as libharu
+// measures them (HPDF_Font_TextWidth sums these per byte), read once per process from libharu's
+// own base-14 metrics: measuring a Windows-1252 word is then one look-up per character, without
+// converting it first.
+const std::array<std::array<HPDF_UINT, 256>, 2>& helveticaWidths() {
+    static const std::array<std::array<HPDF_UINT, 256>, 2> table = [] {
+        std::array<std::array<HPDF_UINT, 256>, 2> t{};
+        ErrorState err;
+        DocPtr doc(HPDF_New(onError, &err));
+        if (!doc) return t;
+        const char* const names[2] = {"Helvetica", "Helvetica-Bold"};
+        for (int w = 0; w < 2; ++w) {
+            HPDF_Font font = HPDF_GetFont(doc.get(), names[w], "WinAnsiEncoding");
+            if (!font) continue;
+            for (unsigned b = 0; b < 256; ++b) {
+                const HPDF_BYTE byte = static_cast<HPDF_BYTE>(b);
+                t[w][b] = HPDF_Font_TextWidth(font, &byte, 1).width;
+            }
+        }
+        return t;
+    }();
+    return table;
+}
+
 // Measures every string with the font it will be drawn with. Liberation Sans is metric-compatible
 // with Helvetica, so lines that mix both stay aligned.
 class HpdfMetrics : public layout::FontMetrics {
@@ -281,9 +320,22 @@ public:
 
     double width(std::string_view s, layout::Font f, double size) const override {
         if (s.empty()) return 0;
-        if (!_embedAll && text::fitsCp1252(s)) { // the common case: no allocation
-            Cp1252Text bytes(s);
-            return units(_fonts.font(Face::Helvetica, f), bytes.c_str(), bytes.size()) * size / 1000.0;
+        if (!_embedAll) { // the common case, Windows-1252 text in Helvetica: one pass, no allocation
+            const auto& widths = helveticaWidths()[f == layout::Font::Bold ? 1 : 0];
+            HPDF_UINT sum = 0;
+            bool cp1252 = true;
+            for (std::size_t i = 0; i < s.size() && cp1252;) {
+                const auto c = static_cast<unsigned char>(s[i]);
+                if (c < 0x80) { sum += widths[c]; ++i; continue; }
+                const std::size_t n = text::sequenceLength(c);
+                char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+                for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+                const auto b = text::toCp1252(cp);
+                if (b) sum += widths[*b];
+                else cp1252 = false;
+                i += n;
+            }
+            if (cp1252) return static_cast<double>(sum) * size / 1000.0;
         }
         double total = 0;
         for (const Run& r : segment(s, _embedAll, nullptr)) total += runWidth(r, f, size);
@@ -495,11 +547,13 @@ private:
                 currentGray = it.gray;
             }
             const HPDF_REAL y = static_cast<HPDF_REAL>(H - it.y);
-            if (!_embedAll && text::fitsCp1252(it.text)) { // the common case: one Helvetica run
-                use(fonts.font(Face::Helvetica, it.font), it.size);
+            if (!_embedAll) { // the common case: one Helvetica run, converted in one pass on the stack
                 Cp1252Text bytes(it.text);
-                HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), y, bytes.c_str());
-                continue;
+                if (bytes.fits()) {
+                    use(fonts.font(Face::Helvetica, it.font), it.size);
+                    HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), y, bytes.c_str());
+                    continue;
+                }
             }
             bool rightToLeft = false;
             std::vector<Run> runs = segment(it.text, _embedAll, &rightToLeft);
