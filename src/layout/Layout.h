@@ -140,10 +140,9 @@ std::vector<std::string> wrap(std::string_view text, double width, Font font, do
 Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics);
 
 // Receives pages as they are laid out, so that a backend draws each page and forgets its items
-// (a document of hundreds of pages never holds all of them). body() gets the pages in order,
-// each once it is at least two pages behind the one being filled (the layout may still move
-// content between the last two pages); running() gets, at the end, each page's running header
-// and footer (they need the page count).
+// (a document of hundreds of pages never holds all of them). body() gets the pages in order, once
+// the place of every unit is decided; running() gets each page's running header and footer (they
+// need the page count) right after that page's body: the page is then complete.
 class PageSink {
 public:
     virtual ~PageSink() = default;

@@ -5,7 +5,10 @@
 #include <hpdf.h>
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
+#include <hpdf_conf.h>
+#include <hpdf_pages.h>
 #include <hpdf_streams.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -469,6 +472,58 @@ std::string grouped(std::size_t n) {
     return out;
 }
 
+// A finished page's content stream, compressed at once rather than when the document is saved:
+// a document of hundreds of pages would otherwise hold every page's operators uncompressed until
+// then. The stream is deflated as libharu would (zlib, default level) into a new memory stream,
+// the dictionary writes it as it is (filter none) and names its filter itself, in the place and
+// form libharu gives it ("/Filter [ /FlateDecode ]" after /Length). Anything unexpected leaves
+// the page as it is (libharu compresses it when saving).
+HPDF_STATUS writeFlateFilter(HPDF_Dict, HPDF_Stream out) { return HPDF_Stream_WriteStr(out, "/Filter [ /FlateDecode ]\012"); }
+
+void compressFinishedPage(HPDF_Page page) {
+    auto* attr = static_cast<HPDF_PageAttr>(page->attr);
+    HPDF_Dict contents = attr ? attr->contents : nullptr;
+    if (!contents || !contents->stream || contents->stream != attr->stream || contents->write_fn ||
+        contents->filter != HPDF_STREAM_FILTER_FLATE_DECODE || contents->stream->type != HPDF_STREAM_MEMORY ||
+        attr->gmode != HPDF_GMODE_PAGE_DESCRIPTION)
+        return;
+    HPDF_Stream src = contents->stream;
+    z_stream z{};
+    if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK) return;
+    std::string packed;
+    unsigned char buf[16384];
+    bool ok = true;
+    const HPDF_UINT chunks = HPDF_MemStream_GetBufCount(src);
+    for (HPDF_UINT i = 0; i <= chunks && ok; ++i) {
+        HPDF_UINT len = 0;
+        HPDF_BYTE* data = i < chunks ? HPDF_MemStream_GetBufPtr(src, i, &len) : nullptr;
+        z.next_in = data;
+        z.avail_in = len;
+        const int flush = i == chunks ? Z_FINISH : Z_NO_FLUSH;
+        int rc;
+        do {
+            z.next_out = buf;
+            z.avail_out = sizeof buf;
+            rc = deflate(&z, flush);
+            if (rc == Z_STREAM_ERROR) { ok = false; break; }
+            packed.append(reinterpret_cast<const char*>(buf), sizeof buf - z.avail_out);
+        } while (z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    }
+    deflateEnd(&z);
+    if (!ok) return;
+    HPDF_Stream dst = HPDF_MemStream_New(contents->mmgr, HPDF_STREAM_BUF_SIZ);
+    if (!dst) return;
+    if (HPDF_Stream_Write(dst, reinterpret_cast<const HPDF_BYTE*>(packed.data()), static_cast<HPDF_UINT>(packed.size())) != HPDF_OK) {
+        HPDF_Stream_Free(dst);
+        return;
+    }
+    HPDF_Stream_Free(src);
+    contents->stream = dst;
+    attr->stream = dst; // nothing is drawn on the page any more
+    contents->filter = HPDF_STREAM_FILTER_NONE;
+    contents->write_fn = writeFlateFilter;
+}
+
 class Drawer : public layout::PageSink {
 public:
     Drawer(Session& s, const layout::PageSetup& setup, bool embedAll, std::size_t maxPages)
@@ -496,6 +551,7 @@ public:
         if (!_status.isOk()) return;
         if (index >= _pages.size()) { _status = _s.failed("page"); return; }
         draw(_pages[index], p);
+        if (_status.isOk() && !_s.err.errorNo) compressFinishedPage(_pages[index]); // the page is complete
     }
     const Status& status() const { return _status; }
     std::size_t pages() const { return _pages.size(); }
