@@ -3,6 +3,9 @@
 //   build/bench/bench_pdf --memory            peak memory of a 7 500-row document (fresh process)
 //   build/bench/bench_pdf --dump-layout FILE  the laid-out pages of the non-CP1252 fiche as JSON,
 //                                             for bench/reportlab_compare.py
+//   bench/instructions.sh [N]                 instructions per document of each case (callgrind,
+//                                             not disturbed by the machine's load): runs
+//                                             `bench_pdf --instructions N` under valgrind
 // Reports documents/second (items_per_second) and the PDF size (bytes counter).
 // Run from the repository root (it loads forms/, templates/, fonts/, examples/).
 //
@@ -16,9 +19,11 @@
 #include <benchmark/benchmark.h>
 #include <hpdf.h>
 #include <malloc.h>
+#include <valgrind/callgrind.h>
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "common/Text.h"
@@ -130,15 +135,20 @@ void BM_Stage3_Layout(benchmark::State& state) {
 }
 
 // The floor: the same pages, already laid out, strings already converted, drawn with the same
-// libharu calls (fills, strokes, one text object per page), compressed and read out of memory.
-void BM_Floor_RawLibharu_Cp1252(benchmark::State& state) {
-    Prepared p = prepare(ficheWithName(""));
-    std::vector<std::vector<std::string>> cp1252(p.laid.pages.size());
-    for (std::size_t i = 0; i < p.laid.pages.size(); ++i)
-        for (const auto& it : p.laid.pages[i].items) cp1252[i].push_back(text::utf8ToCp1252(it.text));
-    const double H = p.composed.setup.height;
-    std::size_t bytes = 0;
-    for (auto _ : state) {
+// libharu calls (fills, strokes, one text object per page) and the same libharu settings as the real
+// path (compression of every stream, base-14 Helvetica in WinAnsiEncoding), compressed and read out
+// of memory.
+struct Floor {
+    Prepared p;
+    std::vector<std::vector<std::string>> cp1252;
+    explicit Floor(const Poco::JSON::Object::Ptr& data) : p(prepare(data)), cp1252(p.laid.pages.size()) {
+        for (std::size_t i = 0; i < p.laid.pages.size(); ++i)
+            for (const auto& it : p.laid.pages[i].items) cp1252[i].push_back(text::utf8ToCp1252(it.text));
+    }
+    // One document; its size in bytes. `lean`: the font and the gray are set only when they change,
+    // as the real path does (the floor as the issue defines it sets both before every line).
+    std::size_t draw(bool lean = false) const {
+        const double H = p.composed.setup.height;
         HPDF_Doc d = HPDF_New(nullptr, nullptr);
         HPDF_SetCompressionMode(d, HPDF_COMP_ALL);
         HPDF_Font fonts[2] = {HPDF_GetFont(d, "Helvetica", "WinAnsiEncoding"), HPDF_GetFont(d, "Helvetica-Bold", "WinAnsiEncoding")};
@@ -166,11 +176,18 @@ void BM_Floor_RawLibharu_Cp1252(benchmark::State& state) {
                 }
             }
             HPDF_Page_BeginText(page);
+            HPDF_Font currentFont = nullptr;
+            double currentSize = 0, currentGray = -1;
             for (std::size_t k = 0; k < p.laid.pages[i].items.size(); ++k) {
                 const auto& it = p.laid.pages[i].items[k];
                 if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
-                HPDF_Page_SetFontAndSize(page, fonts[it.font == layout::Font::Bold ? 1 : 0], static_cast<HPDF_REAL>(it.size));
-                HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
+                HPDF_Font f = fonts[it.font == layout::Font::Bold ? 1 : 0];
+                if (!lean || f != currentFont || it.size != currentSize)
+                    HPDF_Page_SetFontAndSize(page, f, static_cast<HPDF_REAL>(it.size));
+                if (!lean || it.gray != currentGray) HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
+                currentFont = f;
+                currentSize = it.size;
+                currentGray = it.gray;
                 HPDF_Page_TextOut(page, it.x, H - it.y, cp1252[i][k].c_str());
             }
             HPDF_Page_EndText(page);
@@ -179,10 +196,16 @@ void BM_Floor_RawLibharu_Cp1252(benchmark::State& state) {
         std::string out(HPDF_GetStreamSize(d), '\0');
         HPDF_UINT32 n = static_cast<HPDF_UINT32>(out.size());
         HPDF_ReadFromStream(d, reinterpret_cast<HPDF_BYTE*>(out.data()), &n);
-        bytes = out.size();
         benchmark::DoNotOptimize(out.data());
         HPDF_Free(d);
+        return out.size();
     }
+};
+
+void BM_Floor_RawLibharu_Cp1252(benchmark::State& state) {
+    Floor floor(ficheWithName(""));
+    std::size_t bytes = 0;
+    for (auto _ : state) bytes = floor.draw();
     state.SetItemsProcessed(state.iterations());
     state.counters["bytes"] = static_cast<double>(bytes);
 }
@@ -366,6 +389,50 @@ int dumpLayout(const std::string& path) {
     return 0;
 }
 
+
+// Instructions per document (run under callgrind: bench/instructions.sh): each case once to warm
+// up, then its counters are zeroed, it runs `n` times and callgrind dumps the counts under the
+// case's name. Outside valgrind it only runs the cases.
+int instructionsReport(int n) {
+    auto measure = [n](const char* name, const std::function<std::size_t()>& one) {
+        std::size_t bytes = one(); // warm-up: fonts, forms, templates, caches
+        CALLGRIND_ZERO_STATS;
+        for (int i = 0; i < n; ++i) bytes = one();
+        CALLGRIND_DUMP_STATS_AT(name);
+        std::printf("%s: %d documents, %zu bytes each\n", name, n, bytes);
+    };
+    auto render = [](const Poco::JSON::Object::Ptr& data, bool embedAll = false) {
+        service::RenderRequest req;
+        req.form = "fiche-navette";
+        req.data = data;
+        req.documentId = "FN-BENCH";
+        req.embedAllFonts = embedAll;
+        return [req] {
+            auto r = renderer().render(req);
+            if (!r.isOk()) throw std::runtime_error(r.status().toString());
+            return r.value().bytes.size();
+        };
+    };
+    const Floor floor(ficheWithName(""));
+    measure("Floor_RawLibharu_Cp1252", [&floor] { return floor.draw(); });
+    measure("Floor_RawLibharu_Cp1252_Lean", [&floor] { return floor.draw(/*lean=*/true); });
+    measure("FicheNavette_Cp1252", render(ficheWithName("")));
+    measure("FicheNavette_NonCp1252Name", render(ficheWithName("Nguyễn")));
+    measure("FicheNavette_ArabicName", render(ficheWithName("فاطمة الزهراء")));
+    {
+        Prepared p = prepare(ficheWithName(""));
+        auto def = renderer().catalog().forms->find("fiche-navette");
+        auto data = ficheWithName("");
+        auto tpl = renderer().catalog().templates->find("fiche-navette", "standard");
+        measure("Stage1_Fill", [&] { return forms::fill(def, data).isOk() ? std::size_t{1} : 0; });
+        measure("Stage2_Compose", [&] {
+            return templates::compose(*tpl, p.filled, templates::ComposeOptions{"FN-BENCH", "22/11/2026", {}}).blocks.size();
+        });
+        measure("Stage3_Layout", [&] { return pdf::layOut(p.composed.blocks, p.composed.setup, p.options).value().pages.size(); });
+    }
+    return 0;
+}
+
 } // namespace
 
 BENCHMARK(BM_Stage1_Fill)->Unit(benchmark::kMillisecond);
@@ -388,6 +455,7 @@ int main(int argc, char** argv) {
     }
     if (argc >= 2 && std::string(argv[1]) == "--memory") return memoryReport();
     if (argc >= 3 && std::string(argv[1]) == "--dump-layout") return dumpLayout(argv[2]);
+    if (argc >= 2 && std::string(argv[1]) == "--instructions") return instructionsReport(argc >= 3 ? std::atoi(argv[2]) : 20);
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -1,5 +1,6 @@
 #include "forms/Validator.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <set>
@@ -24,6 +25,12 @@ using Poco::JSON::Object;
 
 
 bool isNull(const Var& v) { return v.isEmpty(); }
+// Only spaces, tabs and line breaks (what text::trim() removes).
+bool isBlank(const std::string& s) {
+    for (char c : s)
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+    return true;
+}
 
 // A value as a person would recognise it in an error message (never throws: null, objects, lists).
 std::string shown(const Var& x) {
@@ -53,7 +60,12 @@ struct Checker {
         if (!text::isValidUtf8(s)) { add(path, "encoding", "Texte mal encodé (UTF-8 attendu)."); return; }
         // C0 controls, DEL and C1 controls (U+0080–U+009F) are invisible in a document: a value holding
         // one would not print as sent.
-        for (char32_t c : text::decode(s)) {
+        for (std::size_t i = 0; i < s.size();) { // code point by code point, without allocating
+            const auto b = static_cast<unsigned char>(s[i]);
+            const std::size_t len = text::sequenceLength(b);
+            char32_t c = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+            for (std::size_t k = 1; k < len && i + k < s.size(); ++k) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+            i += len;
             if ((c < 0x20 || (c >= 0x7F && c < 0xA0)) && !(f.type == FieldType::LongText && (c == '\n' || c == '\t' || c == '\r'))) {
                 add(path, "control_character", f.type == FieldType::LongText ? "Caractère de contrôle interdit."
                                                                              : "Retour à la ligne ou caractère de contrôle interdit dans ce champ court.");
@@ -150,7 +162,7 @@ struct Checker {
             }
             for (long i = 0; i < n; ++i) {
                 std::string p = path + "/" + std::to_string(i);
-                Var item = arr->get(static_cast<unsigned>(i));
+                const Var& item = *(arr->begin() + i);
                 if (item.type() != typeid(Object::Ptr)) { add(p, "object", "Chaque ligne doit être un objet JSON."); continue; }
                 checkObject(f.fields, item.extract<Object::Ptr>(), p);
             }
@@ -160,10 +172,10 @@ struct Checker {
     }
 
     void checkEnum(const FieldDef& f, const Var& v, const std::string& path) {
-        std::string allowed;
-        for (const auto& o : f.options) allowed += (allowed.empty() ? "" : ", ") + o.value;
         auto one = [&](const Var& x, const std::string& p) {
             if (!x.isString() || !f.option(x.extract<std::string>())) {
+                std::string allowed;
+                for (const auto& o : f.options) allowed += (allowed.empty() ? "" : ", ") + o.value;
                 add(p, "enum", "Valeur non autorisée : « " + shown(x) + " ». Valeurs possibles : " + allowed + ".");
             }
         };
@@ -181,21 +193,37 @@ struct Checker {
     }
 
     void checkObject(const std::vector<FieldDef>& fields, const Object::Ptr& obj, const std::string& path) {
-        // Pass 1: keys the definition does not know would be silently dropped: refuse them.
-        for (const auto& key : obj->getNames()) {
+        // The object's members, by reference, in key order (Poco keeps them in a std::map): each
+        // declared field finds its value without copying it.
+        std::vector<std::pair<const std::string*, const Var*>> members;
+        members.reserve(obj->size());
+        bool allKnown = true;
+        for (auto it = obj->begin(); it != obj->end(); ++it) {
+            members.emplace_back(&it->first, &it->second);
             bool known = false;
-            for (const auto& f : fields) if (f.name == key) { known = true; break; }
-            if (!known) add(path + "/" + pointerSegment(key), "unknown_field", "Champ inconnu de ce formulaire.");
+            for (const auto& f : fields) if (f.name == it->first) { known = true; break; }
+            allKnown = allKnown && known;
         }
+        // Pass 1: keys the definition does not know would be silently dropped: refuse them (in the
+        // object's own key order).
+        if (!allKnown)
+            for (const auto& key : obj->getNames()) {
+                bool known = false;
+                for (const auto& f : fields) if (f.name == key) { known = true; break; }
+                if (!known) add(path + "/" + pointerSegment(key), "unknown_field", "Champ inconnu de ce formulaire.");
+            }
+        static const Var kNull;
         // Pass 2: each declared field.
         for (const auto& f : fields) {
             std::string p = path + "/" + pointerSegment(f.name);
-            Var v = obj->has(f.name) ? obj->get(f.name) : Var();
+            auto m = std::lower_bound(members.begin(), members.end(), f.name,
+                                      [](const std::pair<const std::string*, const Var*>& e, const std::string& k) { return *e.first < k; });
+            const Var& v = m != members.end() && *m->first == f.name ? *m->second : kNull;
             if (!f.computed.empty()) {
                 if (!isNull(v)) add(p, "computed_field", "Ce champ est calculé par Passerelle : ne pas le fournir.");
                 continue;
             }
-            bool blank = isNull(v) || (v.isString() && text::trim(v.extract<std::string>()).empty());
+            bool blank = isNull(v) || (v.isString() && isBlank(v.extract<std::string>()));
             if (blank) {
                 if (f.required) add(p, "required", "Champ obligatoire manquant.");
                 continue;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <memory>
 
 #include "common/Deadline.h"
 #include "common/Text.h"
@@ -56,71 +58,72 @@ void breakLongWord(std::string_view word, double width, Font font, double size, 
     }
 }
 
-void wrapParagraph(std::string_view para, double width, Font font, double size, const FontMetrics& m,
-                   std::vector<std::string>& lines) {
-    // Pass 1: words separated by spaces (runs of spaces keep one separator).
-    std::vector<std::string_view> words;
+// Calls `out` with each word of `para` (separated by spaces; runs of spaces keep one separator),
+// with the French no-break rules applied: « stays with the word it opens, » with the word it
+// closes, and ; : ! ? with the word before them: such words are glued (with the space between
+// them) into one. One pass, no allocation.
+template <typename Out>
+void forEachGluedWord(std::string_view para, Out&& out) {
+    std::string_view pending; // the glued word being built (empty: none yet)
     std::size_t i = 0;
     while (i < para.size()) {
         while (i < para.size() && para[i] == ' ') ++i;
         std::size_t start = i;
         while (i < para.size() && para[i] != ' ') ++i;
-        if (i > start) words.push_back(para.substr(start, i - start));
-    }
-    if (words.empty()) { lines.emplace_back(); return; }
-    // Pass 1b: French no-break rules. « stays with the word it opens, » with the word it closes, and
-    // ; : ! ? with the word before them: such words are glued (with the space between them).
-    std::vector<std::string_view> glued;
-    for (std::size_t k = 0; k < words.size(); ++k) {
-        std::string_view w = words[k];
-        bool joinPrevious = !glued.empty() && (bindsLeft(w) || opensQuote(glued.back()));
-        if (joinPrevious) {
-            const char* begin = glued.back().data();
-            glued.back() = std::string_view(begin, static_cast<std::size_t>(w.data() + w.size() - begin));
+        if (i == start) continue;
+        std::string_view w = para.substr(start, i - start);
+        if (!pending.empty() && (bindsLeft(w) || opensQuote(pending))) {
+            pending = std::string_view(pending.data(), static_cast<std::size_t>(w.data() + w.size() - pending.data()));
         } else {
-            glued.push_back(w);
+            if (!pending.empty()) out(pending);
+            pending = w;
         }
     }
-    words = std::move(glued);
-    // Pass 2: greedy filling by measured width.
-    const double space = m.width(" ", font, size);
+    if (!pending.empty()) out(pending);
+}
+
+void wrapParagraph(std::string_view para, double width, Font font, double size, const FontMetrics& m,
+                   std::vector<std::string>& lines) {
+    // Greedy filling by measured width, word by word.
+    bool any = false;
+    double space = 0;
     std::string line;
     double lineWidth = 0;
-    for (std::string_view w : words) {
+    auto startLine = [&](std::string_view w, double ww) {
+        if (ww > width) {
+            std::vector<std::string> pieces;
+            breakLongWord(w, width, font, size, m, pieces);
+            for (std::size_t k = 0; k + 1 < pieces.size(); ++k) lines.push_back(std::move(pieces[k]));
+            line = std::move(pieces.back());
+            lineWidth = m.width(line, font, size);
+        } else {
+            line.assign(w);
+            lineWidth = ww;
+        }
+    };
+    forEachGluedWord(para, [&](std::string_view w) {
+        if (!any) space = m.width(" ", font, size);
+        any = true;
         double ww = m.width(w, font, size);
         if (line.empty()) {
-            if (ww > width) {
-                std::vector<std::string> pieces;
-                breakLongWord(w, width, font, size, m, pieces);
-                for (std::size_t k = 0; k + 1 < pieces.size(); ++k) lines.push_back(pieces[k]);
-                line = pieces.back();
-                lineWidth = m.width(line, font, size);
-            } else {
-                line = std::string(w);
-                lineWidth = ww;
-            }
-        } else if (lineWidth + space + ww <= width) {
+            startLine(w, ww);
+            return;
+        }
+        if (lineWidth + space + ww <= width) {
             line += ' ';
             line.append(w);
             lineWidth += space + ww;
         } else {
-            lines.push_back(line);
-            line.clear();
+            lines.push_back(std::move(line));
+            line = std::string();
             lineWidth = 0;
-            if (ww > width) {
-                std::vector<std::string> pieces;
-                breakLongWord(w, width, font, size, m, pieces);
-                for (std::size_t k = 0; k + 1 < pieces.size(); ++k) lines.push_back(pieces[k]);
-                line = pieces.back();
-                lineWidth = m.width(line, font, size);
-            } else {
-                line = std::string(w);
-                lineWidth = ww;
-            }
+            startLine(w, ww);
         }
-    }
-    lines.push_back(line);
+    });
+    if (!any) { lines.emplace_back(); return; }
+    lines.push_back(std::move(line));
 }
+
 
 constexpr double kCellPad = 3.0;
 constexpr double kHeaderGray = 0.88;
@@ -130,19 +133,77 @@ constexpr double kHeaderGray = 0.88;
 // units the page may break unless the first one is kept with the next (headings, orphan and widow
 // lines, signature mention). A unit's `gap` is the space above it, dropped at the top of a page and
 // scaled by the spacing compression.
+// The geometry the rows of one table share (see Unit::cells).
+struct TableGeometry {
+    std::vector<double> xs, widths;
+    std::vector<Align> aligns;
+    double size = 0, lh = 0;
+    int block = -1;
+};
+
 struct Unit {
-    enum class Kind { Body, Heading, Row };
-    Kind kind = Kind::Body;
+    enum class Kind : std::uint8_t { Body, Heading, Row };
     double gap = 0;
     double height = 0;
     std::vector<Item> items;      // y relative to the unit's top
+    std::vector<Item> ifFirst, ifLast; // extra items when the unit starts / ends a page (split rows)
+    // A table row (not split) keeps only its cells' wrapped lines until its page is emitted, where
+    // rowItems() makes its items: a table of thousands of rows would otherwise hold eight items of
+    // 104 bytes per row for the whole layout.
+    // `cells`: for each column, one byte counting its lines, then each line ended by '\n' (wrapped
+    // lines never hold one): one allocation per row.
+    std::shared_ptr<const TableGeometry> table;
+    std::string cells;
+    int row = -1;                 // the row's index in its table (with `table`)
+    int header = -1;              // unit repeated above this one when it starts a page (table header)
+    int lines = 1;                // body lines it counts for "at least two lines after a heading"
+    Kind kind = Kind::Body;
     bool keepWithNext = false;
     bool keepStrongly = false;    // kept even when the page has no other break (a signature block's rows)
     bool pageBreak = false;       // a forced break after this unit
-    int header = -1;              // unit repeated above this one when it starts a page (table header)
-    int lines = 1;                // body lines it counts for "at least two lines after a heading"
-    std::vector<Item> ifFirst, ifLast; // extra items when the unit starts / ends a page (split rows)
 };
+
+constexpr double ascentOf(double size) { return size * 0.95; }
+
+// The items of a table row kept as wrapped lines (Unit::cells), y relative to the unit's top: each
+// cell's lines, column by column, then each cell's border, as FlowBuilder makes them for any row.
+void rowItems(const Unit& u, const FontMetrics& m, std::vector<Item>& out) {
+    const TableGeometry& g = *u.table;
+    auto item = [&](Item::Kind k) {
+        Item it;
+        it.kind = k;
+        it.role = Item::Role::TableRow;
+        it.block = g.block;
+        it.line = u.row;
+        return it;
+    };
+    const std::string_view cells = u.cells;
+    std::size_t at = 0;
+    for (std::size_t c = 0; c < g.xs.size() && at < cells.size(); ++c) {
+        const std::size_t n = static_cast<unsigned char>(cells[at++]);
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t end = cells.find('\n', at);
+            const std::string_view line = cells.substr(at, end - at);
+            at = end + 1;
+            Item it = item(Item::Kind::Text);
+            double tx = g.xs[c] + kCellPad;
+            if (g.aligns[c] == Align::Right) tx = g.xs[c] + g.widths[c] - kCellPad - m.width(line, Font::Regular, g.size);
+            it.x = tx;
+            it.y = kCellPad + static_cast<double>(i) * g.lh + ascentOf(g.size);
+            it.text = std::string(line);
+            it.font = Font::Regular;
+            it.size = g.size;
+            it.gray = 0;
+            if (g.aligns[c] != Align::Right) it.boxWidth = g.widths[c] - 2 * kCellPad;
+            out.push_back(std::move(it));
+        }
+    }
+    for (std::size_t c = 0; c < g.xs.size(); ++c) {
+        Item it = item(Item::Kind::Box);
+        it.x = g.xs[c]; it.y = 0; it.w = g.widths[c]; it.h = u.height; it.gray = 0.45;
+        out.push_back(std::move(it));
+    }
+}
 
 class FlowBuilder {
 public:
@@ -318,7 +379,7 @@ private:
         for (std::size_t i = 0; i < lines.size(); ++i) {
             Unit u;
             u.height = _lh;
-            u.items.push_back(textItem(_left, ascent(_s.bodySize), lines[i], Font::Regular, _s.bodySize, b.muted ? 0.35 : 0,
+            u.items.push_back(textItem(_left, ascent(_s.bodySize), std::move(lines[i]), Font::Regular, _s.bodySize, b.muted ? 0.35 : 0,
                                        Item::Role::ParagraphLine, static_cast<int>(i)));
             u.items.back().boxWidth = _width;
             add(std::move(u));
@@ -395,12 +456,39 @@ private:
         // A row is one unit; a row taller than a third of a page is split between lines (two at
         // least on each page), each page's part closed by its own borders.
         int rowIndex = 0;
+        std::shared_ptr<TableGeometry> geometry;
+        if (!b.rows.empty()) {
+            geometry = std::make_shared<TableGeometry>();
+            geometry->xs = xs;
+            geometry->widths = widths;
+            for (const auto& c : b.columns) geometry->aligns.push_back(c.align);
+            geometry->size = size;
+            geometry->lh = lh;
+            geometry->block = _block;
+        }
         for (const auto& cells : b.rows) {
             if (Deadline::expired()) break; // the caller reports the time limit
             auto r = measureRow(cells, Font::Regular);
             std::size_t n = lineCount(r);
             double h = n * lh + 2 * kCellPad;
-            if (h <= _bodyHeight / 3 || n < 4) {
+            if ((h <= _bodyHeight / 3 || n < 4) && n <= 255) {
+                Unit u;
+                u.kind = Unit::Kind::Row;
+                u.height = h;
+                u.header = headerUnit;
+                // Its items are made when its page is emitted (rowItems()).
+                u.table = geometry;
+                std::size_t bytes = r.size();
+                for (const auto& lines : r)
+                    for (const auto& l : lines) bytes += l.size() + 1;
+                u.cells.reserve(bytes);
+                for (const auto& lines : r) {
+                    u.cells.push_back(static_cast<char>(static_cast<unsigned char>(lines.size())));
+                    for (const auto& l : lines) (u.cells += l) += '\n';
+                }
+                u.row = rowIndex;
+                add(std::move(u));
+            } else if (h <= _bodyHeight / 3 || n < 4) {
                 Unit u;
                 u.kind = Unit::Kind::Row;
                 u.height = h;
@@ -676,6 +764,13 @@ public:
     // header's, so that the flow shrinks as pages are handed over.
     Page emit(const std::vector<Placed>& placed) {
         Page page;
+        std::size_t count = 0;
+        for (const auto& pl : placed) {
+            const Unit& u = _u[pl.unit];
+            count += u.items.size() + u.ifFirst.size() + u.ifLast.size();
+            if (u.table) count += u.table->xs.size() + static_cast<std::size_t>(std::count(u.cells.begin(), u.cells.end(), '\n'));
+        }
+        page.items.reserve(count);
         for (std::size_t p = 0; p < placed.size(); ++p) {
             Unit& u = _u[placed[p].unit];
             const bool keep = placed[p].headerCopy || _isHeader[placed[p].unit];
@@ -687,6 +782,15 @@ public:
                 if (!keep) std::vector<Item>().swap(items);
             };
             put(u.items);
+            if (u.table) {
+                const std::size_t from = page.items.size();
+                rowItems(u, _m, page.items);
+                for (std::size_t k = from; k < page.items.size(); ++k) page.items[k].y += placed[p].y;
+                if (!keep) {
+                    std::string().swap(u.cells);
+                    u.table.reset();
+                }
+            }
             if (placed[p].headerCopy) continue;
             bool first = true;
             for (std::size_t q = 0; q < p; ++q) first = first && placed[q].headerCopy;
@@ -802,15 +906,18 @@ Document paginate(const std::vector<Block>& blocks, const PageSetup& setup, cons
 
 // The pagination rules need the whole flow (a break may move earlier lines along, the spacing of a
 // short last page is compressed), so the places of every unit are decided first; then each page's
-// items are made and handed over one at a time (bodies first, then each page's running header and
-// footer), so that only one page's items exist at once beside the flow.
+// items are made and handed over one at a time (each page's body, then its running header and
+// footer), so that only one page's items exist at once beside the flow, and a backend may finish
+// each page as soon as it has both.
 std::size_t paginate(const std::vector<Block>& blocks, const PageSetup& setup, const FontMetrics& metrics, PageSink& sink) {
     std::vector<Unit> units = flowOf(blocks, setup, metrics);
     Paginator p(setup, metrics, units);
     const auto placement = p.choose();
     const std::size_t n = placement.pages.size();
-    for (std::size_t i = 0; i < n; ++i) sink.body(i, p.emit(placement.pages[i]));
-    for (std::size_t i = 0; i < n; ++i) sink.running(i, p.running(i, n));
+    for (std::size_t i = 0; i < n; ++i) {
+        sink.body(i, p.emit(placement.pages[i]));
+        sink.running(i, p.running(i, n)); // the page count is known: the page is complete
+    }
     return n;
 }
 

@@ -110,6 +110,19 @@ const Coverage& coverageOf(const std::string& fontsDir) {
 std::optional<char32_t> firstUndrawable(std::string_view utf8, const std::string& fontsDir) {
     // Control characters are never drawn (line breaks and tabs are laid out, not drawn).
     auto isControl = [](char32_t cp) { return (cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') || (cp >= 0x7F && cp < 0xA0); };
+    // The usual value (Windows-1252 text) is answered in one pass without allocating; the first
+    // character outside Windows-1252 sends the text to the full check below.
+    for (std::size_t i = 0; i < utf8.size();) {
+        const auto c = static_cast<unsigned char>(utf8[i]);
+        const std::size_t n = text::sequenceLength(c);
+        char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+        for (std::size_t k = 1; k < n && i + k < utf8.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+        if (isControl(cp)) return cp;
+        if (!text::toCp1252(cp)) break;
+        i += n;
+        if (i >= utf8.size()) return std::nullopt;
+    }
+    if (utf8.empty()) return std::nullopt;
     const auto cps = text::decode(utf8);
     bool cp1252 = true;
     for (char32_t cp : cps) {

@@ -5,7 +5,10 @@
 #include <hpdf.h>
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
+#include <hpdf_conf.h>
+#include <hpdf_pages.h>
 #include <hpdf_streams.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -62,10 +65,24 @@ public:
             _large.resize(utf8.size() + 1);
             out = _large.data();
         }
-        _size = text::toCp1252(utf8, out);
+        // As text::toCp1252(), noting whether every character fits (fitsCp1252()).
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < utf8.size();) {
+            const auto c = static_cast<unsigned char>(utf8[i]);
+            if (c < 0x80) { out[n++] = static_cast<char>(c); ++i; continue; }
+            const std::size_t len = text::sequenceLength(c);
+            char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+            for (std::size_t k = 1; k < len && i + k < utf8.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+            i += len;
+            const auto b = text::toCp1252(cp);
+            if (!b) _fits = false;
+            out[n++] = static_cast<char>(b ? *b : '?');
+        }
+        _size = n;
         out[_size] = '\0';
         _data = out;
     }
+    bool fits() const { return _fits; }
     const char* c_str() const { return _data; }
     HPDF_UINT size() const { return static_cast<HPDF_UINT>(_size); }
 
@@ -74,6 +91,7 @@ private:
     std::string _large;
     const char* _data = nullptr;
     std::size_t _size = 0;
+    bool _fits = true;
 };
 
 // Splits a line into runs by script and font, in visual (drawing) order. Arabic-script text goes
@@ -273,6 +291,30 @@ private:
     std::string _failedPath;
 };
 
+// Widths (in 1/1000 em) of the 256 WinAnsi bytes of Helvetica and Helvetica-Bold, as libharu
+// measures them (HPDF_Font_TextWidth sums these per byte), read once per process from libharu's
+// own base-14 metrics: measuring a Windows-1252 word is then one look-up per character, without
+// converting it first.
+const std::array<std::array<HPDF_UINT, 256>, 2>& helveticaWidths() {
+    static const std::array<std::array<HPDF_UINT, 256>, 2> table = [] {
+        std::array<std::array<HPDF_UINT, 256>, 2> t{};
+        ErrorState err;
+        DocPtr doc(HPDF_New(onError, &err));
+        if (!doc) return t;
+        const char* const names[2] = {"Helvetica", "Helvetica-Bold"};
+        for (int w = 0; w < 2; ++w) {
+            HPDF_Font font = HPDF_GetFont(doc.get(), names[w], "WinAnsiEncoding");
+            if (!font) continue;
+            for (unsigned b = 0; b < 256; ++b) {
+                const HPDF_BYTE byte = static_cast<HPDF_BYTE>(b);
+                t[w][b] = HPDF_Font_TextWidth(font, &byte, 1).width;
+            }
+        }
+        return t;
+    }();
+    return table;
+}
+
 // Measures every string with the font it will be drawn with. Liberation Sans is metric-compatible
 // with Helvetica, so lines that mix both stay aligned.
 class HpdfMetrics : public layout::FontMetrics {
@@ -281,9 +323,22 @@ public:
 
     double width(std::string_view s, layout::Font f, double size) const override {
         if (s.empty()) return 0;
-        if (!_embedAll && text::fitsCp1252(s)) { // the common case: no allocation
-            Cp1252Text bytes(s);
-            return units(_fonts.font(Face::Helvetica, f), bytes.c_str(), bytes.size()) * size / 1000.0;
+        if (!_embedAll) { // the common case, Windows-1252 text in Helvetica: one pass, no allocation
+            const auto& widths = helveticaWidths()[f == layout::Font::Bold ? 1 : 0];
+            HPDF_UINT sum = 0;
+            bool cp1252 = true;
+            for (std::size_t i = 0; i < s.size() && cp1252;) {
+                const auto c = static_cast<unsigned char>(s[i]);
+                if (c < 0x80) { sum += widths[c]; ++i; continue; }
+                const std::size_t n = text::sequenceLength(c);
+                char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+                for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+                const auto b = text::toCp1252(cp);
+                if (b) sum += widths[*b];
+                else cp1252 = false;
+                i += n;
+            }
+            if (cp1252) return static_cast<double>(sum) * size / 1000.0;
         }
         double total = 0;
         for (const Run& r : segment(s, _embedAll, nullptr)) total += runWidth(r, f, size);
@@ -417,6 +472,58 @@ std::string grouped(std::size_t n) {
     return out;
 }
 
+// A finished page's content stream, compressed at once rather than when the document is saved:
+// a document of hundreds of pages would otherwise hold every page's operators uncompressed until
+// then. The stream is deflated as libharu would (zlib, default level) into a new memory stream,
+// the dictionary writes it as it is (filter none) and names its filter itself, in the place and
+// form libharu gives it ("/Filter [ /FlateDecode ]" after /Length). Anything unexpected leaves
+// the page as it is (libharu compresses it when saving).
+HPDF_STATUS writeFlateFilter(HPDF_Dict, HPDF_Stream out) { return HPDF_Stream_WriteStr(out, "/Filter [ /FlateDecode ]\012"); }
+
+void compressFinishedPage(HPDF_Page page) {
+    auto* attr = static_cast<HPDF_PageAttr>(page->attr);
+    HPDF_Dict contents = attr ? attr->contents : nullptr;
+    if (!contents || !contents->stream || contents->stream != attr->stream || contents->write_fn ||
+        contents->filter != HPDF_STREAM_FILTER_FLATE_DECODE || contents->stream->type != HPDF_STREAM_MEMORY ||
+        attr->gmode != HPDF_GMODE_PAGE_DESCRIPTION)
+        return;
+    HPDF_Stream src = contents->stream;
+    z_stream z{};
+    if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK) return;
+    std::string packed;
+    unsigned char buf[16384];
+    bool ok = true;
+    const HPDF_UINT chunks = HPDF_MemStream_GetBufCount(src);
+    for (HPDF_UINT i = 0; i <= chunks && ok; ++i) {
+        HPDF_UINT len = 0;
+        HPDF_BYTE* data = i < chunks ? HPDF_MemStream_GetBufPtr(src, i, &len) : nullptr;
+        z.next_in = data;
+        z.avail_in = len;
+        const int flush = i == chunks ? Z_FINISH : Z_NO_FLUSH;
+        int rc;
+        do {
+            z.next_out = buf;
+            z.avail_out = sizeof buf;
+            rc = deflate(&z, flush);
+            if (rc == Z_STREAM_ERROR) { ok = false; break; }
+            packed.append(reinterpret_cast<const char*>(buf), sizeof buf - z.avail_out);
+        } while (z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    }
+    deflateEnd(&z);
+    if (!ok) return;
+    HPDF_Stream dst = HPDF_MemStream_New(contents->mmgr, HPDF_STREAM_BUF_SIZ);
+    if (!dst) return;
+    if (HPDF_Stream_Write(dst, reinterpret_cast<const HPDF_BYTE*>(packed.data()), static_cast<HPDF_UINT>(packed.size())) != HPDF_OK) {
+        HPDF_Stream_Free(dst);
+        return;
+    }
+    HPDF_Stream_Free(src);
+    contents->stream = dst;
+    attr->stream = dst; // nothing is drawn on the page any more
+    contents->filter = HPDF_STREAM_FILTER_NONE;
+    contents->write_fn = writeFlateFilter;
+}
+
 class Drawer : public layout::PageSink {
 public:
     Drawer(Session& s, const layout::PageSetup& setup, bool embedAll, std::size_t maxPages)
@@ -444,6 +551,7 @@ public:
         if (!_status.isOk()) return;
         if (index >= _pages.size()) { _status = _s.failed("page"); return; }
         draw(_pages[index], p);
+        if (_status.isOk() && !_s.err.errorNo) compressFinishedPage(_pages[index]); // the page is complete
     }
     const Status& status() const { return _status; }
     std::size_t pages() const { return _pages.size(); }
@@ -495,11 +603,13 @@ private:
                 currentGray = it.gray;
             }
             const HPDF_REAL y = static_cast<HPDF_REAL>(H - it.y);
-            if (!_embedAll && text::fitsCp1252(it.text)) { // the common case: one Helvetica run
-                use(fonts.font(Face::Helvetica, it.font), it.size);
+            if (!_embedAll) { // the common case: one Helvetica run, converted in one pass on the stack
                 Cp1252Text bytes(it.text);
-                HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), y, bytes.c_str());
-                continue;
+                if (bytes.fits()) {
+                    use(fonts.font(Face::Helvetica, it.font), it.size);
+                    HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), y, bytes.c_str());
+                    continue;
+                }
             }
             bool rightToLeft = false;
             std::vector<Run> runs = segment(it.text, _embedAll, &rightToLeft);

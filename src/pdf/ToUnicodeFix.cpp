@@ -74,8 +74,9 @@ bool parseXref(const std::string& pdf, Xref& x) {
 int fixToUnicodeCMaps(std::string& pdf) {
     static const std::string kMarker = "/CMapName /UTF-8\n";
     static const std::string kFilter = "/Filter [ /FlateDecode ]\n";
-    // Compressed like the stream it replaces (zlib format = FlateDecode).
-    const std::string cmap = [] {
+    // Compressed like the stream it replaces (zlib format = FlateDecode); the same bytes for every
+    // document, so compressed once per process.
+    static const std::string cmap = [] {
         std::ostringstream out;
         Poco::DeflatingOutputStream deflate(out, Poco::DeflatingStreamBuf::STREAM_ZLIB, 9);
         deflate << identityToUnicodeCMap();

@@ -176,6 +176,26 @@ std::string codePointName(char32_t cp) {
     return buf;
 }
 
+// Whether some text value holds a character the PDF fonts cannot draw: one pass over the tree by
+// reference, no path built (findUndrawable() names the fields, only when there is one).
+bool anyUndrawable(const Poco::Dynamic::Var& v, const std::string& fontsDir) {
+    const std::type_info& t = v.type();
+    if (t == typeid(Poco::JSON::Object::Ptr)) {
+        const auto& obj = v.extract<Poco::JSON::Object::Ptr>();
+        if (!obj) return false;
+        for (auto it = obj->begin(); it != obj->end(); ++it)
+            if (anyUndrawable(it->second, fontsDir)) return true;
+    } else if (t == typeid(Poco::JSON::Array::Ptr)) {
+        const auto& arr = v.extract<Poco::JSON::Array::Ptr>();
+        if (!arr) return false;
+        for (auto it = arr->begin(); it != arr->end(); ++it)
+            if (anyUndrawable(*it, fontsDir)) return true;
+    } else if (t == typeid(std::string)) {
+        return pdf::firstUndrawable(v.extract<std::string>(), fontsDir).has_value();
+    }
+    return false;
+}
+
 // Every text value the PDF fonts cannot draw, by JSON pointer: the document would otherwise
 // show nothing where the character was (libharu draws an empty .notdef glyph).
 void findUndrawable(const Poco::Dynamic::Var& v, const std::string& path, const std::string& fontsDir,
@@ -267,7 +287,7 @@ Result<Rendered> RenderService::renderValidated(const forms::FilledForm& complet
     if (!tpl) return Status::notFound("variant_not_found", "Aucun modèle pour « " + def.id + " », variante « " + variant + " ».");
     // Refuse what the fonts cannot draw rather than let it vanish from the document.
     std::vector<FieldError> undrawable;
-    findUndrawable(filled.data, "", _catalog.fontsDir, undrawable);
+    if (anyUndrawable(filled.data, _catalog.fontsDir)) findUndrawable(filled.data, "", _catalog.fontsDir, undrawable);
     if (!undrawable.empty())
         return Status::invalidArgument("validation_failed", "Le document ne peut pas être imprimé en PDF tel quel.", undrawable);
     templates::ComposeOptions co{request.displayedDocumentId.empty() ? out.documentId : request.displayedDocumentId, today,

@@ -259,8 +259,8 @@ private:
 
     void flush(std::vector<layout::Block>& out) {
         if (!_pairs.rows.empty()) {
-            out.push_back(_pairs);
-            _pairs.rows.clear();
+            out.push_back(std::move(_pairs));
+            _pairs = layout::PairsBlock();
         }
         if (!_omitted.empty()) {
             // One mention for every value left out here, not one per field.
