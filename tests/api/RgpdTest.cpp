@@ -166,6 +166,10 @@ protected:
         keyA = createOrgWithKey(*store, "ADGESTI", "association", &orgA);
         keyB = createOrgWithKey(*store, "Ensemble", "association", &orgB);
         keyBailleur = createOrgWithKey(*store, "Sarthe Habitat", "bailleur", &orgBailleur);
+        // A partnership that accepts consents recorded in person (issue 11 item 6).
+        ASSERT_TRUE(store->createPartnership(orgA, orgBailleur).isOk());
+        ASSERT_TRUE(store->setInPersonConsentAllowed(orgA, orgBailleur, true,
+                                                     {"partnership.in_person_consent", "system", orgBailleur, "{}"}).isOk());
     }
     HttpResult call(const std::string& method, const std::string& path, const std::string& key,
                     const std::string& body = "") const {
