@@ -91,6 +91,25 @@ TEST_P(StoreTest, MigrationsAreAppliedOnceAndRecorded) {
     EXPECT_EQ(again->schemaVersion().value(), latestSchemaVersion());
 }
 
+// Branches developed side by side land their migrations in any order: one numbered below the
+// newest applied (here 14, after 17) is still applied, once.
+TEST_P(StoreTest, AMigrationNumberedBelowTheNewestAppliedIsStillApplied) {
+    Organisation a = org("ADGESTI", "association");
+    Organisation b = org("Sarthe Habitat", "bailleur");
+    store.reset();
+    db->execute("DROP TABLE in_person_consent_settings");
+    db->execute("DROP TABLE organisation_contacts");
+    db->execute("DELETE FROM schema_migrations WHERE version = 14");
+    auto reopened = db->open();
+    EXPECT_EQ(reopened->schemaVersion().value(), latestSchemaVersion());
+    ASSERT_TRUE(reopened->setInPersonConsentAllowed(a.id, b.id, true, {"partnership.in_person_consent", "system", b.id, "{}"}).isOk())
+        << "migration 14's table is back";
+    EXPECT_TRUE(reopened->inPersonConsentAllowed(a.id, b.id).value());
+    // Opening again applies nothing twice.
+    auto third = db->open();
+    EXPECT_TRUE(third->inPersonConsentAllowed(a.id, b.id).value());
+}
+
 TEST_P(StoreTest, RefusesASchemaNewerThanItKnows) {
     db->execute("INSERT INTO schema_migrations (version, description, applied_at) VALUES (" +
                 std::to_string(latestSchemaVersion() + 1) + ", 'future', '2099-01-01T00:00:00.000Z')");
