@@ -17,15 +17,7 @@ using sql::nowIso;
 Status PocoStore::setInPersonConsentAllowed(const std::string& associationId, const std::string& bailleurId, bool allowed,
                                             const AuditEvent& audit) {
     return writeTransaction("setInPersonConsentAllowed", [&](Session& s) -> Status {
-        {
-            Binds b;
-            b.exec(s, "DELETE FROM in_person_consent_settings WHERE association_id = " + b.str(associationId) +
-                          " AND bailleur_id = " + b.str(bailleurId));
-        }
-        Binds b;
-        b.exec(s, "INSERT INTO in_person_consent_settings (association_id, bailleur_id, enabled, updated_at) VALUES (" +
-                      b.str(associationId) + ", " + b.str(bailleurId) + ", " + b.num(allowed ? 1 : 0) + ", " +
-                      b.str(nowIso()) + ")");
+        sql::writePartnershipFlag(s, "in_person_consent_settings", associationId, bailleurId, allowed);
         appendAuditInTransaction(s, audit);
         return Status::ok();
     });
@@ -34,12 +26,7 @@ Status PocoStore::setInPersonConsentAllowed(const std::string& associationId, co
 Result<bool> PocoStore::inPersonConsentAllowed(const std::string& associationId, const std::string& bailleurId) {
     bool out = false;
     Status st = readSession("inPersonConsentAllowed", [&](Session& s) -> Status {
-        std::vector<Int64> rows;
-        Binds b;
-        b.exec(s, "SELECT enabled FROM in_person_consent_settings WHERE association_id = " + b.str(associationId) +
-                      " AND bailleur_id = " + b.str(bailleurId),
-               into(rows));
-        out = !rows.empty() && rows.front() != 0;
+        out = sql::readPartnershipFlag(s, "in_person_consent_settings", associationId, bailleurId);
         return Status::ok();
     });
     if (!st.isOk()) return st;

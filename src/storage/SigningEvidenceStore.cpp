@@ -77,14 +77,7 @@ Result<SigningLink> PocoStore::findSigningLink(const std::string& tokenHash) {
 Status PocoStore::setSigningLinksEnabled(const std::string& associationId, const std::string& bailleurId, bool enabled,
                                          const AuditEvent& audit) {
     return writeTransaction("setSigningLinksEnabled", [&](Session& s) -> Status {
-        {
-            Binds b;
-            b.exec(s, "DELETE FROM signing_link_settings WHERE association_id = " + b.str(associationId) +
-                          " AND bailleur_id = " + b.str(bailleurId));
-        }
-        Binds b;
-        b.exec(s, "INSERT INTO signing_link_settings (association_id, bailleur_id, enabled, updated_at) VALUES (" +
-                      b.str(associationId) + ", " + b.str(bailleurId) + ", " + b.num(enabled ? 1 : 0) + ", " + b.str(nowIso()) + ")");
+        sql::writePartnershipFlag(s, "signing_link_settings", associationId, bailleurId, enabled);
         appendAuditInTransaction(s, audit);
         return Status::ok();
     });
@@ -93,12 +86,7 @@ Status PocoStore::setSigningLinksEnabled(const std::string& associationId, const
 Result<bool> PocoStore::signingLinksEnabled(const std::string& associationId, const std::string& bailleurId) {
     bool out = false;
     Status st = readSession("signingLinksEnabled", [&](Session& s) -> Status {
-        std::vector<Int64> rows;
-        Binds b;
-        b.exec(s, "SELECT enabled FROM signing_link_settings WHERE association_id = " + b.str(associationId) +
-                      " AND bailleur_id = " + b.str(bailleurId),
-               into(rows));
-        out = !rows.empty() && rows.front() != 0;
+        out = sql::readPartnershipFlag(s, "signing_link_settings", associationId, bailleurId);
         return Status::ok();
     });
     if (!st.isOk()) return st;

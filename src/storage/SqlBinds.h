@@ -93,4 +93,28 @@ private:
     Binds _b;
 };
 
+// A per-partnership on/off setting kept in `table` (association_id, bailleur_id, enabled,
+// updated_at; e.g. signing_link_settings, in_person_consent_settings), inside the caller's
+// transaction or read session.
+inline void writePartnershipFlag(Poco::Data::Session& s, const std::string& table, const std::string& associationId,
+                                 const std::string& bailleurId, bool enabled) {
+    {
+        Binds b;
+        b.exec(s, "DELETE FROM " + table + " WHERE association_id = " + b.str(associationId) + " AND bailleur_id = " +
+                      b.str(bailleurId));
+    }
+    Binds b;
+    b.exec(s, "INSERT INTO " + table + " (association_id, bailleur_id, enabled, updated_at) VALUES (" + b.str(associationId) +
+                  ", " + b.str(bailleurId) + ", " + b.num(enabled ? 1 : 0) + ", " + b.str(nowIso()) + ")");
+}
+inline bool readPartnershipFlag(Poco::Data::Session& s, const std::string& table, const std::string& associationId,
+                                const std::string& bailleurId) {
+    std::vector<Int64> rows;
+    Binds b;
+    b.exec(s, "SELECT enabled FROM " + table + " WHERE association_id = " + b.str(associationId) + " AND bailleur_id = " +
+                  b.str(bailleurId),
+           into(rows));
+    return !rows.empty() && rows.front() != 0;
+}
+
 } // namespace passerelle::storage::sql
