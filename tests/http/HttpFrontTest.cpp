@@ -103,7 +103,9 @@ TEST(HttpFront, FullQueueAnswers429WithRetryAfterAtOnce) {
         EXPECT_NE(r.body.find("Service saturé"), std::string::npos) << r.body;
         EXPECT_LT(seconds[i], 0.35) << "a 429 is immediate, not queued";
     }
-    EXPECT_GE(ok, 3) << "one running and two queued";
+    // One running and two queued; when the clients arrive before the worker took the first job off
+    // the queue, the queue's two places are all there is (seen on a clean CI run): at least two.
+    EXPECT_GE(ok, 2) << "the queue's places";
     EXPECT_LE(ok, 5);
     EXPECT_GE(saturated, kClients - 5);
     EXPECT_EQ(server->stats().rejectedSaturated, static_cast<std::uint64_t>(saturated));
