@@ -148,7 +148,7 @@ protected:
     void handleOption(const std::string& name, const std::string& value) {
         if (name == "help") { _help = true; stopOptionsProcessing(); return; }
         if (name == "config") { loadFile(value); config().setString("passerelle.config", value); _fromCommandLine.insert("config"); return; }
-        if (name == "password-stdin" || name == "list-routes" || name == "dry-run" || name == "apply") {
+        if (name == "password-stdin" || name == "keep-password" || name == "list-routes" || name == "dry-run" || name == "apply") {
             config().setBool("passerelle." + name, true);
             return;
         }
@@ -507,7 +507,8 @@ private:
         auto store = openStore();
         if (!store.isOk()) { printStatus(store.status()); return EXIT_CONFIG; }
         if (!args.empty() && args[0] == "create-user") {
-            app::UserOptions u{setting("name", ""), setting("role", ""), config().getBool("passerelle.password-stdin", false)};
+            app::UserOptions u{setting("name", ""), setting("role", ""), config().getBool("passerelle.password-stdin", false),
+                               config().getBool("passerelle.keep-password", false)};
             return app::runUserAdmin(*store.value(), args, u, std::cin, std::cout, std::cerr);
         }
         app::AdminOptions o{setting("kind", ""), setting("name", ""), setting("funders", ""), setting("siao", "")};

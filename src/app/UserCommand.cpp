@@ -11,11 +11,17 @@ int runUserAdmin(storage::Store& store, const std::vector<std::string>& args, co
                  std::istream& in, std::ostream& out, std::ostream& err) {
     if (args.size() != 3 || args[0] != "create-user") {
         err << "usage : passerelle admin create-user ORGANISATION EMAIL --name \"Prénom Nom\" --role admin|membre"
-               " [--password-stdin]"
+               " [--password-stdin [--keep-password]]"
+            << std::endl;
+        return 64;
+    }
+    if (options.keepPassword && !options.passwordStdin) {
+        err << "erreur : --keep-password ne s'emploie qu'avec --password-stdin (un mot de passe provisoire est toujours à changer)."
             << std::endl;
         return 64;
     }
     service::NewUser input{args[1], args[2], options.name, options.role, ""};
+    input.mustChangePassword = !options.keepPassword;
     if (options.passwordStdin) {
         std::getline(in, input.password);
         if (!input.password.empty() && input.password.back() == '\r') input.password.pop_back();
@@ -41,6 +47,8 @@ int runUserAdmin(storage::Store& store, const std::vector<std::string>& args, co
     if (!created.value().oneTimePassword.empty()) {
         out << "Mot de passe provisoire (affiché une seule fois, à changer à la première connexion) : "
             << created.value().oneTimePassword << std::endl;
+    } else if (u.mustChangePassword) {
+        out << "Le mot de passe donné est à changer à la première connexion." << std::endl;
     }
     out << "Connexion : http://127.0.0.1:8080/connexion" << std::endl;
     return 0;

@@ -16,6 +16,7 @@ struct UserOptions {
     std::string name;
     std::string role;
     bool passwordStdin = false;
+    bool keepPassword = false; // with passwordStdin: no change asked at the first sign-in (provisioning, tests)
 };
 
 // args: "create-user" ORG EMAIL.

@@ -184,7 +184,7 @@ Result<CreatedUser> AccountService::createUser(const std::optional<Caller>& acto
         out.oneTimePassword = password = oneTimePassword();
         u.mustChangePassword = true;
     } else {
-        u.mustChangePassword = false;
+        u.mustChangePassword = input.mustChangePassword;
     }
     u.passwordHash = hashPassword(password);
     if (u.passwordHash.empty()) return Status::internal("hash_failed", "Le mot de passe n'a pas pu être chiffré.");

@@ -55,6 +55,9 @@ struct NewUser {
     std::string name;
     std::string role;     // admin | membre
     std::string password; // empty: a one-time password is generated
+    // A given password: whether the person must still choose their own at the first sign-in
+    // (the CLI asks it unless --keep-password). A generated one must always be changed.
+    bool mustChangePassword = false;
 };
 
 struct CreatedUser {

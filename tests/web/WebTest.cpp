@@ -3,9 +3,13 @@
 // clock), sign-out, sign-in throttling and lock, access rules (another organisation's dossier: 404),
 // and HTML escaping of what users typed.
 #include <atomic>
+#include <map>
 #include <regex>
+#include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "app/UserCommand.h"
 
 #include <Poco/URI.h>
 
@@ -32,6 +36,7 @@ using Browser = testing::WebBrowser;
 
 // Failures from one address before it waits (above the 6 failures of the per-account test).
 constexpr int kAddressDelayAfter = 8;
+constexpr int kAddressLockAfter = 12;
 
 class WebTest : public ::testing::Test {
 protected:
@@ -48,6 +53,7 @@ protected:
         settings.maxDelaySeconds = 60;
         settings.lockMinutes = 15;
         settings.addressDelayAfterFailures = kAddressDelayAfter;
+        settings.addressLockAfterFailures = kAddressLockAfter;
         accounts = std::make_shared<const service::AccountService>(store, settings);
         auto views = Views::load(testing::sourceDir() + "/web/views");
         ASSERT_TRUE(views.isOk()) << views.status().toString();
@@ -295,6 +301,96 @@ TEST_F(WebTest, SignInIsThrottledPerAddressBehindATrustedProxy) {
     Browser elsewhere = browser();
     elsewhere.headers["X-Forwarded-For"] = "198.51.100.1";
     EXPECT_EQ(elsewhere.signIn("marc@adgesti.fr", PASSWORD).status, 303);
+    // Failing on, once each delay has passed: at kAddressLockAfter failures the address is locked,
+    // for every account, the right password included; other addresses are not.
+    for (int i = kAddressDelayAfter; i < kAddressLockAfter; ++i) {
+        nowMs += 61'000;
+        b.signIn("inconnu" + std::to_string(i) + "@x.fr", "mauvais");
+    }
+    nowMs += 61'000;
+    auto locked = b.signIn("claire@adgesti.fr", PASSWORD);
+    EXPECT_EQ(locked.status, 429);
+    EXPECT_NE(locked.body.find("la connexion est bloquée pendant 1"), std::string::npos) << locked.body;
+    EXPECT_EQ(browser().signIn("claire@adgesti.fr", PASSWORD).status, 303) << "without the proxy's address: another client";
+    nowMs += 16 * 60'000;
+    EXPECT_EQ(b.signIn("claire@adgesti.fr", PASSWORD).status, 303) << "the lock ends";
+}
+
+// An organisation's admin manages its people from /utilisateurs: create (one-time password shown
+// once), disable (their sessions end), re-enable, reset (a new one-time password to change); audited.
+TEST_F(WebTest, AnAdminCreatesDisablesReenablesAndResetsUsersFromThePages) {
+    Browser claire = signedIn("claire@adgesti.fr");
+    auto created = claire.post("/utilisateurs", {{"_csrf", claire.csrf("/utilisateurs")}, {"name", "Lucie Petit"},
+                                                 {"email", "lucie@adgesti.fr"}, {"role", "membre"}});
+    ASSERT_EQ(created.status, 200) << created.body;
+    std::smatch m;
+    const std::regex oneTime("Mot de passe provisoire de Lucie Petit : <strong class=\"code\">([a-z0-9-]{19})</strong>");
+    ASSERT_TRUE(std::regex_search(created.body, m, oneTime)) << created.body;
+    const std::string first = m[1];
+    EXPECT_EQ(claire.get("/utilisateurs").body.find(first), std::string::npos) << "shown once";
+    Browser lucie = browser();
+    EXPECT_EQ(lucie.signIn("lucie@adgesti.fr", first).header("location"), "/mot-de-passe");
+    std::string token = lucie.csrf("/mot-de-passe");
+    ASSERT_EQ(lucie.post("/mot-de-passe", {{"_csrf", token}, {"current", first}, {"password", PASSWORD}, {"confirmation", PASSWORD}}).status, 303);
+    EXPECT_EQ(lucie.get("/dossiers").status, 200);
+
+    const std::string id = store->findUserByEmail("lucie@adgesti.fr").value().id;
+    auto disabled = claire.post("/utilisateurs/" + id + "/desactiver", {{"_csrf", claire.csrf("/utilisateurs")}});
+    EXPECT_EQ(disabled.status, 303);
+    EXPECT_NE(lucie.get("/dossiers").header("location").find("/connexion"), std::string::npos) << "her session ended";
+    EXPECT_EQ(browser().signIn("lucie@adgesti.fr", PASSWORD).status, 200) << "refused, with the generic message";
+    EXPECT_NE(claire.get("/utilisateurs?message=desactive").body.find("Désactivé"), std::string::npos);
+
+    EXPECT_EQ(claire.post("/utilisateurs/" + id + "/reactiver", {{"_csrf", claire.csrf("/utilisateurs")}}).status, 303);
+    EXPECT_EQ(browser().signIn("lucie@adgesti.fr", PASSWORD).status, 303);
+
+    auto reset = claire.post("/utilisateurs/" + id + "/reinitialiser", {{"_csrf", claire.csrf("/utilisateurs")}});
+    ASSERT_EQ(reset.status, 200);
+    ASSERT_TRUE(std::regex_search(reset.body, m, oneTime)) << reset.body;
+    EXPECT_NE(m[1].str(), first);
+    EXPECT_EQ(browser().signIn("lucie@adgesti.fr", PASSWORD).status, 200) << "the old password no longer works";
+    EXPECT_EQ(browser().signIn("lucie@adgesti.fr", m[1]).header("location"), "/mot-de-passe");
+
+    auto audit = store->listAudit();
+    ASSERT_TRUE(audit.isOk());
+    std::map<std::string, int> events;
+    const std::string claireId = store->findUserByEmail("claire@adgesti.fr").value().id;
+    for (const auto& e : audit.value()) {
+        if (e.event.rfind("user.", 0) != 0 || e.subject != id) continue;
+        ++events[e.event];
+        EXPECT_EQ(e.details.find("@"), std::string::npos) << e.details;
+        EXPECT_EQ(e.details.find(first), std::string::npos) << "no password in the journal";
+        if (e.event != "user.signed_in" && e.event != "user.signin_failed" && e.event != "user.password_changed") {
+            EXPECT_EQ(e.actor, claireId) << e.event;
+        }
+    }
+    EXPECT_EQ(events["user.created"], 1);
+    EXPECT_EQ(events["user.disabled"], 1);
+    EXPECT_EQ(events["user.enabled"], 1);
+    EXPECT_EQ(events["user.password_reset"], 1);
+}
+
+// The dossier list pages by 20; its links keep the search and the filters.
+TEST_F(WebTest, TheDossierListPagesAndItsLinksKeepTheSearchAndFilters) {
+    Browser marc = signedIn("marc@adgesti.fr");
+    for (int i = 0; i < 22; ++i) {
+        char ref[32];
+        std::snprintf(ref, sizeof ref, "ADG-2026-%04d", 100 + i);
+        ASSERT_FALSE(createDossier(marc, "Benali", ref).empty());
+    }
+    ASSERT_FALSE(createDossier(marc, "Martin", "ADG-2026-0999").empty());
+    auto first = marc.get("/dossiers?q=benali&statut=ouvert");
+    ASSERT_EQ(first.status, 200);
+    EXPECT_NE(first.body.find("22 dossiers correspondant à votre recherche"), std::string::npos);
+    EXPECT_NE(first.body.find("Page 1 sur 2"), std::string::npos);
+    EXPECT_NE(first.body.find("dossiers?page=2&amp;q=benali&amp;statut=ouvert\" rel=\"next\""), std::string::npos) << first.body;
+    auto second = marc.get("/dossiers?page=2&q=benali&statut=ouvert");
+    EXPECT_NE(second.body.find("Page 2 sur 2"), std::string::npos);
+    EXPECT_NE(second.body.find("dossiers?page=1&amp;q=benali&amp;statut=ouvert\" rel=\"prev\""), std::string::npos);
+    std::size_t rows = 0;
+    for (std::size_t at = second.body.find("ADG-2026-01"); at != std::string::npos; at = second.body.find("ADG-2026-01", at + 1)) ++rows;
+    EXPECT_GE(rows, 2u);
+    EXPECT_EQ(second.body.find("ADG-2026-0999"), std::string::npos) << "the search still applies on page 2";
 }
 
 TEST_F(WebTest, WhatIsNotYoursAnswers404) {
@@ -408,6 +504,34 @@ TEST_F(WebTest, FirstSignInWithAOneTimePasswordMustChangeIt) {
     EXPECT_EQ(b.get("/dossiers").status, 200);
     EXPECT_FALSE(store->findUserByEmail("lucie@adgesti.fr").value().mustChangePassword);
     EXPECT_NE(store->findUserByEmail("lucie@adgesti.fr").value().passwordHash.rfind("$argon2id$", 0), std::string::npos);
+}
+
+// `passerelle admin create-user`: a password given on standard input is also to be changed at the
+// first sign-in, unless --keep-password says the person keeps it; wrong uses exit with the sysexits codes.
+TEST_F(WebTest, APasswordGivenToCreateUserIsChangedAtTheFirstSignInUnlessKept) {
+    auto run = [&](const std::vector<std::string>& args, app::UserOptions o, const std::string& stdinText, std::string* errText = nullptr) {
+        std::istringstream in(stdinText);
+        std::ostringstream out, err;
+        int rc = app::runUserAdmin(*store, args, o, in, out, err);
+        if (errText) *errText = err.str();
+        return rc;
+    };
+    const std::string chosen = "une phrase de passe solide";
+    EXPECT_EQ(run({"create-user", "ADGESTI", "lea@adgesti.fr"}, {"Léa Martin", "membre", true, false}, chosen + "\n"), 0);
+    EXPECT_EQ(browser().signIn("lea@adgesti.fr", chosen).header("location"), "/mot-de-passe");
+    EXPECT_TRUE(store->findUserByEmail("lea@adgesti.fr").value().mustChangePassword);
+
+    EXPECT_EQ(run({"create-user", "ADGESTI", "yanis@adgesti.fr"}, {"Yanis Benali", "membre", true, true}, chosen + "\r\n"), 0);
+    EXPECT_EQ(browser().signIn("yanis@adgesti.fr", chosen).header("location"), "/dossiers");
+    EXPECT_FALSE(store->findUserByEmail("yanis@adgesti.fr").value().mustChangePassword);
+
+    std::string err;
+    EXPECT_EQ(run({"create-user", "ADGESTI", "x@adgesti.fr"}, {"X", "membre", false, true}, "", &err), 64);
+    EXPECT_NE(err.find("--keep-password"), std::string::npos) << err;
+    EXPECT_EQ(run({"create-user", "ADGESTI", "x@adgesti.fr"}, {"X", "membre", true, false}, "", &err), 65);
+    EXPECT_NE(err.find("aucun mot de passe"), std::string::npos) << err;
+    EXPECT_EQ(run({"create-user", "Inconnue", "x@adgesti.fr"}, {"X", "membre", false, false}, "", &err), 66);
+    EXPECT_FALSE(store->findUserByEmail("x@adgesti.fr").isOk());
 }
 
 } // namespace

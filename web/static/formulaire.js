@@ -101,6 +101,8 @@
     if (extra) data.set('_action', extra);
     return data;
   }
+  // "pending" while a change is not yet on the server, "saved" once everything typed is.
+  function markState() { form.setAttribute('data-autosave-state', dirty || saving ? 'pending' : 'saved'); }
   function save() {
     timer = null;
     if (saving || !dirty) return;
@@ -127,12 +129,14 @@
         dirty = true;
         if (status) status.textContent = 'L’enregistrement automatique a échoué : utilisez « Enregistrer le brouillon ».';
       })
-      .then(function () { saving = false; if (dirty && !timer) timer = setTimeout(save, AUTOSAVE_DELAY_MS); });
+      .then(function () { saving = false; if (dirty && !timer) timer = setTimeout(save, AUTOSAVE_DELAY_MS); markState(); });
   }
+  // Saved at most every AUTOSAVE_DELAY_MS while the person keeps typing (not only once they pause):
+  // a battery that dies mid-sentence loses at most the last few seconds.
   function changed() {
     dirty = true;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(save, AUTOSAVE_DELAY_MS);
+    if (!timer && !saving) timer = setTimeout(save, AUTOSAVE_DELAY_MS);
+    markState();
   }
   form.addEventListener('input', function (event) {
     if (event.target.matches('textarea[data-maxlength]')) updateCounter(event.target);

@@ -64,9 +64,10 @@ function journey(js) {
       assert.ok((await page.locator('[data-table="/menage/composition"] [data-row]').count()) >= 3);
       assert.ok((await page.locator('[data-table="/actions"] [data-row]').count()) >= 3);
       if (js) {
-        // Saved by itself a few seconds after typing stops.
-        await page.waitForFunction(() => /enregistré automatiquement/.test(
-          document.querySelector('[data-autosave-status]').textContent), null, { timeout: 15000 });
+        // Saved by itself (while typing, and a few seconds after the last change): once nothing is pending,
+        // a reload finds every value.
+        await page.waitForSelector('form[data-autosave-state="saved"]', { state: 'attached', timeout: 15000 });
+        assert.ok(/enregistré automatiquement/.test(await page.innerText('[data-autosave-status]')));
         await page.reload();
         await assertFilled(page, pairs);
       }
@@ -93,8 +94,17 @@ function journey(js) {
       assert.ok(pdfRawText(preview.bytes).includes('BROUILLON'), 'the preview says BROUILLON');
       assert.match(preview.name, /^apercu-/);
 
-      // Finalise: the document exists, its PDF holds every value typed and is not a draft.
+      // Finalised with one invalid value: refused, the error named, and every value typed still there.
       await page.goto(draftUrl);
+      await page.fill('[name="/logement/codePostal"]', '72');
+      await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
+      assert.match(page.url(), /\/brouillons\/brl_[0-9a-f]{16}(\?erreurs=1)?$/);
+      await assertErrorSummary(page, '/logement/codePostal');
+      assert.equal(await page.inputValue('[name="/logement/codePostal"]'), '72', 'the invalid value is kept as typed');
+      await assertFilled(page, pairs.filter(([name]) => name !== '/logement/codePostal'));
+      await page.fill('[name="/logement/codePostal"]', example.logement.codePostal);
+
+      // Finalise: the document exists, its PDF holds every value typed and is not a draft.
       await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
       assert.match(page.url(), /\/documents\/doc_[0-9a-f]{16}\?revision=1/);
       assert.ok((await mainText(page)).includes('Document finalisé'));
@@ -166,14 +176,22 @@ const autosave = {
     assert.equal(page.url(), draftUrl, 'the person stayed on the form');
     assert.equal(await page.inputValue('[name="/observations"]'), 'Changement pas encore enregistré.');
     // Once saved (by itself), leaving asks nothing, and the change is on the server.
-    await page.waitForFunction(() => /enregistré automatiquement/.test(
-      document.querySelector('[data-autosave-status]').textContent), null, { timeout: 15000 });
-    await page.waitForTimeout(200);
+    await page.waitForSelector('form[data-autosave-state="saved"]', { state: 'attached', timeout: 15000 });
     await page.goto(`${dossierUrl}/brouillons`);
     assert.deepEqual(dialogs, ['beforeunload'], 'no prompt once everything is saved');
     assert.equal(await page.locator('a[href^="/brouillons/brl_"]').count(), 1);
     await page.goto(draftUrl);
     assert.equal(await page.inputValue('[name="/observations"]'), 'Changement pas encore enregistré.');
+
+    // Someone who types without a pause is saved while typing, not only once they stop.
+    const savesWhileTyping = [];
+    let typing = true;
+    page.on('request', (r) => { if (typing && r.method() === 'POST' && r.url().endsWith('/enregistrer')) savesWhileTyping.push(r.url()); });
+    await page.click('[name="/observations"]');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' Le ménage a apporté les trois derniers avis d’échéance du loyer.', { delay: 130 });
+    typing = false;
+    assert.ok(savesWhileTyping.length >= 1, `saved while typing (${savesWhileTyping.length} saves during about 8 s of typing)`);
   },
 };
 

@@ -44,7 +44,7 @@ export class PasserelleServer {
   createUser(org, email, name, role = 'membre', password) {
     const args = ['admin', 'create-user', org, email, '--name', name, '--role', role];
     if (password) {
-      this.cli([...args, '--password-stdin'], password + '\n');
+      this.cli([...args, '--password-stdin', '--keep-password'], password + '\n');
       this.users[email] = { email, name, password, org, role };
     } else {
       const out = this.cli(args);
