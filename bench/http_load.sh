@@ -13,7 +13,8 @@
 # Bounded in time and count; talks to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="$(realpath "${1:-build}")/src/app/passerelle"
+build_dir="$(realpath "${1:-build}")"
+bin="$build_dir/src/app/passerelle"
 port="${PASSERELLE_BENCH_PORT:-19250}"
 duration="${DURATION:-10}"
 levels="${LEVELS:-1 8 64 256}"
@@ -60,12 +61,29 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applicat
 rss() { ps -o rss= -p "$pid" | tr -d ' '; }
 threads() { ps -o nlwp= -p "$pid" | tr -d ' '; }
 echo "server RSS at start: $(rss) KiB, threads: $(threads)"
+# The reference, measured in the same run before the load: the same request body parsed and
+# rendered in process (bench_pdf), times the cores. Each level prints its share of it.
+cores=$(nproc)
+inproc_ms=""
+if [[ -x "$build_dir/bench/bench_pdf" ]]; then
+  inproc_ms=$("$build_dir/bench/bench_pdf" --benchmark_filter='^BM_FicheNavette_FromRequestBody$' \
+                --benchmark_min_time=2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>/dev/null |
+              awk '/_median/ { print $2; exit }')
+fi
+if [[ -n "$inproc_ms" ]]; then
+  ceiling=$(awk -v ms="$inproc_ms" -v c="$cores" 'BEGIN { printf "%.0f", c * 1000 / ms }')
+  echo "in process: ${inproc_ms} ms per request (median), x ${cores} cores = ${ceiling}/s"
+fi
+share() { # good/s -> "share=NN%" of the in-process ceiling
+  [[ -n "$inproc_ms" ]] && awk -v g="$1" -v m="$ceiling" 'BEGIN { printf " share=%.0f%%", 100 * g / m }'
+}
 run() { # connections seconds
   local c=$1 d=$2 t=2
   (( c < 2 )) && t=1
   local line
   line=$(wrk -t"$t" -c"$c" -d"${d}s" --timeout 10s -s "$data/post.lua" "http://127.0.0.1:$port/v1/render/fiche-navette" | grep '^RESULT')
-  echo "connections=$c ${line#RESULT } rss=$(rss)KiB threads=$(threads)"
+  local good=${line#*good/s=}; good=${good%% *}
+  echo "connections=$c ${line#RESULT }$(share "$good") rss=$(rss)KiB threads=$(threads)"
 }
 for c in $levels; do run "$c" "$duration"; done
 if (( beyond > 0 )); then run "$beyond" "$duration"; fi
@@ -78,7 +96,9 @@ if (( soak > 0 )); then
     echo "t=${s}s rss=$(rss)KiB threads=$(threads)"
     sleep 30; s=$((s + 30))
   done
-  grep '^RESULT' "$data/soak.out" | sed 's/^RESULT /soak: /'
+  soakline=$(grep '^RESULT' "$data/soak.out")
+  soakgood=${soakline#*good/s=}; soakgood=${soakgood%% *}
+  echo "soak: ${soakline#RESULT }$(share "$soakgood")"
   sleep 5
   echo "idle 5 s after the soak: rss=$(rss)KiB"
 fi

@@ -84,6 +84,27 @@ void renderLoop(benchmark::State& state, const Poco::JSON::Object::Ptr& data, bo
     state.counters["bytes"] = static_cast<double>(bytes);
 }
 
+// What POST /v1/render/fiche-navette does in process: the request body parsed, the document id
+// computed from it, the PDF rendered. bench/http_load.sh compares the HTTP rate with this one.
+void BM_FicheNavette_FromRequestBody(benchmark::State& state) {
+    const std::string body = readFile(root() + "/examples/fiche-navette-association-vers-bailleur.json");
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        auto json = forms::parseJsonObject(body);
+        if (!json.isOk()) { state.SkipWithError(json.status().toString().c_str()); return; }
+        service::RenderRequest req;
+        req.form = "fiche-navette";
+        req.format = "pdf";
+        req.data = json.value();
+        auto r = renderer().render(req);
+        if (!r.isOk()) { state.SkipWithError(r.status().toString().c_str()); return; }
+        bytes = r.value().bytes.size();
+        benchmark::DoNotOptimize(r.value().bytes.data());
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.counters["bytes"] = static_cast<double>(bytes);
+}
+
 // ---- stages -------------------------------------------------------------------------------------
 struct Prepared {
     forms::FilledForm filled;
@@ -440,6 +461,7 @@ BENCHMARK(BM_Stage2_Compose)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Stage3_Layout)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Floor_RawLibharu_Cp1252)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_Cp1252)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FicheNavette_FromRequestBody)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_NonCp1252Name)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_ArabicName)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_Cp1252_EmbedAllFonts)->Unit(benchmark::kMillisecond);

@@ -167,6 +167,9 @@ struct Job {
     Request req;
     const Route* route = nullptr;
     bool bodyAnnounced = false;
+    // Pass 2 with the whole body already received (the usual small POST, in the same packets as its head):
+    // the worker authenticates, routes and handles in one go, without a round trip through the I/O thread.
+    bool bodyPreloaded = false;
     std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
@@ -329,7 +332,7 @@ struct Server::Impl {
                     if (job.bodyAnnounced) c.reply.headers["Connection"] = "close";
                     return c;
                 }
-                if (needsBody(*route, job.req.method, job.bodyAnnounced)) {
+                if (needsBody(*route, job.req.method, job.bodyAnnounced) && !job.bodyPreloaded) {
                     c.needBody = true;
                     c.req = std::move(job.req);
                     c.route = route;
@@ -669,7 +672,15 @@ struct Server::Impl {
             job.req = c.req;
             job.bodyAnnounced = bodyAnnounced(c);
             job.cancelled = c.cancelled;
-            if (!enqueue(std::move(job))) { c.state = Conn::State::Body; rejectSaturated(c, /*bodyUnread=*/true); }
+            if (bodyAlreadyReceived(c)) {
+                const auto length = static_cast<std::size_t>(c.head.contentLength);
+                job.req.body.assign(c.in, 0, length);
+                c.in.erase(0, length);
+                c.requestBytes = length;
+                job.bodyPreloaded = true;
+            }
+            const bool preloaded = job.bodyPreloaded;
+            if (!enqueue(std::move(job))) { c.state = Conn::State::Body; rejectSaturated(c, /*bodyUnread=*/!preloaded); }
             return;
         }
         bool pathKnown = false;
@@ -695,6 +706,13 @@ struct Server::Impl {
     }
 
     static bool bodyAnnounced(const Conn& c) { return c.head.chunked || c.head.contentLength > 0; }
+
+    // A plain (not chunked) body within the limit that has arrived whole with its head.
+    bool bodyAlreadyReceived(const Conn& c) const {
+        return !c.head.chunked && !c.head.expectContinue && c.head.contentLength > 0 &&
+               c.head.contentLength <= static_cast<std::int64_t>(config.maxBodyBytes) &&
+               c.in.size() >= static_cast<std::size_t>(c.head.contentLength);
+    }
 
     bool overloaded() const { return pendingBytes.load() > config.maxPendingResponseBytes; }
 

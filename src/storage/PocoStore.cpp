@@ -1,17 +1,23 @@
 #include "storage/PocoStore.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <type_traits>
+
+#include <sqlite3.h>
 
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/SessionPool.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/File.h>
@@ -466,6 +472,137 @@ using KeyRow = Poco::Tuple<std::string, std::string, std::string, std::string, s
 const char* KEY_COLUMNS = "k.id, k.organisation_id, k.prefix, k.name, k.created_at, k.revoked_at";
 ApiKey toKey(const KeyRow& r) { return {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()}; }
 
+} // namespace
+
+// The API-key lookup runs on every authenticated request. It reads the database each time,
+// so a revocation made by any instance (or by `passerelle admin revoke-key`) is refused at
+// the next request; but it takes no pooled session. On SQLite each of these connections keeps
+// its statement prepared (sqlite3_stmt, reset between uses: Poco::Data would prepare the
+// SQL again at every execution); on PostgreSQL Poco's statement is kept and run again.
+// Connections are opened on demand (at most one per thread looking up at the same time: the
+// HTTP workers) and kept up to kMaxIdle; one that fails is dropped and the lookup is tried
+// once more on a fresh one.
+class KeyLookups {
+public:
+    explicit KeyLookups(const StoreConfig& c) : _config(c), _sqlite(c.connector == "sqlite") {}
+
+    Result<KeyOwner> find(const std::string& secretHash) {
+        for (int attempt = 0;; ++attempt) {
+            try {
+                std::unique_ptr<Prepared> p = take();
+                std::optional<std::array<std::string, 10>> row = p->run(secretHash);
+                give(std::move(p));
+                if (!row) return Status::notFound("key_not_found", "Clé d'API inconnue ou révoquée.");
+                const auto& r = *row;
+                KeyOwner o;
+                o.key = {r[0], r[1], r[2], r[3], r[4], r[5]};
+                o.organisation = {r[6], r[7], r[8], r[9]};
+                return o;
+            } catch (const Poco::Exception& e) {
+                if (attempt > 0) return failure("findKeyByHash", e.displayText());
+            } catch (const std::exception& e) {
+                if (attempt > 0) return failure("findKeyByHash", e.what());
+            }
+        }
+    }
+
+private:
+    static std::string sql(bool sqlite) {
+        return std::string("SELECT ") + KEY_COLUMNS + ", o.id, o.name, o.kind, o.created_at FROM api_keys k"
+               " JOIN organisations o ON o.id = k.organisation_id WHERE k.secret_hash = " + (sqlite ? "?1" : "$1") +
+               " AND k.revoked_at = ''";
+    }
+    using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string,
+                            std::string, std::string, std::string>;
+    class Prepared {
+    public:
+        Prepared(const StoreConfig& c, bool sqlite) : _session(c.connector, c.connectionString), _sqlite(sqlite) {
+            if (_sqlite) {
+                std::string ignored;
+                _session << "PRAGMA busy_timeout = " + std::to_string(c.busyTimeoutMs), into(ignored), now;
+                sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(_session);
+                const std::string text = sql(true);
+                if (sqlite3_prepare_v3(db, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &_stmt,
+                                       nullptr) != SQLITE_OK)
+                    throw std::runtime_error(std::string("préparation : ") + sqlite3_errmsg(db));
+            } else {
+                _session << "SET client_min_messages TO warning", now;
+                _statement = std::make_unique<Statement>(_session);
+                *_statement << sql(false), use(_hash), into(_rows);
+            }
+        }
+        ~Prepared() {
+            if (_stmt) sqlite3_finalize(_stmt);
+        }
+        Prepared(const Prepared&) = delete;
+        Prepared& operator=(const Prepared&) = delete;
+
+        std::optional<std::array<std::string, 10>> run(const std::string& hash) {
+            std::array<std::string, 10> out;
+            if (!_sqlite) {
+                _hash = hash;
+                _rows.clear();
+                _statement->execute();
+                if (_rows.empty()) return std::nullopt;
+                const Row& r = _rows.front();
+                out = {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(),
+                       r.get<5>(), r.get<6>(), r.get<7>(), r.get<8>(), r.get<9>()};
+                _rows.clear();
+                return out;
+            }
+            // Reset on every path, so that no read transaction stays open between lookups.
+            struct Reset {
+                sqlite3_stmt* s;
+                ~Reset() { sqlite3_reset(s); sqlite3_clear_bindings(s); }
+            } reset{_stmt};
+            if (sqlite3_bind_text(_stmt, 1, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+                throw std::runtime_error("liaison de la requête de clé");
+            const int rc = sqlite3_step(_stmt);
+            if (rc == SQLITE_DONE) return std::nullopt;
+            if (rc != SQLITE_ROW) throw std::runtime_error(std::string("lecture de la clé : ") + sqlite3_errstr(rc));
+            for (int i = 0; i < 10; ++i) {
+                const auto* text = sqlite3_column_text(_stmt, i);
+                out[static_cast<std::size_t>(i)] =
+                    text ? std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(_stmt, i)))
+                         : std::string();
+            }
+            return out;
+        }
+
+    private:
+        Session _session;
+        bool _sqlite;
+        sqlite3_stmt* _stmt = nullptr;
+        std::string _hash;
+        std::vector<Row> _rows;
+        std::unique_ptr<Statement> _statement;
+    };
+    static constexpr std::size_t kMaxIdle = 16;
+
+    std::unique_ptr<Prepared> take() {
+        {
+            std::lock_guard<std::mutex> g(_mutex);
+            if (!_idle.empty()) {
+                auto p = std::move(_idle.back());
+                _idle.pop_back();
+                return p;
+            }
+        }
+        return std::make_unique<Prepared>(_config, _sqlite);
+    }
+    void give(std::unique_ptr<Prepared> p) {
+        std::lock_guard<std::mutex> g(_mutex);
+        if (_idle.size() < kMaxIdle) _idle.push_back(std::move(p));
+    }
+
+    const StoreConfig _config;
+    const bool _sqlite;
+    std::mutex _mutex;
+    std::vector<std::unique_ptr<Prepared>> _idle;
+};
+
+namespace {
+
 using DossierRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, Int64,
                                std::string, std::string, std::string, std::string, std::string>;
 const char* DOSSIER_COLUMNS = "id, association_id, reference, statut, menage_json, logement_json, version, created_at,"
@@ -868,6 +1005,7 @@ Result<std::shared_ptr<PocoStore>> PocoStore::open(const StoreConfig& config) {
             if (!parent.toString().empty()) Poco::File(parent).createDirectories();
         }
         store->_pool = std::make_unique<Pool>(store->_config);
+        store->_keyLookups = std::make_unique<KeyLookups>(store->_config);
         Session s(store->_pool->get());
         if (store->_sqlite) {
             // Persistent in the file: readers do not block the writer.
@@ -1000,23 +1138,7 @@ Result<ApiKey> PocoStore::createApiKey(const std::string& organisationId, const 
     });
 }
 
-Result<KeyOwner> PocoStore::findKeyByHash(const std::string& secretHash) {
-    return Impl::read<KeyOwner>(*this, "findKeyByHash", [&](Session& s) -> Result<KeyOwner> {
-        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string,
-                                std::string, std::string, std::string, std::string>;
-        Params p;
-        std::string sql = std::string("SELECT ") + KEY_COLUMNS + ", o.id, o.name, o.kind, o.created_at FROM api_keys k"
-                          " JOIN organisations o ON o.id = k.organisation_id WHERE k.secret_hash = " + p.str(secretHash) +
-                          " AND k.revoked_at = ''";
-        return selectOne<Row>(s, sql, p, Status::notFound("key_not_found", "Clé d'API inconnue ou révoquée."),
-                              [](const Row& r) {
-                                  KeyOwner out;
-                                  out.key = {r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>()};
-                                  out.organisation = {r.get<6>(), r.get<7>(), r.get<8>(), r.get<9>()};
-                                  return out;
-                              });
-    });
-}
+Result<KeyOwner> PocoStore::findKeyByHash(const std::string& secretHash) { return _keyLookups->find(secretHash); }
 
 Result<std::vector<ApiKey>> PocoStore::listApiKeys(const std::string& organisationId) {
     using R = std::vector<ApiKey>;

@@ -68,6 +68,8 @@ StoreConfig sqliteInDataDir(const std::string& dataDir);
 // The latest schema version this build knows.
 int latestSchemaVersion();
 
+class KeyLookups;
+
 class PocoStore : public Store, public delivery::OutboxStore {
 public:
     // Opens the pool, applies pending migrations; fails on a newer schema.
@@ -258,6 +260,7 @@ private:
     StoreConfig _config;
     bool _sqlite = true;
     std::unique_ptr<Poco::Data::SessionPool> _pool;
+    std::unique_ptr<KeyLookups> _keyLookups; // API-key lookups: own connections, statement prepared once
     std::mutex _writeMutex; // SQLite only: one writer at a time in this process
     std::mutex _hookMutex;
     FaultHook _hook;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -164,6 +165,42 @@ TEST_P(StoreTest, KeysAreFoundByHashAndRevoked) {
     EXPECT_EQ(store->findKeyByHash("h1").status().errorCode(), "key_not_found");
     EXPECT_TRUE(store->findKeyByHash("h2").isOk());
     EXPECT_EQ(store->revokeApiKey("psl_unknown").status().errorCode(), "key_not_found");
+}
+
+// Two instances on one database: a key revoked by one is refused by the other at its next
+// lookup, though the other keeps its lookup statements prepared on connections of their own.
+TEST_P(StoreTest, AKeyRevokedByAnotherInstanceIsRefusedAtTheNextLookup) {
+    Organisation a = org("ADGESTI", "association");
+    GeneratedKey g = generateApiKey();
+    ASSERT_TRUE(store->createApiKey(a.id, "Poste 1", g.prefix, g.hash).isOk());
+    auto other = db->open();
+    // Warm the prepared lookups on several threads at once (one connection each).
+    std::atomic<int> found{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i)
+                if (store->findKeyByHash(g.hash).isOk()) ++found;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(found.load(), 100);
+    ASSERT_TRUE(other->revokeApiKey(g.prefix).isOk());
+    threads.clear();
+    std::atomic<int> refused{0};
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i)
+                if (store->findKeyByHash(g.hash).status().errorCode() == "key_not_found") ++refused;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(refused.load(), 100);
+    // A key created by the other instance is found at once, by a statement prepared before it existed.
+    GeneratedKey h = generateApiKey();
+    ASSERT_TRUE(other->createApiKey(a.id, "Poste 2", h.prefix, h.hash).isOk());
+    auto owner = store->findKeyByHash(h.hash);
+    ASSERT_TRUE(owner.isOk()) << owner.status().toString();
+    EXPECT_EQ(owner.value().key.name, "Poste 2");
+    EXPECT_EQ(owner.value().organisation.name, "ADGESTI");
 }
 
 TEST_P(StoreTest, PartnershipsAndActions) {
