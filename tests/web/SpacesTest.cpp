@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <Poco/Data/Session.h>
 #include <Poco/File.h>
 #include <Poco/TemporaryFile.h>
 #include <Poco/URI.h>
@@ -88,7 +89,9 @@ protected:
         transmissions = std::make_shared<const service::TransmissionService>(store, renderer);
         accounts = std::make_shared<const service::AccountService>(store);
         drafts = std::make_shared<const service::DraftService>(std::make_shared<storage::PocoDraftStore>(store), dossiers);
-        secrets = std::make_shared<storage::PocoWebhookSecretStore>(store);
+        auto cipher = storage::SecretCipher::fromKey(std::string(storage::SecretCipher::KEY_BYTES, '\x2a'));
+        ASSERT_TRUE(cipher.isOk());
+        secrets = std::make_shared<storage::PocoWebhookSecretStore>(store, cipher.value());
         sender = std::make_shared<service::SignedWebhookSender>(secrets, 5);
         organisations = std::make_shared<const service::OrganisationService>(store, transmissions, secrets, sender);
         auto views = Views::load(testing::sourceDir() + "/web/views");
@@ -370,6 +373,18 @@ TEST_P(SpacesTest, TheWebhookSecretIsShownOnceAndSignsTheTestPushAndEveryPush) {
     const auto audit2 = store->listAudit(); // keep the Result alive: value() is a reference into it
     ASSERT_TRUE(audit2.isOk());
     for (const auto& e : audit2.value()) EXPECT_EQ(e.details.find(secret), std::string::npos) << e.event;
+    // Encrypted at rest (issue 12): the row holds a "v1:" value, not the secret.
+    {
+        std::vector<std::string> rows;
+        Status st = store->readSession("test", [&](Poco::Data::Session& s) {
+            s << "SELECT secret FROM webhook_secrets", Poco::Data::Keywords::into(rows), Poco::Data::Keywords::now;
+            return Status::ok();
+        });
+        ASSERT_TRUE(st.isOk());
+        ASSERT_EQ(rows.size(), 1u);
+        EXPECT_EQ(rows[0].rfind("v1:", 0), 0u) << "encrypted";
+        EXPECT_EQ(rows[0].find(secret.substr(6)), std::string::npos);
+    }
 
     // The test push is signed: HMAC-SHA256 of the body received, under that secret.
     auto signedTest = paul.post("/webhook/essai", {{"_csrf", token}});
