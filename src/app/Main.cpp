@@ -765,7 +765,10 @@ private:
         webSettings.trustProxy = config().getBool("passerelle.web.trustProxy", false);
         webSettings.staticDir = webDir + "/static";
         auto webApp = std::make_shared<web::WebApp>(views.value(), accounts, webSettings);
-        web::addWebRoutes(*router, *webApp, web::WebServices{dossiers, transmissions});
+        web::WebServices webServices{dossiers, transmissions};
+        webServices.retention.archiveAfterMonths = intSetting("retention.archive-after-months", webServices.retention.archiveAfterMonths);
+        webServices.retention.eraseAfterMonths = intSetting("retention.erase-after-months", webServices.retention.eraseAfterMonths);
+        web::addWebRoutes(*router, *webApp, webServices);
         // Form pages, drafts, preview, finalise, revisions (web-forms).
         auto drafts = std::make_shared<const service::DraftService>(
             std::make_shared<storage::PocoDraftStore>(store.value()), dossiers);

@@ -1201,6 +1201,41 @@ Result<Page<Dossier>> PocoStore::listDossiers(const DossierQuery& q) {
     });
 }
 
+namespace {
+void appendAuditIn(PocoStore& store, Session& s, bool sqlite, const AuditEvent& e);
+} // namespace
+
+Result<Dossier> PocoStore::setDossierClosed(const std::string& id, bool closed, const AuditEvent& audit) {
+    return Impl::write<Dossier>(*this, closed ? "closeDossier" : "reopenDossier", [&](Session& s) -> Result<Dossier> {
+        Impl::step(*this, closed ? "dossier.close" : "dossier.reopen");
+        auto before = Impl::dossier(s, id);
+        if (!before.isOk()) return before.status();
+        if (!before.value().archivedAt.empty())
+            return Status::failedPrecondition("dossier_archived", closed ? "Ce dossier est archivé : il est déjà clos."
+                                                                         : "Ce dossier est archivé : il ne peut plus être rouvert.");
+        const bool isClosed = before.value().statut == "clos";
+        if (closed && isClosed) return Status::failedPrecondition("dossier_already_closed", "Ce dossier est déjà clos.");
+        if (!closed && !isClosed) return Status::failedPrecondition("dossier_not_closed", "Ce dossier n’est pas clos.");
+        const std::string now = nowIso();
+        {
+            Params p;
+            std::string sql = "UPDATE dossiers SET statut = " + p.str(closed ? "clos" : "ouvert");
+            sql += ", closed_at = " + p.str(closed ? now : std::string());
+            sql += ", version = version + 1, updated_at = " + p.str(now);
+            sql += " WHERE id = " + p.str(id) + " AND version = " + p.num(before.value().version);
+            if (exec(s, sql, p) == 0)
+                return Status::failedPrecondition("dossier_conflict",
+                                                  "Le dossier a été modifié entre-temps : relisez-le puis recommencez.");
+        }
+        AuditEvent a = audit;
+        if (a.subject.empty()) a.subject = id;
+        appendAuditIn(*this, s, _sqlite, a);
+        auto updated = Impl::dossier(s, id);
+        if (updated.isOk()) indexDossierIn(s, updated.value()); // search text (migration 4, DossierIndex.cpp)
+        return updated;
+    });
+}
+
 Result<Dossier> PocoStore::updateDossier(const Dossier& dossier) {
     return Impl::write<Dossier>(*this, "updateDossier", [&](Session& s) -> Result<Dossier> {
         Impl::step(*this, "dossier.update");

@@ -113,6 +113,7 @@ public:
     Result<Dossier> findDossier(const std::string& id) override;
     Result<Page<Dossier>> listDossiers(const DossierQuery& query) override;
     Result<Dossier> updateDossier(const Dossier& dossier) override;
+    Result<Dossier> setDossierClosed(const std::string& id, bool closed, const AuditEvent& audit) override;
     // Retention (RetentionStore.cpp, migration 16).
     Result<std::vector<Dossier>> listClosedDossiers() override;
     Result<Dossier> archiveDossier(const std::string& id, const AuditEvent& audit) override;
