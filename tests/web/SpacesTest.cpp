@@ -312,15 +312,19 @@ TEST_P(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     EXPECT_NE(page.body.find("Aucun envoi pour l’instant."), std::string::npos);
     std::string token = firstMatch(page.body, "name=\"_csrf\" value=\"([0-9a-f]+)\"");
     auto bad = paul.post("/webhook", {{"_csrf", token}, {"/url", "ftp://reception"}});
-    EXPECT_EQ(bad.status, 400);
-    EXPECT_NE(bad.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << bad.body;
+    EXPECT_EQ(bad.status, 422) << "as the API answers (PUT /v1/me/webhook)";
+    // The error summary carries the API's French message, word for word.
+    const std::string apiMessage = service::checkWebhookUrl("ftp://reception").message();
+    ASSERT_EQ(apiMessage.rfind("Adresse de webhook invalide", 0), 0u) << apiMessage;
+    EXPECT_NE(bad.body.find("<a href=\"#url\">" + esc(apiMessage) + "</a>"), std::string::npos) << bad.body;
     EXPECT_NE(bad.body.find("value=\"" + esc("ftp://reception") + "\""), std::string::npos) << "what was typed stays";
     EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
     // Issue 11 item 8: an internal address, or plain http to a host not allowed, is refused on the page too.
     for (const std::string url : {"https://192.168.1.5/passerelle", "https://169.254.169.254/", "http://reception.sarthe-habitat.fr/p"}) {
         auto internal = paul.post("/webhook", {{"_csrf", token}, {"/url", url}});
-        EXPECT_EQ(internal.status, 400) << url;
-        EXPECT_NE(internal.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << url;
+        EXPECT_EQ(internal.status, 422) << url;
+        EXPECT_NE(internal.body.find("<a href=\"#url\">" + esc(service::checkWebhookUrl(url).message()) + "</a>"),
+                  std::string::npos) << url << internal.body;
     }
     EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
     auto ok = paul.post("/webhook", {{"_csrf", token}, {"/url", "https://reception.sarthe-habitat.fr/passerelle"}});
