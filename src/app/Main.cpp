@@ -766,14 +766,28 @@ private:
         webSettings.trustProxy = config().getBool("passerelle.web.trustProxy", false);
         webSettings.staticDir = webDir + "/static";
         auto webApp = std::make_shared<web::WebApp>(views.value(), accounts, webSettings);
-        web::addWebRoutes(*router, *webApp, web::WebServices{dossiers, transmissions});
+        web::WebServices webServices{dossiers, transmissions};
+        webServices.retention.archiveAfterMonths = intSetting("retention.archive-after-months", webServices.retention.archiveAfterMonths);
+        webServices.retention.eraseAfterMonths = intSetting("retention.erase-after-months", webServices.retention.eraseAfterMonths);
+        web::addWebRoutes(*router, *webApp, webServices);
         // Form pages, drafts, preview, finalise, revisions (web-forms).
         auto drafts = std::make_shared<const service::DraftService>(
             std::make_shared<storage::PocoDraftStore>(store.value()), dossiers);
         web::addFormRoutes(*router, *webApp, web::FormServices{dossiers, drafts});
         // Organisation admin pages (keys, partnerships, webhook) and the actions' funders' documents (issue 12).
         // Pushes are signed with the landlord's secret when it made one (X-Passerelle-Signature, migration 13).
-        auto webhookSecrets = std::make_shared<storage::PocoWebhookSecretStore>(store.value());
+        // Encrypted at rest (issue 12): the key from passerelle.secrets.key / .keyFile, else DATA_DIR/secrets.key
+        // (created 0600 at first start); secrets still in clear are encrypted now; a wrong key stops here.
+        auto secretsCipher = storage::SecretCipher::load(setting("secrets.key", ""), setting("secrets.keyFile", ""),
+                                                         Poco::Path(setting("data-dir", "var")).append("secrets.key").toString());
+        if (!secretsCipher.isOk()) { printStatus(secretsCipher.status()); return EXIT_CONFIG; }
+        auto webhookSecrets = std::make_shared<storage::PocoWebhookSecretStore>(store.value(), secretsCipher.value());
+        if (auto prepared = webhookSecrets->prepare(); !prepared.isOk()) {
+            printStatus(prepared.status());
+            return EXIT_CONFIG;
+        } else if (prepared.value() > 0) {
+            std::cout << "Secrets de webhook chiffrés au repos : " << prepared.value() << std::endl;
+        }
         auto webhookSender = std::make_shared<service::SignedWebhookSender>(webhookSecrets, 10);
         auto organisations = std::make_shared<const service::OrganisationService>(store.value(), transmissions, webhookSecrets,
                                                                                   webhookSender);

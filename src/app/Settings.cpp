@@ -83,6 +83,11 @@ std::vector<Setting> makeTable() {
          "Intervalle entre deux points de contrôle écrits par serve.", "60"},
         {"audit.syslog", "", "", "PASSERELLE_AUDIT_SYSLOG", "true|false", AUDIT, "Envoie aussi les points de contrôle à syslog.",
          "false"},
+        // Secrets at rest (webhook signing secrets, docs/operations.md).
+        {"secrets.key", "", "", "PASSERELLE_SECRETS_KEY", "BASE64", AUDIT,
+         "Clé de chiffrement des secrets de webhook (AES-256-GCM) : 32 octets en base64.", "", true},
+        {"secrets.keyFile", "", "", "PASSERELLE_SECRETS_KEY_FILE", "FICHIER", AUDIT,
+         "Fichier de la clé des secrets de webhook (une ligne base64).", "DATA_DIR/secrets.key, créé au premier démarrage (0600)"},
         // Seal.
         {"seal.pkcs12", "", "", "PASSERELLE_SEAL_PKCS12", "FICHIER", SEAL, "Cachet au format PKCS#12.",
          "certificat de développement dans DATA_DIR/seal"},

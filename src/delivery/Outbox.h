@@ -9,12 +9,23 @@
 // time, and the receiver dedupes on the idempotency key.
 //
 // Issue 11 item 7: a push may carry a household's data only while the consent it
-// was made under still holds. With a Guard (the webhook pushes), each attempt runs
-// inside one store transaction (OutboxStore::attemptInTransaction): the store locks
-// what the consent stands on and reads the recipient's webhook URL as it is now, the
-// guard re-checks the consent gate, the sender sends only when it allows, and the
-// outcome is recorded before the commit. A message the gate no longer allows is
-// cancelled (a state of its own, with the reason, audited) and never sent.
+// was made under still holds. With a Guard (the webhook pushes), each attempt is
+// lease → send → record, never one transaction around the HTTP send:
+//  (a) OutboxStore::leaseForSend, one short transaction: the message is still due and
+//      nobody holds its lease; what the consent stands on is locked, the guard re-checks
+//      the consent gate on the records committed now and the recipient's webhook URL as it
+//      is now. Not allowed: cancelled (a state of its own, with the reason, audited
+//      "delivery.cancelled"), never sent. Allowed: leased to this worker (lease_owner,
+//      lease_until) and committed.
+//  (b) the send, outside any transaction: a receiver that hangs (up to the sender's
+//      timeout) holds no lock, so every other write goes on.
+//  (c) OutboxStore::recordOutcome, one short transaction: the outcome is recorded only if
+//      the lease is still this worker's (a lease expired and taken by another instance:
+//      that one records). A crashed worker's lease expires and the message is sent again
+//      (same idempotency key: the receiver dedupes).
+// A withdrawal cancels every queued push of its consent in its own transaction; one
+// already leased (between (a) and (c)) may still leave: the window is documented in
+// docs/consent.md (« La fenêtre »), and if that send fails it is cancelled, not retried.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,8 +74,15 @@ struct Attempt {
 // Returns an Attempt with `cancelled` set to cancel, or with result.error set (and nothing sent) when the
 // check could not be made (retried later); otherwise the worker sends.
 using Guard = std::function<Attempt(const OutboxMessage& current, std::int64_t nowMs)>;
-// Called inside the transaction: the guard, then (when it allows) the send.
-using AttemptFn = std::function<Attempt(const OutboxMessage& current)>;
+
+// Step (a)'s answer: the attempt (skipped, cancelled, not checkable, or allowed) and, when allowed,
+// the message to send as stored now (url: the recipient's current webhook), leased until leaseUntilMs.
+struct Leased {
+    Attempt attempt;
+    OutboxMessage message;
+    std::int64_t leaseUntilMs = 0;
+    bool leased() const { return !attempt.skipped && !attempt.cancelled && attempt.result.error.empty(); }
+};
 
 // What storage offers the worker (PocoStore implements it; tests use a fake).
 class OutboxStore {
@@ -78,13 +96,21 @@ public:
     // Cancelled for good with its reason (never claimed again). Default: dead with "cancelled: reason".
     virtual Status markCancelled(const std::string& id, std::int64_t atMs, const std::string& reason,
                                  const std::string& auditDetails);
-    // One guarded attempt in one transaction: checks `m` is still due, locks what its consent stands on
-    // (a withdrawal or a new consent record waits for the commit), calls `attempt` with the message as
-    // stored and the recipient's current webhook URL, and records its outcome (delivered, failed/dead
-    // after `policy`, or cancelled with its audit entry) before committing. The default (stores without
-    // transactions: the tests' fakes) calls `attempt` then the mark* methods.
-    virtual Result<Attempt> attemptInTransaction(const OutboxMessage& m, std::int64_t nowMs, const RetryPolicy& policy,
-                                                 const AttemptFn& attempt);
+    // The guarded path's candidates: up to `max` messages due at `nowMs` whose lease is not running,
+    // without leasing them (leaseForSend does, one by one). Default: claimDue(nowMs, max, 0).
+    virtual Result<std::vector<OutboxMessage>> listDue(std::int64_t nowMs, int max);
+    // Step (a), one short transaction: `m` still due and not leased by anyone (else skipped); what its
+    // consent stands on locked; `guard` called with the message as stored and the recipient's current
+    // webhook URL. Cancelled: recorded with its audit entry. Allowed: leased to `owner` until
+    // nowMs + leaseMs. Not checkable (result.error): recorded as a failed attempt under `policy`, not
+    // leased. Default (fakes without transactions): guard, then markCancelled / markFailed.
+    virtual Result<Leased> leaseForSend(const OutboxMessage& m, const std::string& owner, std::int64_t nowMs,
+                                        std::int64_t leaseMs, const RetryPolicy& policy, const Guard& guard);
+    // Step (c), one short transaction: records `result` (delivered, or failed/dead after `policy`) only
+    // if `owner` still holds the lease; false when it does not (nothing written). A failed send whose
+    // consent was withdrawn meanwhile is cancelled ("withdrawn"), not retried. Default: the mark* methods.
+    virtual Result<bool> recordOutcome(const OutboxMessage& m, const std::string& owner, std::int64_t nowMs,
+                                       const RetryPolicy& policy, const SendResult& result);
 };
 
 class Sender {
@@ -109,12 +135,14 @@ using AttemptObserver = std::function<void(const OutboxMessage&, const SendResul
 
 class OutboxWorker {
 public:
-    OutboxWorker(OutboxStore& store, Sender& sender, RetryPolicy policy = {}, AttemptObserver observer = {})
-        : _store(store), _sender(sender), _policy(policy), _observer(std::move(observer)) {}
-    // With a guard, every attempt goes through OutboxStore::attemptInTransaction (issue 11 item 7).
+    OutboxWorker(OutboxStore& store, Sender& sender, RetryPolicy policy = {}, AttemptObserver observer = {});
+    // With a guard, every attempt is lease → send → record (OutboxStore::leaseForSend, recordOutcome).
     void setGuard(Guard guard) { _guard = std::move(guard); }
     // Told of each cancellation (after its transaction committed).
     void setCancelObserver(std::function<void(const OutboxMessage&, const Attempt&)> f) { _onCancel = std::move(f); }
+    // The lease owner this worker writes (default: "wrk_" + random hex, one per worker).
+    void setOwner(std::string owner) { _owner = std::move(owner); }
+    const std::string& owner() const { return _owner; }
     // One pass: claims due messages and tries each once. Returns how many were delivered.
     Result<int> runOnce(std::int64_t nowMs, int batch = 20, std::int64_t leaseMs = 60000);
 
@@ -125,6 +153,7 @@ private:
     AttemptObserver _observer;
     Guard _guard;
     std::function<void(const OutboxMessage&, const Attempt&)> _onCancel;
+    std::string _owner;
 };
 
 } // namespace passerelle::delivery

@@ -135,6 +135,18 @@ void addApiRoutes(Router& router, std::shared_ptr<const DossierService> svc) {
         return Reply::json(200, dossierToJson(d.value()));
     }, true);
 
+    // Closing and reopening: the use case of the web's « Clore le dossier » (audited; archived → 409).
+    router.add("POST", "/v1/dossiers/" + id + "/close", [svc](const Request& r) {
+        auto d = svc->closeDossier(r.caller, r.params[0]);
+        if (!d.isOk()) return Reply::error(d.status());
+        return Reply::json(200, dossierToJson(d.value()));
+    }, true);
+    router.add("POST", "/v1/dossiers/" + id + "/reopen", [svc](const Request& r) {
+        auto d = svc->reopenDossier(r.caller, r.params[0]);
+        if (!d.isOk()) return Reply::error(d.status());
+        return Reply::json(200, dossierToJson(d.value()));
+    }, true);
+
     // The household's right of access (docs/rgpd.md): a ZIP of everything held on the dossier, audited.
     auto exporter = std::make_shared<const service::HouseholdExport>(svc);
     router.add("GET", "/v1/dossiers/" + id + "/export", [exporter](const Request& r) {

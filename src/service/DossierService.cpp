@@ -280,6 +280,29 @@ Result<Dossier> DossierService::updateDossier(const Caller& caller, const std::s
     return _store->updateDossier(d);
 }
 
+namespace {
+std::string closingDetails(const Caller& caller) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    if (!caller.userId.empty()) o->set("user", caller.userId);
+    if (!caller.keyId.empty()) o->set("key", caller.keyId);
+    std::ostringstream out;
+    o->stringify(out);
+    return out.str();
+}
+} // namespace
+
+Result<Dossier> DossierService::closeDossier(const Caller& caller, const std::string& id) const {
+    auto current = visibleDossier(caller, id, Access::Write);
+    if (!current.isOk()) return current.status();
+    return _store->setDossierClosed(id, /*closed=*/true, {"dossier.closed", caller.organisationId, id, closingDetails(caller)});
+}
+
+Result<Dossier> DossierService::reopenDossier(const Caller& caller, const std::string& id) const {
+    auto current = visibleDossier(caller, id, Access::Write);
+    if (!current.isOk()) return current.status();
+    return _store->setDossierClosed(id, /*closed=*/false, {"dossier.reopened", caller.organisationId, id, closingDetails(caller)});
+}
+
 // ---------------------------------------------------------------------------
 // Actions.
 

@@ -97,6 +97,14 @@ public:
     Result<storage::Dossier> updateDossier(const Caller& caller, const std::string& id,
                                            const Poco::JSON::Object::Ptr& body) const;
 
+    // « Clore le dossier » / « Rouvrir le dossier » (web) and POST /v1/dossiers/{id}/close|reopen:
+    // the one use case. Closing starts the retention periods (docs/rgpd.md); reopening a closed
+    // dossier that is not archived clears its closing date. Audited "dossier.closed" /
+    // "dossier.reopened" with the user when signed in. FailedPrecondition (409) "dossier_archived",
+    // "dossier_already_closed", "dossier_not_closed"; NotFound for a dossier the caller cannot write.
+    Result<storage::Dossier> closeDossier(const Caller& caller, const std::string& id) const;
+    Result<storage::Dossier> reopenDossier(const Caller& caller, const std::string& id) const;
+
     // body: {"title": "...", "funders": ["org_…", …]}; associations only.
     Result<storage::Action> createAction(const Caller& caller, const Poco::JSON::Object::Ptr& body) const;
     Result<std::vector<storage::Action>> listActions(const Caller& caller) const;

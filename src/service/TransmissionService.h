@@ -238,7 +238,7 @@ private:
 consent::ConsentRecord consentRecordOf(const storage::StoredConsent& stored);
 
 // Issue 11 item 7: the consent gate re-checked for one queued push at `nowSeconds`, on the records
-// committed now (the store holds them locked, see OutboxStore::attemptInTransaction). consent::decide
+// committed now (the store holds them locked, see OutboxStore::leaseForSend). consent::decide
 // on the transmission's document revision, for the landlord it went to (for a SIAO copy: the landlord
 // of the original, and the consent must still cover the copy), naming the consent it was made under:
 // allowed only when that consent still governs, is in force and allows it. Otherwise the Attempt is
@@ -258,8 +258,9 @@ Status checkWebhookUrl(const std::string& url);
 // thread and joins it (an attempt in progress finishes first, bounded by the
 // sender's timeout).
 //
-// Issue 11 item 7: every attempt is guarded (recheckDelivery, inside the delivery
-// transaction): a push the consent gate no longer allows is cancelled, audited
+// Issue 11 item 7: every attempt is guarded (recheckDelivery, inside the short
+// transaction that leases the push before it is sent outside any transaction, see
+// delivery/Outbox.h): a push the consent gate no longer allows is cancelled, audited
 // ("delivery.cancelled") and never sent.
 class DeliveryLoop {
 public:

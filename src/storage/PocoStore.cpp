@@ -303,6 +303,13 @@ const std::vector<Migration>& migrations() {
              " recipient_id TEXT NOT NULL, search_text TEXT NOT NULL)",
              "CREATE INDEX transmission_index_recipient ON transmission_index(recipient_id)",
          }},
+        // Webhook delivery is lease → send → record (delivery/Outbox.h): the worker that passed the
+        // consent gate for a message holds it (lease_owner, until lease_until, epoch ms) while it sends
+        // outside any transaction, and records the outcome only while the lease is its own. '': nobody.
+        {19, "envois webhook : bail de l'instance qui envoie (envoi hors transaction)",
+         {
+             "ALTER TABLE outbox ADD COLUMN lease_owner TEXT NOT NULL DEFAULT ''",
+         }},
     };
     return all;
 }
@@ -1316,6 +1323,41 @@ Result<Page<Dossier>> PocoStore::listDossiers(const DossierQuery& q) {
     });
 }
 
+namespace {
+void appendAuditIn(PocoStore& store, Session& s, bool sqlite, const AuditEvent& e);
+} // namespace
+
+Result<Dossier> PocoStore::setDossierClosed(const std::string& id, bool closed, const AuditEvent& audit) {
+    return Impl::write<Dossier>(*this, closed ? "closeDossier" : "reopenDossier", [&](Session& s) -> Result<Dossier> {
+        Impl::step(*this, closed ? "dossier.close" : "dossier.reopen");
+        auto before = Impl::dossier(s, id);
+        if (!before.isOk()) return before.status();
+        if (!before.value().archivedAt.empty())
+            return Status::failedPrecondition("dossier_archived", closed ? "Ce dossier est archivé : il est déjà clos."
+                                                                         : "Ce dossier est archivé : il ne peut plus être rouvert.");
+        const bool isClosed = before.value().statut == "clos";
+        if (closed && isClosed) return Status::failedPrecondition("dossier_already_closed", "Ce dossier est déjà clos.");
+        if (!closed && !isClosed) return Status::failedPrecondition("dossier_not_closed", "Ce dossier n’est pas clos.");
+        const std::string now = nowIso();
+        {
+            Params p;
+            std::string sql = "UPDATE dossiers SET statut = " + p.str(closed ? "clos" : "ouvert");
+            sql += ", closed_at = " + p.str(closed ? now : std::string());
+            sql += ", version = version + 1, updated_at = " + p.str(now);
+            sql += " WHERE id = " + p.str(id) + " AND version = " + p.num(before.value().version);
+            if (exec(s, sql, p) == 0)
+                return Status::failedPrecondition("dossier_conflict",
+                                                  "Le dossier a été modifié entre-temps : relisez-le puis recommencez.");
+        }
+        AuditEvent a = audit;
+        if (a.subject.empty()) a.subject = id;
+        appendAuditIn(*this, s, _sqlite, a);
+        auto updated = Impl::dossier(s, id);
+        if (updated.isOk()) indexDossierIn(s, updated.value()); // search text (migration 4, DossierIndex.cpp)
+        return updated;
+    });
+}
+
 Result<Dossier> PocoStore::updateDossier(const Dossier& dossier) {
     return Impl::write<Dossier>(*this, "updateDossier", [&](Session& s) -> Result<Dossier> {
         Impl::step(*this, "dossier.update");
@@ -1663,7 +1705,7 @@ Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, con
         Impl::claimIdempotency(*this, s, "consent", c.id);
         if (!_sqlite) {
             // A new record supersedes: it waits for a push being delivered under the dossier's
-            // records (attemptInTransaction holds them FOR SHARE) and is ordered after it.
+            // records (leaseForSend holds them FOR SHARE, briefly) and is ordered after it.
             std::vector<std::string> ids;
             Params p;
             exec(s, "SELECT id FROM consents WHERE dossier_id = " + p.str(c.dossierId) + " FOR UPDATE", p, into(ids));
@@ -1707,8 +1749,28 @@ Result<std::vector<StoredConsent>> PocoStore::listConsents(const std::string& do
     });
 }
 
+namespace {
+void cancelIn(PocoStore& store, Session& s, bool sqlite, const std::string& id, std::int64_t atMs,
+              const std::string& reason, const std::string& details);
+std::string cancelDetailsJson(const std::string& transmission, const std::string& recipient, const std::string& consent,
+                              const std::string& reason, std::int64_t atSeconds);
+} // namespace
+
+// The withdrawal also cancels, in its own transaction, every push of the consent still queued (a first
+// attempt or a retry): "delivery.cancelled", reason "withdrawn". A push leased at this moment
+// (lease_owner set: past the gate, being sent) is left to its worker: delivered, it is recorded as
+// such (the window of docs/consent.md); failed, recordOutcome cancels it.
 Result<StoredConsent> PocoStore::withdrawConsent(const std::string& id, std::int64_t at, const AuditEvent& audit) {
     return Impl::write<StoredConsent>(*this, "withdrawConsent", [&](Session& s) -> Result<StoredConsent> {
+        const std::string pending = " FROM outbox o JOIN transmissions t ON t.id = o.transmission_id WHERE t.consent_id = ";
+        const std::string open = " AND o.delivered_at IS NULL AND o.dead = 0 AND o.cancelled_at IS NULL";
+        if (!_sqlite) {
+            // The pushes' rows first, as leaseForSend and recordOutcome take them (then the consents): no deadlock.
+            Impl::step(*this, "consent.withdraw.lock_outbox");
+            std::vector<std::string> ids;
+            Params p;
+            exec(s, "SELECT o.id" + pending + p.str(id) + open + " FOR UPDATE OF o", p, into(ids));
+        }
         Impl::step(*this, "consent.withdraw");
         std::size_t n;
         {
@@ -1724,6 +1786,17 @@ Result<StoredConsent> PocoStore::withdrawConsent(const std::string& id, std::int
         if (n == 0)
             return Status::failedPrecondition("already_withdrawn", "Ce consentement a déjà été retiré.");
         appendAuditIn(*this, s, _sqlite, audit);
+        Impl::step(*this, "consent.withdraw.cancel_pushes");
+        using Row = Poco::Tuple<std::string, std::string, std::string>;
+        std::vector<Row> queued;
+        {
+            Params p;
+            queued = selectRows<Row>(s, "SELECT o.id, o.transmission_id, o.recipient_id" + pending + p.str(id) + open +
+                                            " AND o.lease_owner = '' ORDER BY o.id", p);
+        }
+        for (const auto& q : queued)
+            cancelIn(*this, s, _sqlite, q.get<0>(), at * 1000, "withdrawn",
+                     cancelDetailsJson(q.get<1>(), q.get<2>(), id, "withdrawn", at));
         return c;
     });
 }
@@ -2032,7 +2105,7 @@ void cancelIn(PocoStore& store, Session& s, bool sqlite, const std::string& id, 
     Params p;
     std::string sql = "UPDATE outbox SET cancelled_at = " + p.num(atMs);
     sql += ", cancel_reason = " + p.str(reason.substr(0, 100));
-    sql += ", lease_until = 0 WHERE id = " + p.str(id) + " AND delivered_at IS NULL AND cancelled_at IS NULL";
+    sql += ", lease_until = 0, lease_owner = '' WHERE id = " + p.str(id) + " AND delivered_at IS NULL AND cancelled_at IS NULL";
     if (exec(s, sql, p) == 0) return; // delivered or cancelled meanwhile: nothing to record
     appendAuditIn(store, s, sqlite, {"delivery.cancelled", "system", id, details.empty() ? "{}" : details});
 }
@@ -2043,18 +2116,67 @@ Status PocoStore::markCancelled(const std::string& id, std::int64_t atMs, const 
     return Impl::run(*this, "markCancelled", [&](Session& s) { cancelIn(*this, s, _sqlite, id, atMs, reason, auditDetails); });
 }
 
-// Issue 11 item 7: one guarded attempt in one transaction. PostgreSQL: the message row is locked
-// (FOR UPDATE) and the dossier's consent records are locked FOR SHARE, so a withdrawal (UPDATE) or a
-// new record (recordConsent locks the dossier's records FOR UPDATE first) waits until this attempt is
-// recorded; the gate runs on what is committed once the locks are held. SQLite: the process write
-// mutex and the database write lock (taken first) hold every other writer off the same way.
-Result<delivery::Attempt> PocoStore::attemptInTransaction(const delivery::OutboxMessage& m, std::int64_t nowMs,
-                                                          const delivery::RetryPolicy& policy,
-                                                          const delivery::AttemptFn& attempt) {
-    return Impl::write<delivery::Attempt>(*this, "attemptDelivery", [&](Session& s) -> Result<delivery::Attempt> {
-        Impl::step(*this, "outbox.attempt");
+namespace {
+// The details of a "delivery.cancelled" entry written by the store itself (a withdrawal, a failed
+// send after one): the same members as service::recheckDelivery's, identifiers only.
+std::string cancelDetailsJson(const std::string& transmission, const std::string& recipient, const std::string& consent,
+                              const std::string& reason, std::int64_t atSeconds) {
+    auto quoted = [](const std::string& v) {
+        std::string o = "\"";
+        for (char c : v) {
+            if (c == '"' || c == '\\') o.push_back('\\');
+            if (static_cast<unsigned char>(c) >= 0x20) o.push_back(c);
+        }
+        return o + "\"";
+    };
+    const std::string at = Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(static_cast<std::time_t>(atSeconds)),
+                                                           "%Y-%m-%dT%H:%M:%SZ");
+    return "{\"transmission\":" + quoted(transmission) + ",\"recipient\":" + quoted(recipient) + ",\"consent\":" +
+           quoted(consent) + ",\"reason\":" + quoted(reason) + ",\"at\":" + quoted(at) + "}";
+}
+} // namespace
+
+// Candidates of the guarded path: due, not leased; read only (leaseForSend leases one by one).
+Result<std::vector<delivery::OutboxMessage>> PocoStore::listDue(std::int64_t nowMs, int max) {
+    using R = std::vector<delivery::OutboxMessage>;
+    return Impl::read<R>(*this, "listDue", [&](Session& s) -> Result<R> {
+        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, Int64>;
+        Params p;
+        std::string sql = "SELECT id, recipient_id, url, body, transmission_id, attempts, next_attempt_at FROM outbox"
+                          " WHERE delivered_at IS NULL AND dead = 0 AND cancelled_at IS NULL AND next_attempt_at <= " +
+                          p.num(nowMs);
+        sql += " AND lease_until <= " + p.num(nowMs);
+        sql += " ORDER BY next_attempt_at, id LIMIT " + p.num(std::max(1, max));
+        R out;
+        for (const auto& r : selectRows<Row>(s, sql, p)) {
+            delivery::OutboxMessage m;
+            m.id = r.get<0>();
+            m.recipientOrgId = r.get<1>();
+            m.url = r.get<2>();
+            m.body = r.get<3>();
+            m.transmissionId = r.get<4>();
+            m.attempts = static_cast<int>(r.get<5>());
+            m.nextAttemptAt = r.get<6>();
+            out.push_back(std::move(m));
+        }
+        return out;
+    });
+}
+
+// Step (a) of a guarded attempt (delivery/Outbox.h), one short transaction. PostgreSQL: the message
+// row is locked FOR UPDATE SKIP LOCKED (another instance leasing it at the same moment: skipped, and
+// once it committed its lease keeps this one off), the dossier's consent records FOR SHARE, so a
+// withdrawal (UPDATE) or a new record (recordConsent locks them FOR UPDATE) is ordered before the
+// check (the push is cancelled) or after the lease. SQLite: the process write mutex and the database
+// write lock (taken first) do the same. Nothing is sent here: the lease is committed first.
+Result<delivery::Leased> PocoStore::leaseForSend(const delivery::OutboxMessage& m, const std::string& owner,
+                                                 std::int64_t nowMs, std::int64_t leaseMs,
+                                                 const delivery::RetryPolicy& policy, const delivery::Guard& guard) {
+    return Impl::write<delivery::Leased>(*this, "leaseDelivery", [&](Session& s) -> Result<delivery::Leased> {
+        Impl::step(*this, "outbox.lease");
         if (_sqlite) exec(s, "UPDATE outbox SET lease_until = lease_until WHERE 1 = 0");
-        delivery::OutboxMessage current = m;
+        delivery::Leased l;
+        l.message = m;
         std::string dossierId;
         {
             using Row = Poco::Tuple<std::string, std::string, std::string, Int64>;
@@ -2062,16 +2184,17 @@ Result<delivery::Attempt> PocoStore::attemptInTransaction(const delivery::Outbox
             std::string sql = "SELECT o.url, o.body, t.dossier_id, o.attempts FROM outbox o JOIN transmissions t"
                               " ON t.id = o.transmission_id WHERE o.id = " + p.str(m.id);
             sql += " AND o.delivered_at IS NULL AND o.dead = 0 AND o.cancelled_at IS NULL";
-            if (!_sqlite) sql += " FOR UPDATE OF o";
+            sql += " AND o.next_attempt_at <= " + p.num(nowMs);
+            sql += " AND o.lease_until <= " + p.num(nowMs);
+            if (!_sqlite) sql += " FOR UPDATE OF o SKIP LOCKED";
             auto rows = selectRows<Row>(s, sql, p);
             if (rows.empty()) {
-                delivery::Attempt skipped;
-                skipped.skipped = true;
-                return skipped;
+                l.attempt.skipped = true;
+                return l;
             }
-            current.body = rows.front().get<1>();
+            l.message.body = rows.front().get<1>();
             dossierId = rows.front().get<2>();
-            current.attempts = static_cast<int>(rows.front().get<3>());
+            l.message.attempts = static_cast<int>(rows.front().get<3>());
         }
         if (!_sqlite) {
             Impl::step(*this, "outbox.lock_consents");
@@ -2084,35 +2207,83 @@ Result<delivery::Attempt> PocoStore::attemptInTransaction(const delivery::Outbox
             std::vector<std::string> urls;
             Params p;
             exec(s, "SELECT url FROM webhooks WHERE organisation_id = " + p.str(m.recipientOrgId), p, into(urls));
-            current.url = urls.empty() ? std::string() : urls.front();
+            l.message.url = urls.empty() ? std::string() : urls.front();
         }
-        delivery::Attempt a = attempt(current);
-        if (a.skipped) return a;
-        if (a.cancelled) {
-            cancelIn(*this, s, _sqlite, m.id, nowMs, a.cancelReason, a.cancelDetails);
-            return a;
+        l.attempt = guard(l.message, nowMs);
+        if (l.attempt.skipped) return l;
+        if (l.attempt.cancelled) {
+            cancelIn(*this, s, _sqlite, m.id, nowMs, l.attempt.cancelReason, l.attempt.cancelDetails);
+            return l;
         }
         Params p;
-        const int attempts = current.attempts + 1;
         std::string sql;
-        if (a.result.delivered) {
-            Impl::step(*this, "outbox.delivered");
-            sql = "UPDATE outbox SET delivered_at = " + p.num(nowMs);
-            sql += ", http_status = " + p.num(a.result.httpStatus);
-            sql += ", attempts = attempts + 1, lease_until = 0, last_error = " + p.str("");
-        } else {
+        if (!l.attempt.result.error.empty()) {
+            // The gate could not be checked: a failed attempt, nothing sent, no lease.
             Impl::step(*this, "outbox.failed");
-            const bool dead = a.result.permanent || attempts >= policy.maxAttempts;
+            const int attempts = l.message.attempts + 1;
+            const bool dead = attempts >= policy.maxAttempts;
             sql = "UPDATE outbox SET attempts = " + p.num(attempts);
             sql += ", next_attempt_at = " + p.num(nowMs + policy.delayAfter(attempts));
             sql += ", dead = " + p.num(dead ? 1 : 0);
-            sql += ", http_status = " + p.num(a.result.httpStatus);
-            sql += ", last_error = " + p.str(a.result.error.substr(0, 500));
-            sql += ", lease_until = 0";
+            sql += ", http_status = 0, last_error = " + p.str(l.attempt.result.error.substr(0, 500));
+            sql += ", lease_until = 0, lease_owner = '' WHERE id = " + p.str(m.id);
+            exec(s, sql, p);
+            return l;
         }
-        sql += " WHERE id = " + p.str(m.id);
+        l.leaseUntilMs = nowMs + leaseMs;
+        sql = "UPDATE outbox SET lease_owner = " + p.str(owner);
+        sql += ", lease_until = " + p.num(l.leaseUntilMs) + " WHERE id = " + p.str(m.id);
         exec(s, sql, p);
-        return a;
+        return l;
+    });
+}
+
+// Step (c), one short transaction: the outcome of a send made outside any transaction, recorded only
+// while `owner` holds the lease (the message row locked first, as a withdrawal does).
+Result<bool> PocoStore::recordOutcome(const delivery::OutboxMessage& m, const std::string& owner, std::int64_t nowMs,
+                                      const delivery::RetryPolicy& policy, const delivery::SendResult& r) {
+    return Impl::write<bool>(*this, "recordDelivery", [&](Session& s) -> Result<bool> {
+        Impl::step(*this, "outbox.record");
+        if (_sqlite) exec(s, "UPDATE outbox SET lease_until = lease_until WHERE 1 = 0");
+        using Row = Poco::Tuple<std::string, std::string, Int64>;
+        std::vector<Row> rows;
+        {
+            Params p;
+            std::string sql = "SELECT t.consent_id, o.recipient_id, COALESCE(c.withdrawn_at, -1) FROM outbox o"
+                              " JOIN transmissions t ON t.id = o.transmission_id"
+                              " LEFT JOIN consents c ON c.id = t.consent_id WHERE o.id = " + p.str(m.id);
+            sql += " AND o.lease_owner = " + p.str(owner);
+            sql += " AND o.delivered_at IS NULL AND o.dead = 0 AND o.cancelled_at IS NULL";
+            if (!_sqlite) sql += " FOR UPDATE OF o";
+            rows = selectRows<Row>(s, sql, p);
+        }
+        if (rows.empty()) return false; // the lease is no longer ours: whoever holds it records
+        Params p;
+        std::string sql;
+        if (r.delivered) {
+            Impl::step(*this, "outbox.delivered");
+            sql = "UPDATE outbox SET delivered_at = " + p.num(nowMs);
+            sql += ", http_status = " + p.num(r.httpStatus);
+            sql += ", attempts = attempts + 1, last_error = " + p.str("");
+        } else if (rows.front().get<2>() >= 0) {
+            // Withdrawn while this send was on its way, and it did not arrive: cancelled, not retried.
+            const std::string details =
+                cancelDetailsJson(m.transmissionId, rows.front().get<1>(), rows.front().get<0>(), "withdrawn", nowMs / 1000);
+            cancelIn(*this, s, _sqlite, m.id, nowMs, "withdrawn", details);
+            return true;
+        } else {
+            Impl::step(*this, "outbox.failed");
+            const int attempts = m.attempts + 1;
+            const bool dead = r.permanent || attempts >= policy.maxAttempts;
+            sql = "UPDATE outbox SET attempts = " + p.num(attempts);
+            sql += ", next_attempt_at = " + p.num(nowMs + policy.delayAfter(attempts));
+            sql += ", dead = " + p.num(dead ? 1 : 0);
+            sql += ", http_status = " + p.num(r.httpStatus);
+            sql += ", last_error = " + p.str(r.error.substr(0, 500));
+        }
+        sql += ", lease_until = 0, lease_owner = '' WHERE id = " + p.str(m.id);
+        exec(s, sql, p);
+        return true;
     });
 }
 

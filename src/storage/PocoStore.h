@@ -26,12 +26,13 @@
 //  - the outbox (delivery::OutboxStore): claimDue takes a lease; on
 //    PostgreSQL the due rows are selected "FOR UPDATE SKIP LOCKED" in the
 //    claiming transaction, so two instances never claim the same message.
-//    attemptInTransaction (issue 11 item 7) holds one transaction over the
-//    consent re-check, the send and its record: the message row FOR UPDATE,
-//    the dossier's consents FOR SHARE (PostgreSQL; recordConsent takes them
-//    FOR UPDATE), the write lock and mutex on SQLite — so a withdrawal is
-//    ordered either before the check (the push is cancelled) or after the
-//    recorded delivery. Writers wait at most the sender's timeout.
+//    The consent-guarded pushes (issue 11 item 7) are lease → send → record
+//    (delivery/Outbox.h): leaseForSend re-checks the gate and leases the message
+//    in one short transaction (the message row FOR UPDATE SKIP LOCKED, the
+//    dossier's consents FOR SHARE on PostgreSQL; the write lock and mutex on
+//    SQLite), the HTTP send runs outside any transaction, and recordOutcome
+//    records it only while the lease (lease_owner, migration 19) is the
+//    worker's. withdrawConsent cancels the consent's queued pushes at once.
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -114,6 +115,7 @@ public:
     Result<Dossier> findDossier(const std::string& id) override;
     Result<Page<Dossier>> listDossiers(const DossierQuery& query) override;
     Result<Dossier> updateDossier(const Dossier& dossier) override;
+    Result<Dossier> setDossierClosed(const std::string& id, bool closed, const AuditEvent& audit) override;
     // Retention (RetentionStore.cpp, migration 16).
     Result<std::vector<Dossier>> listClosedDossiers() override;
     Result<Dossier> archiveDossier(const std::string& id, const AuditEvent& audit) override;
@@ -202,9 +204,12 @@ public:
     Status markDelivered(const std::string& id, std::int64_t atMs, int httpStatus) override;
     Status markCancelled(const std::string& id, std::int64_t atMs, const std::string& reason,
                          const std::string& auditDetails) override;
-    Result<delivery::Attempt> attemptInTransaction(const delivery::OutboxMessage& m, std::int64_t nowMs,
-                                                   const delivery::RetryPolicy& policy,
-                                                   const delivery::AttemptFn& attempt) override;
+    Result<std::vector<delivery::OutboxMessage>> listDue(std::int64_t nowMs, int max) override;
+    Result<delivery::Leased> leaseForSend(const delivery::OutboxMessage& m, const std::string& owner, std::int64_t nowMs,
+                                          std::int64_t leaseMs, const delivery::RetryPolicy& policy,
+                                          const delivery::Guard& guard) override;
+    Result<bool> recordOutcome(const delivery::OutboxMessage& m, const std::string& owner, std::int64_t nowMs,
+                               const delivery::RetryPolicy& policy, const delivery::SendResult& result) override;
     Status markFailed(const std::string& id, int attempts, std::int64_t nextAttemptAtMs, bool dead,
                       const std::string& error) override;
 

@@ -507,6 +507,13 @@ public:
     // `dossier.version` is not the stored version (concurrent update).
     virtual Result<Dossier> updateDossier(const Dossier& dossier) = 0;
 
+    // Closing and reopening a dossier (« Clore le dossier », POST /v1/dossiers/{id}/close|reopen):
+    // statut "clos" (closedAt: now, the start of the retention periods) or back to "ouvert"
+    // (closedAt cleared), with its audit event, in one transaction. FailedPrecondition
+    // "dossier_archived" when archived, "dossier_already_closed" / "dossier_not_closed" otherwise.
+    // Default: Internal "not_implemented".
+    virtual Result<Dossier> setDossierClosed(const std::string& id, bool closed, const AuditEvent& audit);
+
     // Retention (migration 16; RetentionStore.cpp; docs/rgpd.md). The defaults answer Internal "not_implemented".
     // Every closed dossier not yet erased, of every association, oldest closing first.
     virtual Result<std::vector<Dossier>> listClosedDossiers();
@@ -679,6 +686,9 @@ public:
     virtual Result<AutorisationPreview> confirmedAutorisationPreview(const std::string& documentId, std::int64_t revision);
 };
 
+inline Result<Dossier> Store::setDossierClosed(const std::string&, bool, const AuditEvent&) {
+    return Status::internal("not_implemented", "Clôture non disponible dans ce stockage.");
+}
 inline Result<std::vector<Dossier>> Store::listClosedDossiers() {
     return Status::internal("not_implemented", "Conservation non disponible dans ce stockage.");
 }

@@ -180,9 +180,10 @@ void addAdminPages(http::Router& router, const WebApp& app, const AdminServices&
         if (!secretAt.value().empty()) ctx["secretAt"] = frenchDateTime(secretAt.value());
         if (!notice.secret.empty()) ctx["newSecret"] = notice.secret;
         if (!notice.test.empty()) ctx["test"] = mstch::map{{"text", notice.test}, {"ok", notice.testOk}};
+        // An address refused is answered as the API answers it: 422 with the same French message.
         const bool failed = !summary.empty();
         return app.render(page, "webhook", ctx, failed ? "Erreur : webhook de réception" : "Webhook de réception",
-                          failed ? 400 : 200);
+                          failed ? 422 : 200);
     };
     app.page(router, "GET", "/webhook", [webhookPage](Page& page) {
         Notice n;

@@ -500,13 +500,15 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
         mstch::map ctx{{"dossier", dm}, {"membres", membres}, {"documents", documents}, {"timeline", timeline},
                        {"newDocuments", newDocuments}, {"consents", consentTable},
                        {"canTransmit", transmissions != nullptr && !archived}, {"editable", !archived},
-                       {"closable", !archived && dossier.statut != "clos"}, {"csrf", page.csrfToken}};
+                       {"closable", !archived && dossier.statut != "clos"},
+                       {"reopenable", !archived && dossier.statut == "clos"}, {"csrf", page.csrfToken}};
         const std::string message = page.query.get("message");
         if (message == "cree") ctx["message"] = std::string("Le dossier a été créé.");
         else if (message == "consentement") ctx["message"] = std::string("Le consentement du ménage a été enregistré.");
         else if (message == "refus") ctx["message"] = std::string("Le refus du ménage a été enregistré : rien ne sera transmis à ce bailleur.");
         else if (message == "retire") ctx["message"] = std::string("Le consentement a été retiré : il ne permet plus aucune transmission.");
         else if (message == "clos") ctx["message"] = std::string("Le dossier a été clos : les durées de conservation courent à partir d’aujourd’hui.");
+        else if (message == "rouvert") ctx["message"] = std::string("Le dossier a été rouvert : il n’est plus compté comme clos.");
         return app.render(page, "dossier", ctx, "Dossier " + reference);
     });
 
@@ -518,14 +520,37 @@ void addWebRoutes(http::Router& router, const WebApp& app, const WebServices& se
         if (!zip.isOk()) return zip.status().code() == Status::Code::NotFound ? app.notFound(page) : app.errorPage(page, zip.status());
         return kit::download(zip.value().bytes, "application/zip", zip.value().fileName, /*inlineView=*/false);
     });
-    app.page(router, "POST", "/dossiers/(dos_[0-9a-f]{16})/clore", [&app, dossiers](Page& page) {
+    // Closing asks first (GOV.UK confirmation page): what closing means for the retention periods.
+    const service::RetentionPolicy retention = services.retention;
+    auto months = [](int n) {
+        if (n % 12 == 0) return std::to_string(n / 12) + (n == 12 ? " an" : " ans");
+        return std::to_string(n) + " mois";
+    };
+    app.page(router, "GET", "/dossiers/(dos_[0-9a-f]{16})/clore", [&app, dossiers, retention, months](Page& page) {
         const std::string& id = page.request.params[0];
-        Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
-        body->set("statut", std::string(service::STATUT_CLOS));
-        auto d = dossiers->updateDossier(page.caller, id, body);
+        auto d = dossiers->getDossier(page.caller, id);
         if (!d.isOk()) return d.status().code() == Status::Code::NotFound ? app.notFound(page) : app.errorPage(page, d.status());
-        return app.redirect("/dossiers/" + id + "?message=clos");
+        const storage::Dossier& dossier = d.value();
+        const std::string reference = dossier.reference.empty() ? std::string("(sans référence)") : dossier.reference;
+        mstch::map ctx{{"id", dossier.id},
+                       {"reference", reference},
+                       {"archiveAfter", months(retention.archiveAfterMonths)},
+                       {"eraseAfter", months(retention.eraseAfterMonths)},
+                       {"closable", dossier.archivedAt.empty() && dossier.statut != "clos"},
+                       {"csrf", page.csrfToken}};
+        if (!dossier.closedAt.empty()) ctx["closed"] = frenchDate(dossier.closedAt);
+        if (!dossier.archivedAt.empty()) ctx["archived"] = frenchDate(dossier.archivedAt);
+        return app.render(page, "dossier-clore", ctx, "Clore le dossier " + reference);
     });
+    // The same use case as POST /v1/dossiers/{id}/close and /reopen (audited).
+    auto closing = [&app, dossiers](Page& page, bool close) {
+        const std::string& id = page.request.params[0];
+        auto d = close ? dossiers->closeDossier(page.caller, id) : dossiers->reopenDossier(page.caller, id);
+        if (!d.isOk()) return d.status().code() == Status::Code::NotFound ? app.notFound(page) : app.errorPage(page, d.status());
+        return app.redirect("/dossiers/" + id + (close ? "?message=clos" : "?message=rouvert"));
+    };
+    app.page(router, "POST", "/dossiers/(dos_[0-9a-f]{16})/clore", [closing](Page& page) { return closing(page, true); });
+    app.page(router, "POST", "/dossiers/(dos_[0-9a-f]{16})/rouvrir", [closing](Page& page) { return closing(page, false); });
 
     // --- Users of the organisation (admins) -----------------------------------------------
     auto usersPage = [&app, &accounts](Page& page, const Status& st, const std::string& message,

@@ -19,6 +19,7 @@
 
 #include "http/HttpServer.h"
 #include "service/DossierService.h"
+#include "service/Retention.h"
 #include "service/TransmissionService.h"
 #include "web/WebApp.h"
 
@@ -27,6 +28,8 @@ namespace passerelle::web {
 struct WebServices {
     std::shared_ptr<const service::DossierService> dossiers;
     std::shared_ptr<const service::TransmissionService> transmissions;
+    // The periods the closing confirmation explains (retention.archive-after-months, …).
+    service::RetentionPolicy retention{};
 };
 
 // `app` must outlive the router.

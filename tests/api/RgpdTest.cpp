@@ -318,6 +318,52 @@ TEST_P(RgpdTest, ExportHoldsEverythingAboutTheHouseholdAndIsAudited) {
     EXPECT_EQ(run(cli({"export-household", dossier})).exitCode, 64);
 }
 
+// POST /v1/dossiers/{id}/close and /reopen: the use case of the web's « Clore le dossier »,
+// audited; 409 for what cannot be done (already closed, not closed, archived); 404 for another
+// association.
+TEST_P(RgpdTest, CloseAndReopenThroughTheApiAreAuditedAndArchivedIsRefused) {
+    const std::string dossier = fullDossier("ADG-CLORE");
+    auto closed = call("POST", "/v1/dossiers/" + dossier + "/close", keyA);
+    ASSERT_EQ(closed.status, 200) << closed.body;
+    EXPECT_EQ(closed.json()->getValue<std::string>("statut"), "clos");
+    EXPECT_FALSE(closed.json()->isNull("closedAt")) << closed.body;
+    EXPECT_FALSE(store->findDossier(dossier).value().closedAt.empty());
+    auto twice = call("POST", "/v1/dossiers/" + dossier + "/close", keyA);
+    EXPECT_EQ(twice.status, 409) << twice.body;
+    EXPECT_EQ(twice.error(), "dossier_already_closed");
+    EXPECT_EQ(call("POST", "/v1/dossiers/" + dossier + "/close", keyB).status, 404) << "another association";
+    EXPECT_EQ(call("POST", "/v1/dossiers/" + dossier + "/reopen", keyBailleur).status, 404);
+
+    auto reopened = call("POST", "/v1/dossiers/" + dossier + "/reopen", keyA);
+    ASSERT_EQ(reopened.status, 200) << reopened.body;
+    EXPECT_EQ(reopened.json()->getValue<std::string>("statut"), "ouvert");
+    EXPECT_TRUE(reopened.json()->isNull("closedAt")) << reopened.body;
+    EXPECT_TRUE(store->findDossier(dossier).value().closedAt.empty()) << "the retention periods stop";
+    auto notClosed = call("POST", "/v1/dossiers/" + dossier + "/reopen", keyA);
+    EXPECT_EQ(notClosed.status, 409) << notClosed.body;
+    EXPECT_EQ(notClosed.error(), "dossier_not_closed");
+
+    std::vector<std::string> events;
+    for (const auto& e : auditEntries())
+        if (e.subject == dossier && (e.event == "dossier.closed" || e.event == "dossier.reopened")) {
+            events.push_back(e.event);
+            EXPECT_EQ(e.actor, orgA);
+            EXPECT_NE(e.details.find("\"key\""), std::string::npos) << e.details;
+        }
+    EXPECT_EQ(events, (std::vector<std::string>{"dossier.closed", "dossier.reopened"})) << "one entry each, nothing for refusals";
+
+    // Archived: neither reopened nor closed again.
+    ASSERT_EQ(call("POST", "/v1/dossiers/" + dossier + "/close", keyA).status, 200);
+    ASSERT_TRUE(store->archiveDossier(dossier, {"dossier.archived", "system", dossier, "{}"}).isOk());
+    for (const std::string action : {"reopen", "close"}) {
+        auto r = call("POST", "/v1/dossiers/" + dossier + "/" + action, keyA);
+        EXPECT_EQ(r.status, 409) << action << " " << r.body;
+        EXPECT_EQ(r.error(), "dossier_archived") << action;
+        EXPECT_NE(r.json()->getValue<std::string>("message").find("archivé"), std::string::npos) << r.body;
+    }
+    EXPECT_EQ(store->findDossier(dossier).value().statut, "clos");
+}
+
 TEST_P(RgpdTest, ArchivedDossierIsReadOnly) {
     std::string doc;
     const std::string dossier = fullDossier("ADG-ARCH", &doc);

@@ -1,5 +1,6 @@
 #include "support/WebhookReceiver.h"
 
+#include <chrono>
 #include <cstdlib>
 
 #include "delivery/WebhookTarget.h"
@@ -32,7 +33,13 @@ public:
         }
         std::string answerBody;
         {
-            std::lock_guard<std::mutex> lock(_r._mu);
+            std::unique_lock<std::mutex> lock(_r._mu);
+            if (_r._holding) {
+                ++_r._held;
+                _r._cv.notify_all();
+                _r._cv.wait(lock, [&] { return !_r._holding; });
+                --_r._held;
+            }
             if (_r._failNext > 0) {
                 --_r._failNext;
                 h.answered = Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE;
@@ -77,7 +84,28 @@ WebhookReceiver::WebhookReceiver() {
     _server->start();
 }
 
-WebhookReceiver::~WebhookReceiver() { _server->stopAll(true); }
+WebhookReceiver::~WebhookReceiver() {
+    release();
+    _server->stopAll(true);
+}
+
+void WebhookReceiver::hold() {
+    std::lock_guard<std::mutex> lock(_mu);
+    _holding = true;
+}
+
+void WebhookReceiver::release() {
+    {
+        std::lock_guard<std::mutex> lock(_mu);
+        _holding = false;
+    }
+    _cv.notify_all();
+}
+
+bool WebhookReceiver::waitHeld(std::size_t n) {
+    std::unique_lock<std::mutex> lock(_mu);
+    return _cv.wait_for(lock, std::chrono::minutes(5), [&] { return _held >= n; });
+}
 
 std::string WebhookReceiver::url() const {
     return "http://127.0.0.1:" + std::to_string(_server->port()) + "/passerelle/webhook";

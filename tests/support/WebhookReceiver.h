@@ -2,8 +2,10 @@
 // A landlord's webhook receiver on 127.0.0.1 (port 0): records every request with its
 // Idempotency-Key and keeps the body of each key once when it accepts (answers 200).
 // It can fail on demand: the next `failNext(n)` requests get a 503 ("busy"), and every
-// request gets the status set by answer() (503: "down").
+// request gets the status set by answer() (503: "down"). hold() makes it hang: every request
+// then waits, unanswered, until release() (a receiver that hangs, under the test's control).
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +42,13 @@ public:
     void answer(int status) { _answer = status; }
     void failNext(int requests);
 
+    // From now on each request waits, unanswered, until release(); waitHeld(n) returns once n
+    // requests are waiting (or false if none came while the receiver is held for a very long
+    // time: a safety net against a hung test, not a measure).
+    void hold();
+    void release();
+    bool waitHeld(std::size_t n);
+
     std::size_t requests();                       // every request, accepted or not
     std::vector<std::string> keys();              // the key of every request
     std::map<std::string, std::string> bodies();  // key -> body, accepted ones, deduplicated
@@ -54,6 +63,9 @@ private:
     std::vector<Hit> _hits;
     std::map<std::string, std::string> _accepted;
     int _failNext = 0;
+    bool _holding = false;
+    std::size_t _held = 0;
+    std::condition_variable _cv;
     std::atomic<int> _answer{200};
     std::unique_ptr<Poco::Net::HTTPServer> _server;
 };

@@ -18,6 +18,7 @@
 //  - the SIAO copy (seed 004): only with the partnership's SIAO AND the
 //    household's agreement; the same redacted copy; another SIAO gets 404;
 //  - the receipt's French labels, form titles and never-sent categories.
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -1263,6 +1264,227 @@ TEST_P(QueuedPush, NoDeliveryWithoutAValidConsentAtDeliveryTime) {
               << ", refused " << events["refused"] << ", expired " << events["expired"] << "); " << wrong
               << " delivered without a valid consent or wrongly cancelled" << std::endl;
     expectAuditVerifies();
+}
+
+// ---------------------------------------------------------------------------
+// Lease → send → record (delivery/Outbox.h): the HTTP send holds no transaction.
+
+// Sends through HttpSender and says when its send has returned.
+struct WatchedSender : delivery::Sender {
+    explicit WatchedSender(int timeoutSeconds) : inner(timeoutSeconds) {}
+    delivery::SendResult send(const delivery::OutboxMessage& m) override {
+        auto r = inner.send(m);
+        returned = true;
+        return r;
+    }
+    delivery::HttpSender inner;
+    std::atomic<bool> returned{false};
+};
+
+// A receiver that hangs (held until the test releases it) while the worker sends: recording a
+// consent on another dossier and withdrawing the consent of the push being sent both complete
+// before the send has returned. With the send inside the delivery transaction (the old code),
+// both waited for it, i.e. for the sender's timeout: `returned` was then true. The push, already
+// past the gate, fails: it is cancelled as withdrawn, not retried.
+TEST_P(QueuedPush, AHangingReceiverDoesNotHoldOtherWritesAndAWithdrawalDuringTheSendCancelsItsRetry) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    Sent s = queue("ADA-H-1");
+    const std::string other = newDossier(keyA, "ADA-H-2");
+    auto sender = std::make_shared<WatchedSender>(/*timeoutSeconds=*/4);
+    service::DeliveryLoop l(store, store, sender, repoCatalog().forms);
+    rx.hold();
+    rx.answer(503);
+    std::thread worker([&] { EXPECT_TRUE(l.runOnce(epochMsNow() + 1000).isOk()); });
+    ASSERT_TRUE(rx.waitHeld(1)) << "the push reached the receiver";
+    auto c = call("POST", "/v1/dossiers/" + other + "/consents", keyA,
+                  consentBody(orgBailleur, {"fiche-navette"}, {"logement"}, IN_PERSON));
+    EXPECT_EQ(c.status, 201) << c.body;
+    EXPECT_FALSE(sender->returned.load()) << "recording a consent waited for the hanging send";
+    auto w = call("POST", "/v1/consents/" + s.consent + "/withdraw", keyA);
+    EXPECT_EQ(w.status, 200) << w.body;
+    EXPECT_FALSE(sender->returned.load()) << "the withdrawal waited for the hanging send";
+    auto during = store->findOutboxMessage(s.msg);
+    ASSERT_TRUE(during.isOk());
+    EXPECT_FALSE(during.value().cancelled) << "being sent (leased): left to its worker";
+    rx.release();
+    worker.join();
+    EXPECT_TRUE(sender->returned.load());
+    EXPECT_EQ(rx.requests(), 1u);
+    auto after = store->findOutboxMessage(s.msg);
+    ASSERT_TRUE(after.isOk());
+    EXPECT_TRUE(after.value().cancelled) << "the failed send is not retried after the withdrawal";
+    EXPECT_EQ(after.value().cancelReason, "withdrawn");
+    EXPECT_FALSE(after.value().delivered);
+    EXPECT_EQ(l.runOnce(epochMsNow() + 3600 * 1000).value(), 0);
+    EXPECT_EQ(rx.requests(), 1u);
+    EXPECT_EQ(countEvents("delivery.cancelled"), 1u);
+    expectAuditVerifies();
+}
+
+// The same while the receiver accepts: the push past the gate when the withdrawal came arrives and is
+// recorded as delivered (the window of docs/consent.md, « La fenêtre »), nothing is sent afterwards.
+TEST_P(QueuedPush, APushAlreadyLeasedWhenTheConsentIsWithdrawnIsRecordedAsDelivered) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    Sent s = queue("ADA-H-3");
+    auto sender = std::make_shared<WatchedSender>(/*timeoutSeconds=*/4);
+    service::DeliveryLoop l(store, store, sender, repoCatalog().forms);
+    rx.hold();
+    std::thread worker([&] { EXPECT_EQ(l.runOnce(epochMsNow() + 1000).value(), 1); });
+    ASSERT_TRUE(rx.waitHeld(1));
+    EXPECT_EQ(call("POST", "/v1/consents/" + s.consent + "/withdraw", keyA).status, 200);
+    EXPECT_FALSE(sender->returned.load());
+    rx.release();
+    worker.join();
+    auto st = store->findOutboxMessage(s.msg);
+    ASSERT_TRUE(st.isOk());
+    EXPECT_TRUE(st.value().delivered);
+    EXPECT_FALSE(st.value().cancelled);
+    EXPECT_EQ(countEvents("delivery.delivered"), 1u);
+    EXPECT_EQ(countEvents("delivery.cancelled"), 0u);
+    expectAuditVerifies();
+}
+
+// A withdrawal cancels the consent's queued pushes in its own transaction — a retry waiting after a
+// failed attempt and a first attempt not made yet (the landlord's and the SIAO copy's) — without
+// waiting for a worker's pass. Before, they were cancelled only when next attempted.
+TEST_P(QueuedPush, AWithdrawalCancelsQueuedRetriesAtOnce) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    Sent failed = queue("ADA-Q-1");
+    auto l = loop();
+    rx.answer(503);
+    EXPECT_EQ(l->runOnce(epochMsNow() + 1000).value(), 0);
+    EXPECT_EQ(rx.requests(), 1u);
+    auto retry = store->findOutboxMessage(failed.msg);
+    ASSERT_TRUE(retry.isOk());
+    ASSERT_FALSE(retry.value().cancelled);
+    ASSERT_EQ(retry.value().attempts, 1);
+    // A second push of the same consent, never attempted; and one of another dossier's consent.
+    auto again = call("POST", "/v1/documents/" + failed.doc + "/transmit", keyA, R"({"to":")" + orgBailleur + R"("})");
+    ASSERT_EQ(again.status, 201) << again.body;
+    const std::string secondMsg = store->listOutbox(again.json()->getValue<std::string>("id")).value().front().id;
+    Sent unrelated = queue("ADA-Q-2");
+
+    ASSERT_EQ(call("POST", "/v1/consents/" + failed.consent + "/withdraw", keyA).status, 200);
+    for (const auto& id : {failed.msg, secondMsg}) {
+        auto st = store->findOutboxMessage(id);
+        ASSERT_TRUE(st.isOk());
+        EXPECT_TRUE(st.value().cancelled) << id << ": cancelled by the withdrawal itself";
+        EXPECT_EQ(st.value().cancelReason, "withdrawn") << id;
+    }
+    EXPECT_FALSE(store->findOutboxMessage(unrelated.msg).value().cancelled) << "another consent's push stays queued";
+    std::set<std::string> cancelled;
+    for (const auto& e : auditEntries())
+        if (e.event == "delivery.cancelled") {
+            cancelled.insert(e.subject);
+            EXPECT_NE(e.details.find(R"("reason":"withdrawn")"), std::string::npos) << e.details;
+            EXPECT_NE(e.details.find(failed.consent), std::string::npos) << e.details;
+            EXPECT_NE(e.details.find(failed.trn.substr(0, 4)), std::string::npos) << e.details;
+        }
+    EXPECT_EQ(cancelled, (std::set<std::string>{failed.msg, secondMsg}));
+    EXPECT_EQ(pushOf(failed.doc, failed.trn)->getValue<std::string>("status"), "cancelled");
+    rx.answer(200);
+    EXPECT_EQ(l->runOnce(epochMsNow() + 3600 * 1000).value(), 1) << "only the unrelated push goes";
+    EXPECT_EQ(rx.hitsFor(unrelated.trn, 200).size(), 1u);
+    EXPECT_EQ(rx.hitsFor(failed.trn, 200).size(), 0u);
+    expectAuditVerifies();
+}
+
+// Forwards to the real store but "crashes" (fails) when recording the outcome of a guarded send.
+struct CrashingRecord : delivery::OutboxStore {
+    explicit CrashingRecord(storage::PocoStore& s) : inner(s) {}
+    storage::PocoStore& inner;
+    Result<std::vector<delivery::OutboxMessage>> claimDue(std::int64_t now, int max, std::int64_t lease) override {
+        return inner.claimDue(now, max, lease);
+    }
+    Status markDelivered(const std::string& id, std::int64_t at, int status) override { return inner.markDelivered(id, at, status); }
+    Status markFailed(const std::string& id, int a, std::int64_t n, bool d, const std::string& e) override {
+        return inner.markFailed(id, a, n, d, e);
+    }
+    Result<std::vector<delivery::OutboxMessage>> listDue(std::int64_t now, int max) override { return inner.listDue(now, max); }
+    Result<delivery::Leased> leaseForSend(const delivery::OutboxMessage& m, const std::string& owner, std::int64_t now,
+                                          std::int64_t lease, const delivery::RetryPolicy& p,
+                                          const delivery::Guard& g) override {
+        return inner.leaseForSend(m, owner, now, lease, p, g);
+    }
+    Result<bool> recordOutcome(const delivery::OutboxMessage&, const std::string&, std::int64_t, const delivery::RetryPolicy&,
+                               const delivery::SendResult&) override {
+        return Status::internal("crash", "process died after sending");
+    }
+};
+
+// A worker that leased and sent a push, then died before recording it: its lease keeps every other
+// instance off until it expires; then the push is sent once more (same idempotency key) and recorded,
+// and the dead worker's late record is refused (the lease is no longer its own).
+TEST_P(QueuedPush, AnExpiredLeaseIsSentOnceMoreAndOnlyItsHolderRecords) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    Sent s = queue("ADA-L-1");
+    const std::int64_t now = epochMsNow() + 1000, lease = 60000;
+    CrashingRecord crashing(*store);
+    delivery::HttpSender sender(5);
+    delivery::OutboxWorker dying(crashing, sender);
+    dying.setGuard([&](const delivery::OutboxMessage& current, std::int64_t nowMs) {
+        return service::recheckDelivery(*store, *repoCatalog().forms, current, nowMs / 1000);
+    });
+    EXPECT_FALSE(dying.runOnce(now, 20, lease).isOk());
+    EXPECT_EQ(rx.requests(), 1u);
+    EXPECT_FALSE(store->findOutboxMessage(s.msg).value().delivered);
+
+    auto restarted = db->open();
+    service::DeliveryLoop other(restarted, restarted, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms);
+    EXPECT_EQ(other.runOnce(now + 1000).value(), 0);
+    EXPECT_EQ(rx.requests(), 1u) << "leased: not sent again while the lease runs";
+    EXPECT_EQ(other.runOnce(now + lease + 1).value(), 1);
+    EXPECT_EQ(rx.requests(), 2u) << "re-sent once the lease expired";
+    EXPECT_EQ(other.runOnce(now + 10 * lease).value(), 0);
+    EXPECT_EQ(rx.requests(), 2u) << "and only once";
+    EXPECT_EQ(rx.keys(), (std::vector<std::string>{s.msg, s.msg})) << "the same idempotency key";
+    delivery::OutboxMessage m;
+    m.id = s.msg;
+    m.transmissionId = s.trn;
+    auto late = store->recordOutcome(m, dying.owner(), now + 10 * lease, {}, delivery::SendResult{true, 200, "", false});
+    ASSERT_TRUE(late.isOk());
+    EXPECT_FALSE(late.value()) << "the dead worker's lease is gone: its record is refused";
+    auto st = store->findOutboxMessage(s.msg).value();
+    EXPECT_TRUE(st.delivered);
+    EXPECT_EQ(st.attempts, 1) << "recorded once, by the lease's holder";
+    EXPECT_EQ(countEvents("delivery.delivered"), 1u);
+}
+
+// Two stores (two service instances) on one database, their workers passing at the same instant over
+// the same due pushes: each push is sent exactly once (PostgreSQL: FOR UPDATE SKIP LOCKED and the
+// lease; SQLite: the write lock).
+TEST_P(QueuedPush, TwoInstancesNeverSendOnePushTwice) {
+    WebhookReceiver rx;
+    ASSERT_EQ(call("PUT", "/v1/me/webhook", keyBailleur, R"({"url":")" + rx.url() + R"("})").status, 200);
+    const int kPushes = 24;
+    std::vector<Sent> sent;
+    for (int i = 0; i < kPushes; ++i) sent.push_back(queue("ADA-2I-" + std::to_string(i)));
+    auto second = db->open();
+    service::DeliveryLoop a(store, store, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms);
+    service::DeliveryLoop b(second, second, std::make_shared<delivery::HttpSender>(5), repoCatalog().forms);
+    const std::int64_t now = epochMsNow() + 1000;
+    std::atomic<int> delivered{0};
+    auto pass = [&](service::DeliveryLoop* l) {
+        for (int i = 0; i < 4; ++i) {
+            auto r = l->runOnce(now);
+            EXPECT_TRUE(r.isOk()) << r.status().toString();
+            if (r.isOk()) delivered += r.value();
+        }
+    };
+    std::thread ta(pass, &a), tb(pass, &b);
+    ta.join();
+    tb.join();
+    EXPECT_EQ(delivered.load(), kPushes);
+    EXPECT_EQ(rx.requests(), static_cast<std::size_t>(kPushes)) << "no push sent twice";
+    for (const auto& s : sent) {
+        EXPECT_EQ(rx.hitsFor(s.trn, 200).size(), 1u) << s.trn;
+        EXPECT_TRUE(store->findOutboxMessage(s.msg).value().delivered) << s.msg;
+    }
+    EXPECT_EQ(countEvents("delivery.delivered"), static_cast<std::size_t>(kPushes));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueuedPush, ::testing::ValuesIn(storeBackends()),

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <Poco/Data/Session.h>
 #include <Poco/File.h>
 #include <Poco/TemporaryFile.h>
 #include <Poco/URI.h>
@@ -88,7 +89,9 @@ protected:
         transmissions = std::make_shared<const service::TransmissionService>(store, renderer);
         accounts = std::make_shared<const service::AccountService>(store);
         drafts = std::make_shared<const service::DraftService>(std::make_shared<storage::PocoDraftStore>(store), dossiers);
-        secrets = std::make_shared<storage::PocoWebhookSecretStore>(store);
+        auto cipher = storage::SecretCipher::fromKey(std::string(storage::SecretCipher::KEY_BYTES, '\x2a'));
+        ASSERT_TRUE(cipher.isOk());
+        secrets = std::make_shared<storage::PocoWebhookSecretStore>(store, cipher.value());
         sender = std::make_shared<service::SignedWebhookSender>(secrets, 5);
         organisations = std::make_shared<const service::OrganisationService>(store, transmissions, secrets, sender);
         auto views = Views::load(testing::sourceDir() + "/web/views");
@@ -309,15 +312,19 @@ TEST_P(SpacesTest, TheLandlordsAdminSetsItsWebhookThroughTheSameUseCaseAsTheApi)
     EXPECT_NE(page.body.find("Aucun envoi pour l’instant."), std::string::npos);
     std::string token = firstMatch(page.body, "name=\"_csrf\" value=\"([0-9a-f]+)\"");
     auto bad = paul.post("/webhook", {{"_csrf", token}, {"/url", "ftp://reception"}});
-    EXPECT_EQ(bad.status, 400);
-    EXPECT_NE(bad.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << bad.body;
+    EXPECT_EQ(bad.status, 422) << "as the API answers (PUT /v1/me/webhook)";
+    // The error summary carries the API's French message, word for word.
+    const std::string apiMessage = service::checkWebhookUrl("ftp://reception").message();
+    ASSERT_EQ(apiMessage.rfind("Adresse de webhook invalide", 0), 0u) << apiMessage;
+    EXPECT_NE(bad.body.find("<a href=\"#url\">" + esc(apiMessage) + "</a>"), std::string::npos) << bad.body;
     EXPECT_NE(bad.body.find("value=\"" + esc("ftp://reception") + "\""), std::string::npos) << "what was typed stays";
     EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
     // Issue 11 item 8: an internal address, or plain http to a host not allowed, is refused on the page too.
     for (const std::string url : {"https://192.168.1.5/passerelle", "https://169.254.169.254/", "http://reception.sarthe-habitat.fr/p"}) {
         auto internal = paul.post("/webhook", {{"_csrf", token}, {"/url", url}});
-        EXPECT_EQ(internal.status, 400) << url;
-        EXPECT_NE(internal.body.find("<a href=\"#url\">Adresse de webhook invalide"), std::string::npos) << url;
+        EXPECT_EQ(internal.status, 422) << url;
+        EXPECT_NE(internal.body.find("<a href=\"#url\">" + esc(service::checkWebhookUrl(url).message()) + "</a>"),
+                  std::string::npos) << url << internal.body;
     }
     EXPECT_FALSE(store->findWebhook(bailleur.id).isOk());
     auto ok = paul.post("/webhook", {{"_csrf", token}, {"/url", "https://reception.sarthe-habitat.fr/passerelle"}});
@@ -370,6 +377,18 @@ TEST_P(SpacesTest, TheWebhookSecretIsShownOnceAndSignsTheTestPushAndEveryPush) {
     const auto audit2 = store->listAudit(); // keep the Result alive: value() is a reference into it
     ASSERT_TRUE(audit2.isOk());
     for (const auto& e : audit2.value()) EXPECT_EQ(e.details.find(secret), std::string::npos) << e.event;
+    // Encrypted at rest (issue 12): the row holds a "v1:" value, not the secret.
+    {
+        std::vector<std::string> rows;
+        Status st = store->readSession("test", [&](Poco::Data::Session& s) {
+            s << "SELECT secret FROM webhook_secrets", Poco::Data::Keywords::into(rows), Poco::Data::Keywords::now;
+            return Status::ok();
+        });
+        ASSERT_TRUE(st.isOk());
+        ASSERT_EQ(rows.size(), 1u);
+        EXPECT_EQ(rows[0].rfind("v1:", 0), 0u) << "encrypted";
+        EXPECT_EQ(rows[0].find(secret.substr(6)), std::string::npos);
+    }
 
     // The test push is signed: HMAC-SHA256 of the body received, under that secret.
     auto signedTest = paul.post("/webhook/essai", {{"_csrf", token}});

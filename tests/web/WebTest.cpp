@@ -449,13 +449,51 @@ TEST_F(WebTest, DossierPageOffersTheExportAndShowsAnArchivedDossierReadOnly) {
     Browser cesf = signedIn("cesf@sarthe-habitat.fr");
     EXPECT_EQ(cesf.get("/dossiers/" + id + "/export.zip").status, 404);
 
-    // Closing (CSRF-protected), then archiving by the retention: read-only page, 409 on a new document.
+    // Closing asks first: « Clore le dossier » leads to a confirmation page that explains the retention.
+    EXPECT_NE(page.body.find("<a class=\"bouton bouton--secondaire\" href=\"/dossiers/" + id + "/clore\">Clore le dossier</a>"),
+              std::string::npos) << "a link to the confirmation, not a form that closes at once";
+    auto confirm = marc.get("/dossiers/" + id + "/clore");
+    ASSERT_EQ(confirm.status, 200) << confirm.body;
+    EXPECT_NE(confirm.body.find("Clore le dossier "), std::string::npos);
+    EXPECT_NE(confirm.body.find("les durées de conservation des données du ménage commencent à courir"), std::string::npos);
+    EXPECT_NE(confirm.body.find("<strong>2 ans</strong> après la clôture, le dossier est archivé"), std::string::npos) << confirm.body;
+    EXPECT_NE(confirm.body.find("<strong>5 ans</strong> après la clôture, les données personnelles du ménage sont effacées"),
+              std::string::npos);
+    EXPECT_NE(confirm.body.find("action=\"/dossiers/" + id + "/clore\""), std::string::npos);
+    EXPECT_NE(confirm.body.find(">Annuler</a>"), std::string::npos);
+    EXPECT_EQ(store->findDossier(id).value().statut, "ouvert") << "showing the confirmation changes nothing";
+    EXPECT_EQ(ines.get("/dossiers/" + id + "/clore").status, 404) << "another association";
+    // Closing (CSRF-protected), then reopening, then archiving by the retention: read-only page, 409 on a new document.
     EXPECT_EQ(marc.post("/dossiers/" + id + "/clore", {}).status, 403);
-    auto closed = marc.post("/dossiers/" + id + "/clore", {{"_csrf", marc.csrf("/dossiers/" + id)}});
+    auto closed = marc.post("/dossiers/" + id + "/clore", {{"_csrf", marc.csrf("/dossiers/" + id + "/clore")}});
     ASSERT_EQ(closed.status, 303) << closed.body;
     auto d = store->findDossier(id).value();
     EXPECT_EQ(d.statut, "clos");
     EXPECT_FALSE(d.closedAt.empty());
+    page = marc.get("/dossiers/" + id + "?message=clos");
+    EXPECT_NE(page.body.find("Le dossier a été clos"), std::string::npos);
+    EXPECT_NE(page.body.find(">Rouvrir le dossier</button>"), std::string::npos) << page.body;
+    EXPECT_EQ(page.body.find(">Clore le dossier</a>"), std::string::npos);
+    auto reopened = marc.post("/dossiers/" + id + "/rouvrir", {{"_csrf", marc.csrf("/dossiers/" + id)}});
+    ASSERT_EQ(reopened.status, 303) << reopened.body;
+    d = store->findDossier(id).value();
+    EXPECT_EQ(d.statut, "ouvert");
+    EXPECT_TRUE(d.closedAt.empty());
+    page = marc.get("/dossiers/" + id + "?message=rouvert");
+    EXPECT_NE(page.body.find("Le dossier a été rouvert"), std::string::npos);
+    EXPECT_EQ(page.body.find(">Rouvrir le dossier</button>"), std::string::npos);
+    {
+        std::vector<std::string> events;
+        auto entries = store->listAudit();
+        ASSERT_TRUE(entries.isOk());
+        for (const auto& e : entries.value())
+            if (e.subject == id && (e.event == "dossier.closed" || e.event == "dossier.reopened")) {
+                events.push_back(e.event);
+                EXPECT_NE(e.details.find("\"user\""), std::string::npos) << e.details;
+            }
+        EXPECT_EQ(events, (std::vector<std::string>{"dossier.closed", "dossier.reopened"}));
+    }
+    ASSERT_EQ(marc.post("/dossiers/" + id + "/clore", {{"_csrf", marc.csrf("/dossiers/" + id + "/clore")}}).status, 303);
     ASSERT_TRUE(store->archiveDossier(id, {"dossier.archived", "system", id, "{}"}).isOk());
     page = marc.get("/dossiers/" + id);
     ASSERT_EQ(page.status, 200);
@@ -463,7 +501,13 @@ TEST_F(WebTest, DossierPageOffersTheExportAndShowsAnArchivedDossierReadOnly) {
     EXPECT_EQ(page.body.find("Nouveau document"), std::string::npos);
     EXPECT_EQ(page.body.find("Enregistrer un consentement ou un refus"), std::string::npos);
     EXPECT_EQ(page.body.find("Clore le dossier"), std::string::npos);
+    EXPECT_EQ(page.body.find("Rouvrir le dossier"), std::string::npos) << "archived: not reopened";
     EXPECT_NE(page.body.find("Exporter les données du ménage"), std::string::npos);
+    auto refused = marc.post("/dossiers/" + id + "/rouvrir", {{"_csrf", marc.csrf("/dossiers/" + id)}});
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_NE(refused.body.find("archivé"), std::string::npos);
+    EXPECT_EQ(store->findDossier(id).value().statut, "clos");
+    EXPECT_NE(marc.get("/dossiers/" + id + "/clore").body.find("Ce dossier est archivé depuis le"), std::string::npos);
 }
 
 TEST_F(WebTest, ViewsEscapeWhatUsersTyped) {

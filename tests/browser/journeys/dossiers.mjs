@@ -74,6 +74,23 @@ function journeys(js) {
       await page.getByRole('link', { name: ref }).click();
       assert.equal(page.url(), dossierUrl);
 
+      // Closing asks first and explains the retention; a closed dossier can be reopened.
+      await page.getByRole('link', { name: 'Clore le dossier' }).click();
+      await page.waitForURL(/\/clore$/);
+      text = await mainText(page);
+      assert.ok(text.includes('après la clôture, le dossier est archivé'), text);
+      assert.ok(text.includes('les données personnelles du ménage sont effacées'), text);
+      await h.checkPage(page, `dossier-clore-${tag}`);
+      await submit(page, 'Clore le dossier');
+      await page.waitForURL(/message=clos/);
+      text = await mainText(page);
+      assert.ok(text.includes('Le dossier a été clos'), text);
+      assert.match(text, /Clos le\s+\d\d\/\d\d\/\d{4}/);
+      await h.checkPage(page, `dossier-clos-${tag}`);
+      await submit(page, 'Rouvrir le dossier');
+      await page.waitForURL(/message=rouvert/);
+      assert.ok((await mainText(page)).includes('Le dossier a été rouvert'));
+
       // Another association does not see it: 404, the same page as for an unknown address.
       await signOut(page);
       await signIn(page, 'ines@habitat-solidaire.fr', PASSWORD);
