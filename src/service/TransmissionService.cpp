@@ -427,7 +427,10 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
                               "Précisez l'autorisation de transmission signée (document « autorisation-transmission » de ce dossier)."});
         } else {
             // The proof is the sealed signed PDF, or the signed paper's scan (never the unsigned PDF).
-            if (evidence) c.proofSha256 = evidence->sha256;
+            if (evidence) {
+                c.proofSha256 = evidence->sha256;
+                c.shownSha256 = evidence->shownSha256; // the copy the household read (migration 18)
+            }
         }
         c.recordedBy = Poco::trim(optString(how, "recordedBy"));
     } else if (c.howMethod == "in_person") {
@@ -682,7 +685,10 @@ Result<Rendered> TransmissionService::consentReceipt(const Caller& caller, const
         }
         // Issue 11 item 6: an accord recorded in person, without a signed autorisation, is weaker evidence.
         row->set("modalite", r.howMethod == "signed_autorisation"
-                                 ? std::string("Autorisation de transmission signée")
+                                 ? std::string("Autorisation de transmission signée") +
+                                       (r.shownSha256.empty() ? std::string()
+                                                              : ", après lecture de la copie que reçoit le bailleur (empreinte SHA-256 : " +
+                                                                    r.shownSha256 + ")")
                                  : "Recueilli en personne" + (r.recordedBy.empty() ? std::string() : " par " + r.recordedBy) +
                                        ", sans autorisation signée : preuve plus faible qu’une autorisation signée");
         row->set("dateDonnee", parisDate(Instant{r.givenAt}).iso());
