@@ -41,6 +41,8 @@ JObject::Ptr consentToJson(const service::ConsentView& v) {
     how->set("method", r.howMethod);
     if (!r.proofDocumentId.empty()) how->set("documentId", r.proofDocumentId);
     if (!r.proofSha256.empty()) how->set("documentSha256", r.proofSha256);
+    // The recipient copy the household read before it signed (migration 18).
+    if (!r.shownSha256.empty()) how->set("shownSha256", r.shownSha256);
     if (!r.recordedBy.empty()) how->set("recordedBy", r.recordedBy);
     o->set("how", how);
     o->set("expiresAt", r.expiresAt ? Poco::Dynamic::Var(iso(*r.expiresAt)) : Poco::Dynamic::Var());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -9,6 +10,7 @@
 
 #include "consent/ConsentPolicy.h"
 #include "forms/FormRegistry.h"
+#include "storage/ApiKeys.h"
 
 namespace passerelle::service {
 
@@ -112,8 +114,52 @@ Result<AutorisationTerms> readAutorisation(storage::Store& store, const RenderSe
     return t;
 }
 
+std::string scanKindOf(const std::string& bytes) {
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+    if (bytes.compare(0, 5, "%PDF-") == 0) return "application/pdf";
+    if (bytes.size() > 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) return "image/png";
+    if (bytes.size() > 3 && byte(0) == 0xFF && byte(1) == 0xD8 && byte(2) == 0xFF) return "image/jpeg";
+    return "";
+}
+
+std::vector<FieldError> checkAutorisationScan(const std::string& contentTypeIn, const std::string& bytes, const std::string& path) {
+    const std::string ct = Poco::toLower(Poco::trim(contentTypeIn.substr(0, contentTypeIn.find(';'))));
+    const std::string kind = scanKindOf(bytes);
+    std::vector<FieldError> errors;
+    if (bytes.empty()) errors.push_back({path, "required", "Joignez le scan de l’autorisation signée (PDF, PNG ou JPEG)."});
+    else if (bytes.size() > MAX_SCAN_BYTES)
+        errors.push_back({path, "max_size", std::string("Le scan dépasse ") + MAX_SCAN_LABEL + " : réduisez sa résolution ou scannez en noir et blanc."});
+    else if (kind.empty()) errors.push_back({path, "format", std::string("Le scan doit être ") + SCAN_TYPES_LABEL + "."});
+    else if (!ct.empty() && ct != "application/octet-stream" && ct != kind && !(ct == "image/jpg" && kind == "image/jpeg"))
+        errors.push_back({path, "content_type", "Le type annoncé (" + ct + ") ne correspond pas au fichier (" + kind + ")."});
+    return errors;
+}
+
+storage::AutorisationScan newAutorisationScan(const storage::Document& autorisation, const std::string& organisationId,
+                                              const std::string& bytes) {
+    storage::AutorisationScan scan;
+    scan.documentId = autorisation.id;
+    scan.revision = autorisation.currentRevision;
+    scan.sha256 = storage::sha256Hex(bytes);
+    scan.contentType = scanKindOf(bytes);
+    scan.bytes = bytes;
+    scan.createdByOrgId = organisationId;
+    return scan;
+}
+
+storage::AuditEvent scanAttachedEvent(const storage::AutorisationScan& scan) {
+    JObject dj(Poco::JSON_PRESERVE_KEY_ORDER);
+    dj.set("document", scan.documentId);
+    dj.set("revision", scan.revision);
+    dj.set("sha256", scan.sha256);
+    dj.set("contentType", scan.contentType);
+    std::ostringstream dout;
+    dj.stringify(dout);
+    return {"autorisation.scan_attached", scan.createdByOrgId, "", dout.str()};
+}
+
 Result<AutorisationEvidence> autorisationEvidence(storage::Store& store, const RenderService& renderer,
-                                                  const storage::Document& autorisation) {
+                                                  const storage::Document& autorisation, const PendingScan* pending) {
     AutorisationEvidence ev;
     auto terms = readAutorisation(store, renderer, autorisation, autorisation.currentRevision);
     if (!terms.isOk()) return terms.status();
@@ -131,7 +177,12 @@ Result<AutorisationEvidence> autorisationEvidence(storage::Store& store, const R
                 if (auto at = consent::Instant::parseIso(s.signedAt)) ev.givenAt = std::max(ev.givenAt, at->epochSeconds);
         }
     }
-    // 2. Else the signed paper, scanned and attached to this revision.
+    // 2. Else the signed paper: the scan received with this request, or the latest attached to this revision.
+    if (ev.kind.empty() && pending) {
+        ev.kind = "scan";
+        ev.sha256 = storage::sha256Hex(pending->bytes);
+        ev.givenAt = pending->receivedAt;
+    }
     if (ev.kind.empty()) {
         auto scan = store.latestAutorisationScan(autorisation.id, autorisation.currentRevision);
         if (!scan.isOk() && scan.status().code() != Status::Code::NotFound) return scan.status();
@@ -154,7 +205,7 @@ Result<AutorisationEvidence> autorisationEvidence(storage::Store& store, const R
 
 Result<Poco::JSON::Object::Ptr> consentBodyFromAutorisation(storage::Store& store, const RenderService& renderer,
                                                             const std::string& dossierId, const Poco::JSON::Object::Ptr& body,
-                                                            AutorisationEvidence& evidence) {
+                                                            AutorisationEvidence& evidence, const PendingScan* pending) {
     auto how = body->getObject("how");
     const std::string docId = text(how, "documentId");
     auto doc = docId.empty() ? Result<storage::Document>(Status::notFound("document_not_found", "")) : store.findDocument(docId);
@@ -164,7 +215,7 @@ Result<Poco::JSON::Object::Ptr> consentBodyFromAutorisation(storage::Store& stor
             "consent_record_invalid", "L'enregistrement du consentement contient des erreurs.",
             {{"/how/documentId", "autorisation_not_found",
               "Précisez l'autorisation de transmission signée (document « autorisation-transmission » de ce dossier)."}});
-    auto ev = autorisationEvidence(store, renderer, doc.value());
+    auto ev = autorisationEvidence(store, renderer, doc.value(), pending);
     if (!ev.isOk()) return ev.status();
     evidence = ev.take();
     const AutorisationTerms& t = evidence.terms;

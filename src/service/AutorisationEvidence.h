@@ -48,6 +48,31 @@ struct AutorisationTerms {
     std::string signatureDate;               // signature.date (ISO date)
 };
 
+// The signed paper scan of an autorisation (issue 11 item 4), received by the API
+// (POST /v1/documents/{id}/scan) and by the consent page (a file input): its limits live
+// here only. A scan is a PDF, a PNG or a JPEG, recognised by its first bytes (the declared
+// Content-Type must agree, or be absent or application/octet-stream), of MAX_SCAN_BYTES at most.
+inline constexpr std::size_t MAX_SCAN_BYTES = 10u * 1024 * 1024;
+inline constexpr const char* MAX_SCAN_LABEL = "10 Mio";
+inline constexpr const char* SCAN_TYPES_LABEL = "un PDF, une image PNG ou une image JPEG";
+
+// "application/pdf", "image/png" or "image/jpeg" from the file's first bytes; "" for anything else.
+std::string scanKindOf(const std::string& bytes);
+// Every problem of an upload, each at `path` (empty, too big, not a PDF/PNG/JPEG, declared type
+// that is not the file's). Empty when the scan may be stored.
+std::vector<FieldError> checkAutorisationScan(const std::string& contentType, const std::string& bytes, const std::string& path);
+// REQUIRES: checkAutorisationScan(…, bytes, …) is empty. The scan of `autorisation`'s current
+// revision sent by `organisationId`, and the audit event that goes with its storing.
+storage::AutorisationScan newAutorisationScan(const storage::Document& autorisation, const std::string& organisationId,
+                                              const std::string& bytes);
+storage::AuditEvent scanAttachedEvent(const storage::AutorisationScan& scan);
+
+// A scan received with the consent it proves, not stored yet: the evidence it would be.
+struct PendingScan {
+    std::string bytes;
+    std::int64_t receivedAt = 0; // epoch seconds
+};
+
 struct AutorisationEvidence {
     AutorisationTerms terms;
     std::string kind;         // "signed_pdf" | "scan"
@@ -61,11 +86,13 @@ std::vector<std::string> transmissibleCategories(const forms::FormDef& form);
 
 Result<AutorisationTerms> readAutorisation(storage::Store& store, const RenderService& renderer,
                                            const storage::Document& autorisation, std::int64_t revision);
+// With `pending`, the scan received with the request stands for the stored ones (a sealed
+// signed PDF still comes first).
 Result<AutorisationEvidence> autorisationEvidence(storage::Store& store, const RenderService& renderer,
-                                                  const storage::Document& autorisation);
+                                                  const storage::Document& autorisation, const PendingScan* pending = nullptr);
 // `body` is a recordConsent body with how.method "signed_autorisation" and how.documentId.
 Result<Poco::JSON::Object::Ptr> consentBodyFromAutorisation(storage::Store& store, const RenderService& renderer,
                                                             const std::string& dossierId, const Poco::JSON::Object::Ptr& body,
-                                                            AutorisationEvidence& evidence);
+                                                            AutorisationEvidence& evidence, const PendingScan* pending = nullptr);
 
 } // namespace passerelle::service

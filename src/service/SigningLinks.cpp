@@ -8,6 +8,7 @@
 #include <Poco/RandomStream.h>
 #include <Poco/String.h>
 
+#include "service/AutorisationEvidence.h"
 #include "service/SigningService.h"
 #include "sign/SigningPlan.h"
 #include "storage/ApiKeys.h"
@@ -204,35 +205,11 @@ Result<storage::AutorisationScan> SigningService::attachAutorisationScan(const C
     const storage::Document& d = found.value();
     if (d.form != "autorisation-transmission")
         return Status::failedPrecondition("not_an_autorisation", "Seule une autorisation de transmission reçoit un scan signé.");
-    const std::string ct = Poco::toLower(Poco::trim(contentTypeIn.substr(0, contentTypeIn.find(';'))));
-    std::string kind;
-    if (bytes.compare(0, 5, "%PDF-") == 0) kind = "application/pdf";
-    else if (bytes.size() > 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) kind = "image/png";
-    else if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8 &&
-             static_cast<unsigned char>(bytes[2]) == 0xFF)
-        kind = "image/jpeg";
-    std::vector<FieldError> errors;
-    if (bytes.empty()) errors.push_back({"", "required", "Envoyez le scan (PDF, PNG ou JPEG) dans le corps de la requête."});
-    else if (bytes.size() > 10u * 1024 * 1024) errors.push_back({"", "max_size", "Le scan dépasse 10 Mio."});
-    else if (kind.empty()) errors.push_back({"", "format", "Le scan doit être un PDF, une image PNG ou une image JPEG."});
-    else if (!ct.empty() && ct != "application/octet-stream" && ct != kind && !(ct == "image/jpg" && kind == "image/jpeg"))
-        errors.push_back({"", "content_type", "Le type annoncé (" + ct + ") ne correspond pas au fichier (" + kind + ")."});
+    // The limits and the magic bytes: AutorisationEvidence.h, shared with the consent page.
+    std::vector<FieldError> errors = checkAutorisationScan(contentTypeIn, bytes, "");
     if (!errors.empty()) return Status::invalidArgument("validation_failed", "Le scan n'est pas enregistré.", errors);
-    storage::AutorisationScan scan;
-    scan.documentId = d.id;
-    scan.revision = d.currentRevision;
-    scan.sha256 = storage::sha256Hex(bytes);
-    scan.contentType = kind;
-    scan.bytes = bytes;
-    scan.createdByOrgId = caller.organisationId;
-    Poco::JSON::Object dj(Poco::JSON_PRESERVE_KEY_ORDER);
-    dj.set("document", d.id);
-    dj.set("revision", d.currentRevision);
-    dj.set("sha256", scan.sha256);
-    dj.set("contentType", kind);
-    std::ostringstream dout;
-    dj.stringify(dout);
-    return _store->storeAutorisationScan(scan, {"autorisation.scan_attached", caller.organisationId, "", dout.str()});
+    const storage::AutorisationScan scan = newAutorisationScan(d, caller.organisationId, bytes);
+    return _store->storeAutorisationScan(scan, scanAttachedEvent(scan));
 }
 
 } // namespace passerelle::service

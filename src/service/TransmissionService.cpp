@@ -297,9 +297,27 @@ std::vector<ConsentView> TransmissionService::views(const std::vector<StoredCons
 
 Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, const std::string& dossierId,
                                                        const Poco::JSON::Object::Ptr& bodyIn) const {
+    return recordConsent(caller, dossierId, bodyIn, nullptr);
+}
+
+Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, const std::string& dossierId,
+                                                       const Poco::JSON::Object::Ptr& bodyIn, const ScanUpload* scan) const {
     auto dossier = ownDossier(caller, dossierId);
     if (!dossier.isOk()) return dossier.status();
     if (!dossier.value().archivedAt.empty()) return archivedDossier(dossier.value());
+    // A scan uploaded with the record: the API's rules (AutorisationEvidence.h), before anything else.
+    std::optional<PendingScan> pending;
+    if (scan) {
+        if (optString(bodyIn->getObject("how"), "method") != "signed_autorisation")
+            return Status::invalidArgument("consent_record_invalid", "L'enregistrement du consentement contient des erreurs.",
+                                           {{"/how/scan", "scan_without_autorisation",
+                                             "Le scan accompagne une autorisation de transmission signée sur papier : choisissez "
+                                             "« Sur l’autorisation de transmission signée du dossier »."}});
+        auto problems = checkAutorisationScan(scan->contentType, scan->bytes, "/how/scan");
+        if (!problems.empty())
+            return Status::invalidArgument("consent_record_invalid", "Le scan n’est pas enregistré, ni le consentement.", problems);
+        pending = PendingScan{scan->bytes, _clock()};
+    }
     // Issue 11 item 4: a consent on a signed autorisation is derived from it (AutorisationEvidence.cpp):
     // its terms come from what the household signed, a request saying otherwise is refused, and an
     // autorisation neither signed nor scanned is no evidence.
@@ -307,10 +325,14 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
     std::optional<AutorisationEvidence> evidence;
     if (optString(bodyIn->getObject("how"), "method") == "signed_autorisation") {
         AutorisationEvidence ev;
-        auto derived = consentBodyFromAutorisation(*_store, *_renderer, dossierId, bodyIn, ev);
+        auto derived = consentBodyFromAutorisation(*_store, *_renderer, dossierId, bodyIn, ev, pending ? &*pending : nullptr);
         if (!derived.isOk()) return derived.status();
         body = derived.value();
         evidence = ev;
+        if (pending && ev.kind != "scan")
+            return Status::invalidArgument("consent_record_invalid", "L'enregistrement du consentement contient des erreurs.",
+                                           {{"/how/scan", "already_signed",
+                                             "Cette autorisation est signée et scellée dans Passerelle : elle n’a pas besoin de scan."}});
     }
     std::vector<FieldError> errors;
     for (const auto& key : body->getNames()) {
@@ -405,7 +427,10 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
                               "Précisez l'autorisation de transmission signée (document « autorisation-transmission » de ce dossier)."});
         } else {
             // The proof is the sealed signed PDF, or the signed paper's scan (never the unsigned PDF).
-            if (evidence) c.proofSha256 = evidence->sha256;
+            if (evidence) {
+                c.proofSha256 = evidence->sha256;
+                c.shownSha256 = evidence->shownSha256; // the copy the household read (migration 18)
+            }
         }
         c.recordedBy = Poco::trim(optString(how, "recordedBy"));
     } else if (c.howMethod == "in_person") {
@@ -534,6 +559,15 @@ Result<ConsentView> TransmissionService::recordConsent(const Caller& caller, con
     if (lateEntry) details->set("lateEntry", true);
     storage::AuditEvent ev{c.kind == "consent" ? "consent.given" : "consent.refused", caller.organisationId, c.id,
                            json(details)};
+    // Every rule passed: the scan uploaded with the record, then the record (the scan alone is what
+    // POST /v1/documents/{id}/scan would have left had the second write failed).
+    if (pending) {
+        auto autorisation = _store->findDocument(c.proofDocumentId);
+        if (!autorisation.isOk()) return autorisation.status();
+        const storage::AutorisationScan s = newAutorisationScan(autorisation.value(), caller.organisationId, pending->bytes);
+        auto attached = _store->storeAutorisationScan(s, scanAttachedEvent(s));
+        if (!attached.isOk()) return attached.status();
+    }
     auto stored = _store->recordConsent(c, ev);
     if (!stored.isOk()) return stored.status();
     auto all = _store->listConsents(dossierId);
@@ -651,7 +685,10 @@ Result<Rendered> TransmissionService::consentReceipt(const Caller& caller, const
         }
         // Issue 11 item 6: an accord recorded in person, without a signed autorisation, is weaker evidence.
         row->set("modalite", r.howMethod == "signed_autorisation"
-                                 ? std::string("Autorisation de transmission signée")
+                                 ? std::string("Autorisation de transmission signée") +
+                                       (r.shownSha256.empty() ? std::string()
+                                                              : ", après lecture de la copie que reçoit le bailleur (empreinte SHA-256 : " +
+                                                                    r.shownSha256 + ")")
                                  : "Recueilli en personne" + (r.recordedBy.empty() ? std::string() : " par " + r.recordedBy) +
                                        ", sans autorisation signée : preuve plus faible qu’une autorisation signée");
         row->set("dateDonnee", parisDate(Instant{r.givenAt}).iso());

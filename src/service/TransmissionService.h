@@ -155,6 +155,12 @@ struct ReceivedInbox {
     std::vector<std::string> forms;    // every document kind received
 };
 
+// A file received with a consent: the signed paper autorisation's scan.
+struct ScanUpload {
+    std::string contentType; // as declared by the sender ("" when none)
+    std::string bytes;
+};
+
 class TransmissionService {
 public:
     // `notifier` (must outlive the service): told when a copy arrives (the recipient's users) and when
@@ -169,6 +175,13 @@ public:
     //        "givenAt"?: ISO (default now), "expiresAt"?: ISO, "measureEnd"?: "YYYY-MM-DD", "supersedes"?: "cns_…"}
     Result<ConsentView> recordConsent(const Caller& caller, const std::string& dossierId,
                                       const Poco::JSON::Object::Ptr& body) const;
+    // The same, with the signed paper's scan uploaded with it (the consent page's file input):
+    // `scan` is checked as POST /v1/documents/{id}/scan checks it (AutorisationEvidence.h,
+    // errors at "/how/scan"), stands as the evidence of how.documentId while the record is
+    // checked, and is stored with the record only when every rule passes.
+    // REQUIRES: how.method "signed_autorisation" when `scan` is given (else an error at "/how/scan").
+    Result<ConsentView> recordConsent(const Caller& caller, const std::string& dossierId, const Poco::JSON::Object::Ptr& body,
+                                      const ScanUpload* scan) const;
     Result<std::vector<ConsentView>> listConsents(const Caller& caller, const std::string& dossierId) const;
     // One call; takes effect at once. FailedPrecondition when already withdrawn or a refusal.
     Result<ConsentView> withdrawConsent(const Caller& caller, const std::string& consentId) const;

@@ -21,6 +21,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/File.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
 #include <Poco/RandomStream.h>
@@ -303,6 +304,13 @@ const std::vector<Migration>& migrations() {
              " recipient_id TEXT NOT NULL, search_text TEXT NOT NULL)",
              "CREATE INDEX transmission_index_recipient ON transmission_index(recipient_id)",
          }},
+        // Issue 10/11: the consent keeps the SHA-256 of the recipient copy shown to the household
+        // (AutorisationPreview), written with the record; until now only its consent.given audit
+        // entry carried it ("shownSha256"), from which the migration fills the older rows.
+        {18, "empreinte de la copie montrée au ménage dans le consentement",
+         {
+             "ALTER TABLE consents ADD COLUMN shown_sha256 TEXT NOT NULL DEFAULT ''",
+         }},
         // Webhook delivery is lease → send → record (delivery/Outbox.h): the worker that passed the
         // consent gate for a message holds it (lease_owner, until lease_until, epoch ms) while it sends
         // outside any transaction, and records the outcome only while the lease is its own. '': nobody.
@@ -332,6 +340,10 @@ std::string newId(const std::string& prefix) {
     }
     return id;
 }
+
+namespace {
+void backfillConsentShownSha256(Poco::Data::Session& s); // migration 18, beside the consents' SQL
+} // namespace
 
 namespace {
 
@@ -1063,6 +1075,7 @@ Status PocoStore::migrate() {
             }
             if (m.version == 4) backfillDossierIndex(s); // dossiers created before the search index
             if (m.version == 17) backfillTransmissionIndex(s); // copies received before the inbox index
+            if (m.version == 18) backfillConsentShownSha256(s); // consents recorded before the column
             Params p;
             exec(s, "INSERT INTO schema_migrations (version, description, applied_at)" +
                         values({p.num(m.version), p.str(m.description), p.str(nowIso())}), p);
@@ -1571,11 +1584,44 @@ StoredConsent toConsent(const ConsentRow& r) {
     return c;
 }
 
-// copie_siao (migration 3) is read apart: a Poco::Tuple holds 20 columns at most.
+// copie_siao (migration 3) and shown_sha256 (migration 18) are read apart: a Poco::Tuple holds 20 columns at most.
 void readCopieSiao(Session& s, const std::string& where, Params& p, std::vector<StoredConsent>& out) {
     std::vector<std::string> ids;
     exec(s, "SELECT id FROM consents WHERE copie_siao = 1 AND " + where, p, into(ids));
     for (auto& c : out) c.copieSiao = std::find(ids.begin(), ids.end(), c.id) != ids.end();
+}
+// `column` = `value`: "id" or "dossier_id".
+void readShownSha256(Session& s, const std::string& column, const std::string& value, std::vector<StoredConsent>& out) {
+    std::vector<std::string> ids, shown;
+    Params p;
+    exec(s, "SELECT id, shown_sha256 FROM consents WHERE shown_sha256 <> '' AND " + column + " = " + p.str(value), p, into(ids),
+         into(shown));
+    for (auto& c : out)
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            if (ids[i] == c.id) c.shownSha256 = shown[i];
+}
+
+// Migration 18: consents recorded before the column, from their consent.given audit entry
+// (TransmissionService wrote "shownSha256" in its details). The audit entry itself is not touched.
+void backfillConsentShownSha256(Session& s) {
+    std::vector<std::string> subjects, details;
+    {
+        Params p;
+        exec(s, "SELECT subject, details FROM audit_log WHERE event = 'consent.given' ORDER BY seq", p, into(subjects), into(details));
+    }
+    for (std::size_t i = 0; i < subjects.size(); ++i) {
+        std::string shown;
+        try {
+            auto d = Poco::JSON::Parser().parse(details[i]).extract<Poco::JSON::Object::Ptr>();
+            if (d && d->has("shownSha256") && d->get("shownSha256").isString()) shown = d->getValue<std::string>("shownSha256");
+        } catch (const std::exception&) {
+            continue; // details that are not JSON: nothing to take
+        }
+        if (shown.size() != 64 || shown.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+        Params p;
+        exec(s, "UPDATE consents SET shown_sha256 = " + p.str(shown) + " WHERE id = " + p.str(subjects[i]) + " AND shown_sha256 = ''",
+             p);
+    }
 }
 
 const char* TRANSMISSION_SELECT =
@@ -1651,6 +1697,7 @@ Result<StoredConsent> consentIn(Session& s, const std::string& id) {
     std::vector<StoredConsent> out{found.take()};
     Params q;
     readCopieSiao(s, "id = " + q.str(id), q, out);
+    readShownSha256(s, "id", id, out);
     return out.front();
 }
 
@@ -1716,14 +1763,14 @@ Result<StoredConsent> PocoStore::recordConsent(const StoredConsent& consent, con
             exec(s, "INSERT INTO consents (id, dossier_id, kind, given_by, capacity, recipient_id,"
                     " document_kinds, categories, purpose, given_at, how, proof_document_id, proof_sha256,"
                     " recorded_by, expires_at, withdrawn_at, supersedes, created_by_org, created_by_key,"
-                    " created_at, copie_siao)" +
+                    " created_at, copie_siao, shown_sha256)" +
                         values({p.str(c.id), p.str(c.dossierId), p.str(c.kind), p.str(c.givenByName),
                                 p.str(c.givenByCapacity), p.str(c.recipientOrgId), p.str(joinCodes(c.documentKinds)),
                                 p.str(joinCodes(c.categories)), p.str(c.purpose), p.num(c.givenAt), p.str(c.howMethod),
                                 p.str(c.proofDocumentId), p.str(c.proofSha256), p.str(c.recordedBy),
                                 c.expiresAt ? p.num(*c.expiresAt) : std::string("NULL"), "NULL", p.str(c.supersedes),
                                 p.str(c.createdByOrganisationId), p.str(c.createdByKeyId), p.str(c.createdAt),
-                                p.num(c.copieSiao ? 1 : 0)}), p);
+                                p.num(c.copieSiao ? 1 : 0), p.str(c.shownSha256)}), p);
         }
         AuditEvent a = audit;
         if (a.subject.empty()) a.subject = c.id;
@@ -1745,6 +1792,7 @@ Result<std::vector<StoredConsent>> PocoStore::listConsents(const std::string& do
                         toConsent);
         Params q;
         readCopieSiao(s, "dossier_id = " + q.str(dossierId), q, out);
+        readShownSha256(s, "dossier_id", dossierId, out);
         return out;
     });
 }

@@ -219,6 +219,8 @@ struct StoredConsent {
     std::optional<std::int64_t> withdrawnAt;
     std::string supersedes;       // "" or an earlier record of the same dossier and bailleur
     bool copieSiao = false;       // the household agreed that the partnership's SIAO gets a copy (migration 3)
+    std::string shownSha256;      // signed_autorisation: SHA-256 of the recipient copy shown to the household before
+                                  // it signed ("" when none was shown; migration 18)
     std::string createdByOrganisationId;
     std::string createdByKeyId;
     std::string createdAt;

@@ -17,6 +17,7 @@
 #include "common/Date.h"
 #include "consent/ConsentPolicy.h"
 #include "forms/FormRegistry.h"
+#include "service/AutorisationEvidence.h"
 #include "web/PageKit.h"
 
 namespace passerelle::web {
@@ -135,7 +136,7 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
                                                        {"selected", value("/how/documentId") == d.id}});
         const std::string method = value("/how/method", "in_person");
         mstch::map kindField, recipientField, nameField, capacityField, kindsField, catsField, methodField, recordedByField,
-            autorisationField, expiresField, measureField, purposeField, siaoField;
+            autorisationField, expiresField, measureField, purposeField, siaoField, scanField, lateField, givenAtField;
         mstch::map ctx{
             {"dossierId", dossierId},
             {"dossierReference", dossier.value().reference.empty() ? std::string("(sans référence)") : dossier.value().reference},
@@ -163,6 +164,13 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
             {"recordedBy", value("/how/recordedBy", page.caller.userName)},
             {"autorisationField", err(autorisationField, "/how/documentId")},
             {"autorisations", autorisations},
+            // Issue 11 item 4: the signed paper's scan, checked by the use case (AutorisationEvidence.h).
+            {"scanField", err(scanField, "/how/scan")},
+            {"scanLimits", std::string("Un PDF, une image PNG ou une image JPEG, de ") + service::MAX_SCAN_LABEL + " au plus."},
+            {"lateField", err(lateField, "/how/lateEntry")},
+            {"lateEntry", value("/how/lateEntry") == "true"},
+            {"givenAtField", err(givenAtField, "/givenAt")},
+            {"givenAt", value("/givenAt")},
             {"expiresField", err(expiresField, "/expiresAt")},
             {"expiresAt", value("/expiresAt")},
             {"measureField", err(measureField, "/measureEnd")},
@@ -210,7 +218,10 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
                  givenBy->set("name", name);
                  givenBy->set("capacity", page.form.get("/givenBy/capacity", "household_member"));
                  body->set("givenBy", givenBy);
-                 if (kind != "refusal") {
+                 const std::string method = page.form.get("/how/method", "in_person");
+                 // On a signed autorisation the terms are the ones the household signed (the use case takes
+                 // them from it): the page's scope, purpose and dates are not sent, so they cannot contradict it.
+                 if (kind != "refusal" && method != "signed_autorisation") {
                      Poco::JSON::Object::Ptr scope = new Poco::JSON::Object;
                      Poco::JSON::Array::Ptr kinds = new Poco::JSON::Array, cats = new Poco::JSON::Array;
                      for (const auto& k : page.form.all("/scope/documentKinds")) kinds->add(k);
@@ -240,9 +251,20 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
                      }
                  }
                  Poco::JSON::Object::Ptr how = new Poco::JSON::Object;
-                 const std::string method = page.form.get("/how/method", "in_person");
                  how->set("method", method);
                  if (method == "signed_autorisation") how->set("documentId", page.form.get("/how/documentId"));
+                 // The paper autorisation entered late: its scan (the file input), the day it was signed.
+                 std::optional<service::ScanUpload> scan;
+                 for (const auto& f : page.files)
+                     if (f.name == "/how/scan" && !(f.fileName.empty() && f.bytes.empty())) scan = service::ScanUpload{f.contentType, f.bytes};
+                 if (page.form.get("/how/lateEntry") == "true") how->set("lateEntry", true);
+                 const std::string paperDay = page.form.get("/givenAt");
+                 if (!Poco::trim(paperDay).empty()) {
+                     auto day = parseDay(paperDay);
+                     // 00:00 in Paris that day: the day the household signed (never in the future when it is today).
+                     if (!day) errors.push_back({"/givenAt", "format", "Saisissez la date sous la forme jj/mm/aaaa."});
+                     else body->set("givenAt", consent::Instant::parisMidnight(*day).iso());
+                 }
                  const std::string recordedBy = Poco::trim(page.form.get("/how/recordedBy"));
                  if (method == "in_person" && recordedBy.empty())
                      errors.push_back({"/how/recordedBy", "required", "Saisissez le nom du référent qui a recueilli la réponse du ménage."});
@@ -252,9 +274,15 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
                      return newConsentPage(page, Status::invalidArgument("consent_record_invalid",
                                                                          "L’enregistrement du consentement contient des erreurs.", errors),
                                            true);
-                 auto recorded = transmissions->recordConsent(page.caller, dossierId, body);
+                 auto recorded = transmissions->recordConsent(page.caller, dossierId, body, scan ? &*scan : nullptr);
                  if (!recorded.isOk()) {
                      if (recorded.status().code() == Status::Code::InvalidArgument) return newConsentPage(page, recorded.status(), true);
+                     // An autorisation neither signed nor scanned: said on the scan's input, which is the remedy on this page.
+                     if (recorded.status().errorCode() == "autorisation_not_signed")
+                         return newConsentPage(page,
+                                               Status::invalidArgument("consent_record_invalid", recorded.status().message(),
+                                                                       {{"/how/scan", "autorisation_not_signed", recorded.status().message()}}),
+                                               true);
                      return app.errorPage(page, recorded.status());
                  }
                  return app.redirect("/dossiers/" + dossierId + "?message=" +

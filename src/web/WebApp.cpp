@@ -1,6 +1,13 @@
 #include "web/WebApp.h"
 
+#include <sstream>
+
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/MessageHeader.h>
+#include <Poco/Net/PartHandler.h>
 #include <Poco/RandomStream.h>
+#include <Poco/StreamCopier.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
 
@@ -102,6 +109,48 @@ FormData FormData::parse(const std::string& body) {
 
 // ---------------------------------------------------------------------------
 // Helpers.
+
+namespace {
+
+// The file parts of a multipart body, kept whole (the HTTP front bounds the body).
+class FileParts : public Poco::Net::PartHandler {
+public:
+    explicit FileParts(std::vector<UploadedFile>& files) : _files(files) {}
+    void handlePart(const Poco::Net::MessageHeader& header, std::istream& stream) override {
+        UploadedFile f;
+        std::string disposition;
+        Poco::Net::NameValueCollection params;
+        Poco::Net::MessageHeader::splitParameters(header.get("Content-Disposition", ""), disposition, params);
+        f.name = params.get("name", "");
+        f.fileName = params.get("filename", "");
+        f.contentType = header.get("Content-Type", "");
+        Poco::StreamCopier::copyToString(stream, f.bytes);
+        _files.push_back(std::move(f));
+    }
+
+private:
+    std::vector<UploadedFile>& _files;
+};
+
+// multipart/form-data: the fields in order into `form`, the files into `files`. False when the body is malformed.
+bool parseMultipart(const std::string& contentType, const std::string& body, FormData& form, std::vector<UploadedFile>& files) {
+    try {
+        Poco::Net::HTTPRequest head(Poco::Net::HTTPRequest::HTTP_POST, "/");
+        head.setContentType(contentType);
+        Poco::Net::HTMLForm html;
+        html.setFieldLimit(1000);
+        html.setValueLengthLimit(1024 * 1024);
+        FileParts parts(files);
+        std::istringstream in(body);
+        html.load(head, in, parts);
+        for (const auto& [name, value] : html) form.pairs.emplace_back(name, value);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+} // namespace
 
 std::string randomToken(std::size_t bytes) {
     Poco::RandomInputStream rnd;
@@ -292,10 +341,16 @@ Reply WebApp::dispatch(const Request& request, const PageHandler& handler, Acces
     page.query.pairs.assign(request.query.begin(), request.query.end());
     if (post) {
         std::string ct = Poco::toLower(header(request, "content-type"));
-        if (!request.body.empty() && ct.compare(0, 33, "application/x-www-form-urlencoded") != 0)
-            return errorPage(page, Status::unsupportedMedia("unsupported_media_type",
-                                                            "Ce formulaire attend un envoi application/x-www-form-urlencoded."));
-        page.form = FormData::parse(request.body);
+        if (ct.compare(0, 19, "multipart/form-data") == 0) {
+            // A form with a file input; its CSRF token is one of its fields, checked below as any other.
+            if (!parseMultipart(header(request, "content-type"), request.body, page.form, page.files))
+                return errorPage(page, Status::invalidArgument("malformed_form", "Le formulaire envoyé est illisible : rechargez la page puis recommencez."));
+        } else {
+            if (!request.body.empty() && ct.compare(0, 33, "application/x-www-form-urlencoded") != 0)
+                return errorPage(page, Status::unsupportedMedia("unsupported_media_type",
+                                                                "Ce formulaire attend un envoi application/x-www-form-urlencoded."));
+            page.form = FormData::parse(request.body);
+        }
     }
     // Session: resolved for every page, so that public pages know who is there.
     page.sessionToken = cookie(request, SESSION_COOKIE);

@@ -43,6 +43,16 @@ struct FormData {
     static FormData parse(const std::string& body);
 };
 
+// A file of a multipart/form-data POST (a form with <input type="file">). Its limits are the
+// use case's (e.g. service::MAX_SCAN_BYTES): the pages keep what came, within the HTTP front's
+// body limit.
+struct UploadedFile {
+    std::string name;        // the input's name
+    std::string fileName;    // as the browser sent it ("" when no file was chosen)
+    std::string contentType; // as declared by the browser
+    std::string bytes;
+};
+
 struct WebSettings {
     bool secureCookies = false;
     bool trustProxy = false;
@@ -54,10 +64,11 @@ struct Page {
     const http::Request& request;
     service::Caller caller;  // the signed-in person (empty for public pages)
     std::string csrfToken;   // for every POST form: <input type="hidden" name="_csrf" value="{{csrf}}">
-    FormData form;           // the parsed body of a POST
+    FormData form;           // the parsed body of a POST (urlencoded, or the fields of a multipart one)
     FormData query;          // the query string
     bool mustChangePassword = false;
     std::string sessionToken; // the cookie value (sign-out)
+    std::vector<UploadedFile> files; // the files of a multipart/form-data POST
 };
 
 using PageHandler = std::function<http::Reply(Page&)>;

@@ -41,7 +41,7 @@ try {
     if (!journeys.length) continue;
     const server = new PasserelleServer({ bin, sourceDir });
     try {
-      if (mod.setup) mod.setup(server);
+      if (mod.setup) await mod.setup(server);
       await server.start();
       for (const j of journeys) {
         const h = new Harness({ browser, baseUrl: server.baseUrl, screenshotDir: out });

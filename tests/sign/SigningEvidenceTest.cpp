@@ -423,6 +423,9 @@ TEST_P(SigningEvidenceTest, HouseholdIsShownTheGatesRecipientCopyAndItsHashIsRec
     const auto given = events("consent.given");
     ASSERT_EQ(given.size(), 1u);
     EXPECT_NE(given[0].details.find("\"shownSha256\":\"" + copy.value().sha256 + "\""), std::string::npos) << given[0].details;
+    // The record keeps it too (migration 18), read back by the store.
+    EXPECT_EQ(c.value().record.shownSha256, copy.value().sha256);
+    EXPECT_EQ(store->findConsent(c.value().record.id).value().shownSha256, copy.value().sha256);
 }
 
 // Issue 11 item 6: a paper autorisation signed days ago is entered later only as such — the scan

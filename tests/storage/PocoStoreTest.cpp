@@ -1,6 +1,7 @@
 // The storage suite: every test body runs on SQLite and on PostgreSQL
 // (PASSERELLE_TEST_PG set; skipped otherwise).
 #include <atomic>
+#include <map>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -109,6 +110,71 @@ TEST_P(StoreTest, AMigrationNumberedBelowTheNewestAppliedIsStillApplied) {
     // Opening again applies nothing twice.
     auto third = db->open();
     EXPECT_TRUE(third->inPersonConsentAllowed(a.id, b.id).value());
+}
+
+// Migration 18: a consent keeps the SHA-256 of the recipient copy shown to the household
+// (consents.shown_sha256), written with the record; older rows get it from the "shownSha256"
+// of their consent.given audit entry, where TransmissionService wrote it before the column.
+TEST_P(StoreTest, AConsentKeepsTheShownCopysHashAndMigration18FillsOlderRows) {
+    Organisation a = org("ADALEA", "association");
+    Organisation b = org("Terre et Baie Habitat", "bailleur");
+    Dossier d = newDossier(a.id, "ADA-2026-0018");
+    const std::string shownNew = sha256Hex("copie montrée, enregistrement récent");
+    const std::string shownOld = sha256Hex("copie montrée, enregistrement ancien");
+    auto consent = [&](const std::string& id, const std::string& shown, const std::string& auditShown) {
+        StoredConsent c;
+        c.id = id;
+        c.dossierId = d.id;
+        c.kind = "consent";
+        c.givenByName = "Samira Benali";
+        c.givenByCapacity = "household_member";
+        c.recipientOrgId = b.id;
+        c.documentKinds = {"grille-capacite-habiter"};
+        c.categories = {"logement"};
+        c.purpose = "Étude de la demande de logement.";
+        c.givenAt = 1796000000;
+        c.howMethod = auditShown.empty() && shown.empty() ? "in_person" : "signed_autorisation";
+        c.proofDocumentId = c.howMethod == "in_person" ? "" : "doc_00000000000000aa";
+        c.proofSha256 = c.howMethod == "in_person" ? "" : sha256Hex("pdf signé " + id);
+        c.recordedBy = c.howMethod == "in_person" ? "Gwenaëlle Le Bihan" : "";
+        c.shownSha256 = shown;
+        c.expiresAt = 1827536000;
+        c.createdByOrganisationId = a.id;
+        c.createdAt = "2026-11-30T10:00:00.000Z";
+        const std::string details = "{\"dossier\":\"" + d.id + "\",\"how\":\"" + c.howMethod + "\"" +
+                                    (auditShown.empty() ? "" : ",\"shownSha256\":\"" + auditShown + "\"") + "}";
+        auto r = store->recordConsent(c, {"consent.given", a.id, id, details});
+        EXPECT_TRUE(r.isOk()) << r.status().toString();
+    };
+    // Recorded today: the column is written with the record.
+    consent("cns_000000000000new1", shownNew, shownNew);
+    EXPECT_EQ(store->findConsent("cns_000000000000new1").value().shownSha256, shownNew);
+    // Recorded before migration 18: only the audit entry has it (and an in-person consent has none).
+    consent("cns_000000000000old1", "", shownOld);
+    consent("cns_000000000000none", "", "");
+    EXPECT_EQ(store->findConsent("cns_000000000000old1").value().shownSha256, "");
+
+    const auto auditBefore = store->listAudit().value();
+    // The database as it was before migration 18, opened by this version.
+    store.reset();
+    db->execute("ALTER TABLE consents DROP COLUMN shown_sha256");
+    db->execute("DELETE FROM schema_migrations WHERE version = 18");
+    auto reopened = db->open();
+    EXPECT_EQ(reopened->schemaVersion().value(), latestSchemaVersion());
+    EXPECT_EQ(reopened->findConsent("cns_000000000000old1").value().shownSha256, shownOld) << "backfilled from the audit";
+    EXPECT_EQ(reopened->findConsent("cns_000000000000new1").value().shownSha256, shownNew);
+    EXPECT_EQ(reopened->findConsent("cns_000000000000none").value().shownSha256, "") << "nothing was shown";
+    auto listed = reopened->listConsents(d.id);
+    ASSERT_TRUE(listed.isOk()) << listed.status().toString();
+    std::map<std::string, std::string> byId;
+    for (const auto& c : listed.value()) byId[c.id] = c.shownSha256;
+    EXPECT_EQ(byId["cns_000000000000old1"], shownOld);
+    EXPECT_EQ(byId["cns_000000000000new1"], shownNew);
+    EXPECT_EQ(byId["cns_000000000000none"], "");
+    // The audit trail is untouched by the backfill.
+    const auto auditAfter = reopened->listAudit().value();
+    ASSERT_EQ(auditAfter.size(), auditBefore.size());
+    for (std::size_t i = 0; i < auditAfter.size(); ++i) EXPECT_EQ(auditAfter[i].hash, auditBefore[i].hash) << i;
 }
 
 TEST_P(StoreTest, RefusesASchemaNewerThanItKnows) {

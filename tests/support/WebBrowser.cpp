@@ -19,13 +19,31 @@ std::string formEncode(const std::vector<std::pair<std::string, std::string>>& f
     return out;
 }
 
-HttpResult WebBrowser::send(const std::string& method, const std::string& path, const std::string& body) {
+std::string multipartEncode(const std::vector<std::pair<std::string, std::string>>& fields, const std::vector<FilePart>& files,
+                            const std::string& boundary) {
+    std::string out;
+    for (const auto& [k, v] : fields)
+        out += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+    for (const auto& f : files)
+        out += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.name + "\"; filename=\"" + f.fileName +
+               "\"\r\nContent-Type: " + f.contentType + "\r\n\r\n" + f.bytes + "\r\n";
+    return out + "--" + boundary + "--\r\n";
+}
+
+HttpResult WebBrowser::postMultipart(const std::string& path, const std::vector<std::pair<std::string, std::string>>& fields,
+                                     const std::vector<FilePart>& files) {
+    const std::string boundary = "----passerelle-test-7f3a9c";
+    return send("POST", path, multipartEncode(fields, files, boundary), "multipart/form-data; boundary=" + boundary);
+}
+
+HttpResult WebBrowser::send(const std::string& method, const std::string& path, const std::string& body,
+                            const std::string& contentType) {
     HttpOptions o;
     o.headers = headers;
     std::string c;
     for (const auto& [k, v] : cookies) c += (c.empty() ? "" : "; ") + k + "=" + v;
     if (!c.empty()) o.headers["Cookie"] = c;
-    auto r = httpRequest(port, method, path, body, "application/x-www-form-urlencoded", o);
+    auto r = httpRequest(port, method, path, body, contentType, o);
     std::string set = r.header("set-cookie");
     if (!set.empty()) {
         std::string pair = set.substr(0, set.find(';'));

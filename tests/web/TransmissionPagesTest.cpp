@@ -17,8 +17,10 @@
 #include "http/ConsentRoutes.h"
 #include "http/HttpServer.h"
 #include "service/AccountService.h"
+#include "service/AutorisationEvidence.h"
 #include "service/DossierService.h"
 #include "service/TransmissionService.h"
+#include "storage/ApiKeys.h"
 #include "storage/PocoStore.h"
 #include "storage/StoreBackends.h"
 #include "support/HttpClient.h"
@@ -72,6 +74,8 @@ protected:
         addWebFallback(*router, *app);
         http::ServerConfig config;
         config.port = 0;
+        // Room for a scan just over service::MAX_SCAN_BYTES: the use case, not the front, refuses it.
+        config.maxBodyBytes = service::MAX_SCAN_BYTES + 1024 * 1024;
         server = std::make_unique<http::Server>(config, router);
         server->start();
         adgesti = store->createOrganisation("ADGESTI", storage::KIND_ASSOCIATION).value();
@@ -538,6 +542,102 @@ TEST_P(TransmissionPagesTest, TheInboxSearchesOnlyWhatTheGateLetThroughInTheData
     ASSERT_EQ(again.value().items.size(), 1u);
     EXPECT_EQ(again.value().items[0].documentId, doc);
     EXPECT_EQ(reopened->searchReceived(storage::ReceivedQuery{bailleur.id, CANARY}).value().total, 0);
+}
+
+// Issue 11 item 4 on the page: the paper autorisation signed long ago, entered late with its scan
+// (a file input, multipart/form-data). The scan is checked by the use case with the API's rules
+// (size, PDF/PNG/JPEG by its bytes); an error names the scan's input in the error summary and
+// nothing is stored, neither the scan nor the consent; the CSRF token comes in the multipart body.
+TEST_P(TransmissionPagesTest, ThePaperAutorisationsScanIsUploadedWithTheLateConsent) {
+    Browser claire = signedIn("claire@adgesti.fr");
+    std::string dossier = createDossier(claire, "ADG-2026-0610", "Diallo");
+    auto data = Poco::JSON::Parser()
+                    .parse(testing::readFile(testing::sourceDir() + "/examples/autorisation-transmission-grille-cotes-darmor.json"))
+                    .extract<Poco::JSON::Object::Ptr>();
+    data->getObject("destinataire")->set("nom", bailleur.name);
+    auto person = data->getObject("menage")->getArray("personnes")->getObject(0);
+    person->set("prenom", "Mariam");
+    person->set("nom", "Diallo");
+    service::Caller assoc{adgesti.id, adgesti.name, adgesti.kind, "", "", "", "", ""};
+    auto aut = dossiers->createDocument(assoc, service::NewDocument{"autorisation-transmission", "", dossier, "", data});
+    ASSERT_TRUE(aut.isOk()) << aut.status().toString();
+    const storage::Document autorisation = aut.value().document;
+
+    auto form = claire.get("/dossiers/" + dossier + "/consentements/nouveau");
+    ASSERT_EQ(form.status, 200);
+    EXPECT_TRUE(has(form.body, "enctype=\"multipart/form-data\""));
+    EXPECT_TRUE(has(decodeEntities(form.body), "type=\"file\" id=\"how-scan\" name=\"/how/scan\"")) << form.body;
+    EXPECT_TRUE(has(textOf(form.body), "Un PDF, une image PNG ou une image JPEG, de 10 Mio au plus.")) << textOf(form.body);
+
+    // The form as the browser sends it, signed on paper on 11/02/2026; the boxes of the scope are
+    // left as they come (on a signed autorisation its terms count, not the page's).
+    auto fields = [&](bool withCsrf) {
+        std::vector<std::pair<std::string, std::string>> f{
+            {"/kind", "consent"}, {"/recipient", bailleur.id}, {"/givenBy/name", "Mariam Diallo"},
+            {"/givenBy/capacity", "household_member"}, {"/scope/categories", "identite"},
+            {"/purpose", "Transmission au bailleur des informations liées au logement, pour le suivi de l’accompagnement."},
+            {"/how/method", "signed_autorisation"}, {"/how/documentId", autorisation.id}, {"/how/lateEntry", "true"},
+            {"/givenAt", "11/02/2026"}, {"/how/recordedBy", "Claire Lefèvre"}};
+        if (withCsrf) f.emplace_back("_csrf", claire.csrf("/dossiers/" + dossier + "/consentements/nouveau"));
+        return f;
+    };
+    const std::string pdf = "%PDF-1.4\n% scan de l'autorisation signée\n1 0 obj << >> endobj\n%%EOF\n";
+    auto nothingStored = [&](const std::string& what) {
+        EXPECT_TRUE(transmissions->listConsents(assoc, dossier).value().empty()) << what;
+        auto scan = store->latestAutorisationScan(autorisation.id, autorisation.currentRevision);
+        EXPECT_EQ(scan.status().code(), Status::Code::NotFound) << what << ": no scan stored";
+    };
+    auto expectScanError = [&](const HttpResult& r, const std::string& message, const std::string& what) {
+        EXPECT_EQ(r.status, 400) << what << "\n" << r.body;
+        const std::string html = decodeEntities(r.body);
+        // The error summary: a link to the scan's input, with the message.
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(html, m, std::regex("<a href=\"#how-scan\">([^<]*)</a>"))) << what << "\n" << html;
+        EXPECT_TRUE(has(m[1].str(), message)) << what << ": " << m[1].str();
+        EXPECT_TRUE(has(html, "id=\"how-scan\" name=\"/how/scan\" accept=\"application/pdf,image/png,image/jpeg\" "
+                              "aria-describedby=\"how-scan-aide how-scan-erreur\" aria-invalid=\"true\""))
+            << what << ": the input is marked";
+        nothingStored(what);
+    };
+    const std::string path = "/dossiers/" + dossier + "/consentements";
+
+    // No CSRF token in the multipart body: refused, nothing stored.
+    auto forged = claire.postMultipart(path, fields(false), {{"/how/scan", "autorisation.pdf", "application/pdf", pdf}});
+    EXPECT_EQ(forged.status, 403) << forged.body;
+    nothingStored("without CSRF");
+
+    // Too big: one byte over the shared limit.
+    std::string big = "%PDF-1.4\n" + std::string(service::MAX_SCAN_BYTES, 'x');
+    expectScanError(claire.postMultipart(path, fields(true), {{"/how/scan", "autorisation.pdf", "application/pdf", big}}),
+                    "Le scan dépasse 10 Mio", "too big");
+    // Not a PDF, a PNG nor a JPEG by its bytes, whatever its declared type.
+    expectScanError(claire.postMultipart(path, fields(true), {{"/how/scan", "autorisation.png", "image/png", "GIF89a\x01\x00\x01\x00"}}),
+                    "Le scan doit être un PDF, une image PNG ou une image JPEG.", "GIF declared PNG");
+    // A PNG declared as a PDF.
+    expectScanError(claire.postMultipart(path, fields(true),
+                                         {{"/how/scan", "autorisation.pdf", "application/pdf", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)}}),
+                    "Le type annoncé (application/pdf) ne correspond pas au fichier (image/png).", "PNG declared PDF");
+    // No file chosen (the browser sends an empty part): the autorisation proves nothing yet, said on the scan's input.
+    expectScanError(claire.postMultipart(path, fields(true), {{"/how/scan", "", "application/octet-stream", ""}}),
+                    "L’autorisation de transmission n’est pas encore signée", "no file");
+
+    // The scan with its consent: recorded, dated the day of the paper, its scan the evidence.
+    auto ok = claire.postMultipart(path, fields(true), {{"/how/scan", "autorisation signée.pdf", "application/pdf", pdf}});
+    ASSERT_EQ(ok.status, 303) << ok.body;
+    auto consents = transmissions->listConsents(assoc, dossier).value();
+    ASSERT_EQ(consents.size(), 1u);
+    EXPECT_EQ(consents[0].record.howMethod, "signed_autorisation");
+    // The autorisation's terms, not the page's boxes.
+    EXPECT_EQ(consents[0].record.documentKinds, std::vector<std::string>{"grille-capacite-habiter"});
+    EXPECT_EQ(consents[0].record.categories,
+              service::transmissibleCategories(*renderer->catalog().forms->find("grille-capacite-habiter")));
+    EXPECT_EQ(consents[0].record.purpose, data->getValue<std::string>("finalite"));
+    EXPECT_EQ(consents[0].record.proofSha256, storage::sha256Hex(pdf));
+    EXPECT_EQ(consent::Instant{consents[0].record.givenAt}.iso(), "2026-02-10T23:00:00Z") << "00:00 in Paris on 11/02/2026";
+    auto scan = store->latestAutorisationScan(autorisation.id, autorisation.currentRevision);
+    ASSERT_TRUE(scan.isOk()) << scan.status().toString();
+    EXPECT_EQ(scan.value().sha256, storage::sha256Hex(pdf));
+    EXPECT_EQ(scan.value().contentType, "application/pdf");
 }
 
 // Every body on SQLite, and on PostgreSQL when PASSERELLE_TEST_PG is set (the first readings of migration 12).

@@ -36,83 +36,90 @@ function zipPart(bytes, part) {
     file, part], { encoding: 'utf8' });
 }
 
+// The association's action and budget annex, then the funder's pages; run with JavaScript and
+// without (the web app works without it): `tag` suffixes the screenshots.
+async function fundedAction(h, server, { javaScript, reference, title, tag }) {
+  const page = await h.newPage({ javaScript });
+  await signIn(page, 'marc@adgesti.fr', PASSWORD);
+  const dossierUrl = await createDossier(page, reference, CANARY, 'Zéphyrine');
+
+  // A new action, funded by the DDCS.
+  await clickAndWait(page, page.getByRole('link', { name: 'Actions', exact: true }));
+  await h.checkPage(page, `actions-association-vide${tag}`);
+  await clickAndWait(page, page.getByRole('link', { name: 'Nouvelle action' }));
+  await submit(page, 'Créer l’action');
+  assert.ok((await mainText(page)).includes('L\'intitulé de l\'action est obligatoire.'));
+  await h.checkPage(page, `action-nouvelle-erreur${tag}`);
+  await page.getByLabel('Intitulé de l’action').fill(title);
+  await page.getByLabel('DDCS Sarthe').check();
+  await submit(page, 'Créer l’action');
+  assert.match(page.url(), /\/actions\/act_[0-9a-f]{16}\?message=creee$/);
+  const actionUrl = page.url().replace(/\?.*$/, '');
+  let text = await mainText(page);
+  assert.ok(text.includes('L’action a été créée') && text.includes('DDCS Sarthe'), text);
+  await h.checkPage(page, `action-association${tag}`);
+
+  // Its budget annex, filled in the form page generated from the definition.
+  await clickAndWait(page, page.getByRole('button', { name: 'Annexe budgétaire' }));
+  assert.match(page.url(), /\/brouillons\/brl_[0-9a-f]{16}$/);
+  assert.ok(await page.getByRole('link', { name: 'Retour à l’action' }).isVisible());
+  await h.checkPage(page, `annexe-budgetaire-vide${tag}`);
+  const example = readExample(server.sourceDir, 'budget-annexe-sarthe-plateformes.json');
+  await fillForm(page, example);
+  // The date was typed jj/mm/aaaa; a wrong one is named in French.
+  await page.locator('[name="/date"]').fill('31/02/2014');
+  await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
+  text = await mainText(page);
+  assert.ok(text.includes('n’est pas une date valide : saisissez-la au format jj/mm/aaaa'), text);
+  assert.equal(await page.getAttribute('[name="/date"]', 'aria-invalid'), 'true');
+  assert.equal(await page.inputValue('[name="/date"]'), '31/02/2014', 'typed value kept');
+  await h.checkPage(page, `annexe-budgetaire-erreur-date${tag}`);
+  await page.locator('[name="/date"]').fill('30/09/2014');
+  await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
+  assert.match(page.url(), /\/documents\/doc_[0-9a-f]{16}\?revision=1/, page.url());
+  await h.checkPage(page, `annexe-budgetaire-document${tag}`);
+  await clickAndWait(page, page.getByRole('link', { name: 'Retour à l’action' }));
+  assert.equal(page.url(), actionUrl);
+  assert.ok((await mainText(page)).includes('Révision n° 1'));
+  await signOut(page);
+
+  // The funder: its actions, the annex, the XLSX.
+  await signIn(page, 'helene@ddcs.fr', PASSWORD);
+  assert.match(page.url(), /\/actions$/);
+  text = await mainText(page);
+  assert.ok(text.includes('Actions financées') && text.includes(title) && text.includes('ADGESTI'), text);
+  assert.equal(await page.getByRole('link', { name: 'Dossiers', exact: true }).count(), 0, 'no dossiers in the menu');
+  await h.checkPage(page, `financeur-actions${tag}`);
+  await clickAndWait(page, page.getByRole('link', { name: title, exact: true }));
+  assert.equal(page.url(), actionUrl);
+  text = await mainText(page);
+  assert.ok(text.includes('Annexe budgétaire') && !text.includes('Remplir un document'), text);
+  await h.checkPage(page, `financeur-action${tag}`);
+  const sheet = await download(page, page.getByRole('link', { name: /Classeur XLSX — Annexe budgétaire, révision n° 1/ }));
+  assert.equal(sheet.bytes.subarray(0, 2).toString('latin1'), 'PK');
+  const strings = zipPart(sheet.bytes, 'xl/sharedStrings.xml');
+  assert.ok(strings.includes('Temps d\'évaluation par ADGESTI (300 € par diagnostic × 50 situations)'), strings.slice(0, 400));
+  assert.ok(!strings.includes(CANARY));
+  const pdf = await download(page, page.getByRole('link', { name: /^PDF — Annexe budgétaire, révision n° 1/ }));
+  assert.equal(pdf.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+  // No dossier, no household value.
+  const resp = await page.goto(dossierUrl);
+  assert.equal(resp.status(), 404);
+  text = await mainText(page);
+  assert.ok(text.includes('Page introuvable') && !text.includes(CANARY), text);
+  for (const path of ['/actions', actionUrl, '/dossiers', '/accueil']) {
+    await page.goto(path);
+    assert.ok(!(await page.content()).includes(CANARY), path);
+  }
+  assert.equal((await page.goto('/actions/nouvelle')).status(), 404);
+}
+
 export default [{
   name: 'l’association remplit l’annexe budgétaire d’une action, le financeur télécharge le classeur et ne voit aucun dossier',
-  async run(h, server) {
-    const page = await h.newPage();
-    await signIn(page, 'marc@adgesti.fr', PASSWORD);
-    const dossierUrl = await createDossier(page, 'ADG-2026-0700', CANARY, 'Zéphyrine');
-
-    // A new action, funded by the DDCS.
-    await clickAndWait(page, page.getByRole('link', { name: 'Actions', exact: true }));
-    await h.checkPage(page, 'actions-association-vide');
-    await clickAndWait(page, page.getByRole('link', { name: 'Nouvelle action' }));
-    await submit(page, 'Créer l’action');
-    assert.ok((await mainText(page)).includes('L\'intitulé de l\'action est obligatoire.'));
-    await h.checkPage(page, 'action-nouvelle-erreur');
-    await page.getByLabel('Intitulé de l’action').fill('Plateformes territoriales Sarthe 2027');
-    await page.getByLabel('DDCS Sarthe').check();
-    await submit(page, 'Créer l’action');
-    assert.match(page.url(), /\/actions\/act_[0-9a-f]{16}\?message=creee$/);
-    const actionUrl = page.url().replace(/\?.*$/, '');
-    let text = await mainText(page);
-    assert.ok(text.includes('L’action a été créée') && text.includes('DDCS Sarthe'), text);
-    await h.checkPage(page, 'action-association');
-
-    // Its budget annex, filled in the form page generated from the definition.
-    await clickAndWait(page, page.getByRole('button', { name: 'Annexe budgétaire' }));
-    assert.match(page.url(), /\/brouillons\/brl_[0-9a-f]{16}$/);
-    assert.ok(await page.getByRole('link', { name: 'Retour à l’action' }).isVisible());
-    await h.checkPage(page, 'annexe-budgetaire-vide');
-    const example = readExample(server.sourceDir, 'budget-annexe-sarthe-plateformes.json');
-    await fillForm(page, example);
-    // The date was typed jj/mm/aaaa; a wrong one is named in French.
-    await page.locator('[name="/date"]').fill('31/02/2014');
-    await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
-    text = await mainText(page);
-    assert.ok(text.includes('n’est pas une date valide : saisissez-la au format jj/mm/aaaa'), text);
-    assert.equal(await page.getAttribute('[name="/date"]', 'aria-invalid'), 'true');
-    assert.equal(await page.inputValue('[name="/date"]'), '31/02/2014', 'typed value kept');
-    await h.checkPage(page, 'annexe-budgetaire-erreur-date');
-    await page.locator('[name="/date"]').fill('30/09/2014');
-    await clickAndWait(page, page.getByRole('button', { name: 'Finaliser le document' }));
-    assert.match(page.url(), /\/documents\/doc_[0-9a-f]{16}\?revision=1/, page.url());
-    await h.checkPage(page, 'annexe-budgetaire-document');
-    await clickAndWait(page, page.getByRole('link', { name: 'Retour à l’action' }));
-    assert.equal(page.url(), actionUrl);
-    assert.ok((await mainText(page)).includes('Révision n° 1'));
-    await signOut(page);
-
-    // The funder: its actions, the annex, the XLSX.
-    await signIn(page, 'helene@ddcs.fr', PASSWORD);
-    assert.match(page.url(), /\/actions$/);
-    text = await mainText(page);
-    assert.ok(text.includes('Actions financées') && text.includes('Plateformes territoriales Sarthe 2027') && text.includes('ADGESTI'), text);
-    assert.equal(await page.getByRole('link', { name: 'Dossiers', exact: true }).count(), 0, 'no dossiers in the menu');
-    await h.checkPage(page, 'financeur-actions');
-    await clickAndWait(page, page.getByRole('link', { name: 'Plateformes territoriales Sarthe 2027' }));
-    assert.equal(page.url(), actionUrl);
-    text = await mainText(page);
-    assert.ok(text.includes('Annexe budgétaire') && !text.includes('Remplir un document'), text);
-    await h.checkPage(page, 'financeur-action');
-    const sheet = await download(page, page.getByRole('link', { name: /Classeur XLSX — Annexe budgétaire, révision n° 1/ }));
-    assert.equal(sheet.bytes.subarray(0, 2).toString('latin1'), 'PK');
-    const strings = zipPart(sheet.bytes, 'xl/sharedStrings.xml');
-    assert.ok(strings.includes('Temps d\'évaluation par ADGESTI (300 € par diagnostic × 50 situations)'), strings.slice(0, 400));
-    assert.ok(!strings.includes(CANARY));
-    const pdf = await download(page, page.getByRole('link', { name: /^PDF — Annexe budgétaire, révision n° 1/ }));
-    assert.equal(pdf.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
-    // No dossier, no household value.
-    const resp = await page.goto(dossierUrl);
-    assert.equal(resp.status(), 404);
-    text = await mainText(page);
-    assert.ok(text.includes('Page introuvable') && !text.includes(CANARY), text);
-    for (const path of ['/actions', actionUrl, '/dossiers', '/accueil']) {
-      await page.goto(path);
-      assert.ok(!(await page.content()).includes(CANARY), path);
-    }
-    assert.equal((await page.goto('/actions/nouvelle')).status(), 404);
-  },
+  run: (h, server) => fundedAction(h, server, { javaScript: true, reference: 'ADG-2026-0700', title: 'Plateformes territoriales Sarthe 2027', tag: '' }),
+}, {
+  name: 'sans JavaScript : la même action et son annexe, puis les pages du financeur',
+  run: (h, server) => fundedAction(h, server, { javaScript: false, reference: 'ADG-2026-0701', title: 'Plateformes territoriales Sarthe 2027 (sans JavaScript)', tag: '-sans-js' }),
 }, {
   name: 'l’administrateur crée une clé d’API, l’utilise, la révoque (sans JavaScript)',
   async run(h, server) {

@@ -6,6 +6,7 @@
 // the association withdraws the consent and the landlord's inbox says so; a landlord asking
 // for an association's dossier gets the French 404. axe-core on every page, screenshots.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,5 +214,56 @@ export default [{
     assert.ok(text.toLowerCase().includes(`consentement retiré le ${today}`) && text.includes(HOUSING_TEXT), text);
     await h.checkPage(landlord, 'recu-retire');
     writeFileSync(join(dir, 'ok'), 'ok');
+  },
+}, {
+  name: 'sans JavaScript : autorisation signée sur papier, saisie différée avec son scan joint à la page',
+  async run(h, server) {
+    const api = async (method, path, body) => {
+      const r = await fetch(server.baseUrl + path, {
+        method, headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await r.json();
+      assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const dossier = await api('POST', '/v1/dossiers', { reference: 'ADG-2026-0300', menage: { membres: [{ prenom: 'Awa', nom: 'Touré' }] } });
+    const aut = JSON.parse(readFileSync(join(server.sourceDir, 'examples', 'autorisation-transmission-grille-cotes-darmor.json'), 'utf8'));
+    aut.destinataire.nom = 'Sarthe Habitat';
+    aut.menage.personnes = [{ prenom: 'Awa', nom: 'Touré', dateNaissance: '1990-04-02' }];
+    const autDoc = await api('POST', '/v1/documents', { form: 'autorisation-transmission', dossier: dossier.id, data: aut });
+
+    const page = await h.newPage({ javaScript: false });
+    await signIn(page, 'claire@adgesti.fr', PASSWORD);
+    await page.goto(`/dossiers/${dossier.id}/consentements/nouveau`);
+    await page.getByLabel('Personne du ménage qui répond').fill('Awa Touré');
+    await page.getByLabel('Sur l’autorisation de transmission signée du dossier').check();
+    await page.getByLabel(/^Saisie différée/).check();
+    await page.getByLabel(/Date de la signature sur papier/).fill('2026-02-11');
+    // A photo of the paper saved as GIF: refused by its bytes, the summary names the scan's input.
+    await page.getByLabel(/Scan de l’autorisation signée sur papier/).setInputFiles(
+      { name: 'autorisation.png', mimeType: 'image/png', buffer: Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1') });
+    await submit(page, 'Enregistrer la réponse du ménage');
+    let text = await page.innerText('.resume-erreurs');
+    assert.ok(text.includes('Le scan doit être un PDF, une image PNG ou une image JPEG.'), text);
+    assert.equal(await page.getAttribute('.resume-erreurs a[href="#how-scan"]', 'href'), '#how-scan');
+    assert.equal(await page.getAttribute('#how-scan', 'aria-invalid'), 'true');
+    await h.checkPage(page, 'consentement-scan-erreur');
+    assert.equal((await api('GET', `/v1/dossiers/${dossier.id}/consents`)).consents.length, 0, 'nothing recorded');
+
+    // The scanned PDF, chosen again (a file input is never refilled): recorded, dated the paper's day.
+    const pdf = Buffer.from('%PDF-1.4\n% autorisation signée sur papier, scannée\n1 0 obj << >> endobj\n%%EOF\n', 'latin1');
+    assert.ok(await page.getByLabel(/^Saisie différée/).isChecked(), 'the late-entry box is kept');
+    await page.getByLabel(/Scan de l’autorisation signée sur papier/).setInputFiles({ name: 'autorisation.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await submit(page, 'Enregistrer la réponse du ménage');
+    text = await mainText(page);
+    assert.ok(text.includes('Le consentement du ménage a été enregistré.'), text);
+    await h.checkPage(page, 'consentement-scan-enregistre');
+    const consents = (await api('GET', `/v1/dossiers/${dossier.id}/consents`)).consents;
+    assert.equal(consents.length, 1);
+    assert.equal(consents[0].how.method, 'signed_autorisation');
+    assert.equal(consents[0].how.documentId, autDoc.id);
+    assert.equal(consents[0].how.documentSha256, createHash('sha256').update(pdf).digest('hex'));
+    assert.equal(consents[0].givenAt.slice(0, 10), '2026-02-10', consents[0].givenAt); // 00:00 in Paris on 11/02/2026
   },
 }];

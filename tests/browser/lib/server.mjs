@@ -1,7 +1,9 @@
 // A real `passerelle serve` for the journeys: temp data dir, free port, an
 // association with users created through the CLI, stopped at the end.
+// A journey's setup() may add configuration (setConfig, before start) and
+// things to stop with the server (onStop), e.g. an SMTP sink.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +32,17 @@ export class PasserelleServer {
       '',
     ].join('\n'));
     this.users = {};
+    this.stopHooks = [];
   }
+
+  // One more passerelle.* property for this server, e.g. setConfig('signing.linkMinutes', 0);
+  // a function value is called at start() with the server (its baseUrl is known then).
+  setConfig(key, value) {
+    (this.extraConfig ||= []).push([key, value]);
+  }
+
+  // Called when the server stops (after the journeys of its file).
+  onStop(fn) { this.stopHooks.push(fn); }
 
   cli(args, input) {
     return execFileSync(this.bin, [...args, '--data-dir', this.dataDir, '--config', this.configFile],
@@ -57,6 +69,10 @@ export class PasserelleServer {
   async start() {
     this.port = await freePort();
     this.baseUrl = `http://127.0.0.1:${this.port}`;
+    if (this.extraConfig) {
+      appendFileSync(this.configFile, this.extraConfig.map(([k, v]) =>
+        `passerelle.${k} = ${typeof v === 'function' ? v(this) : v}\n`).join(''));
+    }
     this.proc = spawn(this.bin, ['serve', '--port', String(this.port), '--data-dir', this.dataDir,
       '--config', this.configFile], {
       cwd: this.sourceDir, stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,6 +99,7 @@ export class PasserelleServer {
       this.proc.kill('SIGTERM');
       await new Promise((r) => { this.proc.once('exit', r); setTimeout(r, 5000); });
     }
+    for (const fn of this.stopHooks) await fn();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
