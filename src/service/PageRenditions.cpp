@@ -119,6 +119,10 @@ Result<std::shared_ptr<const PageSet>> PageRenditions::revisionPages(storage::St
     return pages(req, pdf.value().bytes);
 }
 
+std::shared_ptr<const PageSet> PageRenditions::find(const std::string& storedPdf) const {
+    return cached(storage::sha256Hex(storedPdf));
+}
+
 std::size_t PageRenditions::renders() const {
     std::lock_guard<std::mutex> lock(_mutex);
     return _renders;

@@ -43,6 +43,9 @@ public:
     // only when that render's PDF has the stored PDF's SHA-256.
     Result<std::shared_ptr<const PageSet>> pages(const RenderRequest& request, const std::string& storedPdf) const;
 
+    // The pages already verified for `storedPdf` (its bytes), or null: nothing is rendered.
+    std::shared_ptr<const PageSet> find(const std::string& storedPdf) const;
+
     // The pages of a stored revision's PDF (re-rendered as DossierService stored it: the form, the
     // revision's variant and input, the identifier "<document>-r<n>"). The caller checks access.
     Result<std::shared_ptr<const PageSet>> revisionPages(storage::Store& store, const storage::Document& document,

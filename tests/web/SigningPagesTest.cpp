@@ -5,6 +5,8 @@
 // stored PDF whose bytes are not what a fresh render gives shows no pages (the PDF link instead).
 #include <regex>
 
+#include <Poco/Timestamp.h>
+
 #include <gtest/gtest.h>
 
 #include "http/HttpServer.h"
@@ -31,6 +33,12 @@ using Browser = testing::WebBrowser;
 
 const std::string PASSWORD = "un mot de passe solide 2026";
 
+// Records what would be sent (the signing link's secret).
+struct RecordingNotifier : service::Notifier {
+    std::vector<service::Notification> sent;
+    void notify(const service::Notification& n) override { sent.push_back(n); }
+};
+
 class SigningPagesTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -41,7 +49,11 @@ protected:
         transmissions = std::make_shared<const service::TransmissionService>(store, renderer);
         auto key = sign::SealKey::development(seal.path());
         ASSERT_TRUE(key.isOk()) << key.status().toString();
-        signing = std::make_shared<const service::SigningService>(dossiers, key.value());
+        service::SigningOptions options;
+        options.notifier = notifier;
+        options.linkLifetimeMinutes = 30;
+        options.nowMs = [this] { return clockMs; };
+        signing = std::make_shared<const service::SigningService>(dossiers, key.value(), options);
         pages = std::make_shared<const service::PageRenditions>(renderer);
         accounts = std::make_shared<const service::AccountService>(store, service::AccountSettings{});
         auto views = Views::load(testing::sourceDir() + "/web/views");
@@ -116,6 +128,8 @@ protected:
     std::shared_ptr<const service::RenderService> renderer;
     std::shared_ptr<const service::DossierService> dossiers;
     std::shared_ptr<const service::TransmissionService> transmissions;
+    std::shared_ptr<RecordingNotifier> notifier = std::make_shared<RecordingNotifier>();
+    std::int64_t clockMs = Poco::Timestamp().epochMicroseconds() / 1000;
     std::shared_ptr<const service::SigningService> signing;
     std::shared_ptr<const service::PageRenditions> pages;
     std::shared_ptr<const service::AccountService> accounts;
@@ -234,6 +248,57 @@ TEST_F(SigningPagesTest, AStoredPdfThatIsNotTheFreshRenderShowsNoPages) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, a.bytes);
     EXPECT_EQ(pages->renders(), 1u) << "the mismatch is remembered: the images did not render again";
+}
+
+TEST_F(SigningPagesTest, ThePersonalLinkShowsThePagesWhileValidWithoutSpendingIt) {
+    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
+    ASSERT_TRUE(bailleur.isOk());
+    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
+    ASSERT_TRUE(signing->setLinksEnabled(adgesti.id, bailleur.value().id, true).isOk());
+    service::NewDocument in;
+    in.form = "contrat-objectifs";
+    in.dossierId = dossierId;
+    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+    auto doc = dossiers->createDocument(caller, in);
+    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
+    const std::string id = doc.value().document.id;
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("bailleur", "Présence Habitat");
+    auto started = signing->start(caller, id, body);
+    ASSERT_TRUE(started.isOk()) << started.status().toString();
+    auto sent = signing->sendSigningLink(caller, id, started.value().record.signatories.front().id, "aicha@exemple.fr");
+    ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+    ASSERT_EQ(notifier->sent.size(), 1u);
+    const std::string secret = notifier->sent.back().link.substr(std::string("/signature/").size());
+    ASSERT_EQ(secret.size(), 64u);
+    const int n = storedPages(id, 1);
+    ASSERT_GE(n, 2);
+
+    Browser household{server->port(), {}, {}}; // no account
+    auto tablet = household.get("/signature/" + secret);
+    ASSERT_EQ(tablet.status, 200) << tablet.body;
+    tablet.body = unescaped(tablet.body);
+    EXPECT_EQ(tablet.body.find("<iframe"), std::string::npos);
+    const auto sources = imageSources(tablet.body);
+    ASSERT_EQ(static_cast<int>(sources.size()), n);
+    for (int i = 1; i <= n; ++i) {
+        EXPECT_EQ(sources[i - 1], "/signature/" + secret + "/pages/" + std::to_string(i) + ".svg");
+        auto r = household.get(sources[i - 1]);
+        EXPECT_EQ(r.status, 200) << sources[i - 1];
+        EXPECT_EQ(r.header("content-type"), "image/svg+xml; charset=utf-8");
+        EXPECT_EQ(r.header("cache-control"), "private");
+        EXPECT_NE(r.body.find("<svg"), std::string::npos);
+    }
+    EXPECT_EQ(household.get("/signature/" + secret + "/pages/0.svg").status, 404);
+    EXPECT_EQ(household.get("/signature/" + secret + "/pages/" + std::to_string(n + 1) + ".svg").status, 404);
+    EXPECT_EQ(household.get("/signature/" + std::string(64, '0') + "/pages/1.svg").status, 404) << "an unknown link";
+    // Reading spent nothing: the link still opens and signs.
+    EXPECT_TRUE(signing->openLink(secret).isOk());
+    // Expired: no more pages.
+    clockMs += 31 * 60000;
+    auto late = household.get("/signature/" + secret + "/pages/1.svg");
+    EXPECT_NE(late.status, 200);
+    EXPECT_EQ(late.body.find("<svg"), std::string::npos);
 }
 
 } // namespace

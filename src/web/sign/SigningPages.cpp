@@ -164,6 +164,8 @@ struct TabletScreen {
     std::string pagesUrl;          // base of the page images ("…/pages"; "/1.svg" follows); empty: none
     Result<std::shared_ptr<const service::PageSet>> pages = Status::notFound("no_pages", "");
     std::string previewId, previewUrl, previewRecipient, previewNote;
+    std::string previewPagesUrl;
+    Result<std::shared_ptr<const service::PageSet>> previewPages = Status::notFound("no_pages", "");
     std::string backUrl, backLabel;
     std::string notice;            // e.g. why the document cannot be shown
     bool canSign = true;
@@ -187,8 +189,7 @@ Reply renderTablet(const WebApp& app, const Page& page, const TabletScreen& t, i
                    {"previewNote", t.previewNote},
                    {"hasPreview", !t.previewUrl.empty()},
                    {"document", pagesView(t.pages, t.pagesUrl, t.pdfUrl, "« " + t.formTitle + " »", "document")},
-                   // The preview is shown as its PDF: its pages are not re-rendered here.
-                   {"preview", pagesView(Status::notFound("no_pages", ""), "", t.previewUrl,
+                   {"preview", pagesView(t.previewPages, t.previewPagesUrl, t.previewUrl,
                                          "que recevrait " + t.previewRecipient, "apercu")},
                    {"backUrl", t.backUrl},
                    {"backLabel", t.backLabel},
@@ -372,6 +373,38 @@ public:
         return renderTablet(_app, page, t, status);
     }
 
+    // The consent record the autorisation's terms would create (issue 11 item 5), for the gate's preview.
+    static storage::StoredConsent consentOf(const service::AutorisationTerms& tm, const storage::Document& aut,
+                                            const storage::SigningRecord& r) {
+        storage::StoredConsent c;
+        c.recipientOrgId = tm.recipientOrgId;
+        c.documentKinds = tm.documentKinds;
+        c.categories = tm.categories;
+        c.copieSiao = tm.copieSiao;
+        c.purpose = tm.purpose;
+        c.givenByName = tm.givers.empty() ? "" : tm.givers.front();
+        c.proofSha256 = r.signing.revisionSha256;
+        c.proofDocumentId = aut.id;
+        if (auto e = consent::Instant::parseIso(tm.expiresAtIso)) c.expiresAt = e->epochSeconds;
+        return c;
+    }
+
+    // The pages of a stored preview: verified before (the tablet page), or drawn again from the same
+    // gate's preview and shown only if that gives the stored PDF.
+    Result<std::shared_ptr<const service::PageSet>> previewPages(const Page& page, const storage::AutorisationPreview& p,
+                                                                 const storage::Document& aut) const {
+        if (auto hit = _s.pages->find(p.bytes)) return hit;
+        const Status none = Status::notFound("no_pages", "");
+        if (p.shownDocumentId.empty()) return none;
+        auto v = _s.signing->status(page.caller, aut.id);
+        if (!v.isOk() || v.value().record.signing.revision != p.revision) return none;
+        auto terms = service::readAutorisation(store(), renderer(), aut, p.revision);
+        if (!terms.isOk()) return none;
+        auto copy = _s.transmissions->previewRecipientCopy(page.caller, p.shownDocumentId, consentOf(terms.value(), aut, v.value().record));
+        if (!copy.isOk()) return none;
+        return _s.pages->pages(copy.value().request, p.bytes);
+    }
+
     void preparePreview(const Page& page, const storage::Document& aut, const storage::SigningRecord& r, TabletScreen& t) const {
         auto terms = service::readAutorisation(store(), renderer(), aut, r.signing.revision);
         if (!terms.isOk()) {
@@ -402,17 +435,7 @@ public:
                             " » : rien ne peut être montré ni transmis pour l’instant.";
             return;
         }
-        storage::StoredConsent c;
-        c.recipientOrgId = tm.recipientOrgId;
-        c.documentKinds = tm.documentKinds;
-        c.categories = tm.categories;
-        c.copieSiao = tm.copieSiao;
-        c.purpose = tm.purpose;
-        c.givenByName = tm.givers.empty() ? "" : tm.givers.front();
-        c.proofSha256 = r.signing.revisionSha256;
-        c.proofDocumentId = aut.id;
-        if (auto e = consent::Instant::parseIso(tm.expiresAtIso)) c.expiresAt = e->epochSeconds;
-        auto copy = _s.transmissions->previewRecipientCopy(page.caller, shownId, c);
+        auto copy = _s.transmissions->previewRecipientCopy(page.caller, shownId, consentOf(tm, aut, r));
         if (!copy.isOk()) {
             t.previewNote = "Aucune copie ne serait transmise : " + copy.status().message();
             return;
@@ -428,6 +451,8 @@ public:
         }
         t.previewId = stored.value().id;
         t.previewUrl = "/apercus/" + stored.value().id + ".pdf";
+        t.previewPagesUrl = "/apercus/" + stored.value().id + "/pages";
+        t.previewPages = _s.pages->pages(copy.value().request, copy.value().pdf);
         const std::size_t n = copy.value().withheld.size();
         t.previewNote = n == 0   ? std::string("Toutes les informations du document y figurent.")
                         : n == 1 ? std::string("Une information n’y figure pas : elle porte la mention « Information non transmise ».")
@@ -580,6 +605,15 @@ void addSigningPages(http::Router& router, const WebApp& app, const SigningPageS
         auto pdf = h->s().signing->signedPdf(page.caller, id);
         if (!pdf.isOk()) return h->fail(page, pdf.status());
         return pdfReply(std::move(pdf.value().bytes), id + "-signe.pdf", false);
+    });
+    app.page(router, "GET", std::string("/apercus/") + PREVIEW_ID + PAGE_NUMBER, [h](Page& page) {
+        auto p = h->store().findAutorisationPreview(page.request.params.at(0));
+        if (!p.isOk() || p.value().bytes.empty()) return h->app().notFound(page);
+        auto owner = h->ownDocument(page, p.value().documentId);
+        if (!owner.isOk()) return h->app().notFound(page);
+        auto set = h->previewPages(page, p.value(), owner.value());
+        if (!set.isOk()) return h->app().notFound(page);
+        return svgPageReply(h->app(), page, *set.value(), page.request.params.at(1));
     });
     app.page(router, "GET", std::string("/apercus/") + PREVIEW_ID + "\\.pdf", [h](Page& page) {
         auto p = h->store().findAutorisationPreview(page.request.params.at(0));

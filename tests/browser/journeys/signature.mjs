@@ -79,16 +79,18 @@ async function drawSignature(page, seed = 0) {
 // The document is shown in the page as one image per page (SVG pages of the stored PDF), with no
 // embedded PDF: Chromium's PDF viewer is gone from the page. Every page image is scrolled to
 // (they load lazily) and must have loaded (naturalWidth > 0); the PDF link still gives the PDF.
-async function assertPagesShown(page, what) {
+// `title`: how the images name the document (default « <the form's title> »).
+async function assertPagesShown(page, what, title) {
   assert.equal(await page.locator('iframe').count(), 0, `${what}: no iframe left`);
-  const region = page.getByRole('region', { name: /^Pages du document/ });
+  if (!title) title = `« ${(await page.innerText('h1')).replace(/^Signature : /, '')} »`;
+  const region = page.getByRole('region', { name: `Pages du document ${title}`, exact: false });
   assert.equal(await region.count(), 1, `${what}: the pages region`);
   const images = region.locator('img.signature__page');
   const n = await images.count();
   assert.ok(n >= 1, `${what}: page images`);
   for (let i = 0; i < n; i++) {
     const img = images.nth(i);
-    assert.equal(await img.getAttribute('alt'), `Page ${i + 1} sur ${n} du document « ${await page.innerText('h1').then((t) => t.replace(/^Signature : /, ''))} »`);
+    assert.equal(await img.getAttribute('alt'), `Page ${i + 1} sur ${n} du document ${title}`);
     assert.match(await img.getAttribute('src'), /\/pages\/\d+\.svg$/);
     await img.scrollIntoViewIfNeeded();
     await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: 15000 });
@@ -97,7 +99,7 @@ async function assertPagesShown(page, what) {
   assert.equal(first.status(), 200, `${what}: page 1`);
   assert.equal(first.headers()['content-type'], 'image/svg+xml; charset=utf-8');
   assert.equal(first.headers()['x-content-type-options'], 'nosniff');
-  const href = await page.getByRole('link', { name: /^Télécharger le PDF/ }).first().getAttribute('href');
+  const href = await page.getByRole('link', { name: `Télécharger le PDF du document ${title}` }).getAttribute('href');
   const r = await page.request.get(href);
   assert.equal(r.status(), 200, `${what}: ${href} answered ${r.status()}`);
   assert.equal(r.headers()['content-type'], 'application/pdf');
@@ -333,8 +335,11 @@ const autorisationWithPreview = {
     // The copy Présence Habitat would receive, through the gate: the health comment withheld.
     assert.ok((await mainText(page)).includes('Ce que recevra Présence Habitat'));
     await assertPagesShown(page, 'autorisation');
-    const { href: previewSrc, bytes: preview } = await linkedPdf(page, 'Télécharger le PDF du document que recevrait Présence Habitat', 'aperçu');
+    // The landlord's copy, page by page too (drawn from the same gate's rendering, proven identical).
+    const preview = await assertPagesShown(page, 'aperçu', 'que recevrait Présence Habitat');
+    const previewSrc = await page.getByRole('link', { name: 'Télécharger le PDF du document que recevrait Présence Habitat' }).getAttribute('href');
     assert.match(previewSrc, /^\/apercus\/apc_[0-9a-f]{16}\.pdf$/);
+    assert.match(await page.locator('#pages-apercu img').first().getAttribute('src'), /^\/apercus\/apc_[0-9a-f]{16}\/pages\/1\.svg$/);
     const previewText = pdfText(preview);
     assert.ok(previewText.includes('Information non transmise'), 'withheld fields are marked');
     assert.ok(!previewText.includes(canary), 'the health comment is not in the landlord\'s copy');
