@@ -23,8 +23,10 @@
 #include <Poco/SAX/InputSource.h>
 
 #include "pdf/PdfRenderer.h"
+#include "service/PageRenditions.h"
 #include "service/RenderService.h"
 #include "support/TestSupport.h"
+#include "storage/ApiKeys.h"
 #include "svg/SvgPages.h"
 
 namespace passerelle {
@@ -313,6 +315,84 @@ TEST(SvgArabicTest, ArabicScriptKeepsThePdfsVisualOrderAndRightAlignment) {
             EXPECT_NEAR(t.x, arabic->x, 0.005);
         }
     EXPECT_TRUE(found);
+}
+
+// service::PageRenditions: pages only for the stored PDF a fresh render gives, cached within bounds.
+class PageRenditionsTest : public SvgPagesTest {
+protected:
+    std::shared_ptr<const service::RenderService> shared = std::make_shared<const service::RenderService>(testing::repoCatalog());
+
+    service::RenderRequest request(const std::string& nom) {
+        auto data = testing::readJson(testing::sourceDir() + "/examples/fiche-navette-association-vers-bailleur.json");
+        data->getObject("menage")->getArray("composition")->getObject(0)->set("nom", nom);
+        service::RenderRequest req;
+        req.form = "fiche-navette";
+        req.format = "pdf";
+        req.data = data;
+        req.documentId = "doc_0123456789abcdef-r1";
+        return req;
+    }
+    std::string stored(const service::RenderRequest& req) {
+        auto r = shared->render(req);
+        EXPECT_TRUE(r.isOk()) << r.status().toString();
+        return r.isOk() ? r.value().bytes : "";
+    }
+};
+
+TEST_F(PageRenditionsTest, PagesOnlyForTheStoredPdfAFreshRenderGives) {
+    service::PageRenditions renditions(shared);
+    const auto req = request("Benali");
+    const std::string pdf = stored(req);
+    auto set = renditions.pages(req, pdf);
+    ASSERT_TRUE(set.isOk()) << set.status().toString();
+    EXPECT_EQ(set.value()->pdfSha256, storage::sha256Hex(pdf));
+    EXPECT_EQ(static_cast<int>(set.value()->pages.size()), testing::pdfPageCount(pdf));
+    EXPECT_NEAR(set.value()->widthPt, 595.276, 0.001);
+    EXPECT_EQ(renditions.renders(), 1u);
+    ASSERT_TRUE(renditions.pages(req, pdf).isOk());
+    EXPECT_EQ(renditions.renders(), 1u) << "the second time from the cache";
+    // Bytes a fresh render does not give (one byte changed, or another document's data): no pages.
+    std::string tampered = pdf;
+    tampered[tampered.size() / 2] ^= 0x01;
+    auto refused = renditions.pages(req, tampered);
+    ASSERT_FALSE(refused.isOk());
+    EXPECT_EQ(refused.status().errorCode(), "pages_unverified");
+    EXPECT_EQ(refused.status().code(), Status::Code::FailedPrecondition);
+    const std::size_t before = renditions.renders();
+    EXPECT_FALSE(renditions.pages(req, tampered).isOk());
+    EXPECT_EQ(renditions.renders(), before) << "a mismatch is remembered";
+    // Another document's data against these bytes: the fresh render differs, no pages.
+    service::PageRenditions fresh(shared);
+    auto mismatch = fresh.pages(request("Dupont"), pdf);
+    EXPECT_FALSE(mismatch.isOk());
+    EXPECT_EQ(fresh.renders(), 1u);
+}
+
+TEST_F(PageRenditionsTest, TheCacheStaysWithinItsBoundEvictingTheOldest) {
+    const auto a = request("Benali"), b = request("Dupont");
+    const std::string pdfA = stored(a), pdfB = stored(b);
+    std::size_t one = 0;
+    {
+        service::PageRenditions probe(shared);
+        auto set = probe.pages(a, pdfA);
+        ASSERT_TRUE(set.isOk());
+        one = set.value()->bytes();
+        EXPECT_EQ(probe.cachedBytes(), one);
+    }
+    service::PageRenditions renditions(shared, one + one / 2); // room for one set only
+    ASSERT_TRUE(renditions.pages(a, pdfA).isOk());
+    ASSERT_TRUE(renditions.pages(b, pdfB).isOk());
+    EXPECT_LE(renditions.cachedBytes(), one + one / 2);
+    EXPECT_EQ(renditions.find(pdfA), nullptr) << "the oldest was evicted";
+    EXPECT_NE(renditions.find(pdfB), nullptr);
+    EXPECT_EQ(renditions.renders(), 2u);
+    ASSERT_TRUE(renditions.pages(a, pdfA).isOk());
+    EXPECT_EQ(renditions.renders(), 3u) << "rendered again once evicted";
+    // A set larger than the whole cache is given but not kept.
+    service::PageRenditions tiny(shared, 16);
+    ASSERT_TRUE(tiny.pages(a, pdfA).isOk());
+    EXPECT_EQ(tiny.cachedBytes(), 0u);
+    EXPECT_EQ(tiny.find(pdfA), nullptr);
 }
 
 } // namespace
