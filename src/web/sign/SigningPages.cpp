@@ -22,8 +22,7 @@ const char* const DOCUMENT_ID = "(doc_[0-9a-f]{16})";
 const char* const SIGNATORY_ID = "(sgr_[0-9a-f]{16})";
 const char* const PREVIEW_ID = "(apc_[0-9a-f]{16})";
 const char* const LINK_SECRET = "([0-9a-f]{64})";
-const char* const PAGE_NUMBER = "/pages/([0-9]{1,5})\\.svg";
-
+const char* const PAGE_NUMBER = "/pages/([0-9]{1,5})\\.svg"; // a page image, 1-based
 
 Reply pdfReply(std::string bytes, const std::string& fileName, bool inlineView) {
     Reply r;
@@ -33,7 +32,7 @@ Reply pdfReply(std::string bytes, const std::string& fileName, bool inlineView) 
     r.headers["Content-Disposition"] = std::string(inlineView ? "inline" : "attachment") + "; filename=\"" + fileName + "\"";
     r.headers["Cache-Control"] = "no-store";
     if (inlineView) {
-        // Shown inside the signing page (same origin only).
+        // Opened in the browser (the link « Télécharger le PDF »); framable by this origin only.
         r.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'";
         r.headers["X-Frame-Options"] = "SAMEORIGIN";
     }
