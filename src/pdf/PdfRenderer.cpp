@@ -53,6 +53,7 @@ enum class Face { Helvetica, Latin, Arabic };
 struct Run {
     Face face;
     std::string bytes;
+    std::string utf8; // the same text in UTF-8 (drawing order), for backends that draw text as text
 };
 
 // A text that fits Windows-1252 converted on the stack (no allocation for the usual word or
@@ -102,7 +103,8 @@ std::vector<Run> segment(std::string_view utf8, bool embedAll, bool* rightToLeft
     if (!bidi::hasRightToLeft(utf8)) {
         if (rightToLeft) *rightToLeft = false;
         bool helvetica = !embedAll && text::fitsCp1252(utf8);
-        runs.push_back({helvetica ? Face::Helvetica : Face::Latin, helvetica ? text::utf8ToCp1252(utf8) : std::string(utf8)});
+        runs.push_back({helvetica ? Face::Helvetica : Face::Latin, helvetica ? text::utf8ToCp1252(utf8) : std::string(utf8),
+                        std::string(utf8)});
         return runs;
     }
     bidi::VisualLine v = bidi::toVisual(utf8);
@@ -111,9 +113,9 @@ std::vector<Run> segment(std::string_view utf8, bool embedAll, bool* rightToLeft
     bool currentArabic = false;
     auto flush = [&] {
         if (current.empty()) return;
-        if (currentArabic) runs.push_back({Face::Arabic, current});
-        else if (!embedAll && text::fitsCp1252(current)) runs.push_back({Face::Helvetica, text::utf8ToCp1252(current)});
-        else runs.push_back({Face::Latin, current});
+        if (currentArabic) runs.push_back({Face::Arabic, current, current});
+        else if (!embedAll && text::fitsCp1252(current)) runs.push_back({Face::Helvetica, text::utf8ToCp1252(current), current});
+        else runs.push_back({Face::Latin, current, current});
         current.clear();
     };
     for (std::size_t i = 0; i < v.text.size(); ++i) {
@@ -455,6 +457,49 @@ Result<layout::Document> layOut(const std::vector<layout::Block>& blocks, const 
     if (s.fonts->subsetFailed()) return s.fontFailed();
     if (s.err.errorNo) return s.failed("chargement de la police");
     return laid;
+}
+
+Result<std::vector<PlacedPage>> place(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup,
+                                      const PdfOptions& options) {
+    Session s;
+    Status st = s.open(blocks, setup, options);
+    if (!st.isOk()) return st;
+    layout::Document laid = layout::paginate(blocks, setup, *s.metrics);
+    if (laid.pages.size() > options.maxPages)
+        return Status::payloadTooLarge("document_too_large", "Le document compterait plus de " + std::to_string(options.maxPages) +
+                                                                 " pages, la limite de ce service par document.");
+    std::vector<PlacedPage> out;
+    out.reserve(laid.pages.size());
+    // Each text item split into runs exactly as Drawer::draw() does: one run for the usual
+    // Windows-1252 line, runs by script otherwise, a right-to-left line right-aligned in its box.
+    for (auto& page : laid.pages) {
+        PlacedPage placed;
+        placed.runs.resize(page.items.size());
+        for (std::size_t i = 0; i < page.items.size(); ++i) {
+            const layout::Item& it = page.items[i];
+            if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
+            if (!options.embedAllFonts && text::fitsCp1252(it.text)) {
+                placed.runs[i].push_back({it.x, s.metrics->width(it.text, it.font, it.size), it.text, false});
+                continue;
+            }
+            bool rightToLeft = false;
+            std::vector<Run> runs = segment(it.text, options.embedAllFonts, &rightToLeft);
+            std::vector<double> widths;
+            double total = 0;
+            for (const Run& r : runs) total += widths.emplace_back(s.metrics->runWidth(r, it.font, it.size));
+            double x = it.x;
+            if (rightToLeft && it.boxWidth > total) x = it.x + it.boxWidth - total;
+            for (std::size_t k = 0; k < runs.size(); ++k) {
+                placed.runs[i].push_back({x, widths[k], runs[k].utf8, runs[k].face == Face::Arabic});
+                x += widths[k];
+            }
+        }
+        placed.page = std::move(page);
+        out.push_back(std::move(placed));
+    }
+    if (s.fonts->subsetFailed()) return s.fontFailed();
+    if (s.err.errorNo) return s.failed("chargement de la police");
+    return out;
 }
 
 namespace {

@@ -54,4 +54,24 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
 // for benchmarks that measure drawing alone, and for tests.
 Result<layout::Document> layOut(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup, const PdfOptions& options);
 
+// A piece of a text item as render() draws it: where it starts (x, PDF points from the page's left
+// edge), its width with the PDF's own font metrics, its text in drawing order (UTF-8; Arabic script
+// shaped and in visual order, as the PDF shows it) and whether the Arabic face draws it.
+struct TextRun {
+    double x = 0;
+    double width = 0;
+    std::string text;
+    bool arabic = false;
+};
+// A laid-out page with, for each of its items (same index), the runs its text is drawn in (empty
+// for lines, boxes and empty text).
+struct PlacedPage {
+    layout::Page page;
+    std::vector<std::vector<TextRun>> runs;
+};
+// The pages exactly as render() lays them out and places their text (same fonts, metrics, runs and
+// right-to-left alignment), for backends that draw the same pages another way (svg/SvgPages.h).
+Result<std::vector<PlacedPage>> place(const std::vector<layout::Block>& blocks, const layout::PageSetup& setup,
+                                      const PdfOptions& options);
+
 } // namespace passerelle::pdf

@@ -69,6 +69,7 @@ Result<CopyPreview> TransmissionService::previewRecipientCopy(const Caller& call
     out.pdf = std::move(rendered.value().bytes);
     out.sha256 = storage::sha256Hex(out.pdf);
     for (const auto& [path, why] : decision.exclusions) out.withheld.push_back(path);
+    out.request = rr;
     return out;
 }
 

@@ -19,6 +19,7 @@
 #include "common/Text.h"
 #include "pdf/GlyphCoverage.h"
 #include "pdf/PdfRenderer.h"
+#include "svg/SvgPages.h"
 #include "xlsx/XlsxRenderer.h"
 
 namespace passerelle::service {
@@ -254,7 +255,17 @@ Result<Rendered> RenderService::renderFilled(const forms::FilledForm& complete, 
     return r;
 }
 
-Result<Rendered> RenderService::renderValidated(const forms::FilledForm& complete, const RenderRequest& request) const {
+Result<RenderedPages> RenderService::renderFilledWithPages(const forms::FilledForm& filled, const RenderRequest& request) const {
+    if (request.format != "pdf") return Status::invalidArgument("format_unsupported", "Les pages ne se dessinent qu’à partir du PDF.");
+    RenderedPages out;
+    auto pdf = renderValidated(filled, request, &out);
+    if (!pdf.isOk()) return pdf.status();
+    out.pdf = pdf.take();
+    return out;
+}
+
+Result<Rendered> RenderService::renderValidated(const forms::FilledForm& complete, const RenderRequest& request,
+                                                RenderedPages* pages) const {
     // A recipient copy never carries the rows the consent gate withheld, in any format.
     forms::FilledForm filled = complete;
     if (!request.redactedRows.empty()) filled.data = forms::withoutRows(complete.data, request.redactedRows);
@@ -302,6 +313,17 @@ Result<Rendered> RenderService::renderValidated(const forms::FilledForm& complet
     // Layout and drawing stop early once the request's time limit has passed: never send that partial document.
     if (Deadline::expired()) return Deadline::status();
     if (!pdf.isOk()) return pdf.status();
+    if (pages) {
+        // From the same blocks, setup and fonts: the same layout as the PDF just drawn.
+        auto svgPages = svg::render(composed.blocks, composed.setup, po, svg::SvgOptions{def.title});
+        if (Deadline::expired()) return Deadline::status();
+        if (!svgPages.isOk()) return svgPages.status();
+        if (svgPages.value().size() != static_cast<std::size_t>(pdf.value().pages))
+            return Status::internal("pages_mismatch", "Les pages dessinées ne correspondent pas au PDF.");
+        pages->svgPages = svgPages.take();
+        pages->widthPt = composed.setup.width;
+        pages->heightPt = composed.setup.height;
+    }
     out.bytes = std::move(pdf.value().bytes);
     out.pages = pdf.value().pages;
     out.contentType = "application/pdf";

@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <Poco/JSON/Object.h>
 
@@ -51,6 +52,13 @@ struct Rendered {
     int pages = 0;
 };
 
+// A PDF and, drawn from the same layout, each of its pages as an SVG document (svg/SvgPages.h).
+struct RenderedPages {
+    Rendered pdf;
+    std::vector<std::string> svgPages;
+    double widthPt = 0, heightPt = 0; // the page size (every page of a document has the same)
+};
+
 class RenderService {
 public:
     explicit RenderService(Catalog catalog) : _catalog(std::move(catalog)) {}
@@ -63,8 +71,12 @@ public:
     // Renders an already-validated document (used when re-rendering stored documents).
     Result<Rendered> renderFilled(const forms::FilledForm& filled, const RenderRequest& request) const;
 
+    // The same rendering as renderFilled() (format must be "pdf"), with the pages as SVG too.
+    Result<RenderedPages> renderFilledWithPages(const forms::FilledForm& filled, const RenderRequest& request) const;
+
 private:
-    Result<Rendered> renderValidated(const forms::FilledForm& filled, const RenderRequest& request) const;
+    Result<Rendered> renderValidated(const forms::FilledForm& filled, const RenderRequest& request,
+                                     RenderedPages* pages = nullptr) const;
     Catalog _catalog;
 };
 

@@ -73,6 +73,7 @@ struct CopyPreview {
     std::string pdf;
     std::string sha256;
     std::vector<std::string> withheld; // paths left out (« Information non transmise »)
+    RenderRequest request; // the rendering that gave `pdf` (its page images are drawn from it again)
 };
 
 // A transmission (or refusal, or SIAO copy) of a document, as its association

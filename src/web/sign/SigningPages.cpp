@@ -3,6 +3,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/String.h>
 
+#include <cstdlib>
+
 #include "consent/ConsentPolicy.h"
 #include "forms/FormRegistry.h"
 #include "service/AutorisationEvidence.h"
@@ -20,10 +22,7 @@ const char* const DOCUMENT_ID = "(doc_[0-9a-f]{16})";
 const char* const SIGNATORY_ID = "(sgr_[0-9a-f]{16})";
 const char* const PREVIEW_ID = "(apc_[0-9a-f]{16})";
 const char* const LINK_SECRET = "([0-9a-f]{64})";
-
-// The tablet page embeds the PDF (same origin); everything else as WebApp's policy.
-const char* PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self';"
-                       " connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const char* const PAGE_NUMBER = "/pages/([0-9]{1,5})\\.svg"; // a page image, 1-based
 
 Reply pdfReply(std::string bytes, const std::string& fileName, bool inlineView) {
     Reply r;
@@ -33,7 +32,7 @@ Reply pdfReply(std::string bytes, const std::string& fileName, bool inlineView) 
     r.headers["Content-Disposition"] = std::string(inlineView ? "inline" : "attachment") + "; filename=\"" + fileName + "\"";
     r.headers["Cache-Control"] = "no-store";
     if (inlineView) {
-        // Shown inside the signing page (same origin only).
+        // Opened in the browser (the link « Télécharger le PDF »); framable by this origin only.
         r.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'";
         r.headers["X-Frame-Options"] = "SAMEORIGIN";
     }
@@ -41,9 +40,43 @@ Reply pdfReply(std::string bytes, const std::string& fileName, bool inlineView) 
     return r;
 }
 
-Reply withFrames(Reply r) {
-    r.headers["Content-Security-Policy"] = PAGE_CSP;
+// One page of a document as an SVG image (service::PageRenditions), 1-based; 404 outside the document.
+Reply svgPageReply(const WebApp& app, const Page& page, const service::PageSet& set, const std::string& number) {
+    const long n = std::strtol(number.c_str(), nullptr, 10);
+    if (n < 1 || static_cast<std::size_t>(n) > set.pages.size()) return app.notFound(page);
+    Reply r;
+    r.status = 200;
+    r.contentType = "image/svg+xml; charset=utf-8";
+    r.body = set.pages[static_cast<std::size_t>(n) - 1];
+    // Only for this user's browser: the page carries the household's data.
+    r.headers["Cache-Control"] = "private";
+    WebApp::secure(r); // the strict policy (no script, nothing external), nosniff
     return r;
+}
+
+// The document shown page by page (partials/signature-pages), or, when its pages cannot be shown
+// as proven identical to the stored PDF, a message; the PDF's own link in either case.
+mstch::map pagesView(const Result<std::shared_ptr<const service::PageSet>>& set, const std::string& pagesBase,
+                     const std::string& pdfUrl, const std::string& what, const std::string& id) {
+    mstch::map v{{"pdfUrl", pdfUrl}, {"what", what}, {"id", id}};
+    if (!set.isOk() || !set.value() || set.value()->pages.empty() || pagesBase.empty()) {
+        v["unavailable"] = std::string(service::PAGES_UNAVAILABLE_MESSAGE);
+        return v;
+    }
+    const service::PageSet& p = *set.value();
+    const std::size_t count = p.pages.size();
+    const std::string width = std::to_string(static_cast<long>(p.widthPt + 0.5));
+    const std::string height = std::to_string(static_cast<long>(p.heightPt + 0.5));
+    mstch::array items;
+    for (std::size_t i = 1; i <= count; ++i)
+        items.push_back(mstch::map{{"src", pagesBase + "/" + std::to_string(i) + ".svg"},
+                                   {"alt", "Page " + std::to_string(i) + " sur " + std::to_string(count) + " du document " + what},
+                                   {"width", width},
+                                   {"height", height}});
+    v["pages"] = items;
+    v["hasPages"] = true;
+    v["count"] = std::to_string(count) + (count > 1 ? " pages" : " page");
+    return v;
 }
 
 std::string stateLabel(const std::string& s) {
@@ -127,7 +160,11 @@ struct TabletScreen {
     std::string pdfUrl;
     std::string action;
     std::string witness;           // in person: the référent recorded as witness
+    std::string pagesUrl;          // base of the page images ("…/pages"; "/1.svg" follows); empty: none
+    Result<std::shared_ptr<const service::PageSet>> pages = Status::notFound("no_pages", "");
     std::string previewId, previewUrl, previewRecipient, previewNote;
+    std::string previewPagesUrl;
+    Result<std::shared_ptr<const service::PageSet>> previewPages = Status::notFound("no_pages", "");
     std::string backUrl, backLabel;
     std::string notice;            // e.g. why the document cannot be shown
     bool canSign = true;
@@ -150,6 +187,9 @@ Reply renderTablet(const WebApp& app, const Page& page, const TabletScreen& t, i
                    {"previewRecipient", t.previewRecipient},
                    {"previewNote", t.previewNote},
                    {"hasPreview", !t.previewUrl.empty()},
+                   {"document", pagesView(t.pages, t.pagesUrl, t.pdfUrl, "« " + t.formTitle + " »", "document")},
+                   {"preview", pagesView(t.previewPages, t.previewPagesUrl, t.previewUrl,
+                                         "que recevrait " + t.previewRecipient, "apercu")},
                    {"backUrl", t.backUrl},
                    {"backLabel", t.backLabel},
                    {"notice", t.notice},
@@ -161,17 +201,24 @@ Reply renderTablet(const WebApp& app, const Page& page, const TabletScreen& t, i
         if (inputIdOf(e.path) == "luEtApprouve") ctx["luError"] = e.message;
         else ctx["signatureError"] = e.message;
     }
-    return withFrames(app.render(page, "signature", ctx, (t.errors.empty() ? "" : "Erreur : ") + t.title, status));
+    // The document is shown as page images (same origin): WebApp's strict policy, no frames.
+    return app.render(page, "signature", ctx, (t.errors.empty() ? "" : "Erreur : ") + t.title, status);
 }
 
 class Handlers {
 public:
-    Handlers(const WebApp& app, SigningPageServices s) : _app(app), _s(std::move(s)) {}
+    Handlers(const WebApp& app, SigningPageServices s) : _app(app), _s(std::move(s)) {
+        if (!_s.pages) _s.pages = std::make_shared<const service::PageRenditions>(_s.dossiers->renderer());
+    }
 
     const WebApp& app() const { return _app; }
     const SigningPageServices& s() const { return _s; }
     storage::Store& store() const { return *_s.dossiers->store(); }
     const service::RenderService& renderer() const { return *_s.dossiers->renderer(); }
+    // The pages of the revision being signed, proven identical to its stored PDF.
+    Result<std::shared_ptr<const service::PageSet>> revisionPages(const storage::Document& d, std::int64_t revision) const {
+        return _s.pages->revisionPages(store(), d, revision);
+    }
 
     std::string formTitle(const std::string& form) const {
         auto def = renderer().catalog().forms->find(form);
@@ -300,6 +347,8 @@ public:
         t.documentId = id;
         t.signatory = target;
         t.pdfUrl = "/documents/" + id + "/signature/document.pdf";
+        t.pagesUrl = "/documents/" + id + "/signature/pages";
+        t.pages = revisionPages(doc.value(), v.value().record.signing.revision);
         t.action = "/documents/" + id + "/signature/" + sgr;
         t.witness = page.caller.userName;
         t.backUrl = "/documents/" + id + "/signature";
@@ -321,6 +370,38 @@ public:
         if (t.canSign && doc.value().form == "autorisation-transmission" && target->party == sign::PARTY_MENAGE)
             preparePreview(page, doc.value(), v.value().record, t);
         return renderTablet(_app, page, t, status);
+    }
+
+    // The consent record the autorisation's terms would create (issue 11 item 5), for the gate's preview.
+    static storage::StoredConsent consentOf(const service::AutorisationTerms& tm, const storage::Document& aut,
+                                            const storage::SigningRecord& r) {
+        storage::StoredConsent c;
+        c.recipientOrgId = tm.recipientOrgId;
+        c.documentKinds = tm.documentKinds;
+        c.categories = tm.categories;
+        c.copieSiao = tm.copieSiao;
+        c.purpose = tm.purpose;
+        c.givenByName = tm.givers.empty() ? "" : tm.givers.front();
+        c.proofSha256 = r.signing.revisionSha256;
+        c.proofDocumentId = aut.id;
+        if (auto e = consent::Instant::parseIso(tm.expiresAtIso)) c.expiresAt = e->epochSeconds;
+        return c;
+    }
+
+    // The pages of a stored preview: verified before (the tablet page), or drawn again from the same
+    // gate's preview and shown only if that gives the stored PDF.
+    Result<std::shared_ptr<const service::PageSet>> previewPages(const Page& page, const storage::AutorisationPreview& p,
+                                                                 const storage::Document& aut) const {
+        if (auto hit = _s.pages->find(p.bytes)) return hit;
+        const Status none = Status::notFound("no_pages", "");
+        if (p.shownDocumentId.empty()) return none;
+        auto v = _s.signing->status(page.caller, aut.id);
+        if (!v.isOk() || v.value().record.signing.revision != p.revision) return none;
+        auto terms = service::readAutorisation(store(), renderer(), aut, p.revision);
+        if (!terms.isOk()) return none;
+        auto copy = _s.transmissions->previewRecipientCopy(page.caller, p.shownDocumentId, consentOf(terms.value(), aut, v.value().record));
+        if (!copy.isOk()) return none;
+        return _s.pages->pages(copy.value().request, p.bytes);
     }
 
     void preparePreview(const Page& page, const storage::Document& aut, const storage::SigningRecord& r, TabletScreen& t) const {
@@ -353,17 +434,7 @@ public:
                             " » : rien ne peut être montré ni transmis pour l’instant.";
             return;
         }
-        storage::StoredConsent c;
-        c.recipientOrgId = tm.recipientOrgId;
-        c.documentKinds = tm.documentKinds;
-        c.categories = tm.categories;
-        c.copieSiao = tm.copieSiao;
-        c.purpose = tm.purpose;
-        c.givenByName = tm.givers.empty() ? "" : tm.givers.front();
-        c.proofSha256 = r.signing.revisionSha256;
-        c.proofDocumentId = aut.id;
-        if (auto e = consent::Instant::parseIso(tm.expiresAtIso)) c.expiresAt = e->epochSeconds;
-        auto copy = _s.transmissions->previewRecipientCopy(page.caller, shownId, c);
+        auto copy = _s.transmissions->previewRecipientCopy(page.caller, shownId, consentOf(tm, aut, r));
         if (!copy.isOk()) {
             t.previewNote = "Aucune copie ne serait transmise : " + copy.status().message();
             return;
@@ -379,6 +450,8 @@ public:
         }
         t.previewId = stored.value().id;
         t.previewUrl = "/apercus/" + stored.value().id + ".pdf";
+        t.previewPagesUrl = "/apercus/" + stored.value().id + "/pages";
+        t.previewPages = _s.pages->pages(copy.value().request, copy.value().pdf);
         const std::size_t n = copy.value().withheld.size();
         t.previewNote = n == 0   ? std::string("Toutes les informations du document y figurent.")
                         : n == 1 ? std::string("Une information n’y figure pas : elle porte la mention « Information non transmise ».")
@@ -499,6 +572,16 @@ void addSigningPages(http::Router& router, const WebApp& app, const SigningPageS
         if (!pdf.isOk()) return h->fail(page, pdf.status());
         return pdfReply(std::move(pdf.value().bytes), id + "-a-signer.pdf", true);
     });
+    app.page(router, "GET", doc + "/signature" + PAGE_NUMBER, [h](Page& page) {
+        const std::string id = page.request.params.at(0);
+        auto d = h->ownDocument(page, id); // as the tablet page: another organisation's document is not found
+        if (!d.isOk()) return h->app().notFound(page);
+        auto v = h->s().signing->status(page.caller, id);
+        if (!v.isOk()) return h->fail(page, v.status());
+        auto set = h->revisionPages(d.value(), v.value().record.signing.revision);
+        if (!set.isOk()) return h->app().notFound(page);
+        return svgPageReply(h->app(), page, *set.value(), page.request.params.at(1));
+    });
     app.page(router, "GET", doc + "/signature/" + SIGNATORY_ID, [h](Page& page) {
         return h->tablet(page, page.request.params.at(0), page.request.params.at(1), {}, 200);
     });
@@ -521,6 +604,15 @@ void addSigningPages(http::Router& router, const WebApp& app, const SigningPageS
         auto pdf = h->s().signing->signedPdf(page.caller, id);
         if (!pdf.isOk()) return h->fail(page, pdf.status());
         return pdfReply(std::move(pdf.value().bytes), id + "-signe.pdf", false);
+    });
+    app.page(router, "GET", std::string("/apercus/") + PREVIEW_ID + PAGE_NUMBER, [h](Page& page) {
+        auto p = h->store().findAutorisationPreview(page.request.params.at(0));
+        if (!p.isOk() || p.value().bytes.empty()) return h->app().notFound(page);
+        auto owner = h->ownDocument(page, p.value().documentId);
+        if (!owner.isOk()) return h->app().notFound(page);
+        auto set = h->previewPages(page, p.value(), owner.value());
+        if (!set.isOk()) return h->app().notFound(page);
+        return svgPageReply(h->app(), page, *set.value(), page.request.params.at(1));
     });
     app.page(router, "GET", std::string("/apercus/") + PREVIEW_ID + "\\.pdf", [h](Page& page) {
         auto p = h->store().findAutorisationPreview(page.request.params.at(0));
@@ -649,6 +741,8 @@ void addSigningPages(http::Router& router, const WebApp& app, const SigningPageS
         t.documentId = open.value().document.id;
         t.signatory = &open.value().signatory;
         t.pdfUrl = "/signature/" + secret + "/document.pdf";
+        t.pagesUrl = "/signature/" + secret + "/pages";
+        t.pages = h->revisionPages(open.value().document, open.value().signing.record.signing.revision);
         t.action = "/signature/" + secret;
         t.errors = std::move(errors);
         t.typed = page.form.get("nomSaisi");
@@ -668,6 +762,13 @@ void addSigningPages(http::Router& router, const WebApp& app, const SigningPageS
         auto pdf = h->s().signing->linkDocumentPdf(page.request.params.at(0));
         if (!pdf.isOk()) return h->app().errorPage(page, pdf.status());
         return pdfReply(std::move(pdf.value().bytes), "document-a-signer.pdf", true);
+    }, Access::Public);
+    app.page(router, "GET", std::string("/signature/") + LINK_SECRET + PAGE_NUMBER, [h](Page& page) {
+        auto open = h->s().signing->openLink(page.request.params.at(0)); // reads the link, never spends it
+        if (!open.isOk()) return h->app().errorPage(page, open.status());
+        auto set = h->revisionPages(open.value().document, open.value().signing.record.signing.revision);
+        if (!set.isOk()) return h->app().notFound(page);
+        return svgPageReply(h->app(), page, *set.value(), page.request.params.at(1));
     }, Access::Public);
     app.page(router, "POST", std::string("/signature/") + LINK_SECRET, [h, linkPage](Page& page) {
         const std::string secret = page.request.params.at(0);

@@ -1,11 +1,11 @@
 // Journeys: signing a contrat d'objectifs tripartite in the browser (issue 10).
 //  1. On the association's tablet (1024×768 landscape, then 768×1024 portrait): « Faire signer »,
-//     two household members and the association's representative each read the PDF shown in
-//     the page, tick « Lu et approuvé » and draw their signature with the mouse on the canvas;
+//     two household members and the association's representative each read the document shown
+//     page by page as images in the page (no embedded PDF: every page image loads), tick « Lu et approuvé » and draw their signature with the mouse on the canvas;
 //     the référent signed in is the witness. A missing tick is refused with the error summary.
 //  2. The association transmits the contract through the consent gate; the landlord's
 //     representative signs in to its own account, finds the document in « Documents à signer »,
-//     reads its copy and signs with the same page.
+//     reads its copy (its PDF, downloaded) and signs with the same page.
 //  3. The signed PDF downloads; pdfsig reports the seal valid over the whole document and the
 //     certificate page lists every signatory.
 //  4. Without JavaScript: a household member signs with a typed name (no canvas), the next one
@@ -76,30 +76,58 @@ async function drawSignature(page, seed = 0) {
   assert.equal(await page.innerText('[data-signature-etat]'), 'Signature dessinée.');
 }
 
-// The PDF shown in the page is the revision being signed.
-// Chromium's own PDF viewer, loading inside the page's iframe, moves the page and takes clicks on a
-// loaded machine (the journeys' checkbox clicks missed). It is the browser's code, not ours: the
-// journeys give the iframe a still placeholder, and assertPdfShown() checks what the iframe points
-// at (status, type, frame-ancestors, the PDF's text) with a direct request.
-async function stillPdfFrames(page) {
-  await page.route(/\.pdf(\?|#|$)/, (route, request) => {
-    if (request.frame() !== page.mainFrame() && request.resourceType() === 'document')
-      return route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><html lang="fr"><title>PDF</title><p>PDF</p></html>' });
-    return route.continue();
-  });
-  return page;
-}
-
-async function assertPdfShown(page, what) {
-  const src = (await page.getAttribute('iframe.signature__pdf', 'src') || '').replace(/#.*$/, '');
-  assert.ok(src, `${what}: no embedded PDF`);
-  const r = await page.request.get(src);
-  assert.equal(r.status(), 200, `${what}: ${src} answered ${r.status()}`);
+// The document is shown in the page as one image per page (SVG pages of the stored PDF), with no
+// embedded PDF: Chromium's PDF viewer is gone from the page. Every page image is scrolled to
+// (they load lazily) and must have loaded (naturalWidth > 0); the PDF link still gives the PDF.
+// `title`: how the images name the document (default « <the form's title> »).
+async function assertPagesShown(page, what, title) {
+  assert.equal(await page.locator('iframe').count(), 0, `${what}: no iframe left`);
+  if (!title) title = `« ${(await page.innerText('h1')).replace(/^Signature : /, '')} »`;
+  const region = page.getByRole('region', { name: `Pages du document ${title}`, exact: false });
+  assert.equal(await region.count(), 1, `${what}: the pages region`);
+  const images = region.locator('img.signature__page');
+  const n = await images.count();
+  assert.ok(n >= 1, `${what}: page images`);
+  for (let i = 0; i < n; i++) {
+    const img = images.nth(i);
+    assert.equal(await img.getAttribute('alt'), `Page ${i + 1} sur ${n} du document ${title}`);
+    assert.match(await img.getAttribute('src'), /\/pages\/\d+\.svg$/);
+    await img.scrollIntoViewIfNeeded();
+    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: 15000 });
+  }
+  const first = await page.request.get(await images.first().getAttribute('src'));
+  assert.equal(first.status(), 200, `${what}: page 1`);
+  assert.equal(first.headers()['content-type'], 'image/svg+xml; charset=utf-8');
+  assert.equal(first.headers()['x-content-type-options'], 'nosniff');
+  const href = await page.getByRole('link', { name: `Télécharger le PDF du document ${title}` }).getAttribute('href');
+  const r = await page.request.get(href);
+  assert.equal(r.status(), 200, `${what}: ${href} answered ${r.status()}`);
   assert.equal(r.headers()['content-type'], 'application/pdf');
-  assert.match(r.headers()['content-security-policy'] || '', /frame-ancestors 'self'/);
   const bytes = await r.body();
   assert.ok(bytes.subarray(0, 5).toString() === '%PDF-', `${what}: not a PDF`);
+  assert.equal(n, pdfPages(bytes), `${what}: one image per page of the PDF`);
   return bytes;
+}
+
+// The PDF the page links to (the landlord's copy, the autorisation preview: shown as their PDF).
+async function linkedPdf(page, name, what) {
+  assert.equal(await page.locator('iframe').count(), 0, `${what}: no iframe left`);
+  const href = await page.getByRole('link', { name }).getAttribute('href');
+  const r = await page.request.get(href);
+  assert.equal(r.status(), 200, `${what}: ${href} answered ${r.status()}`);
+  assert.equal(r.headers()['content-type'], 'application/pdf');
+  return { href, bytes: await r.body() };
+}
+
+function pdfPages(bytes) {
+  const dir = mkdtempSync(join(tmpdir(), 'signature-pdf-'));
+  try {
+    writeFileSync(join(dir, 'd.pdf'), bytes);
+    const info = execFileSync('pdfinfo', [join(dir, 'd.pdf')], { encoding: 'utf8' });
+    return Number(info.match(/^Pages:\s+(\d+)/m)[1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function pdfText(bytes) {
@@ -141,7 +169,7 @@ async function signOnTablet(h, page, name, tag, { check = false, viewport } = {}
   const text = await mainText(page);
   assert.ok(text.includes(name), `${name} named on the page`);
   assert.ok(text.includes('Témoin : Julie Schneider'), 'the référent is the witness');
-  await assertPdfShown(page, name);
+  await assertPagesShown(page, name);
   if (check) await h.checkPage(page, `signature-tablette-${tag}`);
   await page.getByLabel('Lu et approuvé').check();
   await drawSignature(page, name.length);
@@ -154,7 +182,7 @@ const inPersonThenLandlord = {
   name: 'contrat d’objectifs signé sur la tablette par le ménage et l’association, puis par le bailleur depuis son compte ; PDF signé scellé',
   async run(h, server) {
     const { dossier, doc } = await newContract(server, 'AMLI-2026-0311');
-    const page = await stillPdfFrames(await h.newPage({ viewport: LANDSCAPE }));
+    const page = await h.newPage({ viewport: LANDSCAPE });
     await signIn(page, 'julie@amli.fr', PASSWORD);
 
     // The finalised document's page offers « Faire signer ».
@@ -199,14 +227,14 @@ const inPersonThenLandlord = {
     await api(server, 'POST', `/v1/documents/${doc}/transmit`, { to: 'Présence Habitat' });
 
     // The landlord's representative, from its own account.
-    const landlord = await stillPdfFrames(await h.newPage({ viewport: PORTRAIT }));
+    const landlord = await h.newPage({ viewport: PORTRAIT });
     await signIn(landlord, 'mohamed@presence-habitat.fr', PASSWORD);
     await clickAndWait(landlord, landlord.getByRole('link', { name: 'Documents à signer' }));
     assert.match(landlord.url(), /\/signatures$/);
     assert.ok((await mainText(landlord)).includes('À votre tour de signer'));
     await h.checkPage(landlord, 'signature-bailleur-liste');
     await clickAndWait(landlord, landlord.locator(`a[href="/signatures/${doc}"]`));
-    const copy = await assertPdfShown(landlord, 'bailleur');
+    const { bytes: copy } = await linkedPdf(landlord, /^Télécharger le PDF/, 'bailleur');
     const copyText = pdfText(copy);
     assert.ok(copyText.includes('Copie adressée à Présence Habitat'), 'the landlord reads its recipient copy');
     await h.checkPage(landlord, 'signature-bailleur-tablette');
@@ -249,15 +277,14 @@ const typedNameThenRefusal = {
   name: 'sans JavaScript : nom saisi au lieu du dessin, puis un refus visible qui arrête la signature',
   async run(h, server) {
     const { doc } = await newContract(server, 'AMLI-2026-0312');
-    const page = await stillPdfFrames(await h.newPage({ javaScript: false, viewport: PORTRAIT }));
+    const page = await h.newPage({ javaScript: false, viewport: PORTRAIT });
     await signIn(page, 'julie@amli.fr', PASSWORD);
     await page.goto(`/documents/${doc}/signature`);
     await clickAndWait(page, page.getByRole('button', { name: 'Faire signer' }));
     await clickAndWait(page, page.getByRole('link', { name: 'Faire signer Aïcha Kaddouri maintenant' }));
     assert.equal(await page.locator('[data-signature-zone]').isVisible(), false, 'no canvas without JavaScript');
     await h.checkPage(page, 'signature-tablette-sans-js');
-    // The embedded PDF (no viewer without JavaScript) may still be loading: tick once the page is still.
-    await page.waitForLoadState('networkidle');
+    await assertPagesShown(page, 'sans JavaScript');
     await page.getByLabel('Écrivez votre nom en toutes lettres').fill('Aïcha Kaddouri');
     for (let i = 0; i < 3 && !(await page.isChecked('#luEtApprouve')); i++) {
       await page.locator('label[for="luEtApprouve"]').click();
@@ -297,7 +324,7 @@ const autorisationWithPreview = {
     aut.destinataire.nom = 'Présence Habitat';
     const autDoc = await api(server, 'POST', '/v1/documents', { form: 'autorisation-transmission', dossier: dossier.id, data: aut });
 
-    const page = await stillPdfFrames(await h.newPage({ viewport: PORTRAIT }));
+    const page = await h.newPage({ viewport: PORTRAIT });
     await signIn(page, 'julie@amli.fr', PASSWORD);
     // Not signed yet: the consent page says it is no evidence.
     await page.goto(`/documents/${autDoc.id}/consentement`);
@@ -307,11 +334,12 @@ const autorisationWithPreview = {
     await clickAndWait(page, page.getByRole('link', { name: 'Faire signer Yannick Le Gall maintenant' }));
     // The copy Présence Habitat would receive, through the gate: the health comment withheld.
     assert.ok((await mainText(page)).includes('Ce que recevra Présence Habitat'));
-    const frames = page.locator('iframe.signature__pdf');
-    assert.equal(await frames.count(), 2, 'the autorisation and the landlord\'s copy');
-    const previewSrc = (await frames.nth(1).getAttribute('src')).replace(/#.*$/, '');
+    await assertPagesShown(page, 'autorisation');
+    // The landlord's copy, page by page too (drawn from the same gate's rendering, proven identical).
+    const preview = await assertPagesShown(page, 'aperçu', 'que recevrait Présence Habitat');
+    const previewSrc = await page.getByRole('link', { name: 'Télécharger le PDF du document que recevrait Présence Habitat' }).getAttribute('href');
     assert.match(previewSrc, /^\/apercus\/apc_[0-9a-f]{16}\.pdf$/);
-    const preview = await (await page.request.get(previewSrc)).body();
+    assert.match(await page.locator('#pages-apercu img').first().getAttribute('src'), /^\/apercus\/apc_[0-9a-f]{16}\/pages\/1\.svg$/);
     const previewText = pdfText(preview);
     assert.ok(previewText.includes('Information non transmise'), 'withheld fields are marked');
     assert.ok(!previewText.includes(canary), 'the health comment is not in the landlord\'s copy');
