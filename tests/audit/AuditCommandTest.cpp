@@ -183,7 +183,7 @@ TEST(AuditCommand, StateRowsWithoutTheirEntryOrWithOtherHashesAreFound) {
     f.sql("UPDATE transmission_artefacts SET sha256 = '" + std::string(64, '0') + "' WHERE transmission_id = '" + f.sent + "'");
     f.sql("INSERT INTO consents SELECT 'cns_glisse', dossier_id, kind, given_by, capacity, recipient_id, document_kinds,"
           " categories, purpose, given_at, how, proof_document_id, proof_sha256, recorded_by, expires_at, NULL, supersedes,"
-          " created_by_org, created_by_key, created_at, copie_siao FROM consents WHERE id = '" + f.liveConsent + "'");
+          " created_by_org, created_by_key, created_at, copie_siao, shown_sha256 FROM consents WHERE id = '" + f.liveConsent + "'");
     auto v = f.audit("verify");
     EXPECT_EQ(v.exitCode, 65) << both(v);
     EXPECT_NE(v.err.find("2 écart(s)"), std::string::npos) << v.err;

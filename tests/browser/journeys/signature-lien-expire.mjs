@@ -33,7 +33,8 @@ const expired = {
     let text = await mainText(home);
     assert.ok(text.includes('Ce lien de signature a expiré. Demandez un nouveau lien à l’association.'), text);
     assert.equal(await home.getByRole('button', { name: 'Confirmer la signature' }).count(), 0, 'no signing form');
-    assert.equal(await home.locator('iframe').count(), 0, 'no document shown');
+    assert.equal(await home.locator('iframe, img.signature__page').count(), 0, 'no document shown');
+    assert.equal((await home.request.get(`${path}/pages/1.svg`)).status(), 409, 'no page image through an expired link (as the PDF)');
     await h.checkPage(home, 'signature-lien-expire');
     assert.equal((await home.request.get(`${path}/document.pdf`)).status(), 409, 'no PDF through an expired link');
 

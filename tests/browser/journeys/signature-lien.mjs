@@ -63,8 +63,19 @@ const signedWithLink = {
     assert.ok(/Signataire\s+Aïcha Kaddouri/.test(text), text);
     assert.ok(/Ce lien personnel sert une seule fois ; il expire le \d{2}\/\d{2}\/\d{4}/.test(text), text);
     assert.equal(await home.getByRole('link', { name: 'Se déconnecter' }).count(), 0, 'no session');
-    const pdfSrc = (await home.getAttribute('iframe.signature__pdf', 'src') || '').replace(/#.*$/, '');
-    assert.equal(pdfSrc, `${path}/document.pdf`);
+    // The whole document as page images (SVG of the stored PDF), each loaded; the PDF downloads too.
+    assert.equal(await home.locator('iframe').count(), 0, 'no embedded PDF viewer');
+    const images = home.locator('img.signature__page');
+    const pages = await images.count();
+    assert.ok(pages >= 2, `page images: ${pages}`);
+    for (let i = 0; i < pages; i++) {
+      const img = images.nth(i);
+      assert.ok((await img.getAttribute('src')).startsWith(`${path}/pages/${i + 1}.svg`), await img.getAttribute('src'));
+      await img.scrollIntoViewIfNeeded();
+      await home.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: 15000 });
+    }
+    const pdfSrc = `${path}/document.pdf`;
+    assert.equal(await home.locator(`a[href="${pdfSrc}"]`).count() >= 1, true, 'the PDF link');
     const pdf = await home.request.get(pdfSrc);
     assert.equal(pdf.status(), 200);
     assert.equal((await pdf.body()).subarray(0, 5).toString(), '%PDF-');
