@@ -730,11 +730,16 @@ struct Server::Impl {
         reply(c, saturatedReply(), unread, unread);
     }
 
+    // The route's own limit when it has one (a scanned autorisation), else the server's.
+    std::size_t bodyLimit(const Conn& c) const {
+        return c.route && c.route->maxBodyBytes > 0 ? c.route->maxBodyBytes : config.maxBodyBytes;
+    }
+
     void beginBody(Conn& c) {
         c.state = Conn::State::Body;
         c.waitStart = Clock::now();
-        if (c.head.contentLength > static_cast<std::int64_t>(config.maxBodyBytes)) {
-            reply(c, tooLarge(), true, true);
+        if (c.head.contentLength > static_cast<std::int64_t>(bodyLimit(c))) {
+            reply(c, tooLarge(bodyLimit(c)), true, true);
             return;
         }
         if (c.head.expectContinue && c.head.minorVersion == 1 && bodyAnnounced(c) && c.in.empty()) {
@@ -745,9 +750,9 @@ struct Server::Impl {
         readBody(c);
     }
 
-    Reply tooLarge() const {
+    static Reply tooLarge(std::size_t limit) {
         return Reply::error(Status::payloadTooLarge(
-            "payload_too_large", "Corps de requête trop volumineux (maximum " + std::to_string(config.maxBodyBytes) + " octets)."));
+            "payload_too_large", "Corps de requête trop volumineux (maximum " + std::to_string(limit) + " octets)."));
     }
 
     void readBody(Conn& c) {
@@ -758,9 +763,9 @@ struct Server::Impl {
                 reply(c, errorReply(400, "bad_chunked_body", c.chunks.error()), true, true);
                 return;
             }
-            if (c.req.body.size() > config.maxBodyBytes) {
+            if (c.req.body.size() > bodyLimit(c)) {
                 c.req.body.clear();
-                reply(c, tooLarge(), true, true);
+                reply(c, tooLarge(bodyLimit(c)), true, true);
                 return;
             }
             complete = r == ChunkedDecoder::Result::Done;

@@ -137,6 +137,16 @@ void Router::addInline(const std::string& method, const std::string& pattern, Ha
     _routes.push_back(std::move(r));
 }
 
+int Router::allowBody(const std::string& method, const std::string& examplePath, std::size_t bytes) {
+    int changed = 0;
+    for (auto& r : _routes)
+        if (r.method == method && std::regex_match(examplePath, r.pattern)) {
+            r.maxBodyBytes = bytes;
+            ++changed;
+        }
+    return changed;
+}
+
 bool Router::requiresAuthentication(const std::string& path) const {
     if (!_authenticator || path.compare(0, _authPrefix.size(), _authPrefix) != 0) return false;
     for (const auto& a : _anonymous)

@@ -114,6 +114,9 @@ struct Route {
     // The path with every capture group replaced by "{}" and escapes removed, e.g.
     // "/v1/documents/{}/pdf" (routeTemplate()): what metrics, logs and the OpenAPI coverage name it by.
     std::string pathTemplate;
+    // A larger request body than the server's limit (ServerConfig::maxBodyBytes) for this route
+    // only, e.g. a scanned paper autorisation; 0: the server's limit.
+    std::size_t maxBodyBytes = 0;
 };
 
 // "^/v1/documents/([A-Za-z0-9_-]{1,64})/signed\\.pdf$" → "/v1/documents/{}/signed.pdf".
@@ -143,6 +146,10 @@ public:
     void add(const std::string& method, const std::string& pattern, Handler h, bool jsonBody = false);
     // A route answered on the I/O thread (see Route::inlineCheap); no authentication, no body.
     void addInline(const std::string& method, const std::string& pattern, Handler h);
+    // Lets the routes a request for (method, path) would take accept bodies up to `bytes`
+    // (above the server's limit): `path` is an example path of the route, e.g.
+    // "/v1/documents/doc_0123456789abcdef/scan". Returns how many routes it changed.
+    int allowBody(const std::string& method, const std::string& examplePath, std::size_t bytes);
     // Finds the route (HEAD finds the GET route); sets `pathKnown` when the path exists with another method.
     const Route* match(const std::string& method, const std::string& path, std::vector<std::string>& params,
                        bool& pathKnown) const;

@@ -2,6 +2,7 @@
 
 #include "forms/FormRegistry.h"
 #include "http/JsonHelpers.h"
+#include "service/AutorisationEvidence.h"
 
 namespace passerelle::http {
 
@@ -134,6 +135,7 @@ void addSigningRoutes(Router& router, std::shared_ptr<const service::SigningServ
         o->set("createdAt", scan.value().createdAt);
         return created(o, "/v1/documents/" + r.params[0] + "/scan");
     });
+    router.allowBody("POST", "/v1/documents/doc_0000000000000000/scan", service::SCAN_REQUEST_BODY_BYTES);
     router.add("POST", "/v1/verify", [svc](const Request& r) {
         if (r.body.empty())
             return Reply::error(Status::invalidArgument("validation_failed", "Envoyez le PDF à vérifier dans le corps de la requête.",

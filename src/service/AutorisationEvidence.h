@@ -53,6 +53,10 @@ struct AutorisationTerms {
 // here only. A scan is a PDF, a PNG or a JPEG, recognised by its first bytes (the declared
 // Content-Type must agree, or be absent or application/octet-stream), of MAX_SCAN_BYTES at most.
 inline constexpr std::size_t MAX_SCAN_BYTES = 10u * 1024 * 1024;
+// The request body the routes that carry a scan accept (the API's raw body, the consent page's
+// multipart form): the scan, its form fields and some room above, so that a file a little too
+// big gets this use case's French message rather than the HTTP front's 413.
+inline constexpr std::size_t SCAN_REQUEST_BODY_BYTES = MAX_SCAN_BYTES + 1024u * 1024;
 inline constexpr const char* MAX_SCAN_LABEL = "10 Mio";
 inline constexpr const char* SCAN_TYPES_LABEL = "un PDF, une image PNG ou une image JPEG";
 

@@ -330,6 +330,8 @@ void addConsentPages(http::Router& router, const WebApp& app, const WebServices&
                  return kit::download(pdf.value().bytes, "application/pdf",
                                       "recu-consentements-" + page.request.params.at(0) + ".pdf", /*inlineView=*/true);
              });
+    // A scanned paper autorisation comes with the form (multipart): above the server's body limit.
+    router.allowBody("POST", "/dossiers/dos_0000000000000000/consentements", service::SCAN_REQUEST_BODY_BYTES);
 }
 
 } // namespace passerelle::web

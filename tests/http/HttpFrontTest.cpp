@@ -322,3 +322,74 @@ TEST(HttpFront, ADepartedClientStopsItsWork) {
         server->stop();
     }
 }
+
+// A route may take a larger body than the server's limit (a scanned autorisation); every other
+// route keeps the server's limit, and beyond the route's own the answer is 413 naming it.
+TEST(HttpFront, ARouteCanAcceptALargerBodyThanTheServer) {
+    http::ServerConfig config;
+    config.maxBodyBytes = 4096;
+    config.port = 0;
+    auto router = testRouter();
+    router->add("POST", "/scan/([a-z]+)", [](const http::Request& r) {
+        http::Reply rep;
+        rep.contentType = "text/plain";
+        rep.body = std::to_string(r.body.size());
+        return rep;
+    });
+    EXPECT_EQ(router->allowBody("POST", "/scan/papier", 65536), 1);
+    EXPECT_EQ(router->allowBody("POST", "/nulle-part", 65536), 0);
+    http::Server server(config, router);
+    server.start();
+    HttpOptions o;
+    o.timeoutSeconds = 10;
+    const std::string body(10000, 's');
+    auto echo = httpRequest(server.port(), "POST", "/echo", body, "text/plain", o);
+    EXPECT_EQ(echo.status, 413) << echo.body;
+    EXPECT_NE(echo.body.find("4096"), std::string::npos) << echo.body;
+    auto scan = httpRequest(server.port(), "POST", "/scan/papier", body, "text/plain", o);
+    EXPECT_EQ(scan.status, 200) << scan.body;
+    EXPECT_EQ(scan.body, "10000");
+    auto tooBig = httpRequest(server.port(), "POST", "/scan/papier", std::string(70000, 's'), "text/plain", o);
+    EXPECT_EQ(tooBig.status, 413);
+    EXPECT_NE(tooBig.body.find("65536"), std::string::npos) << tooBig.body;
+    server.stop();
+}
+
+// Authenticated routes: a body that arrived with its head is authenticated, routed and handled in
+// one pass; a pipelined request behind it is answered next; a refused key still gets 401.
+TEST(HttpFront, ABodyThatCameWithItsHeadIsHandledInTheAuthenticatingPass) {
+    http::ServerConfig config;
+    config.port = 0;
+    auto router = testRouter();
+    std::atomic<int> authentications{0};
+    router->requireAuthentication(
+        [&](const http::Request& r) -> Result<service::Caller> {
+            ++authentications;
+            auto h = r.headers.find("authorization");
+            if (h == r.headers.end() || h->second != "Bearer bonne-cle")
+                return Status::unauthenticated("unauthenticated", "Clé refusée.");
+            service::Caller c;
+            c.organisationId = "org_test";
+            return c;
+        },
+        "/echo");
+    http::Server server(config, router);
+    server.start();
+    int fd = connectFrom("127.0.0.1", server.port());
+    ASSERT_GE(fd, 0);
+    sendAll(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bonne-cle\r\nContent-Length: 5\r\n\r\nhello"
+                "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bonne-cle\r\nContent-Length: 6\r\n\r\nworld!");
+    std::string both = readFor(fd, 5, "world!");
+    std::size_t split = both.find("hello");
+    ASSERT_NE(split, std::string::npos) << both;
+    EXPECT_EQ(statusOf(both), 200) << both;
+    EXPECT_EQ(statusOf(both.substr(split + 5)), 200) << both;
+    EXPECT_NE(both.find("world!", split), std::string::npos);
+    EXPECT_EQ(authentications.load(), 2);
+    sendAll(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer mauvaise\r\nContent-Length: 5\r\n\r\nhello");
+    std::string refused = readResponse(fd, 5);
+    EXPECT_EQ(statusOf(refused), 401) << refused;
+    EXPECT_EQ(refused.find("hello"), std::string::npos);
+    ::close(fd);
+    server.stop();
+}
