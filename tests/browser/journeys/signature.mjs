@@ -231,6 +231,7 @@ const inPersonThenLandlord = {
     assert.equal(await landlord.getByRole('link', { name: /^Télécharger le PDF/ }).getAttribute('href'), `/signatures/${doc}/copie.pdf`);
     const copyText = pdfText(copy);
     assert.ok(copyText.includes('Copie adressée à Présence Habitat'), 'the landlord reads its recipient copy');
+    await landlord.locator('#pages-document').evaluate((el) => { el.scrollTop = 0; }); // the screenshot: its first page, the notice
     await h.checkPage(landlord, 'signature-bailleur-tablette');
     await landlord.getByLabel('Lu et approuvé').check();
     await drawSignature(landlord, 3);
