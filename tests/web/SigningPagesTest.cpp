@@ -390,5 +390,58 @@ TEST_F(SigningPagesTest, TheLandlordSeesItsTransmittedCopyAsPages) {
     }
 }
 
+// The proof holds for the landlord's copy too: a copy whose notice is dated another day than its record
+// (here, transmitted under a clock two days behind) is not what the rebuilt rendering gives, so no page
+// is shown — the fallback message and the PDF link instead — and no page image is served.
+TEST_F(SigningPagesTest, TheLandlordsCopyThatARenderDoesNotGiveAgainShowsNoPages) {
+    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
+    ASSERT_TRUE(bailleur.isOk());
+    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
+    ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.value().id, true,
+                                                 {"partnership.in_person_consent", "system", bailleur.value().id, "{}"}).isOk());
+    addUser("Présence Habitat", "cesf@presence-habitat.fr", "Paul Bernard");
+    service::NewDocument in;
+    in.form = "contrat-objectifs";
+    in.dossierId = dossierId;
+    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+    auto doc = dossiers->createDocument(caller, in);
+    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
+    const std::string id = doc.value().document.id;
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("bailleur", "Présence Habitat");
+    ASSERT_TRUE(signing->start(caller, id, body).isOk());
+    const std::int64_t twoDaysAgo = clockMs / 1000 - 2 * 86400;
+    storage::StoredConsent c;
+    c.id = storage::newId("cns_");
+    c.dossierId = dossierId;
+    c.kind = "consent";
+    c.givenByName = "Aïcha Diallo";
+    c.givenByCapacity = "household_member";
+    c.recipientOrgId = bailleur.value().id;
+    c.documentKinds = {"contrat-objectifs"};
+    c.categories = {"logement", "accompagnement", "administratif", "identite"};
+    c.purpose = "Signer le contrat d’objectifs.";
+    c.givenAt = twoDaysAgo - 3600;
+    c.howMethod = "in_person";
+    c.recordedBy = "Claire Lefèvre";
+    c.createdByOrganisationId = adgesti.id;
+    ASSERT_TRUE(store->recordConsent(c, {"consent.given", adgesti.id, c.id, "{}"}).isOk());
+    service::TransmissionService behind(store, renderer, [twoDaysAgo] { return twoDaysAgo; });
+    auto sent = behind.transmit(caller, id, bailleur.value().id);
+    ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+
+    Browser paul = signedIn("cesf@presence-habitat.fr");
+    auto tablet = paul.get("/signatures/" + id);
+    ASSERT_EQ(tablet.status, 200) << tablet.body;
+    tablet.body = unescaped(tablet.body);
+    EXPECT_TRUE(imageSources(tablet.body).empty());
+    EXPECT_NE(tablet.body.find(service::PAGES_UNAVAILABLE_MESSAGE), std::string::npos) << "the fallback is shown";
+    EXPECT_NE(tablet.body.find("href=\"/signatures/" + id + "/copie.pdf\""), std::string::npos) << "the PDF still is";
+    auto r = paul.get("/signatures/" + id + "/copie/pages/1.svg");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.body.find("<svg"), std::string::npos);
+    EXPECT_EQ(paul.get("/signatures/" + id + "/copie.pdf").status, 200);
+}
+
 } // namespace
 } // namespace passerelle::web
