@@ -1051,6 +1051,63 @@ Result<storage::Artefact> TransmissionService::getReceivedCopy(const Caller& cal
     return a;
 }
 
+// The copy's rendering as transmit() made it, from what the record keeps: the revision's input and
+// variant, the withheld paths (excludedJson: a field path, or "table.path[i]" for a withheld row),
+// the transmission id, and the notice (recipient's name, the day the record was written, the governing
+// consent's day). Nothing is rendered nor audited here.
+Result<ReceivedRendering> TransmissionService::receivedCopyRendering(const Caller& caller, const std::string& id) const {
+    auto found = _store->findTransmission(id);
+    if (!found.isOk()) return found.status().code() == Status::Code::NotFound ? transmissionNotFound(id) : found.status();
+    if (!isRecipientKind(caller.kind) || found.value().recipientOrgId != caller.organisationId || !found.value().allowed)
+        return transmissionNotFound(id);
+    auto pdf = _store->fetchTransmissionArtefact(id, "pdf");
+    if (!pdf.isOk()) return pdf.status();
+    // A SIAO copy carries the bytes of the landlord's transmission it copies: rebuild that one.
+    Transmission t = found.value();
+    if (!t.copyOf.empty()) {
+        auto original = _store->findTransmission(t.copyOf);
+        if (!original.isOk()) return original.status();
+        t = original.value();
+    }
+    auto revision = _store->findRevision(t.documentId, t.revision);
+    if (!revision.isOk()) return revision.status();
+    auto data = forms::parseJsonObject(revision.value().inputJson);
+    if (!data.isOk()) return Status::internal("stored_input_invalid", "Le contenu enregistré du document est illisible.");
+    auto excluded = forms::parseJsonObject(t.excludedJson);
+    if (!excluded.isOk()) return Status::internal("stored_exclusions_invalid", "Les exclusions enregistrées sont illisibles.");
+    auto recipient = _store->findOrganisation(t.recipientOrgId);
+    if (!recipient.isOk()) return recipient.status();
+    auto records = _store->listConsents(t.dossierId);
+    if (!records.isOk()) return records.status();
+    auto day = Date::parseIso(t.createdAt.substr(0, 10));
+    if (!day) return Status::internal("stored_date_invalid", "La date de la transmission est illisible.");
+
+    RenderRequest rr;
+    rr.form = t.form;
+    rr.variant = revision.value().variant;
+    rr.format = "pdf";
+    rr.data = data.value();
+    for (const auto& [path, why] : *excluded.value()) {
+        (void)why;
+        const auto open = path.rfind('[');
+        if (open != std::string::npos && open > 0 && path.back() == ']') {
+            const std::string index = path.substr(open + 1, path.size() - open - 2);
+            if (!index.empty() && index.find_first_not_of("0123456789") == std::string::npos) {
+                rr.redactedRows[path.substr(0, open)].insert(static_cast<std::size_t>(std::stoull(index)));
+                continue;
+            }
+        }
+        rr.redacted.insert(path);
+    }
+    rr.documentId = t.id;
+    rr.displayedDocumentId = t.documentId + "-r" + std::to_string(t.revision);
+    rr.recipientNotice = copyNotice(recipient.value().name, consent::Instant{static_cast<std::int64_t>(day->toDays()) * 86400}, records.value(), t.consentId, t.id);
+    ReceivedRendering out;
+    out.pdf = std::move(pdf.value());
+    out.request = std::move(rr);
+    return out;
+}
+
 Result<std::vector<TransmissionStatus>> TransmissionService::documentTransmissions(const Caller& caller,
                                                                                 const std::string& documentId) const {
     auto doc = _store->findDocument(documentId);

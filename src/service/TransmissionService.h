@@ -76,6 +76,13 @@ struct CopyPreview {
     RenderRequest request; // the rendering that gave `pdf` (its page images are drawn from it again)
 };
 
+// A received copy's PDF with the rendering that gave it (rebuilt from its transmission record), so
+// that its page images can be drawn again and shown only when that render gives the same bytes.
+struct ReceivedRendering {
+    storage::Artefact pdf;
+    RenderRequest request;
+};
+
 // A transmission (or refusal, or SIAO copy) of a document, as its association
 // sees it: recipient and, when pushed, the outbox messages' status.
 struct TransmissionStatus {
@@ -204,6 +211,11 @@ public:
     Result<storage::Transmission> getReceived(const Caller& caller, const std::string& transmissionId) const;
     Result<storage::Artefact> getReceivedCopy(const Caller& caller, const std::string& transmissionId,
                                               const std::string& format) const;
+    // The copy's PDF and the RenderRequest transmit() rendered it with, rebuilt from the record (the
+    // revision, excludedJson, the notice of the day it was recorded): the recipient only, NotFound
+    // otherwise. Not audited (the caller shows page images of a copy it already listed or opened);
+    // the request is only as good as PageRenditions' check of a fresh render against `pdf`.
+    Result<ReceivedRendering> receivedCopyRendering(const Caller& caller, const std::string& transmissionId) const;
     // body: {"url": "http://…"} — the bailleur's (or SIAO's) own webhook.
     Result<storage::Webhook> setWebhook(const Caller& caller, const Poco::JSON::Object::Ptr& body) const;
 

@@ -301,5 +301,147 @@ TEST_F(SigningPagesTest, ThePersonalLinkShowsThePagesWhileValidWithoutSpendingIt
     EXPECT_EQ(late.body.find("<svg"), std::string::npos);
 }
 
+// The landlord signs a tripartite document from its own account, reading the copy the consent gate
+// transmitted to it (fields withheld, dated notice): that copy too is shown page by page, drawn from
+// the rendering transmit() made of it and served only because a fresh render gives its very bytes.
+TEST_F(SigningPagesTest, TheLandlordSeesItsTransmittedCopyAsPages) {
+    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
+    ASSERT_TRUE(bailleur.isOk());
+    auto otherBailleur = store->createOrganisation("Habitat 76", storage::KIND_BAILLEUR);
+    ASSERT_TRUE(otherBailleur.isOk());
+    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
+    ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.value().id, true,
+                                                 {"partnership.in_person_consent", "system", bailleur.value().id, "{}"}).isOk());
+    addUser("Présence Habitat", "cesf@presence-habitat.fr", "Paul Bernard");
+    addUser("Habitat 76", "cesf@habitat76.fr", "Lina Roche");
+    service::NewDocument in;
+    in.form = "contrat-objectifs";
+    in.dossierId = dossierId;
+    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+    auto doc = dossiers->createDocument(caller, in);
+    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
+    const std::string id = doc.value().document.id;
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("bailleur", "Présence Habitat");
+    ASSERT_TRUE(signing->start(caller, id, body).isOk());
+    // The household's consent (recorded in person), housing and support only: the budget stays out.
+    storage::StoredConsent c;
+    c.id = storage::newId("cns_");
+    c.dossierId = dossierId;
+    c.kind = "consent";
+    c.givenByName = "Aïcha Diallo";
+    c.givenByCapacity = "household_member";
+    c.recipientOrgId = bailleur.value().id;
+    c.documentKinds = {"contrat-objectifs"};
+    c.categories = {"logement", "accompagnement", "administratif", "identite"};
+    c.purpose = "Signer le contrat d’objectifs.";
+    c.givenAt = clockMs / 1000 - 3600;
+    c.howMethod = "in_person";
+    c.recordedBy = "Claire Lefèvre";
+    c.createdByOrganisationId = adgesti.id;
+    ASSERT_TRUE(store->recordConsent(c, {"consent.given", adgesti.id, c.id, "{}"}).isOk());
+    auto sent = transmissions->transmit(caller, id, bailleur.value().id);
+    ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+    auto copy = store->fetchTransmissionArtefact(sent.value().id, "pdf");
+    ASSERT_TRUE(copy.isOk());
+    ASSERT_NE(sent.value().excludedJson, "{}") << "the copy withholds something: it is not the document's own rendering";
+    const int n = testing::pdfPageCount(copy.value().bytes);
+    ASSERT_GE(n, 1);
+
+    Browser paul = signedIn("cesf@presence-habitat.fr");
+    auto tablet = paul.get("/signatures/" + id);
+    ASSERT_EQ(tablet.status, 200) << tablet.body;
+    tablet.body = unescaped(tablet.body);
+    EXPECT_EQ(tablet.body.find(service::PAGES_UNAVAILABLE_MESSAGE), std::string::npos) << "the fallback is not shown";
+    EXPECT_EQ(tablet.body.find("<iframe"), std::string::npos);
+    const auto sources = imageSources(tablet.body);
+    ASSERT_EQ(static_cast<int>(sources.size()), n) << tablet.body;
+    for (int i = 1; i <= n; ++i) {
+        const std::string path = "/signatures/" + id + "/copie/pages/" + std::to_string(i) + ".svg";
+        EXPECT_EQ(sources[i - 1], path);
+        auto r = paul.get(path);
+        ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+        EXPECT_EQ(r.header("content-type"), "image/svg+xml; charset=utf-8") << path;
+        EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << path;
+        EXPECT_EQ(r.header("cache-control"), "private") << path;
+        EXPECT_NE(r.header("content-security-policy").find("default-src 'none'"), std::string::npos) << path;
+        EXPECT_NE(r.body.find("<svg"), std::string::npos) << path;
+    }
+    // The pages are those of the PDF the page's link downloads, byte for byte.
+    EXPECT_NE(tablet.body.find("href=\"/signatures/" + id + "/copie.pdf\" download>Télécharger le PDF"), std::string::npos);
+    auto pdf = paul.get("/signatures/" + id + "/copie.pdf");
+    ASSERT_EQ(pdf.status, 200);
+    EXPECT_EQ(pdf.body, copy.value().bytes);
+    auto verified = pages->find(pdf.body);
+    ASSERT_TRUE(verified) << "the pages shown were checked against the downloaded PDF";
+    EXPECT_EQ(static_cast<int>(verified->pages.size()), n);
+    EXPECT_NE(verified->pages.front().find("Présence Habitat"), std::string::npos) << "the copy's notice is on its first page";
+    // Outside the copy: not found.
+    for (const std::string& page : std::vector<std::string>{"0", std::to_string(n + 1)})
+        EXPECT_EQ(paul.get("/signatures/" + id + "/copie/pages/" + page + ".svg").status, 404) << page;
+    // Another landlord, the association itself, another association: not found, no page.
+    Browser lina = signedIn("cesf@habitat76.fr");
+    Browser claire = signedIn("claire@adgesti.fr");
+    Browser ines = signedIn("ines@habitat-solidaire.fr");
+    for (Browser* b : {&lina, &claire, &ines}) {
+        auto r = b->get("/signatures/" + id + "/copie/pages/1.svg");
+        EXPECT_EQ(r.status, 404);
+        EXPECT_EQ(r.body.find("<svg"), std::string::npos);
+    }
+}
+
+// The proof holds for the landlord's copy too: a copy whose notice is dated another day than its record
+// (here, transmitted under a clock two days behind) is not what the rebuilt rendering gives, so no page
+// is shown — the fallback message and the PDF link instead — and no page image is served.
+TEST_F(SigningPagesTest, TheLandlordsCopyThatARenderDoesNotGiveAgainShowsNoPages) {
+    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
+    ASSERT_TRUE(bailleur.isOk());
+    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
+    ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.value().id, true,
+                                                 {"partnership.in_person_consent", "system", bailleur.value().id, "{}"}).isOk());
+    addUser("Présence Habitat", "cesf@presence-habitat.fr", "Paul Bernard");
+    service::NewDocument in;
+    in.form = "contrat-objectifs";
+    in.dossierId = dossierId;
+    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+    auto doc = dossiers->createDocument(caller, in);
+    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
+    const std::string id = doc.value().document.id;
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("bailleur", "Présence Habitat");
+    ASSERT_TRUE(signing->start(caller, id, body).isOk());
+    const std::int64_t twoDaysAgo = clockMs / 1000 - 2 * 86400;
+    storage::StoredConsent c;
+    c.id = storage::newId("cns_");
+    c.dossierId = dossierId;
+    c.kind = "consent";
+    c.givenByName = "Aïcha Diallo";
+    c.givenByCapacity = "household_member";
+    c.recipientOrgId = bailleur.value().id;
+    c.documentKinds = {"contrat-objectifs"};
+    c.categories = {"logement", "accompagnement", "administratif", "identite"};
+    c.purpose = "Signer le contrat d’objectifs.";
+    c.givenAt = twoDaysAgo - 3600;
+    c.howMethod = "in_person";
+    c.recordedBy = "Claire Lefèvre";
+    c.createdByOrganisationId = adgesti.id;
+    ASSERT_TRUE(store->recordConsent(c, {"consent.given", adgesti.id, c.id, "{}"}).isOk());
+    service::TransmissionService behind(store, renderer, [twoDaysAgo] { return twoDaysAgo; });
+    auto sent = behind.transmit(caller, id, bailleur.value().id);
+    ASSERT_TRUE(sent.isOk()) << sent.status().toString();
+
+    Browser paul = signedIn("cesf@presence-habitat.fr");
+    auto tablet = paul.get("/signatures/" + id);
+    ASSERT_EQ(tablet.status, 200) << tablet.body;
+    tablet.body = unescaped(tablet.body);
+    EXPECT_TRUE(imageSources(tablet.body).empty());
+    EXPECT_NE(tablet.body.find(service::PAGES_UNAVAILABLE_MESSAGE), std::string::npos) << "the fallback is shown";
+    EXPECT_NE(tablet.body.find("href=\"/signatures/" + id + "/copie.pdf\""), std::string::npos) << "the PDF still is";
+    auto r = paul.get("/signatures/" + id + "/copie/pages/1.svg");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.body.find("<svg"), std::string::npos);
+    EXPECT_EQ(paul.get("/signatures/" + id + "/copie.pdf").status, 200);
+}
+
 } // namespace
 } // namespace passerelle::web

@@ -499,6 +499,14 @@ public:
         return std::nullopt;
     }
 
+    // The pages of the landlord's copy: drawn from the rendering transmit() made of it (rebuilt from the
+    // transmission record), shown only when that render gives the very PDF of « copie.pdf ».
+    Result<std::shared_ptr<const service::PageSet>> landlordCopyPages(const Page& page, const storage::Transmission& t) const {
+        auto r = _s.transmissions->receivedCopyRendering(page.caller, t.id);
+        if (!r.isOk()) return r.status();
+        return _s.pages->pages(r.value().request, r.value().pdf.bytes);
+    }
+
     Reply landlordTablet(Page& page, const std::string& id, std::vector<FieldError> errors, int status) const {
         if (page.caller.kind != storage::KIND_BAILLEUR) return _app.notFound(page);
         auto v = _s.signing->status(page.caller, id);
@@ -520,8 +528,11 @@ public:
         t.errors = std::move(errors);
         t.typed = page.form.get("nomSaisi");
         t.ticked = page.form.get("luEtApprouve") == "oui";
-        if (landlordCopy(page, v.value())) t.pdfUrl = "/signatures/" + id + "/copie.pdf";
-        else
+        if (auto copy = landlordCopy(page, v.value())) {
+            t.pdfUrl = "/signatures/" + id + "/copie.pdf";
+            t.pagesUrl = "/signatures/" + id + "/copie/pages";
+            t.pages = landlordCopyPages(page, *copy);
+        } else
             t.notice = "L’association ne vous a pas encore transmis ce document avec l’accord du ménage : vous ne pouvez "
                        "pas le lire, donc pas encore le signer.";
         if (target->state != storage::SIGNATORY_PENDING || v.value().state != storage::SIGNING_IN_PROGRESS) {
@@ -704,6 +715,17 @@ void addSigningPages(http::Router& router, const WebApp& app, const SigningPageS
         auto pdf = h->s().transmissions->getReceivedCopy(page.caller, t->id, "pdf");
         if (!pdf.isOk()) return h->fail(page, pdf.status());
         return pdfReply(std::move(pdf.value().bytes), "copie-" + t->id + ".pdf", true);
+    });
+    app.page(router, "GET", std::string("/signatures/") + DOCUMENT_ID + "/copie" + PAGE_NUMBER, [h](Page& page) {
+        // As the landlord's tablet page: a landlord, a signing it takes part in, its copy of the revision.
+        if (page.caller.kind != storage::KIND_BAILLEUR) return h->app().notFound(page);
+        auto v = h->s().signing->status(page.caller, page.request.params.at(0));
+        if (!v.isOk()) return h->app().notFound(page);
+        auto t = h->landlordCopy(page, v.value());
+        if (!t) return h->app().notFound(page);
+        auto set = h->landlordCopyPages(page, *t);
+        if (!set.isOk()) return h->app().notFound(page);
+        return svgPageReply(h->app(), page, *set.value(), page.request.params.at(1));
     });
     app.page(router, "POST", std::string("/signatures/") + DOCUMENT_ID, [h](Page& page) {
         const std::string id = page.request.params.at(0);
