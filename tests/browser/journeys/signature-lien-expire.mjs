@@ -4,7 +4,7 @@
 // axe-core on every page; screenshots in build/screenshots/signature-lien-expire-*.png.
 import { assert, signIn, mainText } from '../lib/steps.mjs';
 import { SmtpSink } from '../lib/smtp-sink.mjs';
-import { PASSWORD, setupPartners, mailThrough, newContract, sendLink, stillPdfFrames, linkIn, api } from '../lib/signing.mjs';
+import { PASSWORD, setupPartners, mailThrough, newContract, sendLink, linkIn, api } from '../lib/signing.mjs';
 
 const HOUSEHOLD_EMAIL = 'menage-90e2@example.net';
 let sink;
@@ -20,7 +20,7 @@ const expired = {
   name: 'lien personnel expiré : message en français, aucune signature enregistrée',
   async run(h, server) {
     const { doc } = await newContract(server, 'AMLI-2026-0412');
-    const page = await stillPdfFrames(await h.newPage());
+    const page = await h.newPage();
     await signIn(page, 'julie@amli.fr', PASSWORD);
     await sendLink(page, doc, HOUSEHOLD_EMAIL);
     const [mail] = await sink.waitForRecipient(HOUSEHOLD_EMAIL);

@@ -11,7 +11,7 @@
 import { assert, signIn, mainText } from '../lib/steps.mjs';
 import { clickAndWait } from '../lib/forms.mjs';
 import { SmtpSink } from '../lib/smtp-sink.mjs';
-import { PASSWORD, setupPartners, mailThrough, newContract, sendLink, drawSignature, stillPdfFrames, linkIn } from '../lib/signing.mjs';
+import { PASSWORD, setupPartners, mailThrough, newContract, sendLink, drawSignature, linkIn } from '../lib/signing.mjs';
 
 const HOUSEHOLD_EMAIL = 'menage-7c41@example.net';
 let sink;
@@ -35,7 +35,7 @@ const signedWithLink = {
   name: 'lien personnel : reçu une fois par courriel, signé sans compte, puis refusé à la réouverture',
   async run(h, server) {
     const { doc, data } = await newContract(server, 'AMLI-2026-0411');
-    const page = await stillPdfFrames(await h.newPage());
+    const page = await h.newPage();
     await signIn(page, 'julie@amli.fr', PASSWORD);
     await sendLink(page, doc, HOUSEHOLD_EMAIL);
     await h.checkPage(page, 'signature-lien-envoye');
@@ -56,7 +56,7 @@ const signedWithLink = {
     for (const c of householdCanaries(data)) assert.ok(!plain(whole).includes(plain(c)), `« ${c} » is not in the e-mail:\n${whole}`);
 
     // The household member, in her own browser: no session, no account.
-    const home = await stillPdfFrames(await h.newPage());
+    const home = await h.newPage();
     const res = await home.goto(path);
     assert.equal(res.status(), 200);
     let text = await mainText(home);

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, signIn, signOut, mainText } from '../lib/steps.mjs';
 import { readExample, clickAndWait } from '../lib/forms.mjs';
+import { drawSignature } from '../lib/signing.mjs';
 
 const PASSWORD = 'un mot de passe solide 2026';
 const LANDSCAPE = { width: 1024, height: 768 };
@@ -56,24 +57,6 @@ async function newContract(server, reference) {
   const dossier = await api(server, 'POST', '/v1/dossiers', { reference, menage: { membres } });
   const doc = await api(server, 'POST', '/v1/documents', { form: 'contrat-objectifs', dossier: dossier.id, data });
   return { dossier: dossier.id, doc: doc.id, data };
-}
-
-// Draws a signature-like stroke with the mouse inside the canvas.
-async function drawSignature(page, seed = 0) {
-  const canvas = page.locator('[data-signature-canvas]');
-  await canvas.scrollIntoViewIfNeeded();
-  const box = await canvas.boundingBox();
-  assert.ok(box && box.width > 200 && box.height > 100, `canvas box ${JSON.stringify(box)}`);
-  const y0 = box.y + box.height * 0.6;
-  await page.mouse.move(box.x + 30, y0);
-  await page.mouse.down();
-  for (let i = 1; i <= 24; i++) {
-    const x = box.x + 30 + i * ((box.width - 60) / 24);
-    const y = y0 - Math.sin((i + seed) / 2.5) * box.height * 0.3;
-    await page.mouse.move(x, y, { steps: 2 });
-  }
-  await page.mouse.up();
-  assert.equal(await page.innerText('[data-signature-etat]'), 'Signature dessinée.');
 }
 
 // The document is shown in the page as one image per page (SVG pages of the stored PDF), with no

@@ -1,6 +1,5 @@
-// Steps shared by the signing-link journeys (issue 10): a contract made through the API,
-// a signature drawn with the mouse, the embedded PDF kept still (see journeys/signature.mjs,
-// which explains why Chromium's own PDF viewer is replaced by a placeholder in the iframe).
+// Steps shared by the signing journeys (issue 10): a contract made through the API, a signature
+// drawn with the mouse, the personal link read from an e-mail.
 import { assert } from './steps.mjs';
 import { readExample, clickAndWait } from './forms.mjs';
 
@@ -73,15 +72,6 @@ export async function drawSignature(page, seed = 0) {
   }
   await page.mouse.up();
   assert.equal(await page.innerText('[data-signature-etat]'), 'Signature dessinée.');
-}
-
-export async function stillPdfFrames(page) {
-  await page.route(/\.pdf(\?|#|$)/, (route, request) => {
-    if (request.frame() !== page.mainFrame() && request.resourceType() === 'document')
-      return route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><html lang="fr"><title>PDF</title><p>PDF</p></html>' });
-    return route.continue();
-  });
-  return page;
 }
 
 // The one link in a message's decoded text, as a path on this server.
