@@ -2080,6 +2080,23 @@ Result<std::vector<audit::AuditEntry>> PocoStore::listAudit() {
 
 // The outbox. A message is due when not delivered, not dead, its next attempt
 // time has come and no lease is running (lease_until <= now).
+
+namespace {
+// id, recipient, url, body, transmission, attempts, next attempt (epoch ms): a due outbox message.
+using OutboxRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, Int64>;
+delivery::OutboxMessage outboxMessageOf(const OutboxRow& r) {
+    delivery::OutboxMessage m;
+    m.id = r.get<0>();
+    m.recipientOrgId = r.get<1>();
+    m.url = r.get<2>();
+    m.body = r.get<3>();
+    m.transmissionId = r.get<4>();
+    m.attempts = static_cast<int>(r.get<5>());
+    m.nextAttemptAt = r.get<6>();
+    return m;
+}
+} // namespace
+
 Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t nowMs, int max, std::int64_t leaseMs) {
     using R = std::vector<delivery::OutboxMessage>;
     return Impl::write<R>(*this, "claimDue", [&](Session& s) -> Result<R> {
@@ -2088,7 +2105,7 @@ Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t no
         // queue on busy_timeout instead of both reading the same due rows (a deferred transaction that
         // read first could not upgrade). PostgreSQL: the SELECT below locks the rows it returns.
         if (_sqlite) exec(s, "UPDATE outbox SET lease_until = lease_until WHERE 1 = 0");
-        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, Int64>;
+        using Row = OutboxRow;
         std::vector<Row> rows;
         {
             Params p;
@@ -2105,15 +2122,7 @@ Result<std::vector<delivery::OutboxMessage>> PocoStore::claimDue(std::int64_t no
         for (const auto& r : rows) {
             Params p;
             exec(s, "UPDATE outbox SET lease_until = " + p.num(nowMs + leaseMs) + " WHERE id = " + p.str(r.get<0>()), p);
-            delivery::OutboxMessage m;
-            m.id = r.get<0>();
-            m.recipientOrgId = r.get<1>();
-            m.url = r.get<2>();
-            m.body = r.get<3>();
-            m.transmissionId = r.get<4>();
-            m.attempts = static_cast<int>(r.get<5>());
-            m.nextAttemptAt = r.get<6>();
-            out.push_back(std::move(m));
+            out.push_back(outboxMessageOf(r));
         }
         return out;
     });
@@ -2188,7 +2197,7 @@ std::string cancelDetailsJson(const std::string& transmission, const std::string
 Result<std::vector<delivery::OutboxMessage>> PocoStore::listDue(std::int64_t nowMs, int max) {
     using R = std::vector<delivery::OutboxMessage>;
     return Impl::read<R>(*this, "listDue", [&](Session& s) -> Result<R> {
-        using Row = Poco::Tuple<std::string, std::string, std::string, std::string, std::string, Int64, Int64>;
+        using Row = OutboxRow;
         Params p;
         std::string sql = "SELECT id, recipient_id, url, body, transmission_id, attempts, next_attempt_at FROM outbox"
                           " WHERE delivered_at IS NULL AND dead = 0 AND cancelled_at IS NULL AND next_attempt_at <= " +
@@ -2197,15 +2206,7 @@ Result<std::vector<delivery::OutboxMessage>> PocoStore::listDue(std::int64_t now
         sql += " ORDER BY next_attempt_at, id LIMIT " + p.num(std::max(1, max));
         R out;
         for (const auto& r : selectRows<Row>(s, sql, p)) {
-            delivery::OutboxMessage m;
-            m.id = r.get<0>();
-            m.recipientOrgId = r.get<1>();
-            m.url = r.get<2>();
-            m.body = r.get<3>();
-            m.transmissionId = r.get<4>();
-            m.attempts = static_cast<int>(r.get<5>());
-            m.nextAttemptAt = r.get<6>();
-            out.push_back(std::move(m));
+            out.push_back(outboxMessageOf(r));
         }
         return out;
     });
