@@ -83,6 +83,27 @@ protected:
     void TearDown() override {
         if (server) server->stop();
     }
+    // Présence Habitat, a partner allowing in-person consents, with its CESF; a contrat d'objectifs
+    // of the dossier sent for signature with it as the landlord: its organisation and the document id.
+    void tripartiteSentForSignature(storage::Organisation& bailleurOut, std::string& id) {
+        auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
+        ASSERT_TRUE(bailleur.isOk());
+        ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
+        ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.value().id, true,
+                                                     {"partnership.in_person_consent", "system", bailleur.value().id, "{}"}).isOk());
+        addUser("Présence Habitat", "cesf@presence-habitat.fr", "Paul Bernard");
+        bailleurOut = bailleur.value();
+        service::NewDocument in;
+        in.form = "contrat-objectifs";
+        in.dossierId = dossierId;
+        in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+        auto doc = dossiers->createDocument(caller, in);
+        ASSERT_TRUE(doc.isOk()) << doc.status().toString();
+        id = doc.value().document.id;
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+        body->set("bailleur", "Présence Habitat");
+        ASSERT_TRUE(signing->start(caller, id, body).isOk());
+    }
     void addUser(const std::string& org, const std::string& email, const std::string& name) {
         auto u = accounts->createUser(std::nullopt, service::NewUser{org, email, name, "admin", PASSWORD});
         ASSERT_TRUE(u.isOk()) << u.status().toString();
@@ -305,25 +326,12 @@ TEST_F(SigningPagesTest, ThePersonalLinkShowsThePagesWhileValidWithoutSpendingIt
 // transmitted to it (fields withheld, dated notice): that copy too is shown page by page, drawn from
 // the rendering transmit() made of it and served only because a fresh render gives its very bytes.
 TEST_F(SigningPagesTest, TheLandlordSeesItsTransmittedCopyAsPages) {
-    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
-    ASSERT_TRUE(bailleur.isOk());
     auto otherBailleur = store->createOrganisation("Habitat 76", storage::KIND_BAILLEUR);
     ASSERT_TRUE(otherBailleur.isOk());
-    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
-    ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.value().id, true,
-                                                 {"partnership.in_person_consent", "system", bailleur.value().id, "{}"}).isOk());
-    addUser("Présence Habitat", "cesf@presence-habitat.fr", "Paul Bernard");
     addUser("Habitat 76", "cesf@habitat76.fr", "Lina Roche");
-    service::NewDocument in;
-    in.form = "contrat-objectifs";
-    in.dossierId = dossierId;
-    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
-    auto doc = dossiers->createDocument(caller, in);
-    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
-    const std::string id = doc.value().document.id;
-    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
-    body->set("bailleur", "Présence Habitat");
-    ASSERT_TRUE(signing->start(caller, id, body).isOk());
+    storage::Organisation bailleurOrg;
+    std::string id;
+    ASSERT_NO_FATAL_FAILURE(tripartiteSentForSignature(bailleurOrg, id));
     // The household's consent (recorded in person), housing and support only: the budget stays out.
     storage::StoredConsent c;
     c.id = storage::newId("cns_");
@@ -331,7 +339,7 @@ TEST_F(SigningPagesTest, TheLandlordSeesItsTransmittedCopyAsPages) {
     c.kind = "consent";
     c.givenByName = "Aïcha Diallo";
     c.givenByCapacity = "household_member";
-    c.recipientOrgId = bailleur.value().id;
+    c.recipientOrgId = bailleurOrg.id;
     c.documentKinds = {"contrat-objectifs"};
     c.categories = {"logement", "accompagnement", "administratif", "identite"};
     c.purpose = "Signer le contrat d’objectifs.";
@@ -340,7 +348,7 @@ TEST_F(SigningPagesTest, TheLandlordSeesItsTransmittedCopyAsPages) {
     c.recordedBy = "Claire Lefèvre";
     c.createdByOrganisationId = adgesti.id;
     ASSERT_TRUE(store->recordConsent(c, {"consent.given", adgesti.id, c.id, "{}"}).isOk());
-    auto sent = transmissions->transmit(caller, id, bailleur.value().id);
+    auto sent = transmissions->transmit(caller, id, bailleurOrg.id);
     ASSERT_TRUE(sent.isOk()) << sent.status().toString();
     auto copy = store->fetchTransmissionArtefact(sent.value().id, "pdf");
     ASSERT_TRUE(copy.isOk());
@@ -394,22 +402,9 @@ TEST_F(SigningPagesTest, TheLandlordSeesItsTransmittedCopyAsPages) {
 // (here, transmitted under a clock two days behind) is not what the rebuilt rendering gives, so no page
 // is shown — the fallback message and the PDF link instead — and no page image is served.
 TEST_F(SigningPagesTest, TheLandlordsCopyThatARenderDoesNotGiveAgainShowsNoPages) {
-    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
-    ASSERT_TRUE(bailleur.isOk());
-    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
-    ASSERT_TRUE(store->setInPersonConsentAllowed(adgesti.id, bailleur.value().id, true,
-                                                 {"partnership.in_person_consent", "system", bailleur.value().id, "{}"}).isOk());
-    addUser("Présence Habitat", "cesf@presence-habitat.fr", "Paul Bernard");
-    service::NewDocument in;
-    in.form = "contrat-objectifs";
-    in.dossierId = dossierId;
-    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
-    auto doc = dossiers->createDocument(caller, in);
-    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
-    const std::string id = doc.value().document.id;
-    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
-    body->set("bailleur", "Présence Habitat");
-    ASSERT_TRUE(signing->start(caller, id, body).isOk());
+    storage::Organisation bailleurOrg;
+    std::string id;
+    ASSERT_NO_FATAL_FAILURE(tripartiteSentForSignature(bailleurOrg, id));
     const std::int64_t twoDaysAgo = clockMs / 1000 - 2 * 86400;
     storage::StoredConsent c;
     c.id = storage::newId("cns_");
@@ -417,7 +412,7 @@ TEST_F(SigningPagesTest, TheLandlordsCopyThatARenderDoesNotGiveAgainShowsNoPages
     c.kind = "consent";
     c.givenByName = "Aïcha Diallo";
     c.givenByCapacity = "household_member";
-    c.recipientOrgId = bailleur.value().id;
+    c.recipientOrgId = bailleurOrg.id;
     c.documentKinds = {"contrat-objectifs"};
     c.categories = {"logement", "accompagnement", "administratif", "identite"};
     c.purpose = "Signer le contrat d’objectifs.";
@@ -427,7 +422,7 @@ TEST_F(SigningPagesTest, TheLandlordsCopyThatARenderDoesNotGiveAgainShowsNoPages
     c.createdByOrganisationId = adgesti.id;
     ASSERT_TRUE(store->recordConsent(c, {"consent.given", adgesti.id, c.id, "{}"}).isOk());
     service::TransmissionService behind(store, renderer, [twoDaysAgo] { return twoDaysAgo; });
-    auto sent = behind.transmit(caller, id, bailleur.value().id);
+    auto sent = behind.transmit(caller, id, bailleurOrg.id);
     ASSERT_TRUE(sent.isOk()) << sent.status().toString();
 
     Browser paul = signedIn("cesf@presence-habitat.fr");
