@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -569,6 +570,42 @@ void compressFinishedPage(HPDF_Page page) {
     contents->write_fn = writeFlateFilter;
 }
 
+// A coordinate for a content stream, rounded to a thousandth of a point: no trailing zeros, never
+// an exponent (12.5, -171.838, 0). Returns the value written.
+double appendNumber(std::string& out, double v) {
+    long long m = std::llround(v * 1000.0);
+    const double written = static_cast<double>(m) / 1000.0;
+    if (m < 0) {
+        out += '-';
+        m = -m;
+    }
+    out += std::to_string(m / 1000);
+    if (int frac = static_cast<int>(m % 1000)) {
+        char digits[5] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10), 0};
+        int len = 4;
+        while (digits[len - 1] == '0') --len;
+        out.append(digits, static_cast<std::size_t>(len));
+    }
+    return written;
+}
+
+// Single-byte text as a PDF literal string's content: parentheses and backslash escaped, bytes
+// outside printable ASCII as three octal digits (as libharu writes them).
+void appendEscaped(std::string& out, const char* text) {
+    for (const char* c = text; *c; ++c) {
+        const auto b = static_cast<unsigned char>(*c);
+        if (b == '(' || b == ')' || b == '\\') {
+            out += '\\';
+            out += static_cast<char>(b);
+        } else if (b < 0x20 || b > 0x7E) {
+            const char octal[4] = {'\\', static_cast<char>('0' + (b >> 6)), static_cast<char>('0' + ((b >> 3) & 7)), static_cast<char>('0' + (b & 7))};
+            out.append(octal, 4);
+        } else {
+            out += static_cast<char>(b);
+        }
+    }
+}
+
 class Drawer : public layout::PageSink {
 public:
     Drawer(Session& s, const layout::PageSetup& setup, bool embedAll, std::size_t maxPages)
@@ -652,7 +689,7 @@ private:
                 Cp1252Text bytes(it.text);
                 if (bytes.fits()) {
                     use(fonts.font(Face::Helvetica, it.font), it.size);
-                    HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(it.x), y, bytes.c_str());
+                    showAt(page, it.x, H - it.y, bytes.c_str());
                     continue;
                 }
             }
@@ -679,6 +716,37 @@ private:
         if (_s.err.errorNo) _status = _s.failed("dessin");
     }
 
+    // "dx dy Td (text) Tj", as HPDF_Page_TextOut writes it, straight into the page's content stream.
+    // TextOut also clears two 512-byte buffers byte by byte, measures the text to advance a text
+    // position nothing here reads, and prints each number through a float; for a page of short
+    // lines that is a third of the drawing. libharu's text matrix is kept in step, so that its own
+    // TextOut (the embedded-font runs) can follow on the same line. Anything unexpected (outside a
+    // text object, no font set) goes through TextOut, which reports it.
+    void showAt(HPDF_Page page, double x, double y, const char* text) {
+        auto* attr = static_cast<HPDF_PageAttr>(page->attr);
+        HPDF_TransMatrix& tm = attr->text_matrix;
+        if (attr->gmode != HPDF_GMODE_TEXT_OBJECT || !attr->gstate || !attr->gstate->font || tm.a != 1 || tm.b != 0 || tm.c != 0 ||
+            tm.d != 1) {
+            HPDF_Page_TextOut(page, static_cast<HPDF_REAL>(x), static_cast<HPDF_REAL>(y), text);
+            return;
+        }
+        std::string& out = _line;
+        out.clear();
+        // The matrix moves by what is written, so that rounding never adds up from line to line.
+        const double dx = appendNumber(out, x - tm.x);
+        out += ' ';
+        const double dy = appendNumber(out, y - tm.y);
+        out += " Td\012(";
+        appendEscaped(out, text);
+        out += ") Tj\012";
+        if (HPDF_Stream_Write(attr->stream, reinterpret_cast<const HPDF_BYTE*>(out.data()), static_cast<HPDF_UINT>(out.size())) != HPDF_OK)
+            return; // the error handler has recorded it
+        tm.x = static_cast<HPDF_REAL>(tm.x + dx);
+        tm.y = static_cast<HPDF_REAL>(tm.y + dy);
+        attr->text_pos.x = tm.x;
+        attr->text_pos.y = tm.y;
+    }
+
     Session& _s;
     const layout::PageSetup& _setup;
     bool _embedAll;
@@ -686,6 +754,7 @@ private:
     std::vector<HPDF_Page> _pages;
     std::vector<SignatureBox> _boxes;
     Status _status;
+    std::string _line; // showAt's scratch
 };
 
 } // namespace

@@ -1,6 +1,7 @@
 // The PDF renderer: metadata, fonts embedded for PDF/A, pages handed over as they are laid out.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -152,4 +153,61 @@ TEST(PdfBounds, DocumentPastThePageLimitIsRefusedNotCut) {
     auto big = pdf::render(blocks, setup, o);
     ASSERT_FALSE(big.isOk());
     EXPECT_EQ(big.status().errorCode(), "document_too_large");
+}
+
+// Windows-1252 text is written straight into the content stream (not through HPDF_Page_TextOut):
+// every line starts where the layout put it, on every page, and characters that a PDF string must
+// escape or that lie outside ASCII read back as they were written.
+TEST(PdfText, HelveticaLinesAreDrawnWhereTheLayoutPutThemAndReadBackExactly) {
+    const std::string hostile = "Parenthèses (a) et ((b), barre \\ oblique, 1 234,56 €, « guillemets » – tiret, œuvre, ÿ";
+    layout::TableBlock t;
+    t.columns = {{"N°", 1}, {"Libellé", 4, layout::Align::Right}};
+    for (int i = 0; i < 120; ++i) t.rows.push_back({std::to_string(i), "ligne " + std::to_string(i) + (i % 7 == 0 ? " " + hostile : "")});
+    layout::PageSetup setup;
+    setup.footer = "page {page} / {pages}";
+    std::vector<layout::Block> blocks{layout::HeadingBlock{"Titre (essai) \\ é", 1}, layout::ParagraphBlock{"Note", hostile, false}, t};
+    pdf::PdfOptions options;
+    options.fontsDir = sourceDir() + "/fonts";
+    auto laid = pdf::layOut(blocks, setup, options);
+    ASSERT_TRUE(laid.isOk()) << laid.status().toString();
+    auto r = pdf::render(blocks, setup, options);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    ASSERT_FALSE(r.value().embeddedFont);
+    ASSERT_GT(r.value().pages, 2);
+    EXPECT_TRUE(qpdfCheck(r.value().bytes));
+
+    const std::string text = normaliseSpaces(pdfToText(r.value().bytes));
+    EXPECT_NE(text.find("Titre (essai) \\ é"), std::string::npos) << text;
+    EXPECT_NE(text.find(hostile), std::string::npos) << text;
+
+    // The first word of each body line, page by page, from pdftotext -bbox: its left edge is the item's x.
+    TempDir dir;
+    writeFile(dir.file("d.pdf"), r.value().bytes);
+    auto bbox = run({"pdftotext", "-bbox", dir.file("d.pdf"), "-"});
+    ASSERT_EQ(bbox.exitCode, 0);
+    std::vector<std::vector<std::pair<std::string, double>>> words(1);
+    std::istringstream lines(bbox.out);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("</page>") != std::string::npos) words.emplace_back();
+        auto at = line.find("<word xMin=\"");
+        if (at == std::string::npos) continue;
+        std::string word = line.substr(line.find('>') + 1);
+        word = word.substr(0, word.find('<'));
+        words.back().push_back({word, std::atof(line.c_str() + at + 12)});
+    }
+    std::size_t checked = 0;
+    for (std::size_t p = 0; p < laid.value().pages.size(); ++p) {
+        ASSERT_LT(p, words.size());
+        for (const auto& it : laid.value().pages[p].items) {
+            if (it.kind != layout::Item::Kind::Text || it.text.empty() || it.role == layout::Item::Role::Running) continue;
+            std::string first = it.text.substr(0, it.text.find(' '));
+            if (first.find_first_of("&<>\"") != std::string::npos) continue; // pdftotext writes these as entities
+            bool found = false;
+            for (const auto& [w, x] : words[p])
+                if (w == first && std::abs(x - it.x) < 0.2) found = true;
+            EXPECT_TRUE(found) << "page " << p + 1 << ": « " << first << " » at x = " << it.x;
+            ++checked;
+        }
+    }
+    EXPECT_GT(checked, 240u);
 }
