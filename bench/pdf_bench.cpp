@@ -13,6 +13,8 @@
 //   Stage1_Fill       validation (+ derivations) of the input JSON
 //   Stage2_Compose    template → layout blocks
 //   Stage3_Layout     measuring and paginating with libharu's metrics (pdf::layOut)
+//   Stage4_Draw       layout and drawing together, as the real path does (pdf::render), content
+//                     streams at zlib level 1 (the default); _Level6 at libharu's level
 //   Floor_RawLibharu  the already laid-out pages drawn straight through libharu (strings already
 //                     in Windows-1252, no validation, composition or layout): the floor
 //   FicheNavette_*    the whole use case (RenderService::render)
@@ -154,6 +156,25 @@ void BM_Stage3_Layout(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
 }
+
+// Layout and drawing of the composed blocks (pdf::render), the pages' content streams deflated at
+// PdfOptions::contentDeflateLevel: 1 (the default) and 6 (libharu's level, the floor's), so that
+// what the level is worth shows in one run.
+void drawAtLevel(benchmark::State& state, int level) {
+    Prepared p = prepare(ficheWithName(""));
+    p.options.contentDeflateLevel = level;
+    std::size_t bytes = 0;
+    for (auto _ : state) {
+        auto r = pdf::render(p.composed.blocks, p.composed.setup, p.options);
+        if (!r.isOk()) { state.SkipWithError(r.status().toString().c_str()); return; }
+        bytes = r.value().bytes.size();
+        benchmark::DoNotOptimize(r.value().bytes.data());
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.counters["bytes"] = static_cast<double>(bytes);
+}
+void BM_Stage4_Draw(benchmark::State& state) { drawAtLevel(state, 1); }
+void BM_Stage4_Draw_Level6(benchmark::State& state) { drawAtLevel(state, 6); }
 
 // The floor: the same pages, already laid out, strings already converted, drawn with the same
 // libharu calls (fills, strokes, one text object per page) and the same libharu settings as the real
@@ -459,6 +480,8 @@ int instructionsReport(int n) {
 BENCHMARK(BM_Stage1_Fill)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Stage2_Compose)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Stage3_Layout)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Stage4_Draw)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Stage4_Draw_Level6)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Floor_RawLibharu_Cp1252)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_Cp1252)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_FromRequestBody)->Unit(benchmark::kMillisecond);

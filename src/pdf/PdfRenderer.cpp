@@ -424,6 +424,7 @@ struct Session {
     std::unique_ptr<FontBook> fonts;
     std::unique_ptr<HpdfMetrics> metrics;
     bool needEmbedded = false;
+    int contentDeflateLevel = 1;
 
     Status failed(const char* step) const {
         char code[16];
@@ -444,6 +445,7 @@ struct Session {
         fonts = std::make_unique<FontBook>(doc.get(), options, std::move(latin), std::move(arabic));
         if (err.errorNo || !fonts->ok()) return failed("police");
         metrics = std::make_unique<HpdfMetrics>(*fonts, options.embedAllFonts);
+        contentDeflateLevel = options.contentDeflateLevel;
         return Status::ok();
     }
 };
@@ -520,13 +522,13 @@ std::string grouped(std::size_t n) {
 
 // A finished page's content stream, compressed at once rather than when the document is saved:
 // a document of hundreds of pages would otherwise hold every page's operators uncompressed until
-// then. The stream is deflated as libharu would (zlib, default level) into a new memory stream,
+// then. The stream is deflated (zlib, at PdfOptions::contentDeflateLevel) into a new memory stream,
 // the dictionary writes it as it is (filter none) and names its filter itself, in the place and
 // form libharu gives it ("/Filter [ /FlateDecode ]" after /Length). Anything unexpected leaves
 // the page as it is (libharu compresses it when saving).
 HPDF_STATUS writeFlateFilter(HPDF_Dict, HPDF_Stream out) { return HPDF_Stream_WriteStr(out, "/Filter [ /FlateDecode ]\012"); }
 
-void compressFinishedPage(HPDF_Page page) {
+void compressFinishedPage(HPDF_Page page, int level) {
     auto* attr = static_cast<HPDF_PageAttr>(page->attr);
     HPDF_Dict contents = attr ? attr->contents : nullptr;
     if (!contents || !contents->stream || contents->stream != attr->stream || contents->write_fn ||
@@ -535,7 +537,7 @@ void compressFinishedPage(HPDF_Page page) {
         return;
     HPDF_Stream src = contents->stream;
     z_stream z{};
-    if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK) return;
+    if (deflateInit(&z, std::clamp(level, 1, 9)) != Z_OK) return;
     std::string packed;
     unsigned char buf[16384];
     bool ok = true;
@@ -633,7 +635,7 @@ public:
         if (!_status.isOk()) return;
         if (index >= _pages.size()) { _status = _s.failed("page"); return; }
         draw(_pages[index], p);
-        if (_status.isOk() && !_s.err.errorNo) compressFinishedPage(_pages[index]); // the page is complete
+        if (_status.isOk() && !_s.err.errorNo) compressFinishedPage(_pages[index], _s.contentDeflateLevel); // the page is complete
     }
     const Status& status() const { return _status; }
     std::size_t pages() const { return _pages.size(); }
