@@ -22,7 +22,7 @@ beyond="${BEYOND:-1024}"
 soak="${SOAK_MINUTES:-0}"
 data=$(mktemp -d /tmp/passerelle-bench-XXXXXX)
 pid=""
-trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+trap '[[ -n "$pid" ]] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }; rm -rf "$data"' EXIT
 ulimit -n "$(ulimit -Hn)"
 "$bin" admin create-org "Bench" --kind association --data-dir "$data" >/dev/null
 key=$("$bin" admin create-key Bench --data-dir "$data" | grep '^psl_')
