@@ -14,6 +14,7 @@
 #include <cmath>
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <fstream>
 #include <memory>
@@ -672,9 +673,10 @@ private:
         HPDF_Page_BeginText(page);
         HPDF_Font current = nullptr;
         double currentSize = 0, currentGray = -1;
-        auto use = [&](HPDF_Font f, double size) {
+        auto use = [&](HPDF_Font f, double size, bool helvetica = false) {
             if (f != current || size != currentSize) {
-                HPDF_Page_SetFontAndSize(page, f, static_cast<HPDF_REAL>(size));
+                if (helvetica) setHelvetica(page, f, size);
+                else HPDF_Page_SetFontAndSize(page, f, static_cast<HPDF_REAL>(size));
                 current = f;
                 currentSize = size;
             }
@@ -683,14 +685,14 @@ private:
         for (const auto& it : p.items) {
             if (it.kind != layout::Item::Kind::Text || it.text.empty()) continue;
             if (it.gray != currentGray) {
-                HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
+                setTextGray(page, it.gray);
                 currentGray = it.gray;
             }
             const HPDF_REAL y = static_cast<HPDF_REAL>(H - it.y);
             if (!_embedAll) { // the common case: one Helvetica run, converted in one pass on the stack
                 Cp1252Text bytes(it.text);
                 if (bytes.fits()) {
-                    use(fonts.font(Face::Helvetica, it.font), it.size);
+                    use(fonts.font(Face::Helvetica, it.font), it.size, /*helvetica=*/true);
                     showAt(page, it.x, H - it.y, bytes.c_str());
                     continue;
                 }
@@ -747,6 +749,45 @@ private:
         tm.y = static_cast<HPDF_REAL>(tm.y + dy);
         attr->text_pos.x = tm.x;
         attr->text_pos.y = tm.y;
+    }
+
+    // "/F1 10 Tf" and "0.25 g" for the text, written as HPDF_Page_SetFontAndSize and
+    // HPDF_Page_SetGrayFill write them (the font registered in the page's resources by libharu
+    // itself), without their buffer clearing; libharu's graphics state is kept in step. Helvetica
+    // only (horizontal, as the state's default writing mode); anything unexpected goes through
+    // libharu, which reports it.
+    void setHelvetica(HPDF_Page page, HPDF_Font font, double size) {
+        auto* attr = static_cast<HPDF_PageAttr>(page->attr);
+        const char* name = attr->gmode == HPDF_GMODE_TEXT_OBJECT && attr->gstate && size > 0 && size <= HPDF_MAX_FONTSIZE
+                               ? HPDF_Page_GetLocalFontName(page, font)
+                               : nullptr;
+        if (!name || std::strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != std::strlen(name)) {
+            HPDF_Page_SetFontAndSize(page, font, static_cast<HPDF_REAL>(size));
+            return;
+        }
+        std::string& out = _line;
+        out.assign("/").append(name).append(" ");
+        appendNumber(out, size);
+        out += " Tf\012";
+        if (HPDF_Stream_Write(attr->stream, reinterpret_cast<const HPDF_BYTE*>(out.data()), static_cast<HPDF_UINT>(out.size())) != HPDF_OK)
+            return;
+        attr->gstate->font = font;
+        attr->gstate->font_size = static_cast<HPDF_REAL>(size);
+    }
+    void setTextGray(HPDF_Page page, double gray) {
+        auto* attr = static_cast<HPDF_PageAttr>(page->attr);
+        if (attr->gmode != HPDF_GMODE_TEXT_OBJECT || !attr->gstate || gray < 0 || gray > 1) {
+            HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(gray));
+            return;
+        }
+        std::string& out = _line;
+        out.clear();
+        appendNumber(out, gray);
+        out += " g\012";
+        if (HPDF_Stream_Write(attr->stream, reinterpret_cast<const HPDF_BYTE*>(out.data()), static_cast<HPDF_UINT>(out.size())) != HPDF_OK)
+            return;
+        attr->gstate->gray_fill = static_cast<HPDF_REAL>(gray);
+        attr->gstate->cs_fill = HPDF_CS_DEVICE_GRAY;
     }
 
     Session& _s;
