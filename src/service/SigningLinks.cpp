@@ -152,6 +152,10 @@ Result<SigningLinkSent> SigningService::sendSigningLink(const Caller& caller, co
     return SigningLinkSent{target->id, link.expiresAtMs};
 }
 
+Result<std::vector<storage::SigningLink>> SigningService::linksStillOpen(const std::string& signingId) const {
+    return _store->openSigningLinks(signingId, nowMs());
+}
+
 Result<LinkSigning> SigningService::openLink(const std::string& token) const {
     if (!wellFormedToken(token)) return linkNotFound();
     auto link = _store->findSigningLink(storage::sha256Hex(token));
@@ -159,6 +163,9 @@ Result<LinkSigning> SigningService::openLink(const std::string& token) const {
     if (link.value().usedAtMs != 0)
         return Status::failedPrecondition("link_used", "Ce lien de signature a déjà servi : il ne sert qu’une fois. "
                                                        "Si vous n’avez pas signé vous-même, prévenez l’association.");
+    if (link.value().replacedAtMs != 0)
+        return Status::failedPrecondition("link_replaced", "Ce lien de signature a été remplacé par un lien plus récent : "
+                                                           "ouvrez le dernier message reçu de l’association.");
     if (nowMs() >= link.value().expiresAtMs)
         return Status::failedPrecondition("link_expired", "Ce lien de signature a expiré. Demandez un nouveau lien à l’association.");
     auto d = _store->findDocument(link.value().documentId);

@@ -108,6 +108,9 @@ public:
     // e-mail address, where the partnership (document owner, landlord of the signing or the
     // autorisation's recipient) enabled links. The secret goes to the notifier only; the store
     // keeps its SHA-256. FailedPrecondition "links_disabled", "signing_closed", "revision_changed".
+    // The personal links of a signing that can still open it (for the association's page; the
+    // caller has checked that the signing's document is its own).
+    Result<std::vector<storage::SigningLink>> linksStillOpen(const std::string& signingId) const;
     Result<SigningLinkSent> sendSigningLink(const Caller& caller, const std::string& documentId,
                                             const std::string& signatoryId, const std::string& email) const;
     // What a link opens; FailedPrecondition "link_expired" / "link_used" (French messages),

@@ -318,6 +318,12 @@ const std::vector<Migration>& migrations() {
          {
              "ALTER TABLE outbox ADD COLUMN lease_owner TEXT NOT NULL DEFAULT ''",
          }},
+        // Issue 10: sending a signatory a new personal link replaces the links still out for them
+        // (epoch ms; 0: not replaced), so that only the latest e-mail opens the signing.
+        {20, "liens de signature : un nouveau lien remplace les précédents",
+         {
+             "ALTER TABLE signing_links ADD COLUMN replaced_at_ms BIGINT NOT NULL DEFAULT 0",
+         }},
     };
     return all;
 }

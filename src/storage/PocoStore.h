@@ -163,6 +163,7 @@ public:
     Result<std::vector<SigningRecord>> listSigningsOfBailleur(const std::string& bailleurOrgId) override;
     Status createSigningLink(const SigningLink& link, const AuditEvent& audit) override;
     Result<SigningLink> findSigningLink(const std::string& tokenHash) override;
+    Result<std::vector<SigningLink>> openSigningLinks(const std::string& signingId, std::int64_t nowMs) override;
     Result<SigningRecord> recordLinkSignature(const std::string& tokenHash, std::int64_t nowMs, const Signatory& s,
                                               const AuditEvent& audit) override;
     Status setSigningLinksEnabled(const std::string& associationId, const std::string& bailleurId, bool enabled,

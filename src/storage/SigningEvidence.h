@@ -2,7 +2,8 @@
 // Records of the signing work of issue 10 (browser part) and issue 11 items 4–5,
 // migration 11 (SigningEvidenceStore.cpp):
 //  - SigningLink: a personal single-use link for one signatory; only the
-//    SHA-256 of its secret is stored; one use; short lifetime.
+//    SHA-256 of its secret is stored; one use; short lifetime; a newer link
+//    for the same signatory replaces it (migration 20).
 //  - AutorisationScan: the signed paper scan of an autorisation de
 //    transmission (PDF or image), hashed and stored, attached to a revision.
 //  - AutorisationPreview: the recipient copy the household was shown on the
@@ -21,6 +22,7 @@ struct SigningLink {
     std::int64_t expiresAtMs = 0;
     std::int64_t usedAtMs = 0; // 0 while unused
     std::string createdByOrgId;
+    std::int64_t replacedAtMs = 0; // 0 unless a newer link was sent to the same signatory
 };
 
 struct AutorisationScan {

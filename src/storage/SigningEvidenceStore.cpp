@@ -46,6 +46,11 @@ AutorisationPreview toPreview(const PreviewRow& r) {
 
 Status PocoStore::createSigningLink(const SigningLink& link, const AuditEvent& audit) {
     return writeTransaction("createSigningLink", [&](Session& s) -> Status {
+        // The links still out for this signatory stop opening the signing: only the newest does.
+        Binds r;
+        r.exec(s, "UPDATE signing_links SET replaced_at_ms = " + r.num(link.createdAtMs) + " WHERE signing_id = " +
+                      r.str(link.signingId) + " AND signatory_id = " + r.str(link.signatoryId) +
+                      " AND used_at_ms = 0 AND replaced_at_ms = 0");
         Binds b;
         b.exec(s, "INSERT INTO signing_links (token_hash, signatory_id, signing_id, document_id, created_at_ms, expires_at_ms,"
                   " used_at_ms, created_by_org) VALUES (" +
@@ -60,14 +65,30 @@ Status PocoStore::createSigningLink(const SigningLink& link, const AuditEvent& a
 Result<SigningLink> PocoStore::findSigningLink(const std::string& tokenHash) {
     SigningLink out;
     Status st = readSession("findSigningLink", [&](Session& s) -> Status {
-        std::vector<Poco::Tuple<std::string, std::string, std::string, Int64, Int64, Int64, std::string>> rows;
+        std::vector<Poco::Tuple<std::string, std::string, std::string, Int64, Int64, Int64, std::string, Int64>> rows;
         Binds b;
-        b.exec(s, "SELECT signatory_id, signing_id, document_id, created_at_ms, expires_at_ms, used_at_ms, created_by_org"
-                  " FROM signing_links WHERE token_hash = " + b.str(tokenHash),
+        b.exec(s, "SELECT signatory_id, signing_id, document_id, created_at_ms, expires_at_ms, used_at_ms, created_by_org,"
+                  " replaced_at_ms FROM signing_links WHERE token_hash = " + b.str(tokenHash),
                into(rows));
         if (rows.empty()) return Status::notFound("link_not_found", "Ce lien de signature n'existe pas.");
         const auto& r = rows.front();
-        out = {tokenHash, r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(), r.get<6>()};
+        out = {tokenHash, r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(), r.get<6>(), r.get<7>()};
+        return Status::ok();
+    });
+    if (!st.isOk()) return st;
+    return out;
+}
+
+Result<std::vector<SigningLink>> PocoStore::openSigningLinks(const std::string& signingId, std::int64_t nowMs) {
+    std::vector<SigningLink> out;
+    Status st = readSession("openSigningLinks", [&](Session& s) -> Status {
+        std::vector<Poco::Tuple<std::string, std::string, std::string, Int64, Int64, std::string>> rows;
+        Binds b;
+        b.exec(s, "SELECT token_hash, signatory_id, document_id, created_at_ms, expires_at_ms, created_by_org FROM signing_links"
+                  " WHERE signing_id = " + b.str(signingId) + " AND used_at_ms = 0 AND replaced_at_ms = 0 AND expires_at_ms > " +
+                      b.num(nowMs) + " ORDER BY created_at_ms",
+               into(rows));
+        for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), signingId, r.get<2>(), r.get<3>(), r.get<4>(), 0, r.get<5>(), 0});
         return Status::ok();
     });
     if (!st.isOk()) return st;

@@ -226,15 +226,18 @@ Result<SigningRecord> PocoStore::recordLinkSignature(const std::string& tokenHas
         // One use: the guarded UPDATE spends the link; a second one (or a concurrent one) finds it spent.
         Binds b;
         std::size_t n = b.exec(s, "UPDATE signing_links SET used_at_ms = " + b.num(nowMs) + " WHERE token_hash = " +
-                                      b.str(tokenHash) + " AND used_at_ms = 0 AND expires_at_ms > " + b.num(nowMs) +
+                                      b.str(tokenHash) + " AND used_at_ms = 0 AND replaced_at_ms = 0 AND expires_at_ms > " + b.num(nowMs) +
                                       " AND signatory_id = " + b.str(sig.id));
         if (n == 0) {
-            std::vector<Poco::Tuple<Int64, Int64>> rows;
+            std::vector<Poco::Tuple<Int64, Int64, Int64>> rows;
             Binds q;
-            q.exec(s, "SELECT used_at_ms, expires_at_ms FROM signing_links WHERE token_hash = " + q.str(tokenHash), into(rows));
+            q.exec(s, "SELECT used_at_ms, expires_at_ms, replaced_at_ms FROM signing_links WHERE token_hash = " + q.str(tokenHash),
+                   into(rows));
             if (rows.empty()) return Status::notFound("link_not_found", "Ce lien de signature n'existe pas.");
             if (rows.front().get<0>() != 0)
                 return Status::failedPrecondition("link_used", "Ce lien de signature a déjà servi : il ne sert qu'une fois.");
+            if (rows.front().get<2>() != 0)
+                return Status::failedPrecondition("link_replaced", "Ce lien de signature a été remplacé par un lien plus récent.");
             return Status::failedPrecondition("link_expired", "Ce lien de signature a expiré.");
         }
         auto rec = recordSignatureIn(*this, s, sig, audit);

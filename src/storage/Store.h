@@ -661,6 +661,8 @@ public:
     virtual Result<std::vector<SigningRecord>> listSigningsOfBailleur(const std::string& bailleurOrgId);
     virtual Status createSigningLink(const SigningLink& link, const AuditEvent& audit);
     virtual Result<SigningLink> findSigningLink(const std::string& tokenHash); // NotFound "link_not_found"
+    // The links of a signing that could still open it (unused, not replaced, not expired at nowMs).
+    virtual Result<std::vector<SigningLink>> openSigningLinks(const std::string& signingId, std::int64_t nowMs);
     // Spends the link (unused and not expired at `nowMs`, else FailedPrecondition "link_used" /
     // "link_expired") and records the signature or refusal, in one transaction.
     virtual Result<SigningRecord> recordLinkSignature(const std::string& tokenHash, std::int64_t nowMs, const Signatory& s,
@@ -725,6 +727,9 @@ inline Status Store::createSigningLink(const SigningLink&, const AuditEvent&) {
     return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
 }
 inline Result<SigningLink> Store::findSigningLink(const std::string&) {
+    return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
+}
+inline Result<std::vector<SigningLink>> Store::openSigningLinks(const std::string&, std::int64_t) {
     return Status::internal("not_implemented", "Lien de signature non disponible dans ce stockage.");
 }
 inline Result<SigningRecord> Store::recordLinkSignature(const std::string&, std::int64_t, const Signatory&, const AuditEvent&) {

@@ -242,6 +242,54 @@ TEST_P(SigningEvidenceTest, SigningLinkIsPersonalSingleUseAndExpires) {
               "link_used");
 }
 
+// A new link for the same signatory replaces the one still out, in the service and in the store's
+// own guard; another signatory's link is left alone.
+TEST_P(SigningEvidenceTest, ANewLinkReplacesTheOneStillOutForTheSameSignatory) {
+    const std::string doc = newDocument("contrat-objectifs", "contrat-objectifs-revision-bail-glissant.json");
+    Object::Ptr body = new Object;
+    body->set("bailleur", "Terre et Baie Habitat");
+    auto started = signing->start(assoc, doc, body);
+    ASSERT_TRUE(started.isOk()) << started.status().toString();
+    const auto sig = started.value().record.signatories;
+    const std::string first = sig[0].id, second = sig[1].id, signingId = started.value().record.signing.id;
+    ASSERT_TRUE(signing->setLinksEnabled(orgA, orgBailleur, true).isOk());
+    auto secretOf = [&] { return notifier->sent.back().link.substr(std::string("/signature/").size()); };
+
+    ASSERT_TRUE(signing->sendSigningLink(assoc, doc, first, "lan.nguyen@exemple.fr").isOk());
+    const std::string old = secretOf();
+    ASSERT_TRUE(signing->sendSigningLink(assoc, doc, second, "minh@exemple.fr").isOk());
+    const std::string other = secretOf();
+    clockMs += 60000;
+    ASSERT_TRUE(signing->sendSigningLink(assoc, doc, first, "lan.nguyen@exemple.fr").isOk());
+    const std::string latest = secretOf();
+
+    auto replaced = signing->openLink(old);
+    ASSERT_FALSE(replaced.isOk());
+    EXPECT_EQ(replaced.status().errorCode(), "link_replaced");
+    EXPECT_NE(replaced.status().message().find("remplacé par un lien plus récent"), std::string::npos);
+    EXPECT_EQ(signing->signByLink(old, parse(R"({"accepted":true,"typedName":"X"})"), {"", "", ""}).status().errorCode(), "link_replaced");
+    storage::Signatory s0 = sig[0];
+    s0.state = "signe";
+    EXPECT_EQ(store->recordLinkSignature(storage::sha256Hex(old), clockMs, s0, {"x", "system", "", "{}"}).status().errorCode(),
+              "link_replaced")
+        << "the store's guard refuses a replaced link by itself";
+    EXPECT_TRUE(signing->openLink(other).isOk()) << "another signatory's link is not replaced";
+    EXPECT_TRUE(signing->openLink(latest).isOk());
+
+    auto open = signing->linksStillOpen(signingId);
+    ASSERT_TRUE(open.isOk()) << open.status().toString();
+    std::vector<std::string> hashes;
+    for (const auto& l : open.value()) hashes.push_back(l.tokenHash);
+    EXPECT_EQ(hashes, (std::vector<std::string>{storage::sha256Hex(other), storage::sha256Hex(latest)}));
+
+    // Signing with the latest link spends it; the list no longer has it.
+    ASSERT_TRUE(signing->signByLink(latest, parse(R"({"accepted":true,"typedName":"Thị Lan Nguyễn"})"), {"", "", ""}).isOk());
+    open = signing->linksStillOpen(signingId);
+    ASSERT_TRUE(open.isOk());
+    ASSERT_EQ(open.value().size(), 1u);
+    EXPECT_EQ(open.value().front().tokenHash, storage::sha256Hex(other));
+}
+
 TEST_P(SigningEvidenceTest, LandlordListsTheSigningsAwaitingItsSignature) {
     const std::string doc = newDocument("contrat-objectifs", "contrat-objectifs-revision-bail-glissant.json");
     service::Caller landlord{orgBailleur, "Terre et Baie Habitat", "bailleur", "", "", "usr_x", "Inès", "membre"};

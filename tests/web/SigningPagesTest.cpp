@@ -322,6 +322,63 @@ TEST_F(SigningPagesTest, ThePersonalLinkShowsThePagesWhileValidWithoutSpendingIt
     EXPECT_EQ(late.body.find("<svg"), std::string::npos);
 }
 
+// Sending a household member a new link from the follow-up page replaces the one still out: the page
+// says a link is out and until when, and only the newest e-mail's link opens the signing.
+TEST_F(SigningPagesTest, ANewLinkFromThePageReplacesTheOneStillOut) {
+    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
+    ASSERT_TRUE(bailleur.isOk());
+    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
+    ASSERT_TRUE(signing->setLinksEnabled(adgesti.id, bailleur.value().id, true).isOk());
+    service::NewDocument in;
+    in.form = "contrat-objectifs";
+    in.dossierId = dossierId;
+    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+    auto doc = dossiers->createDocument(caller, in);
+    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
+    const std::string id = doc.value().document.id;
+    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+    body->set("bailleur", "Présence Habitat");
+    auto started = signing->start(caller, id, body);
+    ASSERT_TRUE(started.isOk()) << started.status().toString();
+    const std::string member = started.value().record.signatories.front().id;
+
+    Browser claire = signedIn("claire@adgesti.fr");
+    const std::string overview = "/documents/" + id + "/signature";
+    auto before = claire.get(overview);
+    ASSERT_EQ(before.status, 200);
+    EXPECT_EQ(testing::pageText(before.body).find("Un lien personnel a été envoyé"), std::string::npos);
+    EXPECT_NE(testing::pageText(before.body).find("Envoyer le lien"), std::string::npos);
+
+    const std::string action = overview + "/" + member + "/lien";
+    auto first = claire.post(action, {{"_csrf", claire.csrf(overview)}, {"email", "aicha@exemple.fr"}});
+    ASSERT_EQ(first.status, 303) << first.body;
+    ASSERT_EQ(notifier->sent.size(), 1u);
+    const std::string secret1 = notifier->sent.back().link.substr(std::string("/signature/").size());
+    auto out = claire.get(overview);
+    const std::string text = testing::pageText(out.body);
+    EXPECT_NE(text.find("Un lien personnel a été envoyé le "), std::string::npos) << text;
+    EXPECT_NE(text.find("En envoyer un nouveau annule celui-ci."), std::string::npos);
+    EXPECT_NE(text.find("Envoyer un nouveau lien"), std::string::npos);
+
+    auto second = claire.post(action, {{"_csrf", claire.csrf(overview)}, {"email", "aicha@exemple.fr"}});
+    ASSERT_EQ(second.status, 303) << second.body;
+    ASSERT_EQ(notifier->sent.size(), 2u);
+    const std::string secret2 = notifier->sent.back().link.substr(std::string("/signature/").size());
+    ASSERT_NE(secret1, secret2);
+
+    Browser household{server->port(), {}, {}};
+    auto old = household.get("/signature/" + secret1);
+    EXPECT_NE(old.status, 200);
+    EXPECT_NE(testing::pageText(old.body).find("remplacé par un lien plus récent"), std::string::npos) << old.body;
+    EXPECT_EQ(old.body.find("<form"), std::string::npos) << "no signing form on a replaced link";
+    EXPECT_NE(household.get("/signature/" + secret1 + "/pages/1.svg").status, 200);
+    EXPECT_EQ(household.get("/signature/" + secret2).status, 200);
+    auto open = signing->linksStillOpen(started.value().record.signing.id);
+    ASSERT_TRUE(open.isOk());
+    ASSERT_EQ(open.value().size(), 1u) << "one link out, the newest";
+    EXPECT_EQ(open.value().front().tokenHash, storage::sha256Hex(secret2));
+}
+
 // The landlord signs a tripartite document from its own account, reading the copy the consent gate
 // transmitted to it (fields withheld, dated notice): that copy too is shown page by page, drawn from
 // the rendering transmit() made of it and served only because a fresh render gives its very bytes.

@@ -4,6 +4,7 @@
 #include <Poco/String.h>
 
 #include <cstdlib>
+#include <map>
 
 #include "consent/ConsentPolicy.h"
 #include "forms/FormRegistry.h"
@@ -277,6 +278,13 @@ public:
                     linksAllowed = en.isOk() && en.value();
                 }
             }
+            // The personal links still out, by signatory: the page says so, and that sending another replaces it.
+            std::map<std::string, storage::SigningLink> linksOut;
+            if (linksAllowed) {
+                auto open = _s.signing->linksStillOpen(r.signing.id);
+                if (open.isOk())
+                    for (const auto& l : open.value()) linksOut[l.signatoryId] = l;
+            }
             mstch::array rows;
             for (const auto& sg : r.signatories) {
                 const bool pending = sg.state == storage::SIGNATORY_PENDING && v.state == storage::SIGNING_IN_PROGRESS;
@@ -294,7 +302,18 @@ public:
                 }
                 if (pending && sg.party != sign::PARTY_BAILLEUR && turnCame(r, sg)) row["canSignHere"] = true;
                 if (pending && sg.party == sign::PARTY_BAILLEUR) row["remote"] = std::string("Signe depuis le compte du bailleur.");
-                if (pending && sg.party == sign::PARTY_MENAGE && linksAllowed) row["canSendLink"] = true;
+                if (pending && sg.party == sign::PARTY_MENAGE && linksAllowed) {
+                    row["canSendLink"] = true;
+                    auto out = linksOut.find(sg.id);
+                    if (out != linksOut.end()) {
+                        row["linkOut"] = "Un lien personnel a été envoyé le " + sign::parisTime(out->second.createdAtMs / 1000).french +
+                                         " ; il est valable jusqu’au " + sign::parisTime(out->second.expiresAtMs / 1000).french +
+                                         ". En envoyer un nouveau annule celui-ci.";
+                        row["sendLabel"] = std::string("Envoyer un nouveau lien");
+                    } else {
+                        row["sendLabel"] = std::string("Envoyer le lien");
+                    }
+                }
                 rows.push_back(row);
             }
             ctx["signatories"] = rows;
