@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -582,12 +583,14 @@ double appendNumber(std::string& out, double v) {
         out += '-';
         m = -m;
     }
-    out += std::to_string(m / 1000);
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, m / 1000).ptr;
+    out.append(digits, static_cast<std::size_t>(end - digits));
     if (int frac = static_cast<int>(m % 1000)) {
-        char digits[5] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10), 0};
+        char fraction[5] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10), 0};
         int len = 4;
-        while (digits[len - 1] == '0') --len;
-        out.append(digits, static_cast<std::size_t>(len));
+        while (fraction[len - 1] == '0') --len;
+        out.append(fraction, static_cast<std::size_t>(len));
     }
     return written;
 }
@@ -645,31 +648,7 @@ public:
 private:
     void draw(HPDF_Page page, const layout::Page& p) {
         const double H = _setup.height;
-        for (const auto& it : p.items) {
-            if (it.kind != layout::Item::Kind::FilledBox) continue;
-            if (it.rgb >= 0) // chart bars and legend swatches (layout/Chart.cpp)
-                HPDF_Page_SetRGBFill(page, static_cast<HPDF_REAL>((it.rgb >> 16) & 0xFF) / 255, static_cast<HPDF_REAL>((it.rgb >> 8) & 0xFF) / 255,
-                                     static_cast<HPDF_REAL>(it.rgb & 0xFF) / 255);
-            else
-                HPDF_Page_SetGrayFill(page, static_cast<HPDF_REAL>(it.gray));
-            HPDF_Page_Rectangle(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y - it.h),
-                                static_cast<HPDF_REAL>(it.w), static_cast<HPDF_REAL>(it.h));
-            HPDF_Page_Fill(page);
-        }
-        HPDF_Page_SetLineWidth(page, 0.5);
-        for (const auto& it : p.items) {
-            if (it.kind == layout::Item::Kind::Line) {
-                HPDF_Page_SetGrayStroke(page, static_cast<HPDF_REAL>(it.gray));
-                HPDF_Page_MoveTo(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y));
-                HPDF_Page_LineTo(page, static_cast<HPDF_REAL>(it.x + it.w), static_cast<HPDF_REAL>(H - it.y - it.h));
-                HPDF_Page_Stroke(page);
-            } else if (it.kind == layout::Item::Kind::Box) {
-                HPDF_Page_SetGrayStroke(page, static_cast<HPDF_REAL>(it.gray));
-                HPDF_Page_Rectangle(page, static_cast<HPDF_REAL>(it.x), static_cast<HPDF_REAL>(H - it.y - it.h),
-                                    static_cast<HPDF_REAL>(it.w), static_cast<HPDF_REAL>(it.h));
-                HPDF_Page_Stroke(page);
-            }
-        }
+        if (!drawGraphics(page, p)) return;
         HPDF_Page_BeginText(page);
         HPDF_Font current = nullptr;
         double currentSize = 0, currentGray = -1;
@@ -749,6 +728,95 @@ private:
         tm.y = static_cast<HPDF_REAL>(tm.y + dy);
         attr->text_pos.x = tm.x;
         attr->text_pos.y = tm.y;
+    }
+
+    // The page's fills, then its strokes (0.5 pt), in one write to its content stream: the
+    // operators HPDF_Page_SetGrayFill/SetRGBFill, Rectangle, Fill, SetLineWidth, SetGrayStroke,
+    // MoveTo, LineTo and Stroke write, a colour only when it changes, without libharu's buffer
+    // clearing per call. libharu's graphics state is left as those calls would leave it.
+    bool drawGraphics(HPDF_Page page, const layout::Page& p) {
+        auto* attr = static_cast<HPDF_PageAttr>(page->attr);
+        if (attr->gmode != HPDF_GMODE_PAGE_DESCRIPTION || !attr->gstate) {
+            _status = _s.failed("dessin");
+            return false;
+        }
+        const double H = _setup.height;
+        std::string& out = _line;
+        out.clear();
+        auto rect = [&](const layout::Item& it, const char* op) {
+            appendNumber(out, it.x);
+            out += ' ';
+            appendNumber(out, H - it.y - it.h);
+            out += ' ';
+            appendNumber(out, it.w);
+            out += ' ';
+            appendNumber(out, it.h);
+            out += " re\012";
+            out += op;
+        };
+        double fillGray = attr->gstate->cs_fill == HPDF_CS_DEVICE_GRAY ? attr->gstate->gray_fill : -1;
+        int fillRgb = -1;
+        for (const auto& it : p.items) {
+            if (it.kind != layout::Item::Kind::FilledBox) continue;
+            if (it.rgb >= 0) { // chart bars and legend swatches (layout/Chart.cpp)
+                if (it.rgb != fillRgb) {
+                    for (int shift : {16, 8, 0}) {
+                        appendNumber(out, ((it.rgb >> shift) & 0xFF) / 255.0);
+                        out += ' ';
+                    }
+                    out += "rg\012";
+                    fillRgb = it.rgb;
+                    fillGray = -1;
+                }
+            } else if (it.gray != fillGray) {
+                appendNumber(out, it.gray);
+                out += " g\012";
+                fillGray = it.gray;
+                fillRgb = -1;
+            }
+            rect(it, "f\012");
+        }
+        out += "0.5 w\012";
+        double strokeGray = -1;
+        for (const auto& it : p.items) {
+            if (it.kind != layout::Item::Kind::Line && it.kind != layout::Item::Kind::Box) continue;
+            if (it.gray != strokeGray) {
+                appendNumber(out, it.gray);
+                out += " G\012";
+                strokeGray = it.gray;
+            }
+            if (it.kind == layout::Item::Kind::Box) {
+                rect(it, "S\012");
+                continue;
+            }
+            appendNumber(out, it.x);
+            out += ' ';
+            appendNumber(out, H - it.y);
+            out += " m\012";
+            appendNumber(out, it.x + it.w);
+            out += ' ';
+            appendNumber(out, H - it.y - it.h);
+            out += " l\012S\012";
+        }
+        if (HPDF_Stream_Write(attr->stream, reinterpret_cast<const HPDF_BYTE*>(out.data()), static_cast<HPDF_UINT>(out.size())) != HPDF_OK) {
+            _status = _s.failed("dessin");
+            return false;
+        }
+        HPDF_GState g = attr->gstate;
+        g->line_width = 0.5;
+        if (fillRgb >= 0) {
+            g->cs_fill = HPDF_CS_DEVICE_RGB;
+            g->rgb_fill = {static_cast<HPDF_REAL>(((fillRgb >> 16) & 0xFF) / 255.0), static_cast<HPDF_REAL>(((fillRgb >> 8) & 0xFF) / 255.0),
+                           static_cast<HPDF_REAL>((fillRgb & 0xFF) / 255.0)};
+        } else if (fillGray >= 0) {
+            g->cs_fill = HPDF_CS_DEVICE_GRAY;
+            g->gray_fill = static_cast<HPDF_REAL>(fillGray);
+        }
+        if (strokeGray >= 0) {
+            g->cs_stroke = HPDF_CS_DEVICE_GRAY;
+            g->gray_stroke = static_cast<HPDF_REAL>(strokeGray);
+        }
+        return true;
     }
 
     // "/F1 10 Tf" and "0.25 g" for the text, written as HPDF_Page_SetFontAndSize and

@@ -256,10 +256,11 @@ TEST(ActivitePdf, AgeCibleMatrixAndChart) {
     ASSERT_GE(chartPage, 0);
     for (const std::string t : {"Tranche d’âge", "Ménages", "20-30", "70-80", "17", "Habitat adapté sur mesure", "Violences conjugales"})
         EXPECT_NE(pages[static_cast<std::size_t>(chartPage)].find(t), std::string::npos) << t;
-    // Bars in colour: the series' fills (RGB "rg" operators) are in the content stream.
+    // Bars in colour: the series' fills (RGB "rg" operators, each component to a thousandth) are in
+    // the content stream.
     CommandResult q = run({"/usr/bin/qpdf", "--qdf", "--object-streams=disable", dir.file("a.pdf"), dir.file("q.pdf")});
     ASSERT_EQ(q.exitCode, 0) << q.err;
     const std::string raw = readFile(dir.file("q.pdf"));
-    EXPECT_NE(raw.find("0.18431 0.33333 0.59216 rg"), std::string::npos) << "first series colour #2F5597";
-    EXPECT_NE(raw.find("0.92941 0.4902 0.19216 rg"), std::string::npos) << "second series colour #ED7D31";
+    EXPECT_NE(raw.find("0.184 0.333 0.592 rg"), std::string::npos) << "first series colour #2F5597";
+    EXPECT_NE(raw.find("0.929 0.49 0.192 rg"), std::string::npos) << "second series colour #ED7D31";
 }
