@@ -130,6 +130,28 @@ protected:
         EXPECT_TRUE(doc.isOk()) << doc.status().toString();
         return doc.isOk() ? doc.value().document.id : "";
     }
+    // The tripartite contract with Présence Habitat, links enabled for that partnership, its signing
+    // started; the document's id ("" on failure) and the signing.
+    std::pair<std::string, service::SigningView> contractOutForSigningByLink() {
+        auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
+        EXPECT_TRUE(bailleur.isOk());
+        if (!bailleur.isOk()) return {};
+        EXPECT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
+        EXPECT_TRUE(signing->setLinksEnabled(adgesti.id, bailleur.value().id, true).isOk());
+        service::NewDocument in;
+        in.form = "contrat-objectifs";
+        in.dossierId = dossierId;
+        in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
+        auto doc = dossiers->createDocument(caller, in);
+        EXPECT_TRUE(doc.isOk()) << doc.status().toString();
+        if (!doc.isOk()) return {};
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+        body->set("bailleur", "Présence Habitat");
+        auto started = signing->start(caller, doc.value().document.id, body);
+        EXPECT_TRUE(started.isOk()) << started.status().toString();
+        if (!started.isOk()) return {};
+        return {doc.value().document.id, started.value()};
+    }
     // Starts the signing; returns the first signatory's id.
     std::string startSigning(const std::string& doc) {
         auto started = signing->start(caller, doc, new Poco::JSON::Object);
@@ -272,22 +294,10 @@ TEST_F(SigningPagesTest, AStoredPdfThatIsNotTheFreshRenderShowsNoPages) {
 }
 
 TEST_F(SigningPagesTest, ThePersonalLinkShowsThePagesWhileValidWithoutSpendingIt) {
-    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
-    ASSERT_TRUE(bailleur.isOk());
-    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
-    ASSERT_TRUE(signing->setLinksEnabled(adgesti.id, bailleur.value().id, true).isOk());
-    service::NewDocument in;
-    in.form = "contrat-objectifs";
-    in.dossierId = dossierId;
-    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
-    auto doc = dossiers->createDocument(caller, in);
-    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
-    const std::string id = doc.value().document.id;
-    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
-    body->set("bailleur", "Présence Habitat");
-    auto started = signing->start(caller, id, body);
-    ASSERT_TRUE(started.isOk()) << started.status().toString();
-    auto sent = signing->sendSigningLink(caller, id, started.value().record.signatories.front().id, "aicha@exemple.fr");
+    auto [id, startedView] = contractOutForSigningByLink();
+    ASSERT_FALSE(id.empty());
+    ASSERT_FALSE(startedView.record.signatories.empty());
+    auto sent = signing->sendSigningLink(caller, id, startedView.record.signatories.front().id, "aicha@exemple.fr");
     ASSERT_TRUE(sent.isOk()) << sent.status().toString();
     ASSERT_EQ(notifier->sent.size(), 1u);
     const std::string secret = notifier->sent.back().link.substr(std::string("/signature/").size());
@@ -325,22 +335,10 @@ TEST_F(SigningPagesTest, ThePersonalLinkShowsThePagesWhileValidWithoutSpendingIt
 // Sending a household member a new link from the follow-up page replaces the one still out: the page
 // says a link is out and until when, and only the newest e-mail's link opens the signing.
 TEST_F(SigningPagesTest, ANewLinkFromThePageReplacesTheOneStillOut) {
-    auto bailleur = store->createOrganisation("Présence Habitat", storage::KIND_BAILLEUR);
-    ASSERT_TRUE(bailleur.isOk());
-    ASSERT_TRUE(store->createPartnership(adgesti.id, bailleur.value().id).isOk());
-    ASSERT_TRUE(signing->setLinksEnabled(adgesti.id, bailleur.value().id, true).isOk());
-    service::NewDocument in;
-    in.form = "contrat-objectifs";
-    in.dossierId = dossierId;
-    in.data = testing::readJson(testing::sourceDir() + "/examples/contrat-objectifs-amli-acces.json");
-    auto doc = dossiers->createDocument(caller, in);
-    ASSERT_TRUE(doc.isOk()) << doc.status().toString();
-    const std::string id = doc.value().document.id;
-    Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
-    body->set("bailleur", "Présence Habitat");
-    auto started = signing->start(caller, id, body);
-    ASSERT_TRUE(started.isOk()) << started.status().toString();
-    const std::string member = started.value().record.signatories.front().id;
+    auto [id, startedView] = contractOutForSigningByLink();
+    ASSERT_FALSE(id.empty());
+    ASSERT_FALSE(startedView.record.signatories.empty());
+    const std::string member = startedView.record.signatories.front().id;
 
     Browser claire = signedIn("claire@adgesti.fr");
     const std::string overview = "/documents/" + id + "/signature";
@@ -373,7 +371,7 @@ TEST_F(SigningPagesTest, ANewLinkFromThePageReplacesTheOneStillOut) {
     EXPECT_EQ(old.body.find("<form"), std::string::npos) << "no signing form on a replaced link";
     EXPECT_NE(household.get("/signature/" + secret1 + "/pages/1.svg").status, 200);
     EXPECT_EQ(household.get("/signature/" + secret2).status, 200);
-    auto open = signing->linksStillOpen(started.value().record.signing.id);
+    auto open = signing->linksStillOpen(startedView.record.signing.id);
     ASSERT_TRUE(open.isOk());
     ASSERT_EQ(open.value().size(), 1u) << "one link out, the newest";
     EXPECT_EQ(open.value().front().tokenHash, storage::sha256Hex(secret2));
