@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
         if (!data) return 0;
         auto filled = forms::fill(form, data);
         if (!filled.isOk()) return 0;
-        templates::ComposeOptions co{"doc_fuzz", "22/11/2026", {}};
+        templates::ComposeOptions co{"doc_fuzz", "22/11/2026", {}, {}};
         auto composed = templates::compose(*t.value(), filled.value(), co);
         pdf::PdfOptions po;
         po.fontsDir = fuzz::sourceDir() + "/fonts";

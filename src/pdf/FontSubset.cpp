@@ -159,11 +159,19 @@ std::string subsetFontRemapped(const std::string& path, const std::vector<std::p
         hb_face_builder_add_table(builder, tags[i], t);
         hb_blob_destroy(t);
     }
+    // 'prep' comes last in the file libharu writes, and libharu 2.3.0 cannot save a font whose
+    // last table is empty when everything before it fills a whole number of its 4 096-byte
+    // buffers (it seeks to the end of its memory stream and finds no buffer there: « code
+    // 0x1033 » at saving). So 'prep' gets a program that does nothing: PUSHB[0] 0, POP.
+    static const char kNoOpProgram[] = {'\xB0', '\x00', '\x21'};
     for (const char* tag : {"cvt ", "fpgm", "prep"}) {
         const hb_tag_t t = hb_tag_from_string(tag, 4);
         if (std::find(tags, tags + count, t) != tags + count) continue;
-        hb_blob_t* empty = hb_blob_get_empty();
-        hb_face_builder_add_table(builder, t, empty);
+        hb_blob_t* content = t == hb_tag_from_string("prep", 4)
+                                 ? hb_blob_create(kNoOpProgram, sizeof kNoOpProgram, HB_MEMORY_MODE_READONLY, nullptr, nullptr)
+                                 : hb_blob_get_empty();
+        hb_face_builder_add_table(builder, t, content);
+        hb_blob_destroy(content);
     }
     hb_blob_t* cmap = blobOf(cmapTable(codeToGlyph));
     hb_face_builder_add_table(builder, cmapTag, cmap);
