@@ -6,6 +6,8 @@
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
 #include <hpdf_conf.h>
+#include <hpdf_font.h>
+#include <hpdf_fontdef.h>
 #include <hpdf_pages.h>
 #include <hpdf_streams.h>
 #include <zlib.h>
@@ -158,12 +160,34 @@ const std::array<char32_t, 256>& winAnsiCodes() {
 // character map sends that byte's WinAnsi character to the character's glyph, and a ToUnicode map
 // gives the text back. libharu then builds 256 widths instead of the 65 536-entry maps of a Type0
 // font. Beyond that many characters the face is embedded as Type0 with UTF-8 (Identity-H).
+const std::array<std::array<HPDF_UINT, 256>, 2>& helveticaWidths();
+
+// Helvetica or Helvetica-Bold (w = 0, 1) in WinAnsiEncoding for this document. libharu would find
+// each of the 224 bytes' widths by a linear search through the font's 315 glyph widths (70 000
+// comparisons per font and document, a third of the layout's time): the search is given an empty
+// list, and the widths are copied from the table read from libharu once per process.
+HPDF_Font base14Helvetica(HPDF_Doc doc, int w) {
+    const char* name = w == 1 ? "Helvetica-Bold" : "Helvetica";
+    HPDF_FontDef def = HPDF_GetFontDef(doc, name);
+    if (!def || def->type != HPDF_FONTDEF_TYPE_TYPE1 || !def->attr) return HPDF_GetFont(doc, name, "WinAnsiEncoding");
+    auto* defAttr = static_cast<HPDF_Type1FontDefAttr>(def->attr);
+    const HPDF_UINT count = defAttr->widths_count;
+    defAttr->widths_count = 0;
+    HPDF_Font font = HPDF_GetFont(doc, name, "WinAnsiEncoding");
+    defAttr->widths_count = count;
+    if (!font || !font->attr) return font;
+    auto* fontAttr = static_cast<HPDF_FontAttr>(font->attr);
+    const auto& widths = helveticaWidths()[w];
+    for (unsigned b = 0; b < 256; ++b) fontAttr->widths[b] = static_cast<HPDF_INT16>(widths[b]);
+    return font;
+}
+
 class FontBook {
 public:
     FontBook(HPDF_Doc doc, const PdfOptions& options, std::set<char32_t> latin, std::set<char32_t> arabic)
         : _doc(doc), _options(options), _codePoints{std::move(latin), std::move(arabic)} {
-        _helvetica[0] = HPDF_GetFont(doc, "Helvetica", "WinAnsiEncoding");
-        _helvetica[1] = HPDF_GetFont(doc, "Helvetica-Bold", "WinAnsiEncoding");
+        _helvetica[0] = base14Helvetica(doc, 0);
+        _helvetica[1] = base14Helvetica(doc, 1);
         for (int f = 0; f < 2; ++f) assignBytes(f);
     }
     bool ok() const { return _helvetica[0] && _helvetica[1]; }
