@@ -2,8 +2,6 @@
 
 #include <hb-subset.h>
 #include <hb.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -180,22 +178,6 @@ std::string subsetFontRemapped(const std::string& path, const std::vector<std::p
     hb_face_destroy(builder);
     hb_face_destroy(subset);
     return bytes;
-}
-
-MemoryFile::MemoryFile(const std::string& bytes) {
-    _fd = memfd_create("passerelle-font", MFD_CLOEXEC);
-    if (_fd < 0) return;
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(_fd, bytes.data() + done, bytes.size() - done);
-        if (n <= 0) { ::close(_fd); _fd = -1; return; }
-        done += static_cast<std::size_t>(n);
-    }
-    _path = "/proc/self/fd/" + std::to_string(_fd);
-}
-
-MemoryFile::~MemoryFile() {
-    if (_fd >= 0) ::close(_fd);
 }
 
 } // namespace passerelle::pdf

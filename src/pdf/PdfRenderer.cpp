@@ -161,6 +161,7 @@ const std::array<char32_t, 256>& winAnsiCodes() {
 // gives the text back. libharu then builds 256 widths instead of the 65 536-entry maps of a Type0
 // font. Beyond that many characters the face is embedded as Type0 with UTF-8 (Identity-H).
 const std::array<std::array<HPDF_UINT, 256>, 2>& helveticaWidths();
+bool deflateStream(HPDF_Dict dict, int level);
 
 // Helvetica or Helvetica-Bold (w = 0, 1) in WinAnsiEncoding for this document. libharu would find
 // each of the 224 bytes' widths by a linear search through the font's 315 glyph widths (70 000
@@ -191,6 +192,22 @@ public:
         for (int f = 0; f < 2; ++f) assignBytes(f);
     }
     bool ok() const { return _helvetica[0] && _helvetica[1]; }
+
+    // Once every page is drawn: each single-byte TrueType face writes its subset now (what libharu
+    // does when saving), and the font file is deflated at `level` like the pages. False on error.
+    bool finishEmbedded(int level) {
+        for (auto& byWeight : _embedded)
+            for (HPDF_Font font : byWeight) {
+                if (!font || !font->attr || static_cast<HPDF_FontAttr>(font->attr)->type != HPDF_FONT_TRUETYPE || !font->before_write_fn)
+                    continue;
+                if (font->before_write_fn(font) != HPDF_OK) return false;
+                font->before_write_fn = nullptr; // the descriptor and its font file exist now
+                HPDF_FontDef def = static_cast<HPDF_FontAttr>(font->attr)->fontdef;
+                if (def && def->descriptor)
+                    deflateStream(static_cast<HPDF_Dict>(HPDF_Dict_GetItem(def->descriptor, "FontFile2", HPDF_OCLASS_DICT)), level);
+            }
+        return true;
+    }
 
     // nullptr after a failure (libharu's error state, or subsetFailed()).
     HPDF_Font font(Face face, layout::Font weight) {
@@ -282,8 +299,7 @@ private:
         } else {
             subset = subsetFont(path, _codePoints[f]);
         }
-        MemoryFile file(subset);
-        if (subset.empty() || !file.ok()) {
+        if (subset.empty()) {
             _failed = true;
             _failedPath = path;
             return;
@@ -292,8 +308,7 @@ private:
             HPDF_UseUTFEncodings(_doc);
             _utf = true;
         }
-        // libharu keeps its own handle on the memory file (it reads glyphs again when saving).
-        const char* name = HPDF_LoadTTFontFromFile(_doc, file.path().c_str(), HPDF_TRUE);
+        const char* name = loadFromMemory(subset);
         if (!name) return;
         HPDF_Font font = HPDF_GetFont(_doc, name, _single[f] ? "WinAnsiEncoding" : "UTF-8");
         if (font && _single[f]) {
@@ -307,6 +322,41 @@ private:
         }
         _embedded[f][w] = font;
         if (font) _anyEmbedded = true;
+    }
+
+    // The subset as one of the document's TrueType faces, embedded, read from memory. libharu 2.3.0
+    // reads faces from files only, and a file costs a seek and a read for every glyph it copies
+    // when saving. The face gets the next subset tag (HPDFAA, HPDFAB…) as libharu's own loader
+    // gives it. Returns the face's name, nullptr on error (libharu's error state says which).
+    const char* loadFromMemory(const std::string& bytes) {
+        // One buffer larger than the file: no read or seek ever lands on a buffer's end.
+        HPDF_Stream data = HPDF_MemStream_New(_doc->mmgr, static_cast<HPDF_UINT>(bytes.size() + 1));
+        if (!data) return nullptr;
+        if (HPDF_Stream_Write(data, reinterpret_cast<const HPDF_BYTE*>(bytes.data()), static_cast<HPDF_UINT>(bytes.size())) != HPDF_OK) {
+            HPDF_Stream_Free(data);
+            return nullptr;
+        }
+        HPDF_FontDef def = HPDF_TTFontDef_Load(_doc->mmgr, data, HPDF_TRUE); // owns the stream now
+        if (!def) return nullptr;
+        if (HPDF_FontDef known = HPDF_Doc_FindFontDef(_doc, def->base_font)) {
+            HPDF_FontDef_Free(def);
+            return known->base_font;
+        }
+        if (HPDF_List_Add(_doc->fontdef_list, def) != HPDF_OK) {
+            HPDF_FontDef_Free(def);
+            return nullptr;
+        }
+        HPDF_BYTE* tag = _doc->ttfont_tag;
+        if (tag[0] == 0) {
+            std::memcpy(tag, "HPDFAA", 6);
+        } else {
+            for (int i = 5; i >= 0; --i) { // the next tag, as an odometer over A–Z
+                if (++tag[i] <= 'Z') break;
+                tag[i] = 'A';
+            }
+        }
+        HPDF_TTFontDef_SetTagName(def, reinterpret_cast<char*>(tag));
+        return def->base_font;
     }
 
     HPDF_Doc _doc;
@@ -554,16 +604,16 @@ std::string grouped(std::size_t n) {
 // the page as it is (libharu compresses it when saving).
 HPDF_STATUS writeFlateFilter(HPDF_Dict, HPDF_Stream out) { return HPDF_Stream_WriteStr(out, "/Filter [ /FlateDecode ]\012"); }
 
-void compressFinishedPage(HPDF_Page page, int level) {
-    auto* attr = static_cast<HPDF_PageAttr>(page->attr);
-    HPDF_Dict contents = attr ? attr->contents : nullptr;
-    if (!contents || !contents->stream || contents->stream != attr->stream || contents->write_fn ||
-        contents->filter != HPDF_STREAM_FILTER_FLATE_DECODE || contents->stream->type != HPDF_STREAM_MEMORY ||
-        attr->gmode != HPDF_GMODE_PAGE_DESCRIPTION)
-        return;
-    HPDF_Stream src = contents->stream;
+// Replaces a stream object's data by its deflated bytes at `level` (libharu compresses at its own
+// level 6 when it writes): the stream is then written as is, with its /Filter. False if the stream
+// is left as it was.
+bool deflateStream(HPDF_Dict dict, int level) {
+    if (!dict || !dict->stream || dict->write_fn || dict->filter != HPDF_STREAM_FILTER_FLATE_DECODE ||
+        dict->stream->type != HPDF_STREAM_MEMORY)
+        return false;
+    HPDF_Stream src = dict->stream;
     z_stream z{};
-    if (deflateInit(&z, std::clamp(level, 1, 9)) != Z_OK) return;
+    if (deflateInit(&z, std::clamp(level, 1, 9)) != Z_OK) return false;
     std::string packed;
     unsigned char buf[16384];
     bool ok = true;
@@ -584,18 +634,25 @@ void compressFinishedPage(HPDF_Page page, int level) {
         } while (z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
     }
     deflateEnd(&z);
-    if (!ok) return;
-    HPDF_Stream dst = HPDF_MemStream_New(contents->mmgr, HPDF_STREAM_BUF_SIZ);
-    if (!dst) return;
+    if (!ok) return false;
+    HPDF_Stream dst = HPDF_MemStream_New(dict->mmgr, HPDF_STREAM_BUF_SIZ);
+    if (!dst) return false;
     if (HPDF_Stream_Write(dst, reinterpret_cast<const HPDF_BYTE*>(packed.data()), static_cast<HPDF_UINT>(packed.size())) != HPDF_OK) {
         HPDF_Stream_Free(dst);
-        return;
+        return false;
     }
     HPDF_Stream_Free(src);
-    contents->stream = dst;
-    attr->stream = dst; // nothing is drawn on the page any more
-    contents->filter = HPDF_STREAM_FILTER_NONE;
-    contents->write_fn = writeFlateFilter;
+    dict->stream = dst;
+    dict->filter = HPDF_STREAM_FILTER_NONE;
+    dict->write_fn = writeFlateFilter;
+    return true;
+}
+
+void compressFinishedPage(HPDF_Page page, int level) {
+    auto* attr = static_cast<HPDF_PageAttr>(page->attr);
+    HPDF_Dict contents = attr ? attr->contents : nullptr;
+    if (!contents || contents->stream != attr->stream || attr->gmode != HPDF_GMODE_PAGE_DESCRIPTION) return;
+    if (deflateStream(contents, level)) attr->stream = contents->stream; // nothing is drawn on the page any more
 }
 
 // A coordinate for a content stream, rounded to a thousandth of a point: no trailing zeros, never
@@ -920,6 +977,7 @@ Result<PdfResult> render(const std::vector<layout::Block>& blocks, const layout:
     if (drawer.pages() != pages) return Status::internal("pdf_error", "Pages manquantes dans le document.");
 
     // Pass 5: serialise in memory.
+    if (!fonts.finishEmbedded(s.contentDeflateLevel) || s.err.errorNo) return s.failed("enregistrement de la police");
     if (HPDF_SaveToStream(d) != HPDF_OK || s.err.errorNo) return s.failed("enregistrement");
     HPDF_UINT32 size = HPDF_GetStreamSize(d);
     if (size > options.maxBytes)
