@@ -205,6 +205,7 @@ public:
                 HPDF_FontDef def = static_cast<HPDF_FontAttr>(font->attr)->fontdef;
                 if (def && def->descriptor)
                     deflateStream(static_cast<HPDF_Dict>(HPDF_Dict_GetItem(def->descriptor, "FontFile2", HPDF_OCLASS_DICT)), level);
+                deflateStream(static_cast<HPDF_Dict>(HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT)), level);
             }
         return true;
     }
@@ -264,7 +265,10 @@ private:
         _single[f] = true;
     }
 
-    // The ToUnicode CMap of a single-byte face: each byte to its character (UTF-16BE).
+    // The ToUnicode CMap of a single-byte face: each byte to its character (UTF-16BE). Runs of
+    // consecutive bytes for consecutive characters (printable ASCII, always there, is one) are one
+    // bfrange line; the others one bfchar line each, at most 100 lines per block as the CMap
+    // format asks.
     std::string toUnicodeCMap(int f) const {
         std::string cmap =
             "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
@@ -274,13 +278,50 @@ private:
         std::vector<std::pair<unsigned, char32_t>> entries;
         for (const auto& [cp, byte] : _byteOf[f]) entries.emplace_back(byte, cp);
         std::sort(entries.begin(), entries.end());
-        for (std::size_t i = 0; i < entries.size(); i += 100) {
-            std::size_t n = std::min<std::size_t>(100, entries.size() - i);
+        struct Range { unsigned first, last; char32_t cp; };
+        std::vector<Range> ranges, singles;
+        for (std::size_t i = 0; i < entries.size();) {
+            std::size_t j = i + 1;
+            // a range's characters must not cross a multiple of 256 (only the last byte counts up)
+            while (j < entries.size() && entries[j].first == entries[j - 1].first + 1 && entries[j].second == entries[j - 1].second + 1 &&
+                   (entries[j].second & 0xFF) != 0)
+                ++j;
+            Range r{entries[i].first, entries[j - 1].first, entries[i].second};
+            (j - i > 1 ? ranges : singles).push_back(r);
+            i = j;
+        }
+        static const char kHex[] = "0123456789ABCDEF";
+        auto hex = [&](unsigned v, int digits) {
+            cmap += '<';
+            for (int d = digits - 1; d >= 0; --d) cmap += kHex[(v >> (4 * d)) & 0xF];
+            cmap += '>';
+        };
+        auto destination = [&](char32_t cp) { // UTF-16BE: a surrogate pair beyond the BMP
+            if (cp < 0x10000) return hex(static_cast<unsigned>(cp), 4);
+            const unsigned v = static_cast<unsigned>(cp) - 0x10000;
+            hex(((0xD800u + (v >> 10)) << 16) | (0xDC00u + (v & 0x3FF)), 8);
+        };
+        for (std::size_t i = 0; i < ranges.size(); i += 100) {
+            const std::size_t n = std::min<std::size_t>(100, ranges.size() - i);
+            cmap += std::to_string(n) + " beginbfrange\n";
+            for (std::size_t k = i; k < i + n; ++k) {
+                hex(ranges[k].first, 2);
+                cmap += ' ';
+                hex(ranges[k].last, 2);
+                cmap += ' ';
+                destination(ranges[k].cp);
+                cmap += '\n';
+            }
+            cmap += "endbfrange\n";
+        }
+        for (std::size_t i = 0; i < singles.size(); i += 100) {
+            const std::size_t n = std::min<std::size_t>(100, singles.size() - i);
             cmap += std::to_string(n) + " beginbfchar\n";
             for (std::size_t k = i; k < i + n; ++k) {
-                char line[32];
-                std::snprintf(line, sizeof line, "<%02X> <%04X>\n", entries[k].first, static_cast<unsigned>(entries[k].second));
-                cmap += line;
+                hex(singles[k].first, 2);
+                cmap += ' ';
+                destination(singles[k].cp);
+                cmap += '\n';
             }
             cmap += "endbfchar\n";
         }
@@ -612,8 +653,15 @@ bool deflateStream(HPDF_Dict dict, int level) {
         dict->stream->type != HPDF_STREAM_MEMORY)
         return false;
     HPDF_Stream src = dict->stream;
+    // zlib's defaults (a 32 KB window, 64 KB of hash heads, 256 KB in all) are set up and cleared
+    // for every stream; a window no larger than the data finds the same matches in a page or a
+    // font subset of a few kilobytes, for a fraction of that.
+    const HPDF_UINT32 size = HPDF_Stream_Size(src);
+    int windowBits = 9;
+    while (windowBits < 15 && (1u << windowBits) < size) ++windowBits;
+    const int memLevel = std::clamp(windowBits - 6, 1, 8);
     z_stream z{};
-    if (deflateInit(&z, std::clamp(level, 1, 9)) != Z_OK) return false;
+    if (deflateInit2(&z, std::clamp(level, 1, 9), Z_DEFLATED, windowBits, memLevel, Z_DEFAULT_STRATEGY) != Z_OK) return false;
     std::string packed;
     unsigned char buf[16384];
     bool ok = true;

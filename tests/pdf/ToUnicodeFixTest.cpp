@@ -1,5 +1,7 @@
 // The ToUnicode CMaps libharu writes for embedded UTF-8 fonts are replaced by valid ones:
 // poppler no longer warns, qpdf finds the file sound, and the text still extracts.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "common/Text.h"
@@ -54,6 +56,39 @@ TEST(ToUnicodeFix, EmbeddedFontDocumentsHaveValidToUnicodeMaps) {
     EXPECT_EQ(r.err.find("Syntax Warning"), std::string::npos) << r.err;
     std::string text = readFile(dir.file("out.txt"));
     for (const char* s : {"Łukasiewicz", "Łukasz", "Ştefan", "Nantes", "Impayés de loyer"}) EXPECT_NE(text.find(s), std::string::npos) << s;
+}
+
+// A single-byte face's map writes consecutive bytes for consecutive characters as one range:
+// printable ASCII, always in the face, and here ā…ĉ, which take the consecutive free bytes 0x82
+// to 0x8A (Ā takes 0x80; 0x81 has no character in Windows-1252). Every
+// character still extracts, the ranges' ends included.
+TEST(ToUnicodeFix, SingleByteFaceMapsRunsAsRangesAndEveryCharacterExtracts) {
+    std::string word; // U+0100 to U+0109, then one character alone
+    for (char32_t cp = U'\u0100'; cp <= U'\u0109'; ++cp) word += text::encode(cp);
+    word += text::encode(U'\u0141');
+    layout::ParagraphBlock p;
+    p.text = "Mot " + word + " ~fin~ 0123456789";
+    pdf::PdfOptions options;
+    options.fontsDir = sourceDir() + "/fonts";
+    auto r = pdf::render({p}, layout::PageSetup{}, options);
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    std::string check;
+    EXPECT_TRUE(qpdfCheck(r.value().bytes, &check)) << check;
+    std::string plain = qdf(r.value().bytes);
+    EXPECT_EQ(plain.find("/Identity-H"), std::string::npos) << "eleven characters fit a single-byte face";
+    EXPECT_NE(plain.find("<20> <7E> <0020>"), std::string::npos) << "printable ASCII is one range";
+    const auto at = plain.find("> <0101>\n");
+    ASSERT_NE(at, std::string::npos);
+    const std::string line = plain.substr(plain.rfind('\n', at) + 1, at - plain.rfind('\n', at) + 8);
+    EXPECT_EQ(std::count(line.begin(), line.end(), '<'), 3) << "ā to ĉ are one range: " << line;
+    EXPECT_NE(plain.find("<80> <0100>\n"), std::string::npos) << "Ā takes 0x80 alone (0x81 is not a Windows-1252 byte)";
+    EXPECT_NE(plain.find("> <0141>\n"), std::string::npos) << "Ł is a character of its own";
+    TempDir dir;
+    writeFile(dir.file("in.pdf"), r.value().bytes);
+    auto t = run({"/usr/bin/pdftotext", "-enc", "UTF-8", dir.file("in.pdf"), dir.file("out.txt")});
+    EXPECT_EQ(t.exitCode, 0);
+    EXPECT_EQ(t.err.find("Syntax Warning"), std::string::npos) << t.err;
+    EXPECT_NE(readFile(dir.file("out.txt")).find(p.text), std::string::npos) << readFile(dir.file("out.txt"));
 }
 
 // More characters than a single-byte font holds: the face is embedded as Type0 (UTF-8, Identity-H)
