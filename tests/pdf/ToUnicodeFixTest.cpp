@@ -35,6 +35,19 @@ std::string qdf(const std::string& pdf) {
     return readFile(dir.file("out.pdf"));
 }
 
+// One paragraph rendered with the shipped fonts, checked by qpdf.
+std::string renderParagraph(const std::string& text) {
+    layout::ParagraphBlock p;
+    p.text = text;
+    pdf::PdfOptions options;
+    options.fontsDir = sourceDir() + "/fonts";
+    auto r = pdf::render({p}, layout::PageSetup{}, options);
+    if (!r.isOk()) throw std::runtime_error(r.status().toString());
+    std::string check;
+    EXPECT_TRUE(qpdfCheck(r.value().bytes, &check)) << check;
+    return r.value().bytes;
+}
+
 } // namespace
 
 TEST(ToUnicodeFix, EmbeddedFontDocumentsHaveValidToUnicodeMaps) {
@@ -66,29 +79,23 @@ TEST(ToUnicodeFix, SingleByteFaceMapsRunsAsRangesAndEveryCharacterExtracts) {
     std::string word; // U+0100 to U+0109, then one character alone
     for (char32_t cp = U'\u0100'; cp <= U'\u0109'; ++cp) word += text::encode(cp);
     word += text::encode(U'\u0141');
-    layout::ParagraphBlock p;
-    p.text = "Mot " + word + " ~fin~ 0123456789";
-    pdf::PdfOptions options;
-    options.fontsDir = sourceDir() + "/fonts";
-    auto r = pdf::render({p}, layout::PageSetup{}, options);
-    ASSERT_TRUE(r.isOk()) << r.status().toString();
-    std::string check;
-    EXPECT_TRUE(qpdfCheck(r.value().bytes, &check)) << check;
-    std::string plain = qdf(r.value().bytes);
+    const std::string line = "Mot " + word + " ~fin~ 0123456789";
+    const std::string pdf = renderParagraph(line);
+    std::string plain = qdf(pdf);
     EXPECT_EQ(plain.find("/Identity-H"), std::string::npos) << "eleven characters fit a single-byte face";
     EXPECT_NE(plain.find("<20> <7E> <0020>"), std::string::npos) << "printable ASCII is one range";
     const auto at = plain.find("> <0101>\n");
     ASSERT_NE(at, std::string::npos);
-    const std::string line = plain.substr(plain.rfind('\n', at) + 1, at - plain.rfind('\n', at) + 8);
-    EXPECT_EQ(std::count(line.begin(), line.end(), '<'), 3) << "ā to ĉ are one range: " << line;
+    const std::string entry = plain.substr(plain.rfind('\n', at) + 1, at - plain.rfind('\n', at) + 8);
+    EXPECT_EQ(std::count(entry.begin(), entry.end(), '<'), 3) << "ā to ĉ are one range: " << entry;
     EXPECT_NE(plain.find("<80> <0100>\n"), std::string::npos) << "Ā takes 0x80 alone (0x81 is not a Windows-1252 byte)";
     EXPECT_NE(plain.find("> <0141>\n"), std::string::npos) << "Ł is a character of its own";
     TempDir dir;
-    writeFile(dir.file("in.pdf"), r.value().bytes);
+    writeFile(dir.file("in.pdf"), pdf);
     auto t = run({"/usr/bin/pdftotext", "-enc", "UTF-8", dir.file("in.pdf"), dir.file("out.txt")});
     EXPECT_EQ(t.exitCode, 0);
     EXPECT_EQ(t.err.find("Syntax Warning"), std::string::npos) << t.err;
-    EXPECT_NE(readFile(dir.file("out.txt")).find(p.text), std::string::npos) << readFile(dir.file("out.txt"));
+    EXPECT_NE(readFile(dir.file("out.txt")).find(line), std::string::npos) << readFile(dir.file("out.txt"));
 }
 
 // More characters than a single-byte font holds: the face is embedded as Type0 (UTF-8, Identity-H)
@@ -102,20 +109,13 @@ TEST(ToUnicodeFix, ManyCharactersUseType0WithAValidIdentityMap) {
         words.push_back(word);
         many += word + " ";
     }
-    layout::ParagraphBlock p;
-    p.text = many;
-    pdf::PdfOptions options;
-    options.fontsDir = sourceDir() + "/fonts";
-    auto r = pdf::render({p}, layout::PageSetup{}, options);
-    ASSERT_TRUE(r.isOk()) << r.status().toString();
-    std::string check;
-    EXPECT_TRUE(qpdfCheck(r.value().bytes, &check)) << check;
-    std::string plain = qdf(r.value().bytes);
+    const std::string pdf = renderParagraph(many);
+    std::string plain = qdf(pdf);
     EXPECT_NE(plain.find("/Identity-H"), std::string::npos);
     EXPECT_EQ(plain.find("begincidrange"), std::string::npos);
     EXPECT_NE(plain.find("<0400> <04FF> <0400>"), std::string::npos);
     TempDir dir;
-    writeFile(dir.file("in.pdf"), r.value().bytes);
+    writeFile(dir.file("in.pdf"), pdf);
     auto t = run({"/usr/bin/pdftotext", "-enc", "UTF-8", dir.file("in.pdf"), "-"});
     EXPECT_EQ(t.err, "");
     const std::string text = normaliseSpaces(t.out);
