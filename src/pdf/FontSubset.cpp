@@ -1,5 +1,7 @@
 #include "pdf/FontSubset.h"
 
+#include <cstdint>
+
 #include <hb-subset.h>
 #include <hb.h>
 
@@ -178,6 +180,115 @@ std::string subsetFontRemapped(const std::string& path, const std::vector<std::p
     hb_face_destroy(builder);
     hb_face_destroy(subset);
     return bytes;
+}
+
+namespace {
+
+unsigned read16(const std::string& b, std::size_t at) {
+    return at + 2 <= b.size() ? (static_cast<unsigned char>(b[at]) << 8) | static_cast<unsigned char>(b[at + 1]) : 0;
+}
+std::uint32_t read32(const std::string& b, std::size_t at) { return (static_cast<std::uint32_t>(read16(b, at)) << 16) | read16(b, at + 2); }
+void put32(std::string& out, std::uint32_t v) {
+    put16(out, v >> 16);
+    put16(out, v & 0xFFFF);
+}
+void write32(std::string& out, std::size_t at, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out[at + static_cast<std::size_t>(i)] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
+}
+// The TrueType checksum: the sum of the big-endian 32-bit words, the last one padded with zeros.
+std::uint32_t checksum(const std::string& b, std::size_t at, std::size_t length) {
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < length; i += 4) {
+        std::uint32_t word = 0;
+        for (std::size_t k = 0; k < 4; ++k) word = (word << 8) | (i + k < length ? static_cast<unsigned char>(b[at + i + k]) : 0u);
+        sum += word;
+    }
+    return sum;
+}
+
+struct Table {
+    std::uint32_t tag;
+    std::string data;
+};
+
+} // namespace
+
+std::string keepGlyphs(const std::string& font, const unsigned char* used, unsigned count) {
+    if (font.size() < 12 || !used) return font;
+    const unsigned numTables = read16(font, 4);
+    if (font.size() < 12 + 16 * static_cast<std::size_t>(numTables)) return font;
+    std::vector<Table> tables;
+    std::size_t glyf = SIZE_MAX, loca = SIZE_MAX, head = SIZE_MAX, maxp = SIZE_MAX;
+    for (unsigned i = 0; i < numTables; ++i) {
+        const std::size_t entry = 12 + 16 * static_cast<std::size_t>(i);
+        const std::uint32_t tag = read32(font, entry), offset = read32(font, entry + 8), length = read32(font, entry + 12);
+        if (offset > font.size() || length > font.size() - offset) return font;
+        tables.push_back({tag, font.substr(offset, length)});
+        if (tag == 0x676C7966) glyf = i; // 'glyf'
+        if (tag == 0x6C6F6361) loca = i; // 'loca'
+        if (tag == 0x68656164) head = i; // 'head'
+        if (tag == 0x6D617870) maxp = i; // 'maxp'
+    }
+    if (glyf == SIZE_MAX || loca == SIZE_MAX || head == SIZE_MAX || tables[head].data.size() < 54) return font;
+    const bool longOffsets = read16(tables[head].data, 50) == 1;
+    const std::string& locaData = tables[loca].data;
+    const std::string& glyfData = tables[glyf].data;
+    if (maxp == SIZE_MAX || read16(tables[maxp].data, 4) != count || locaData.size() < (static_cast<std::size_t>(count) + 1) * (longOffsets ? 4 : 2))
+        return font; // not `count` glyphs
+    auto offsetOf = [&](unsigned g) -> std::size_t {
+        return longOffsets ? read32(locaData, 4 * static_cast<std::size_t>(g)) : 2 * static_cast<std::size_t>(read16(locaData, 2 * static_cast<std::size_t>(g)));
+    };
+    for (unsigned g = 0; g < count; ++g)
+        if (offsetOf(g) > offsetOf(g + 1) || offsetOf(g + 1) > glyfData.size()) return font;
+    // The glyphs kept: .notdef, those drawn, and the components of any composite among them.
+    std::vector<bool> keep(count, false);
+    std::vector<unsigned> todo{0};
+    for (unsigned g = 0; g < count; ++g)
+        if (used[g]) todo.push_back(g);
+    while (!todo.empty()) {
+        const unsigned g = todo.back();
+        todo.pop_back();
+        if (g >= count || keep[g]) continue;
+        keep[g] = true;
+        const std::size_t start = offsetOf(g), end = offsetOf(g + 1);
+        if (end - start < 10 || static_cast<std::int16_t>(read16(glyfData, start)) >= 0) continue; // simple or empty
+        for (std::size_t at = start + 10; at + 4 <= end;) {                                      // components
+            const unsigned flags = read16(glyfData, at);
+            todo.push_back(read16(glyfData, at + 2));
+            at += 4 + ((flags & 0x0001) ? 4 : 2);                                  // ARG_1_AND_2_ARE_WORDS
+            at += (flags & 0x0008) ? 2 : (flags & 0x0040) ? 4 : (flags & 0x0080) ? 8 : 0; // a scale, x and y, 2 × 2
+            if (!(flags & 0x0020)) break;                                          // MORE_COMPONENTS
+        }
+    }
+    std::string newGlyf, newLoca;
+    for (unsigned g = 0; g <= count; ++g) {
+        if (longOffsets) put32(newLoca, static_cast<std::uint32_t>(newGlyf.size()));
+        else put16(newLoca, static_cast<unsigned>(newGlyf.size() / 2));
+        if (g == count || !keep[g]) continue;
+        newGlyf.append(glyfData, offsetOf(g), offsetOf(g + 1) - offsetOf(g));
+        if (newGlyf.size() % 2) newGlyf.push_back('\0'); // short offsets count in words
+    }
+    tables[glyf].data = std::move(newGlyf);
+    tables[loca].data = std::move(newLoca);
+    write32(tables[head].data, 8, 0); // checkSumAdjustment, computed once the file is whole
+    // The same directory (version, count, search fields), tables 4-byte aligned in the same order.
+    std::string out = font.substr(0, 12);
+    std::size_t offset = 12 + 16 * tables.size();
+    std::vector<std::size_t> offsets;
+    for (const Table& t : tables) {
+        offsets.push_back(offset);
+        put32(out, t.tag);
+        put32(out, checksum(t.data, 0, t.data.size()));
+        put32(out, static_cast<std::uint32_t>(offset));
+        put32(out, static_cast<std::uint32_t>(t.data.size()));
+        offset += (t.data.size() + 3) / 4 * 4;
+    }
+    for (const Table& t : tables) {
+        out += t.data;
+        out.append((4 - t.data.size() % 4) % 4, '\0');
+    }
+    write32(out, offsets[head] + 8, 0xB1B0AFBAu - checksum(out, 0, out.size()));
+    return out;
 }
 
 } // namespace passerelle::pdf

@@ -23,4 +23,12 @@ std::string subsetFont(const std::string& path, const std::set<char32_t>& codePo
 // encoding then shows, for each byte, the glyph assigned to it. Empty on failure.
 std::string subsetFontRemapped(const std::string& path, const std::vector<std::pair<char32_t, char32_t>>& remap);
 
+// `font` (a TrueType file) with the outlines of the glyphs not in `used` emptied: `used[g]` is
+// non-zero for each glyph `g` a document draws (libharu's record of the glyphs it measured). The
+// glyphs those are made of (composites' components) and .notdef are kept; every other table is
+// copied as it is, and the checksums are computed again. What libharu's own saving does, reading
+// the font back a few bytes at a time, done here in one pass. `font` unchanged if its tables are
+// not as expected or `count` is not its number of glyphs.
+std::string keepGlyphs(const std::string& font, const unsigned char* used, unsigned count);
+
 } // namespace passerelle::pdf

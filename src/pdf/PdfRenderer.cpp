@@ -193,18 +193,17 @@ public:
     }
     bool ok() const { return _helvetica[0] && _helvetica[1]; }
 
-    // Once every page is drawn: each single-byte TrueType face writes its subset now (what libharu
-    // does when saving), and the font file is deflated at `level` like the pages. False on error.
+    // Once every page is drawn: each single-byte TrueType face gets its descriptor now, with the
+    // subset HarfBuzz made as its font file, deflated at `level` like the pages, and its ToUnicode
+    // map deflated the same way. False on error.
     bool finishEmbedded(int level) {
-        for (auto& byWeight : _embedded)
-            for (HPDF_Font font : byWeight) {
+        for (int f = 0; f < 2; ++f)
+            for (int w = 0; w < 2; ++w) {
+                HPDF_Font font = _embedded[f][w];
                 if (!font || !font->attr || static_cast<HPDF_FontAttr>(font->attr)->type != HPDF_FONT_TRUETYPE || !font->before_write_fn)
                     continue;
-                if (font->before_write_fn(font) != HPDF_OK) return false;
+                if (!addDescriptor(font, _subsetBytes[f][w], level)) return false;
                 font->before_write_fn = nullptr; // the descriptor and its font file exist now
-                HPDF_FontDef def = static_cast<HPDF_FontAttr>(font->attr)->fontdef;
-                if (def && def->descriptor)
-                    deflateStream(static_cast<HPDF_Dict>(HPDF_Dict_GetItem(def->descriptor, "FontFile2", HPDF_OCLASS_DICT)), level);
                 deflateStream(static_cast<HPDF_Dict>(HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT)), level);
             }
         return true;
@@ -363,6 +362,7 @@ private:
         }
         _embedded[f][w] = font;
         if (font) _anyEmbedded = true;
+        _subsetBytes[f][w] = std::move(subset);
     }
 
     // The subset as one of the document's TrueType faces, embedded, read from memory. libharu 2.3.0
@@ -400,8 +400,45 @@ private:
         return def->base_font;
     }
 
+    // The FontDescriptor libharu's TrueType font writes before it is saved (the same entries, from
+    // libharu's parse of the subset), with `bytes`, the subset HarfBuzz made, as its font file,
+    // the outlines of the glyphs never drawn emptied (keepGlyphs). libharu does the same reading
+    // the glyphs back a few bytes at a time (0.4 M instructions for a name outside Windows-1252).
+    bool addDescriptor(HPDF_Font font, const std::string& bytes, int level) {
+        auto* attr = static_cast<HPDF_FontAttr>(font->attr);
+        HPDF_FontDef def = attr->fontdef;
+        if (!def || !def->attr || bytes.empty()) return false;
+        auto* parsed = static_cast<HPDF_TTFontDefAttr>(def->attr);
+        if (!def->descriptor) {
+            HPDF_Dict descriptor = HPDF_Dict_New(font->mmgr);
+            if (!descriptor || HPDF_Xref_Add(attr->xref, descriptor) != HPDF_OK) return false; // the xref owns it
+            HPDF_STATUS ret = HPDF_Dict_AddName(descriptor, "Type", "FontDescriptor");
+            ret += HPDF_Dict_AddNumber(descriptor, "Ascent", def->ascent);
+            ret += HPDF_Dict_AddNumber(descriptor, "Descent", def->descent);
+            ret += HPDF_Dict_AddNumber(descriptor, "CapHeight", static_cast<HPDF_INT32>(def->cap_height));
+            ret += HPDF_Dict_AddNumber(descriptor, "Flags", static_cast<HPDF_INT32>(def->flags));
+            ret += HPDF_Dict_Add(descriptor, "FontBBox", HPDF_Box_Array_New(font->mmgr, def->font_bbox));
+            ret += HPDF_Dict_AddName(descriptor, "FontName", parsed->base_font); // with its subset tag
+            ret += HPDF_Dict_AddNumber(descriptor, "ItalicAngle", def->italic_angle);
+            ret += HPDF_Dict_AddNumber(descriptor, "StemV", static_cast<HPDF_INT32>(def->stemv));
+            ret += HPDF_Dict_AddNumber(descriptor, "XHeight", static_cast<HPDF_INT32>(def->x_height));
+            HPDF_Dict data = HPDF_DictStream_New(font->mmgr, attr->xref);
+            if (ret != HPDF_OK || !data) return false;
+            data->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+            const std::string file = keepGlyphs(bytes, parsed->glyph_tbl.flgs, parsed->num_glyphs);
+            ret += HPDF_Stream_Write(data->stream, reinterpret_cast<const HPDF_BYTE*>(file.data()), static_cast<HPDF_UINT>(file.size()));
+            ret += HPDF_Dict_AddNumber(data, "Length1", static_cast<HPDF_INT32>(file.size()));
+            ret += HPDF_Dict_Add(descriptor, "FontFile2", data);
+            if (ret != HPDF_OK) return false;
+            def->descriptor = descriptor;
+            deflateStream(data, level);
+        }
+        return HPDF_Dict_Add(font, "FontDescriptor", def->descriptor) == HPDF_OK;
+    }
+
     HPDF_Doc _doc;
     const PdfOptions& _options;
+    std::string _subsetBytes[2][2];
     std::set<char32_t> _codePoints[2]; // Latin, Arabic
     bool _single[2] = {false, false};
     std::map<char32_t, unsigned char> _byteOf[2];

@@ -4,7 +4,12 @@
 // 0x1033) ». Our single-byte subsets dropped hinting and added 'prep' empty, so 12 glyph sets
 // of the 1 600 below could not be saved (found by fuzz_render: a name mixing « ễ » and a long word).
 #include <gtest/gtest.h>
+#include <hb.h>
 
+#include <cstdint>
+#include <vector>
+
+#include "pdf/FontSubset.h"
 #include "service/RenderService.h"
 #include "support/TestSupport.h"
 
@@ -62,4 +67,89 @@ TEST(FontSubsetSave, EveryGlyphSetOfASingleByteSubsetIsSaved) {
                 }
     EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first: " << failures.front();
     EXPECT_EQ(rendered, 8 * 10 * 10 * 2);
+}
+
+namespace {
+
+// A font file's bytes as HarfBuzz reads them.
+struct Face {
+    explicit Face(const std::string& bytes)
+        : blob(hb_blob_create(bytes.data(), static_cast<unsigned>(bytes.size()), HB_MEMORY_MODE_DUPLICATE, nullptr, nullptr)),
+          face(hb_face_create(blob, 0)), font(hb_font_create(face)) {}
+    ~Face() {
+        hb_font_destroy(font);
+        hb_face_destroy(face);
+        hb_blob_destroy(blob);
+    }
+    unsigned glyph(hb_codepoint_t cp) const {
+        hb_codepoint_t g = 0;
+        hb_font_get_nominal_glyph(font, cp, &g);
+        return g;
+    }
+    hb_glyph_extents_t extents(unsigned g) const {
+        hb_glyph_extents_t e{};
+        hb_font_get_glyph_extents(font, g, &e);
+        return e;
+    }
+    bool drawn(unsigned g) const { return extents(g).width != 0 || extents(g).height != 0; }
+    hb_blob_t* blob;
+    hb_face_t* face;
+    hb_font_t* font;
+};
+
+std::uint32_t wholeFileChecksum(const std::string& b) {
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < b.size(); i += 4) {
+        std::uint32_t word = 0;
+        for (std::size_t k = 0; k < 4; ++k) word = (word << 8) | (i + k < b.size() ? static_cast<unsigned char>(b[i + k]) : 0u);
+        sum += word;
+    }
+    return sum;
+}
+
+} // namespace
+
+// The font file a document embeds keeps the outlines of the glyphs it draws, the glyphs those are
+// made of (« ễ » is a composite in Liberation Sans) and .notdef; the others are emptied, their
+// widths kept. HarfBuzz reads the result as the same font.
+TEST(FontSubsetKeepGlyphs, OnlyTheGlyphsDrawnAndTheirComponentsKeepTheirOutlines) {
+    const std::string path = sourceDir() + "/fonts/LiberationSans-Regular.ttf";
+    // Bytes 0x41 (A), 0x42 (B) and 0x80 (ễ, on the code point Windows-1252 gives 0x80, €).
+    const std::string subset = pdf::subsetFontRemapped(path, {{U'A', U'A'}, {U'B', U'B'}, {U'\u20AC', U'\u1EC5'}});
+    ASSERT_FALSE(subset.empty());
+    const Face before(subset);
+    const unsigned count = hb_face_get_glyph_count(before.face);
+    const unsigned a = before.glyph('A'), b = before.glyph('B'), e = before.glyph(0x20AC);
+    ASSERT_TRUE(a && b && e && before.drawn(a) && before.drawn(b) && before.drawn(e));
+    std::vector<unsigned char> used(count, 0);
+    used[a] = used[e] = 1;
+    const std::string kept = pdf::keepGlyphs(subset, used.data(), count);
+    ASSERT_NE(kept, subset);
+    EXPECT_LT(kept.size(), subset.size());
+    EXPECT_EQ(wholeFileChecksum(kept), 0xB1B0AFBAu) << "head's checkSumAdjustment";
+    const Face after(kept);
+    ASSERT_EQ(hb_face_get_glyph_count(after.face), count);
+    for (unsigned g : {a, e}) {
+        EXPECT_EQ(after.extents(g).width, before.extents(g).width) << g;
+        EXPECT_EQ(after.extents(g).height, before.extents(g).height) << g;
+        EXPECT_EQ(after.extents(g).x_bearing, before.extents(g).x_bearing) << g;
+    }
+    EXPECT_FALSE(after.drawn(b)) << "B is not drawn: its outline is emptied";
+    EXPECT_EQ(hb_font_get_glyph_h_advance(after.font, b), hb_font_get_glyph_h_advance(before.font, b));
+    unsigned drawnGlyphs = 0;
+    for (unsigned g = 0; g < count; ++g) drawnGlyphs += after.drawn(g);
+    EXPECT_GT(drawnGlyphs, 3u) << "ễ's components (e and its accents) keep their outlines besides .notdef, A and ễ";
+    EXPECT_EQ(after.glyph('A'), a) << "the character map is the same";
+}
+
+// What keepGlyphs cannot read, or a glyph count that is not the font's, leaves the bytes as they are.
+TEST(FontSubsetKeepGlyphs, AnythingUnexpectedLeavesTheFontAsItIs) {
+    const std::string subset = pdf::subsetFontRemapped(sourceDir() + "/fonts/LiberationSans-Regular.ttf", {{U'A', U'A'}});
+    ASSERT_FALSE(subset.empty());
+    std::vector<unsigned char> used(4096, 1);
+    EXPECT_EQ(pdf::keepGlyphs(subset, used.data(), 4096), subset);
+    EXPECT_EQ(pdf::keepGlyphs(subset, nullptr, 3), subset);
+    EXPECT_EQ(pdf::keepGlyphs("not a font", used.data(), 3), "not a font");
+    std::string truncated = subset.substr(0, 40);
+    EXPECT_EQ(pdf::keepGlyphs(truncated, used.data(), 3), truncated);
 }
