@@ -159,10 +159,11 @@ std::string subsetFontRemapped(const std::string& path, const std::vector<std::p
         hb_face_builder_add_table(builder, tags[i], t);
         hb_blob_destroy(t);
     }
-    // 'prep' comes last in the file libharu writes, and libharu 2.3.0 cannot save a font whose
-    // last table is empty when everything before it fills a whole number of its 4 096-byte
-    // buffers (it seeks to the end of its memory stream and finds no buffer there: « code
-    // 0x1033 » at saving). So 'prep' gets a program that does nothing: PUSHB[0] 0, POP.
+    // 'prep' gets a program that does nothing (PUSHB[0] 0, POP) rather than nothing: libharu
+    // 2.3.0, when it wrote such a subset itself, could not save one whose last table ('prep') was
+    // empty with everything before it filling a whole number of its 4 096-byte buffers (« code
+    // 0x1033 » at saving). The renderer now writes the file itself (keepGlyphs), which keeps the
+    // table order; the program stays, so that libharu's own writing would work too.
     static const char kNoOpProgram[] = {'\xB0', '\x00', '\x21'};
     for (const char* tag : {"cvt ", "fpgm", "prep"}) {
         const hb_tag_t t = hb_tag_from_string(tag, 4);
