@@ -30,6 +30,7 @@
 
 #include "common/Text.h"
 #include "forms/FormRegistry.h"
+#include "pdf/FontSubset.h"
 #include "pdf/PdfRenderer.h"
 #include "service/RenderService.h"
 #include "templates/Template.h"
@@ -289,6 +290,16 @@ void BM_Floor_RawLibharu_WholeTTFPerDocument(benchmark::State& state) {
 void BM_FicheNavette_Cp1252(benchmark::State& state) { renderLoop(state, ficheWithName("")); }
 void BM_FicheNavette_NonCp1252Name(benchmark::State& state) { renderLoop(state, ficheWithName("Nguyễn")); }
 void BM_FicheNavette_ArabicName(benchmark::State& state) { renderLoop(state, ficheWithName("فاطمة الزهراء")); }
+// The same documents as the first of their characters in the process: the subset cache
+// (pdf/FontSubset.h) off, so that every document makes its subset and font file again.
+void withoutSubsetCache(benchmark::State& state, const char* name) {
+    const std::size_t capacity = pdf::subsetCacheCapacity();
+    pdf::setSubsetCacheCapacity(0);
+    renderLoop(state, ficheWithName(name));
+    pdf::setSubsetCacheCapacity(capacity);
+}
+void BM_FicheNavette_NonCp1252Name_NewCharacters(benchmark::State& state) { withoutSubsetCache(state, "Nguyễn"); }
+void BM_FicheNavette_ArabicName_NewCharacters(benchmark::State& state) { withoutSubsetCache(state, "فاطمة الزهراء"); }
 void BM_FicheNavette_Cp1252_EmbedAllFonts(benchmark::State& state) { renderLoop(state, ficheWithName(""), true); }
 
 void BM_FicheNavette_6000CharComment(benchmark::State& state) {
@@ -462,6 +473,13 @@ int instructionsReport(int n) {
     measure("FicheNavette_NonCp1252Name", render(ficheWithName("Nguyễn")));
     measure("FicheNavette_ArabicName", render(ficheWithName("فاطمة الزهراء")));
     {
+        const std::size_t capacity = pdf::subsetCacheCapacity();
+        pdf::setSubsetCacheCapacity(0);
+        measure("FicheNavette_NonCp1252Name_NewCharacters", render(ficheWithName("Nguyễn")));
+        measure("FicheNavette_ArabicName_NewCharacters", render(ficheWithName("فاطمة الزهراء")));
+        pdf::setSubsetCacheCapacity(capacity);
+    }
+    {
         Prepared p = prepare(ficheWithName(""));
         auto def = renderer().catalog().forms->find("fiche-navette");
         auto data = ficheWithName("");
@@ -487,6 +505,8 @@ BENCHMARK(BM_FicheNavette_Cp1252)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_FromRequestBody)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_NonCp1252Name)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_ArabicName)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FicheNavette_NonCp1252Name_NewCharacters)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FicheNavette_ArabicName_NewCharacters)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_Cp1252_EmbedAllFonts)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Floor_RawLibharu_WholeTTFPerDocument)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FicheNavette_6000CharComment)->Unit(benchmark::kMillisecond);

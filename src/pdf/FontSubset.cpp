@@ -6,9 +6,11 @@
 #include <hb.h>
 
 #include <algorithm>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 namespace passerelle::pdf {
 
@@ -181,6 +183,85 @@ std::string subsetFontRemapped(const std::string& path, const std::vector<std::p
     hb_face_destroy(builder);
     hb_face_destroy(subset);
     return bytes;
+}
+
+std::shared_ptr<const SharedSubset::Derived> SharedSubset::derived(Slot slot, const std::string& key) const {
+    std::lock_guard<std::mutex> lock(_mutex);
+    const auto& d = _derived[slot];
+    return d && d->key == key ? d : nullptr;
+}
+
+void SharedSubset::attach(Slot slot, std::shared_ptr<const Derived> d) const {
+    std::lock_guard<std::mutex> lock(_mutex);
+    _derived[slot] = std::move(d);
+}
+
+namespace {
+
+// The last subsets made, most recently used first.
+struct SubsetCache {
+    std::mutex mutex;
+    std::size_t capacity = 64;
+    std::list<std::pair<std::string, std::shared_ptr<const SharedSubset>>> entries;
+    std::unordered_map<std::string, decltype(entries)::iterator> index;
+
+    void trim() {
+        while (entries.size() > capacity) {
+            index.erase(entries.back().first);
+            entries.pop_back();
+        }
+    }
+};
+
+SubsetCache& subsetCache() {
+    static SubsetCache cache;
+    return cache;
+}
+
+} // namespace
+
+std::shared_ptr<const SharedSubset> sharedSubsetRemapped(const std::string& path,
+                                                         const std::vector<std::pair<char32_t, char32_t>>& remap) {
+    std::string key = path;
+    key.push_back('\0');
+    for (const auto& [code, of] : remap) {
+        for (char32_t v : {code, of})
+            for (int i = 0; i < 4; ++i) key.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+    }
+    SubsetCache& cache = subsetCache();
+    {
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        auto it = cache.index.find(key);
+        if (it != cache.index.end()) {
+            cache.entries.splice(cache.entries.begin(), cache.entries, it->second);
+            return it->second->second;
+        }
+    }
+    // Made outside the lock: two threads may make the same subset at once, the first one stored wins.
+    auto made = std::make_shared<SharedSubset>();
+    made->bytes = subsetFontRemapped(path, remap);
+    if (made->bytes.empty()) return nullptr;
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (cache.capacity == 0) return made;
+    auto it = cache.index.find(key);
+    if (it != cache.index.end()) return it->second->second;
+    cache.entries.emplace_front(key, made);
+    cache.index.emplace(std::move(key), cache.entries.begin());
+    cache.trim();
+    return made;
+}
+
+void setSubsetCacheCapacity(std::size_t subsets) {
+    SubsetCache& cache = subsetCache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.capacity = subsets;
+    cache.trim();
+}
+
+std::size_t subsetCacheCapacity() {
+    SubsetCache& cache = subsetCache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    return cache.capacity;
 }
 
 namespace {

@@ -6,6 +6,9 @@
 // file system.
 //
 // Thread-safe: the face cache is guarded; a parsed face is immutable and shared.
+#include <cstddef>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -22,6 +25,37 @@ std::string subsetFont(const std::string& path, const std::set<char32_t>& codePo
 // to the glyph of character `of`. A simple (single-byte) TrueType font drawn through a fixed
 // encoding then shows, for each byte, the glyph assigned to it. Empty on failure.
 std::string subsetFontRemapped(const std::string& path, const std::vector<std::pair<char32_t, char32_t>>& remap);
+
+// A remapped subset made once and shared, for the life of the process, by the documents that draw
+// the same characters with the same face: a household's documents, the previews of a form being
+// filled. `bytes` is what subsetFontRemapped gives; a renderer may attach what it made from it for
+// one document (the font file as written, with the glyphs that document drew) for the next one.
+struct SharedSubset {
+    std::string bytes;
+    enum Slot { FontFile, ToUnicode };
+    struct Derived {
+        std::string key;   // what it was made from beyond the subset (the glyphs drawn, zlib's level…)
+        std::string value; // what was made (the deflated font file, say)
+        std::size_t length = 0; // the length of `value` before it was deflated
+    };
+    // What was attached in `slot` under `key`, or nullptr.
+    std::shared_ptr<const Derived> derived(Slot slot, const std::string& key) const;
+    // Attaches `d` in its slot, in place of what was there.
+    void attach(Slot slot, std::shared_ptr<const Derived> d) const;
+
+private:
+    mutable std::mutex _mutex;
+    mutable std::shared_ptr<const Derived> _derived[2];
+};
+
+// subsetFontRemapped through a cache of the last `subsetCacheCapacity()` subsets (path and map as
+// the key, least recently used dropped first; thread-safe). nullptr on failure, never cached.
+std::shared_ptr<const SharedSubset> sharedSubsetRemapped(const std::string& path,
+                                                         const std::vector<std::pair<char32_t, char32_t>>& remap);
+// The cache's bound, 64 subsets by default (an entry is a few tens of kilobytes); 0 disables it
+// and empties it (benchmarks of a document whose characters are new to the process).
+void setSubsetCacheCapacity(std::size_t subsets);
+std::size_t subsetCacheCapacity();
 
 // `font` (a TrueType file) with the outlines of the glyphs not in `used` emptied: `used[g]` is
 // non-zero for each glyph `g` a document draws (libharu's record of the glyphs it measured). The

@@ -161,7 +161,9 @@ const std::array<char32_t, 256>& winAnsiCodes() {
 // gives the text back. libharu then builds 256 widths instead of the 65 536-entry maps of a Type0
 // font. Beyond that many characters the face is embedded as Type0 with UTF-8 (Identity-H).
 const std::array<std::array<HPDF_UINT, 256>, 2>& helveticaWidths();
-bool deflateStream(HPDF_Dict dict, int level);
+bool deflateChunks(const std::vector<std::string_view>& chunks, int level, std::string& packed);
+bool setDeflated(HPDF_Dict dict, std::string_view packed);
+bool deflateStream(HPDF_Dict dict, int level, std::string* packedOut = nullptr);
 
 // Helvetica or Helvetica-Bold (w = 0, 1) in WinAnsiEncoding for this document. libharu would find
 // each of the 224 bytes' widths by a linear search through the font's 315 glyph widths (70 000
@@ -202,9 +204,13 @@ public:
                 HPDF_Font font = _embedded[f][w];
                 if (!font || !font->attr || static_cast<HPDF_FontAttr>(font->attr)->type != HPDF_FONT_TRUETYPE || !font->before_write_fn)
                     continue;
-                if (!addDescriptor(font, _subsetBytes[f][w], level)) return false;
+                if (!_subsets[f][w] || !addDescriptor(font, *_subsets[f][w], level)) return false;
                 font->before_write_fn = nullptr; // the descriptor and its font file exist now
-                deflateStream(static_cast<HPDF_Dict>(HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT)), level);
+                // The map is the subset's (both follow from the same characters): deflated once.
+                auto made = std::make_shared<SharedSubset::Derived>();
+                made->key = std::string(1, static_cast<char>(level));
+                if (deflateStream(static_cast<HPDF_Dict>(HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT)), level, &made->value))
+                    _subsets[f][w]->attach(SharedSubset::ToUnicode, std::move(made));
             }
         return true;
     }
@@ -331,15 +337,17 @@ private:
         static const char* const kFiles[2][2] = {{"LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf"},
                                                  {"NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"}};
         const std::string path = _options.fontsDir + "/" + kFiles[f][w];
-        std::string subset;
+        std::shared_ptr<const SharedSubset> subset;
         if (_single[f]) {
             std::vector<std::pair<char32_t, char32_t>> remap;
             for (const auto& [cp, byte] : _byteOf[f]) remap.emplace_back(winAnsiCodes()[byte], cp);
-            subset = subsetFontRemapped(path, remap);
-        } else {
-            subset = subsetFont(path, _codePoints[f]);
+            subset = sharedSubsetRemapped(path, remap);
+        } else if (std::string bytes = subsetFont(path, _codePoints[f]); !bytes.empty()) {
+            auto made = std::make_shared<SharedSubset>(); // not shared: Type0 faces are rare, and large
+            made->bytes = std::move(bytes);
+            subset = std::move(made);
         }
-        if (subset.empty()) {
+        if (!subset) {
             _failed = true;
             _failedPath = path;
             return;
@@ -348,21 +356,25 @@ private:
             HPDF_UseUTFEncodings(_doc);
             _utf = true;
         }
-        const char* name = loadFromMemory(subset);
+        const char* name = loadFromMemory(subset->bytes);
         if (!name) return;
         HPDF_Font font = HPDF_GetFont(_doc, name, _single[f] ? "WinAnsiEncoding" : "UTF-8");
         if (font && _single[f]) {
             HPDF_Dict stream = HPDF_DictStream_New(_doc->mmgr, _doc->xref);
             if (!stream) return;
             stream->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
-            const std::string cmap = toUnicodeCMap(f);
-            if (HPDF_Stream_Write(stream->stream, reinterpret_cast<const HPDF_BYTE*>(cmap.data()), static_cast<HPDF_UINT>(cmap.size())) != HPDF_OK ||
-                HPDF_Dict_Add(font, "ToUnicode", stream) != HPDF_OK)
-                return;
+            if (auto packed = subset->derived(SharedSubset::ToUnicode, std::string(1, static_cast<char>(_options.contentDeflateLevel)))) {
+                if (!setDeflated(stream, packed->value)) return; // as a previous document with this subset wrote it
+            } else {
+                const std::string cmap = toUnicodeCMap(f);
+                if (HPDF_Stream_Write(stream->stream, reinterpret_cast<const HPDF_BYTE*>(cmap.data()), static_cast<HPDF_UINT>(cmap.size())) != HPDF_OK)
+                    return;
+            }
+            if (HPDF_Dict_Add(font, "ToUnicode", stream) != HPDF_OK) return;
         }
         _embedded[f][w] = font;
         if (font) _anyEmbedded = true;
-        _subsetBytes[f][w] = std::move(subset);
+        _subsets[f][w] = std::move(subset);
     }
 
     // The subset as one of the document's TrueType faces, embedded, read from memory. libharu 2.3.0
@@ -404,10 +416,10 @@ private:
     // libharu's parse of the subset), with `bytes`, the subset HarfBuzz made, as its font file,
     // the outlines of the glyphs never drawn emptied (keepGlyphs). libharu does the same reading
     // the glyphs back a few bytes at a time (0.4 M instructions for a name outside Windows-1252).
-    bool addDescriptor(HPDF_Font font, const std::string& bytes, int level) {
+    bool addDescriptor(HPDF_Font font, const SharedSubset& subset, int level) {
         auto* attr = static_cast<HPDF_FontAttr>(font->attr);
         HPDF_FontDef def = attr->fontdef;
-        if (!def || !def->attr || bytes.empty()) return false;
+        if (!def || !def->attr || subset.bytes.empty()) return false;
         auto* parsed = static_cast<HPDF_TTFontDefAttr>(def->attr);
         if (!def->descriptor) {
             HPDF_Dict descriptor = HPDF_Dict_New(font->mmgr);
@@ -424,21 +436,32 @@ private:
             ret += HPDF_Dict_AddNumber(descriptor, "XHeight", static_cast<HPDF_INT32>(def->x_height));
             HPDF_Dict data = HPDF_DictStream_New(font->mmgr, attr->xref);
             if (ret != HPDF_OK || !data) return false;
-            data->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
-            const std::string file = keepGlyphs(bytes, parsed->glyph_tbl.flgs, parsed->num_glyphs);
-            ret += HPDF_Stream_Write(data->stream, reinterpret_cast<const HPDF_BYTE*>(file.data()), static_cast<HPDF_UINT>(file.size()));
-            ret += HPDF_Dict_AddNumber(data, "Length1", static_cast<HPDF_INT32>(file.size()));
+            // The font file depends on the subset, the glyphs drawn and the level only: a document
+            // that drew the same glyphs of the same subset wrote it already.
+            std::string key(1, static_cast<char>(level));
+            if (parsed->glyph_tbl.flgs) key.append(reinterpret_cast<const char*>(parsed->glyph_tbl.flgs), parsed->num_glyphs);
+            auto file = subset.derived(SharedSubset::FontFile, key);
+            if (!file) {
+                auto made = std::make_shared<SharedSubset::Derived>();
+                const std::string kept = keepGlyphs(subset.bytes, parsed->glyph_tbl.flgs, parsed->num_glyphs);
+                made->key = std::move(key);
+                made->length = kept.size();
+                if (!deflateChunks({kept}, level, made->value)) return false;
+                subset.attach(SharedSubset::FontFile, made);
+                file = std::move(made);
+            }
+            if (!setDeflated(data, file->value)) return false;
+            ret += HPDF_Dict_AddNumber(data, "Length1", static_cast<HPDF_INT32>(file->length));
             ret += HPDF_Dict_Add(descriptor, "FontFile2", data);
             if (ret != HPDF_OK) return false;
             def->descriptor = descriptor;
-            deflateStream(data, level);
         }
         return HPDF_Dict_Add(font, "FontDescriptor", def->descriptor) == HPDF_OK;
     }
 
     HPDF_Doc _doc;
     const PdfOptions& _options;
-    std::string _subsetBytes[2][2];
+    std::shared_ptr<const SharedSubset> _subsets[2][2];
     std::set<char32_t> _codePoints[2]; // Latin, Arabic
     bool _single[2] = {false, false};
     std::map<char32_t, unsigned char> _byteOf[2];
@@ -682,33 +705,25 @@ std::string grouped(std::size_t n) {
 // the page as it is (libharu compresses it when saving).
 HPDF_STATUS writeFlateFilter(HPDF_Dict, HPDF_Stream out) { return HPDF_Stream_WriteStr(out, "/Filter [ /FlateDecode ]\012"); }
 
-// Replaces a stream object's data by its deflated bytes at `level` (libharu compresses at its own
-// level 6 when it writes): the stream is then written as is, with its /Filter. False if the stream
-// is left as it was.
-bool deflateStream(HPDF_Dict dict, int level) {
-    if (!dict || !dict->stream || dict->write_fn || dict->filter != HPDF_STREAM_FILTER_FLATE_DECODE ||
-        dict->stream->type != HPDF_STREAM_MEMORY)
-        return false;
-    HPDF_Stream src = dict->stream;
-    // zlib's defaults (a 32 KB window, 64 KB of hash heads, 256 KB in all) are set up and cleared
-    // for every stream; a window no larger than the data finds the same matches in a page or a
-    // font subset of a few kilobytes, for a fraction of that.
-    const HPDF_UINT32 size = HPDF_Stream_Size(src);
+// `chunks` deflated at `level` into `packed`. zlib's defaults (a 32 KB window, 64 KB of hash heads,
+// 256 KB in all) are set up and cleared for every stream; a window no larger than the data finds
+// the same matches in a page or a font subset of a few kilobytes, for a fraction of that.
+bool deflateChunks(const std::vector<std::string_view>& chunks, int level, std::string& packed) {
+    std::size_t size = 0;
+    for (const auto& c : chunks) size += c.size();
     int windowBits = 9;
-    while (windowBits < 15 && (1u << windowBits) < size) ++windowBits;
+    while (windowBits < 15 && (std::size_t{1} << windowBits) < size) ++windowBits;
     const int memLevel = std::clamp(windowBits - 6, 1, 8);
     z_stream z{};
     if (deflateInit2(&z, std::clamp(level, 1, 9), Z_DEFLATED, windowBits, memLevel, Z_DEFAULT_STRATEGY) != Z_OK) return false;
-    std::string packed;
+    packed.clear();
     unsigned char buf[16384];
     bool ok = true;
-    const HPDF_UINT chunks = HPDF_MemStream_GetBufCount(src);
-    for (HPDF_UINT i = 0; i <= chunks && ok; ++i) {
-        HPDF_UINT len = 0;
-        HPDF_BYTE* data = i < chunks ? HPDF_MemStream_GetBufPtr(src, i, &len) : nullptr;
-        z.next_in = data;
-        z.avail_in = len;
-        const int flush = i == chunks ? Z_FINISH : Z_NO_FLUSH;
+    for (std::size_t i = 0; i <= chunks.size() && ok; ++i) {
+        const std::string_view data = i < chunks.size() ? chunks[i] : std::string_view();
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+        z.avail_in = static_cast<uInt>(data.size());
+        const int flush = i == chunks.size() ? Z_FINISH : Z_NO_FLUSH;
         int rc;
         do {
             z.next_out = buf;
@@ -719,17 +734,42 @@ bool deflateStream(HPDF_Dict dict, int level) {
         } while (z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
     }
     deflateEnd(&z);
-    if (!ok) return false;
+    return ok;
+}
+
+// A stream object whose data are `packed`, already deflated: written as they are, with its /Filter.
+bool setDeflated(HPDF_Dict dict, std::string_view packed) {
     HPDF_Stream dst = HPDF_MemStream_New(dict->mmgr, HPDF_STREAM_BUF_SIZ);
     if (!dst) return false;
     if (HPDF_Stream_Write(dst, reinterpret_cast<const HPDF_BYTE*>(packed.data()), static_cast<HPDF_UINT>(packed.size())) != HPDF_OK) {
         HPDF_Stream_Free(dst);
         return false;
     }
-    HPDF_Stream_Free(src);
+    if (dict->stream) HPDF_Stream_Free(dict->stream);
     dict->stream = dst;
     dict->filter = HPDF_STREAM_FILTER_NONE;
     dict->write_fn = writeFlateFilter;
+    return true;
+}
+
+// Replaces a stream object's data by its deflated bytes at `level` (libharu compresses at its own
+// level 6 when it writes): the stream is then written as is, with its /Filter. False if the stream
+// is left as it was. `packedOut`, if given, receives the deflated bytes.
+bool deflateStream(HPDF_Dict dict, int level, std::string* packedOut) {
+    if (!dict || !dict->stream || dict->write_fn || dict->filter != HPDF_STREAM_FILTER_FLATE_DECODE ||
+        dict->stream->type != HPDF_STREAM_MEMORY)
+        return false;
+    HPDF_Stream src = dict->stream;
+    std::vector<std::string_view> chunks;
+    const HPDF_UINT count = HPDF_MemStream_GetBufCount(src);
+    for (HPDF_UINT i = 0; i < count; ++i) {
+        HPDF_UINT len = 0;
+        HPDF_BYTE* data = HPDF_MemStream_GetBufPtr(src, i, &len);
+        chunks.emplace_back(reinterpret_cast<const char*>(data), len);
+    }
+    std::string packed;
+    if (!deflateChunks(chunks, level, packed) || !setDeflated(dict, packed)) return false;
+    if (packedOut) *packedOut = std::move(packed);
     return true;
 }
 

@@ -153,3 +153,60 @@ TEST(FontSubsetKeepGlyphs, AnythingUnexpectedLeavesTheFontAsItIs) {
     std::string truncated = subset.substr(0, 40);
     EXPECT_EQ(pdf::keepGlyphs(truncated, used.data(), 3), truncated);
 }
+
+// The process keeps the last subsets made (a household's documents, a form's previews draw the
+// same characters): the same characters and face give the same subset, other characters their
+// own, the least recently used is dropped past the bound, and a bound of 0 keeps none.
+TEST(SubsetCache, TheSameCharactersGetTheSubsetMadeBeforeOthersTheirOwn) {
+    const std::string path = sourceDir() + "/fonts/LiberationSans-Regular.ttf";
+    const std::size_t capacity = pdf::subsetCacheCapacity();
+    const std::vector<std::pair<char32_t, char32_t>> nguyen = {{U'N', U'N'}, {U'\u20AC', U'\u1EC5'}};
+    const std::vector<std::pair<char32_t, char32_t>> lukasz = {{U'u', U'u'}, {U'\u20AC', U'\u0141'}};
+    pdf::setSubsetCacheCapacity(0); // starts empty
+    pdf::setSubsetCacheCapacity(1);
+    auto first = pdf::sharedSubsetRemapped(path, nguyen);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->bytes, pdf::subsetFontRemapped(path, nguyen));
+    EXPECT_EQ(pdf::sharedSubsetRemapped(path, nguyen), first);
+    auto other = pdf::sharedSubsetRemapped(path, lukasz); // takes the only place
+    ASSERT_TRUE(other);
+    EXPECT_NE(other, first);
+    EXPECT_NE(other->bytes, first->bytes);
+    auto again = pdf::sharedSubsetRemapped(path, nguyen);
+    ASSERT_TRUE(again);
+    EXPECT_NE(again, first) << "dropped when the other subset was made";
+    EXPECT_EQ(again->bytes, first->bytes);
+    pdf::setSubsetCacheCapacity(0);
+    EXPECT_NE(pdf::sharedSubsetRemapped(path, nguyen), pdf::sharedSubsetRemapped(path, nguyen));
+    EXPECT_FALSE(pdf::sharedSubsetRemapped(sourceDir() + "/fonts/absent.ttf", nguyen));
+    pdf::setSubsetCacheCapacity(capacity);
+}
+
+// What a document writes from a shared subset (its font file, its ToUnicode map) is what it would
+// write alone: the same bytes with the cache as without, for a document rendered again after
+// another one, and each document's text reads back with its own name.
+TEST(SubsetCache, ADocumentRenderedAgainFromTheCacheIsTheSameBytesAsAlone) {
+    service::RenderService svc(repoCatalog());
+    const std::size_t capacity = pdf::subsetCacheCapacity();
+    pdf::setSubsetCacheCapacity(0);
+    auto alone = renderWithName(svc, "Nguyễn");
+    auto aloneOther = renderWithName(svc, "Łukasz Ñandú");
+    ASSERT_TRUE(alone.isOk() && aloneOther.isOk());
+    pdf::setSubsetCacheCapacity(64);
+    std::vector<std::string> cached;
+    for (const char* nom : {"Nguyễn", "Łukasz Ñandú", "Nguyễn", "Łukasz Ñandú", "Nguyễn"}) {
+        auto r = renderWithName(svc, nom);
+        ASSERT_TRUE(r.isOk()) << r.status().toString();
+        std::string check;
+        EXPECT_TRUE(qpdfCheck(r.value().bytes, &check)) << check;
+        EXPECT_NE(withoutSpaces(pdfToText(r.value().bytes)).find(withoutSpaces(nom)), std::string::npos) << nom;
+        cached.push_back(r.value().bytes);
+    }
+    pdf::setSubsetCacheCapacity(capacity);
+    EXPECT_EQ(cached[0], alone.value().bytes);
+    EXPECT_EQ(cached[2], alone.value().bytes);
+    EXPECT_EQ(cached[4], alone.value().bytes);
+    EXPECT_EQ(cached[1], aloneOther.value().bytes);
+    EXPECT_EQ(cached[3], aloneOther.value().bytes);
+    EXPECT_NE(alone.value().bytes, aloneOther.value().bytes);
+}
