@@ -804,18 +804,22 @@ double appendNumber(std::string& out, double v) {
 // Single-byte text as a PDF literal string's content: parentheses and backslash escaped, bytes
 // outside printable ASCII as three octal digits (as libharu writes them).
 void appendEscaped(std::string& out, const char* text) {
-    for (const char* c = text; *c; ++c) {
+    const char* plain = text; // the start of the run of bytes written as they are
+    const char* c = text;
+    for (; *c; ++c) {
         const auto b = static_cast<unsigned char>(*c);
-        if (b == '(' || b == ')' || b == '\\') {
-            out += '\\';
-            out += static_cast<char>(b);
-        } else if (b < 0x20 || b > 0x7E) {
+        if (b >= 0x20 && b <= 0x7E && b != '(' && b != ')' && b != '\\') continue;
+        out.append(plain, static_cast<std::size_t>(c - plain));
+        if (b >= 0x20 && b <= 0x7E) {
+            const char escaped[2] = {'\\', static_cast<char>(b)};
+            out.append(escaped, 2);
+        } else {
             const char octal[4] = {'\\', static_cast<char>('0' + (b >> 6)), static_cast<char>('0' + ((b >> 3) & 7)), static_cast<char>('0' + (b & 7))};
             out.append(octal, 4);
-        } else {
-            out += static_cast<char>(b);
         }
+        plain = c + 1;
     }
+    out.append(plain, static_cast<std::size_t>(c - plain));
 }
 
 class Drawer : public layout::PageSink {
