@@ -413,7 +413,7 @@ private:
     }
 
     // The FontDescriptor libharu's TrueType font writes before it is saved (the same entries, from
-    // libharu's parse of the subset), with `bytes`, the subset HarfBuzz made, as its font file,
+    // libharu's parse of the subset), with `subset.bytes`, the subset HarfBuzz made, as its font file,
     // the outlines of the glyphs never drawn emptied (keepGlyphs). libharu does the same reading
     // the glyphs back a few bytes at a time (0.4 M instructions for a name outside Windows-1252).
     bool addDescriptor(HPDF_Font font, const SharedSubset& subset, int level) {
