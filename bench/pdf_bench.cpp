@@ -480,6 +480,20 @@ int instructionsReport(int n) {
         pdf::setSubsetCacheCapacity(capacity);
     }
     {
+        // What the HTTP route does for a body without a document id: parse it, derive the id from
+        // the content, render; and the parse alone.
+        const std::string body = readFile(root() + "/examples/fiche-navette-association-vers-bailleur.json");
+        measure("Stage0_ParseRequestBody", [&body] { return forms::parseJsonObject(body).value()->size(); });
+        measure("FicheNavette_FromRequestBody", [&body] {
+            service::RenderRequest req;
+            req.form = "fiche-navette";
+            req.data = forms::parseJsonObject(body).value();
+            auto r = renderer().render(req);
+            if (!r.isOk()) throw std::runtime_error(r.status().toString());
+            return r.value().bytes.size();
+        });
+    }
+    {
         Prepared p = prepare(ficheWithName(""));
         auto def = renderer().catalog().forms->find("fiche-navette");
         auto data = ficheWithName("");

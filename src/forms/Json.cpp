@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <set>
+#include <vector>
 #include <system_error>
 
 #include <Poco/JSON/Array.h>
@@ -35,6 +35,7 @@ struct Fault {
     std::size_t offset;
     std::string rule;
     std::string message;
+    std::string pointer; // of the value being read when it was thrown
 };
 
 class Reader {
@@ -51,18 +52,32 @@ public:
         return v;
     }
 
-    const std::string& pointer() const { return _pointer; }
-
 private:
+    // One step of the path to the value being read: a member's key (owned by the frame of
+    // object(), which outlives the step) or an element's index. The JSON pointer is only
+    // spelled out when a fault is thrown.
+    struct Step {
+        const std::string* key;
+        std::size_t index;
+    };
     const std::string& _s;
     const JsonLimits& _limits;
     std::size_t _i = 0;
-    std::string _pointer; // of the value being read
+    std::vector<Step> _path;
     std::size_t _values = 0;
 
-    [[noreturn]] void fail(const std::string& rule, const std::string& message) { throw Fault{_i, rule, message}; }
+    std::string pointer() const {
+        std::string out;
+        for (const Step& step : _path) {
+            out.push_back('/');
+            if (step.key) out += escapeSegment(*step.key);
+            else out += std::to_string(step.index);
+        }
+        return out;
+    }
+    [[noreturn]] void fail(const std::string& rule, const std::string& message) { throw Fault{_i, rule, message, pointer()}; }
     [[noreturn]] void failAt(std::size_t at, const std::string& rule, const std::string& message) {
-        throw Fault{at, rule, message};
+        throw Fault{at, rule, message, pointer()};
     }
 
     std::string describeHere() const {
@@ -111,8 +126,6 @@ private:
             fail("depth", "imbrication trop profonde (au plus " + std::to_string(_limits.maxDepth) + " niveaux)");
         ++_i; // '{'
         Poco::JSON::Object::Ptr obj = new Poco::JSON::Object;
-        std::set<std::string> seen;
-        const std::string here = _pointer;
         skipBlanks();
         if (_i < _s.size() && _s[_i] == '}') { ++_i; return obj; }
         for (;;) {
@@ -121,14 +134,17 @@ private:
                 fail("syntax", "nom de clé entre guillemets attendu, trouvé " + describeHere());
             std::size_t keyAt = _i;
             std::string key = string();
-            if (!seen.insert(key).second)
+            if (obj->has(key)) {
+                const std::string here = pointer();
                 failAt(keyAt, "duplicate_key",
                        "clé « " + key + " » en double dans l'objet " + (here.empty() ? "racine" : here) +
                            " (chaque clé ne doit figurer qu'une fois)");
+            }
             expect(':', "« : »");
-            _pointer = here + "/" + escapeSegment(key);
-            obj->set(key, value(depth));
-            _pointer = here;
+            _path.push_back({&key, 0});
+            Var v = value(depth);
+            _path.pop_back();
+            obj->set(key, v);
             skipBlanks();
             if (_i < _s.size() && _s[_i] == ',') { ++_i; continue; }
             if (_i < _s.size() && _s[_i] == '}') { ++_i; return obj; }
@@ -141,13 +157,13 @@ private:
             fail("depth", "imbrication trop profonde (au plus " + std::to_string(_limits.maxDepth) + " niveaux)");
         ++_i; // '['
         Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-        const std::string here = _pointer;
         skipBlanks();
         if (_i < _s.size() && _s[_i] == ']') { ++_i; return arr; }
         for (std::size_t n = 0;; ++n) {
-            _pointer = here + "/" + std::to_string(n);
-            arr->add(value(depth));
-            _pointer = here;
+            _path.push_back({nullptr, n});
+            Var v = value(depth);
+            _path.pop_back();
+            arr->add(v);
             skipBlanks();
             if (_i < _s.size() && _s[_i] == ',') { ++_i; continue; }
             if (_i < _s.size() && _s[_i] == ']') { ++_i; return arr; }
@@ -225,7 +241,17 @@ private:
                 fail("control_character", "caractère de contrôle " + hexByte(c) +
                                               " non échappé dans un texte (écrire \\n, \\t ou \\u00XX)");
             if (c >= 0x80) { utf8(out); continue; }
-            if (c != '\\') { out.push_back(static_cast<char>(c)); ++_i; continue; }
+            if (c != '\\') { // a run of plain ASCII up to the next quote, escape, control or non-ASCII byte
+                std::size_t end = _i + 1;
+                while (end < _s.size()) {
+                    const auto d = static_cast<unsigned char>(_s[end]);
+                    if (d == '"' || d == '\\' || d < 0x20 || d >= 0x80) break;
+                    ++end;
+                }
+                out.append(_s, _i, end - _i);
+                _i = end;
+                continue;
+            }
             const std::size_t escAt = _i;
             ++_i;
             if (_i >= _s.size()) fail("syntax", "séquence d'échappement incomplète");
@@ -305,7 +331,6 @@ private:
         }
         const char* first = _s.data() + start;
         const char* last = _s.data() + _i;
-        std::string token(first, last);
         if (integer) {
             std::int64_t v = 0;
             auto r = std::from_chars(first, last, v);
@@ -318,8 +343,8 @@ private:
         double d = 0;
         auto r = std::from_chars(first, last, d);
         if (r.ec == std::errc::result_out_of_range || (r.ec == std::errc() && !std::isfinite(d)))
-            failAt(start, "number_range", "nombre « " + token + " » hors des limites représentables");
-        if (r.ec != std::errc() || r.ptr != last) failAt(start, "syntax", "nombre invalide « " + token + " »");
+            failAt(start, "number_range", "nombre « " + std::string(first, last) + " » hors des limites représentables");
+        if (r.ec != std::errc() || r.ptr != last) failAt(start, "syntax", "nombre invalide « " + std::string(first, last) + " »");
         return Var(d);
     }
 };
@@ -346,7 +371,7 @@ Result<Poco::Dynamic::Var> parseJson(const std::string& text, const JsonLimits& 
         std::string where = "ligne " + std::to_string(line) + ", colonne " + std::to_string(column) + " (octet " +
                             std::to_string(f.offset) + ")";
         std::string message = "JSON invalide, " + where + " : " + f.message + ".";
-        return Status::invalidArgument("json_invalid", message, {{reader.pointer(), f.rule, message}});
+        return Status::invalidArgument("json_invalid", message, {{f.pointer, f.rule, message}});
     }
 }
 

@@ -114,6 +114,10 @@ std::optional<char32_t> firstUndrawable(std::string_view utf8, const std::string
     // character outside Windows-1252 sends the text to the full check below.
     for (std::size_t i = 0; i < utf8.size();) {
         const auto c = static_cast<unsigned char>(utf8[i]);
+        if (c >= 0x20 && c < 0x7F) { // printable ASCII, most of any text
+            if (++i >= utf8.size()) return std::nullopt;
+            continue;
+        }
         const std::size_t n = text::sequenceLength(c);
         char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
         for (std::size_t k = 1; k < n && i + k < utf8.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);

@@ -10,12 +10,11 @@
 #include <sstream>
 
 #include <Poco/DateTime.h>
-#include <Poco/DigestEngine.h>
 #include <Poco/File.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/LocalDateTime.h>
-#include <Poco/SHA2Engine.h>
 
+#include "common/Digest.h"
 #include "common/Text.h"
 #include "pdf/GlyphCoverage.h"
 #include "pdf/PdfRenderer.h"
@@ -56,16 +55,17 @@ std::string todayFrench() {
 
 namespace {
 
-// Feeds a canonical form of a JSON value to a SHA-256 engine, without building any text:
-// a type tag, then the value (strings with their length, so that no two documents feed the
-// same bytes); object keys in sorted order, so the id does not depend on key order. Keys whose
-// dotted path (array indexes left out) is in `skip` are not fed: the id of a recipient copy
-// does not depend on what was left out of it.
+// Writes a canonical form of a JSON value, then hashes it once with SHA-256 (OpenSSL): a type
+// tag, then the value (strings with their length, so that no two documents give the same
+// bytes); object keys in sorted order, so the id does not depend on key order. Keys whose
+// dotted path (array indexes left out) is in `skip` are left out: the id of a recipient copy
+// does not depend on what was left out of it. The bytes are those the SHA2Engine version fed
+// (tags as "%c%llu:"), so ids are unchanged.
 class ContentHasher {
 public:
-    explicit ContentHasher(const std::set<std::string>* skip) : _sha(Poco::SHA2Engine::SHA_256), _skip(skip) {}
+    explicit ContentHasher(const std::set<std::string>* skip) : _skip(skip) { _bytes.reserve(8192); }
 
-    void feed(const std::string& s) { _sha.update(s.data(), static_cast<unsigned>(s.size())); }
+    void feed(std::string_view s) { _bytes.append(s); }
     void value(const Poco::Dynamic::Var& v, std::string& path) {
         const std::type_info& t = v.type();
         if (t == typeid(Poco::JSON::Object::Ptr)) {
@@ -90,7 +90,7 @@ public:
             char buf[40];
             int n = std::snprintf(buf, sizeof buf, "%.17g", v.convert<double>());
             tag('d', static_cast<unsigned long long>(n));
-            _sha.update(buf, static_cast<unsigned>(n));
+            _bytes.append(buf, static_cast<std::size_t>(n));
         } else {
             const std::string s = v.convert<std::string>();
             tag('?', s.size());
@@ -102,26 +102,40 @@ public:
         tag('{', obj->size());
         const std::size_t base = path.size();
         for (auto it = obj->begin(); it != obj->end(); ++it) { // std::map: sorted keys
-            if (base) path += '.';
-            path += it->first;
-            if (!_skip || !_skip->count(path)) {
-                tag('k', it->first.size());
-                feed(it->first);
-                value(it->second, path);
+            if (_skip) {
+                if (base) path += '.';
+                path += it->first;
+                const bool skipped = _skip->count(path) > 0;
+                if (!skipped) keyed(it->first, it->second, path);
+                path.resize(base);
+            } else {
+                keyed(it->first, it->second, path); // no path needed when nothing is skipped
             }
-            path.resize(base);
         }
         tag('}', 0);
     }
-    std::string hex() { return Poco::DigestEngine::digestToHex(_sha.digest()); }
+    std::string hex() const { return digest::sha256Hex(_bytes); }
 
 private:
+    void keyed(const std::string& key, const Poco::Dynamic::Var& v, std::string& path) {
+        tag('k', key.size());
+        feed(key);
+        value(v, path);
+    }
+    // kind, n in decimal, ':' (what "%c%llu:" printed).
     void tag(char kind, unsigned long long n) {
         char buf[24];
-        int len = std::snprintf(buf, sizeof buf, "%c%llu:", kind, n);
-        _sha.update(buf, static_cast<unsigned>(len));
+        char* end = buf + sizeof buf;
+        char* p = end;
+        *--p = ':';
+        do {
+            *--p = static_cast<char>('0' + n % 10);
+            n /= 10;
+        } while (n);
+        *--p = kind;
+        _bytes.append(p, static_cast<std::size_t>(end - p));
     }
-    Poco::SHA2Engine _sha;
+    std::string _bytes;
     const std::set<std::string>* _skip;
 };
 

@@ -1,5 +1,7 @@
 #include "sign/SealKey.h"
 
+#include "common/Digest.h"
+
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -62,18 +64,7 @@ struct SealKey::Impl {
     }
 };
 
-std::string sha256Hex(const std::string& bytes) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out.push_back(hex[md[i] >> 4]);
-        out.push_back(hex[md[i] & 0xF]);
-    }
-    return out;
-}
+std::string sha256Hex(const std::string& bytes) { return digest::sha256Hex(bytes); }
 
 SealKey::SealKey(std::unique_ptr<Impl> impl, bool development) : _impl(std::move(impl)), _development(development) {}
 SealKey::~SealKey() = default;

@@ -1,16 +1,12 @@
 #include "storage/ApiKeys.h"
 
-#include <Poco/DigestEngine.h>
+#include "common/Digest.h"
+
 #include <Poco/RandomStream.h>
-#include <Poco/SHA2Engine.h>
 
 namespace passerelle::storage {
 
-std::string sha256Hex(const std::string& bytes) {
-    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-    sha.update(bytes.data(), static_cast<unsigned>(bytes.size()));
-    return Poco::DigestEngine::digestToHex(sha.digest());
-}
+std::string sha256Hex(const std::string& bytes) { return digest::sha256Hex(bytes); }
 
 std::string hashApiKey(const std::string& secret) { return sha256Hex(secret); }
 

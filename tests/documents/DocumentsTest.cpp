@@ -323,6 +323,32 @@ TEST(Documents, FortyObjectivesContinueOverPagesWithTheHeaderRepeated) {
     for (int i = 1; i <= 40; ++i) EXPECT_NE(all.find("Objectif n° " + std::to_string(i) + " :"), std::string::npos) << i;
 }
 
+// A document's id comes from its content: the same content gives the same id in every release
+// (stored documents, receipts and audit lines name it), whatever the order of its keys; any
+// changed value gives another. The value pinned is the one the code gave before the id's bytes
+// were hashed by OpenSSL instead of Poco's SHA2Engine.
+TEST(Documents, TheIdOfAContentIsStableAcrossReleasesAndKeyOrders) {
+    auto data = load("fiche-navette-association-vers-bailleur.json");
+    EXPECT_EQ(service::contentDocumentId("fiche-navette", data), "FN-1a34bc1b0a");
+    std::ostringstream text;
+    Poco::JSON::Stringifier::stringify(data, text);
+    auto again = forms::parseJsonObject(text.str()).value();
+    EXPECT_EQ(service::contentDocumentId("fiche-navette", again), "FN-1a34bc1b0a");
+    // The same members inserted in reverse order.
+    Object::Ptr reversed = new Object;
+    auto names = data->getNames();
+    for (auto it = names.rbegin(); it != names.rend(); ++it) reversed->set(*it, data->get(*it));
+    EXPECT_EQ(service::contentDocumentId("fiche-navette", reversed), "FN-1a34bc1b0a");
+    auto changed = forms::parseJsonObject(text.str()).value();
+    changed->getObject("menage")->set("telephone", "06 00 00 00 00");
+    EXPECT_NE(service::contentDocumentId("fiche-navette", changed), "FN-1a34bc1b0a");
+    // A string "12" and a number 12 are not the same content.
+    Object::Ptr asText = new Object, asNumber = new Object;
+    asText->set("n", std::string("12"));
+    asNumber->set("n", 12);
+    EXPECT_NE(service::contentDocumentId("fiche-navette", asText), service::contentDocumentId("fiche-navette", asNumber));
+}
+
 TEST(Documents, CliRendersEveryExample) {
     TempDir dir;
     for (const auto& e : examples()) {

@@ -107,6 +107,12 @@ TEST(LayoutExtremes, WhatTheFontsCannotDrawIsKnown) {
     EXPECT_EQ(pdf::firstUndrawable("नमस्ते", fonts), std::optional<char32_t>(0x0928)); // Devanagari: no shipped font
     EXPECT_EQ(pdf::firstUndrawable("a\x7f", fonts), std::optional<char32_t>(0x7F));
     EXPECT_EQ(pdf::firstUndrawable("ligne\nsuite\ttab", fonts), std::nullopt);
+    // Control characters after plain ASCII, at the end or alone, are still found.
+    EXPECT_EQ(pdf::firstUndrawable("Dupont\x01", fonts), std::optional<char32_t>(0x01));
+    EXPECT_EQ(pdf::firstUndrawable("\x1b[31m", fonts), std::optional<char32_t>(0x1B));
+    EXPECT_EQ(pdf::firstUndrawable("rue des Lilas \xC2\x85", fonts), std::optional<char32_t>(0x85));
+    EXPECT_EQ(pdf::firstUndrawable("~", fonts), std::nullopt);
+    EXPECT_EQ(pdf::firstUndrawable("", fonts), std::nullopt);
 }
 
 TEST(LayoutExtremes, UndrawableTextDrawnDirectlyDoesNotCrash) {
